@@ -1,0 +1,612 @@
+//! The `quire` command line: init, serve, demo, and the paper, author and
+//! topic commands. Exit codes: 0 success, 2 bad input (a file, its front
+//! matter, arguments, settings), 1 anything else.
+
+use crate::config::{CONFIG_FILE, Config};
+use crate::domain::{
+    AuthorInput, AuthorLink, FrontMatterError, PaperInput, PaperRules, Status, TopicInput, parse_paper_file, slugify,
+};
+use crate::render::Theme;
+use crate::store::{AddOptions, PaperQuery, SlugTable, Store, StoreError, Visibility};
+use crate::web::{self, AppState};
+use anyhow::{Context, anyhow};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Parser, Debug)]
+#[command(name = "quire", version, about = "Publish research papers, briefs and reports on the web")]
+pub struct Cli {
+    /// Folder holding quire.toml and the SQLite database [default: current folder]
+    #[arg(long, global = true, env = "QUIRE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database to use instead of the configured one: sqlite://PATH or postgres://…
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write quire.toml and an empty database into DIR (default: the data folder)
+    Init { dir: Option<PathBuf> },
+    /// Serve the site
+    Serve(ServeArgs),
+    /// Create a demo site (if the database is empty) and serve it
+    Demo {
+        /// How many papers to generate
+        #[arg(long, default_value_t = 40)]
+        papers: usize,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Add, list, publish and unpublish papers
+    #[command(subcommand)]
+    Paper(PaperCommand),
+    /// List and add authors
+    #[command(subcommand)]
+    Author(AuthorCommand),
+    /// List and add topics
+    #[command(subcommand)]
+    Topic(TopicCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on, IP:port [default: addr from quire.toml, 127.0.0.1:8080]
+    #[arg(long, value_name = "IP:PORT")]
+    addr: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum PaperCommand {
+    /// Add papers from Markdown files with TOML front matter (all or nothing)
+    Add {
+        /// Create authors and topics that do not exist yet
+        #[arg(long)]
+        create_missing: bool,
+        /// Overwrite papers whose slug already exists
+        #[arg(long)]
+        replace: bool,
+        #[arg(required = true, value_name = "FILE.md")]
+        files: Vec<PathBuf>,
+    },
+    /// List papers, newest first
+    List {
+        /// Print one JSON array
+        #[arg(long)]
+        json: bool,
+        /// Only papers with this status (draft, scheduled, published, archived)
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Publish a paper now, or at a time (RFC 3339) to schedule it
+    Publish {
+        slug: String,
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Take a paper back to draft
+    Unpublish { slug: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuthorCommand {
+    /// List authors
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an author, or update the one with the same slug
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Derived from the name if not given
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long)]
+        affiliation: Option<String>,
+        /// Short biography, Markdown
+        #[arg(long, default_value = "")]
+        bio: String,
+        /// A link as LABEL=URL; repeat for more
+        #[arg(long = "link", value_name = "LABEL=URL")]
+        links: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TopicCommand {
+    /// List topics
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a topic, or update the one with the same slug
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+}
+
+/// A failure and the exit code it deserves.
+enum Failure {
+    /// The user's input is wrong: exit 2.
+    BadInput(anyhow::Error),
+    /// Anything else: exit 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } | StoreError::DuplicatePaper(_) | StoreError::UnknownReference { .. } => {
+                Failure::BadInput(e.into())
+            }
+            other => Failure::Other(other.into()),
+        }
+    }
+}
+
+fn bad_input(message: impl Into<String>) -> Failure {
+    Failure::BadInput(anyhow!(message.into()))
+}
+
+/// Parses the arguments, runs the command and turns the outcome into an
+/// exit code, printing the whole cause chain of any error.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUIRE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+struct RunContext {
+    data_dir: PathBuf,
+    config: Config,
+}
+
+fn load_context(cli: &Cli, data_dir: PathBuf) -> Result<RunContext, Failure> {
+    let mut config = Config::load(&data_dir, |k| std::env::var(k).ok()).map_err(|e| Failure::BadInput(e.into()))?;
+    if let Some(url) = &cli.database_url {
+        config.database_url = Some(crate::config::Secret::new(url.clone()));
+        config.validate().map_err(|m| bad_input(format!("--database-url: {m}")))?;
+    }
+    Ok(RunContext { data_dir, config })
+}
+
+async fn open_store(ctx: &RunContext) -> Result<Store, Failure> {
+    let url = ctx.config.database_url_for(&ctx.data_dir);
+    Ok(Store::connect(&url).await.map_err(|e| Failure::Other(e.into()))?)
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let data_dir = crate::config::data_dir_or_current(cli.data_dir.clone());
+    match &cli.command {
+        Command::Init { dir } => init(&cli, dir.clone().unwrap_or(data_dir)).await,
+        Command::Serve(args) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            serve(ctx, store, args).await
+        }
+        Command::Demo { papers, serve: args } => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            fill_demo(&ctx, &store, *papers).await?;
+            serve(ctx, store, args).await
+        }
+        Command::Paper(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            paper_command(&ctx, cmd).await
+        }
+        Command::Author(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            author_command(&ctx, &store, cmd).await
+        }
+        Command::Topic(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            topic_command(&store, cmd).await
+        }
+    }
+}
+
+async fn init(cli: &Cli, dir: PathBuf) -> Result<(), Failure> {
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let config_path = dir.join(CONFIG_FILE);
+    if config_path.exists() {
+        println!("{} exists; leaving it as it is.", config_path.display());
+    } else {
+        std::fs::write(&config_path, Config::starter_file())
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+        println!("Wrote {}", config_path.display());
+    }
+    let ctx = load_context(cli, dir)?;
+    let store = open_store(&ctx).await?;
+    println!(
+        "Database ready ({}): {}",
+        store.backend(),
+        crate::config::redact_url(&ctx.config.database_url_for(&ctx.data_dir))
+    );
+    store.close().await;
+    println!("Next: add papers with `quire paper add --create-missing FILE.md`, then `quire serve`.");
+    Ok(())
+}
+
+async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Failure> {
+    let mut config = ctx.config;
+    if let Some(addr) = &args.addr {
+        // With no public address configured, links follow the address served.
+        if config.base_url == Config::default().base_url {
+            config.base_url = format!("http://{addr}");
+        }
+        config.addr = addr.clone();
+        config.validate().map_err(|m| bad_input(format!("--addr: {m}")))?;
+    }
+    let addr = config.addr.clone();
+    let theme = Theme::embedded().map_err(|e| Failure::Other(e.into()))?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --addr"))?;
+    let local = listener.local_addr().context("listening address")?;
+    tracing::info!(database = store.backend(), "serving on http://{local}/");
+    println!("Quire is serving {} on http://{local}/ (Ctrl-C stops it)", config.site_name);
+    let _ = std::io::stdout().flush();
+    let state = AppState::new(store.clone(), config, theme);
+    web::serve(state, listener).await.context("server failed")?;
+    store.close().await;
+    Ok(())
+}
+
+/// Fills an empty database with the demo site; leaves a used one alone.
+async fn fill_demo(ctx: &RunContext, store: &Store, papers: usize) -> Result<(), Failure> {
+    if store.count_papers(&PaperQuery::all()).await? > 0 {
+        println!("The database already has papers; serving it as it is.");
+        return Ok(());
+    }
+    println!("Creating a demo site with {papers} papers…");
+    let demo = crate::demo::generate(papers, OffsetDateTime::now_utc(), &ctx.config.kinds);
+    for a in &demo.authors {
+        store.upsert_author(a).await?;
+    }
+    for t in &demo.topics {
+        store.upsert_topic(t).await?;
+    }
+    for batch in demo.papers.chunks(1000) {
+        store.add_papers(batch, AddOptions::default()).await?;
+    }
+    Ok(())
+}
+
+/// A paper as `paper list --json` prints it.
+#[derive(Serialize)]
+struct PaperJson<'a> {
+    #[serde(flatten)]
+    meta: &'a crate::domain::PaperMeta,
+    direction: &'static str,
+    url: String,
+}
+
+async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failure> {
+    match cmd {
+        PaperCommand::Add { create_missing, replace, files } => {
+            add_papers(ctx, files, AddOptions { create_missing: *create_missing, replace: *replace }).await
+        }
+        PaperCommand::List { json, status } => {
+            let status = match status {
+                Some(s) => Some(s.parse::<Status>().map_err(|e| bad_input(format!("--status: {e}")))?),
+                None => None,
+            };
+            let store = open_store(ctx).await?;
+            let papers = store.list_papers(&PaperQuery { status, ..PaperQuery::all() }).await?;
+            if *json {
+                let items: Vec<PaperJson<'_>> = papers
+                    .iter()
+                    .map(|p| PaperJson {
+                        meta: p,
+                        direction: p.direction().as_str(),
+                        url: format!("{}{}", ctx.config.base(), crate::render::paths::paper(&p.slug)),
+                    })
+                    .collect();
+                print_json(&items)
+            } else {
+                let mut out = String::new();
+                for p in &papers {
+                    let date = p.published_at.map(|t| t.date().to_string()).unwrap_or_else(|| "-".into());
+                    out.push_str(&format!("{:<10} {:<10} {:<40} {}\n", p.status.as_str(), date, p.slug, p.title));
+                }
+                if papers.is_empty() {
+                    out.push_str("No papers yet. Add some with `quire paper add --create-missing FILE.md`.\n");
+                }
+                print!("{out}");
+                Ok(())
+            }
+        }
+        PaperCommand::Publish { slug, at } => {
+            let store = open_store(ctx).await?;
+            let now = OffsetDateTime::now_utc();
+            let paper = store.get_paper(slug).await?.ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            let when = match at {
+                Some(t) => OffsetDateTime::parse(t, &Rfc3339)
+                    .map_err(|_| bad_input(format!("--at {t:?} is not a time: write it as 2026-01-05T10:00:00Z")))?,
+                None => paper.meta.published_at.filter(|t| *t <= now).unwrap_or(now),
+            };
+            let status = if when > now { Status::Scheduled } else { Status::Published };
+            store.set_status(slug, status, Some(when)).await?;
+            match status {
+                Status::Scheduled => println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default()),
+                _ => println!("Published {slug}"),
+            }
+            Ok(())
+        }
+        PaperCommand::Unpublish { slug } => {
+            let store = open_store(ctx).await?;
+            let paper = store.get_paper(slug).await?.ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            store.set_status(slug, Status::Draft, paper.meta.published_at).await?;
+            println!("Unpublished {slug}; it is a draft again");
+            Ok(())
+        }
+    }
+}
+
+/// The line of `key = …` in a paper file, for messages about checks that
+/// need the database.
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        .map_or(1, |i| i + 1)
+}
+
+async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) -> Result<(), Failure> {
+    let now = OffsetDateTime::now_utc();
+    let rules = PaperRules {
+        kinds: &ctx.config.kinds,
+        default_language: &ctx.config.language,
+        now,
+    };
+    let mut errors: Vec<FrontMatterError> = Vec::new();
+    let mut parsed: Vec<(String, String, PaperInput)> = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(file_error(&name, 1, format!("is not UTF-8 text (bad byte at offset {}): save it as UTF-8", e.utf8_error().valid_up_to())));
+                    continue;
+                }
+            },
+            Err(e) => {
+                errors.push(file_error(&name, 1, format!("cannot be read: {e}")));
+                continue;
+            }
+        };
+        match parse_paper_file(&name, &text, &rules) {
+            Ok(p) => parsed.push((name, text, p)),
+            Err(errs) => errors.extend(errs),
+        }
+    }
+    for (i, (name, text, p)) in parsed.iter().enumerate() {
+        if let Some((first, _, _)) = parsed[..i].iter().find(|(_, _, q)| q.slug == p.slug) {
+            errors.push(FrontMatterError {
+                file: name.clone(),
+                line: key_line(text, "slug").max(key_line(text, "title")),
+                field: Some("slug".into()),
+                message: format!("{:?} is also the slug of {first}: give one of them another slug", p.slug),
+            });
+        }
+    }
+    if errors.is_empty() {
+        let store = open_store(ctx).await?;
+        check_against_store(&store, &parsed, options, &mut errors).await?;
+        if errors.is_empty() {
+            let inputs: Vec<PaperInput> = parsed.iter().map(|(_, _, p)| p.clone()).collect();
+            store.add_papers(&inputs, options).await?;
+            for (name, _, p) in &parsed {
+                println!("Added {} ({}) from {name}", p.slug, p.status);
+            }
+            println!("{} paper{} added.", parsed.len(), if parsed.len() == 1 { "" } else { "s" });
+            store.close().await;
+            return Ok(());
+        }
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Err(bad_input(format!(
+        "{} problem{} found; nothing was added",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )))
+}
+
+fn file_error(file: &str, line: usize, message: String) -> FrontMatterError {
+    FrontMatterError {
+        file: file.to_owned(),
+        line,
+        field: None,
+        message,
+    }
+}
+
+/// Finds what only the database knows: slugs taken, authors and topics
+/// missing. Each problem names the file and line.
+async fn check_against_store(
+    store: &Store,
+    parsed: &[(String, String, PaperInput)],
+    options: AddOptions,
+    errors: &mut Vec<FrontMatterError>,
+) -> Result<(), Failure> {
+    let slugs: Vec<String> = parsed.iter().map(|(_, _, p)| p.slug.clone()).collect();
+    let taken = store.existing_slugs(SlugTable::Papers, &slugs).await?;
+    let mut authors: Vec<String> = parsed.iter().flat_map(|(_, _, p)| p.authors.clone()).collect();
+    authors.sort();
+    authors.dedup();
+    let mut topics: Vec<String> = parsed.iter().flat_map(|(_, _, p)| p.topics.clone()).collect();
+    topics.sort();
+    topics.dedup();
+    let known_authors = store.existing_slugs(SlugTable::Authors, &authors).await?;
+    let known_topics = store.existing_slugs(SlugTable::Topics, &topics).await?;
+    for (name, text, p) in parsed {
+        if !options.replace && taken.contains(&p.slug) {
+            errors.push(FrontMatterError {
+                file: name.clone(),
+                line: key_line(text, "slug").max(key_line(text, "title")),
+                field: Some("slug".into()),
+                message: format!(
+                    "a paper with the slug {:?} already exists: choose another slug, or pass --replace to overwrite it",
+                    p.slug
+                ),
+            });
+        }
+        if !options.create_missing {
+            for a in p.authors.iter().filter(|a| !known_authors.contains(a)) {
+                errors.push(FrontMatterError {
+                    file: name.clone(),
+                    line: key_line(text, "authors"),
+                    field: Some("authors".into()),
+                    message: format!("unknown author {a:?}: add it with `quire author add --slug {a} --name …`, or pass --create-missing"),
+                });
+            }
+            for t in p.topics.iter().filter(|t| !known_topics.contains(t)) {
+                errors.push(FrontMatterError {
+                    file: name.clone(),
+                    line: key_line(text, "topics"),
+                    field: Some("topics".into()),
+                    message: format!("unknown topic {t:?}: add it with `quire topic add --slug {t} --name …`, or pass --create-missing"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).context("cannot write JSON")?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn author_command(_ctx: &RunContext, store: &Store, cmd: &AuthorCommand) -> Result<(), Failure> {
+    match cmd {
+        AuthorCommand::List { json } => {
+            let authors = store.list_authors(Visibility::All).await?;
+            if *json {
+                return print_json(&authors);
+            }
+            for a in &authors {
+                println!(
+                    "{:<30} {:<30} {} paper{}",
+                    a.slug,
+                    a.name,
+                    a.paper_count,
+                    if a.paper_count == 1 { "" } else { "s" }
+                );
+            }
+            if authors.is_empty() {
+                println!("No authors yet. Add one with `quire author add --name \"Ada Lovelace\"`.");
+            }
+            Ok(())
+        }
+        AuthorCommand::Add { name, slug, affiliation, bio, links } => {
+            let mut parsed_links = Vec::new();
+            for l in links {
+                let (label, url) = l
+                    .split_once('=')
+                    .ok_or_else(|| bad_input(format!("--link {l:?}: write it as LABEL=URL, such as Website=https://example.org")))?;
+                parsed_links.push(AuthorLink { label: label.trim().to_owned(), url: url.trim().to_owned() });
+            }
+            let input = AuthorInput {
+                slug: slug.clone().unwrap_or_else(|| slugify(name)),
+                name: name.trim().to_owned(),
+                affiliation: affiliation.clone().filter(|a| !a.trim().is_empty()),
+                bio: bio.clone(),
+                links: parsed_links,
+            };
+            input.validate().map_err(|m| bad_input(format!("author: {m}")))?;
+            let created = store.upsert_author(&input).await?;
+            println!("{} author {}", if created { "Added" } else { "Updated" }, input.slug);
+            Ok(())
+        }
+    }
+}
+
+async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure> {
+    match cmd {
+        TopicCommand::List { json } => {
+            let topics = store.list_topics(Visibility::All).await?;
+            if *json {
+                return print_json(&topics);
+            }
+            for t in &topics {
+                println!(
+                    "{:<30} {:<30} {} paper{}",
+                    t.slug,
+                    t.name,
+                    t.paper_count,
+                    if t.paper_count == 1 { "" } else { "s" }
+                );
+            }
+            if topics.is_empty() {
+                println!("No topics yet. Add one with `quire topic add --name Trade`.");
+            }
+            Ok(())
+        }
+        TopicCommand::Add { name, slug, description } => {
+            let input = TopicInput {
+                slug: slug.clone().unwrap_or_else(|| slugify(name)),
+                name: name.trim().to_owned(),
+                description: description.clone(),
+            };
+            input.validate().map_err(|m| bad_input(format!("topic: {m}")))?;
+            let created = store.upsert_topic(&input).await?;
+            println!("{} topic {}", if created { "Added" } else { "Updated" }, input.slug);
+            Ok(())
+        }
+    }
+}
+

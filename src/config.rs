@@ -1,0 +1,404 @@
+//! Settings: `quire.toml` in the data directory, each key overridable by a
+//! `QUIRE_<KEY>` environment variable, defaults that work with no file.
+//! Parsing is pure (`Config::parse`); reading files and the environment is
+//! a thin layer on top.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The config file's name inside the data directory.
+pub const CONFIG_FILE: &str = "quire.toml";
+
+/// A value that must never reach a log or an error message in full.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Shows a connection URL with its password replaced, for error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+            format!("{}{}{}", &url[..scheme_end + 3], masked, &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Every setting of a Quire site. Each key may be set in `quire.toml` or as
+/// `QUIRE_<KEY>` in the environment (the environment wins).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The public address of the site, used for canonical links and
+    /// anything read away from the page (feeds, emails). No trailing slash.
+    pub base_url: String,
+    /// Where `quire serve` listens, as IP:port.
+    pub addr: String,
+    /// `sqlite://path` or `postgres://user:pass@host/db`. Empty: the SQLite
+    /// file `quire.db` in the data directory.
+    pub database_url: Option<Secret>,
+    /// The site's name, shown in the header, titles and citations.
+    pub site_name: String,
+    /// One line about the site, for the home page and metadata.
+    pub site_description: String,
+    /// Default language (BCP 47) of the site and of papers that name none.
+    pub language: String,
+    /// The kinds of paper the site publishes, in the order the home page
+    /// shows them.
+    pub kinds: Vec<String>,
+    /// Papers per page on the archive, author and topic pages.
+    pub papers_per_page: u32,
+    /// Words a reader reads per minute, for reading times.
+    pub words_per_minute: u32,
+    /// Memory for the rendered-page cache, in MiB.
+    pub page_cache_mb: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: "http://127.0.0.1:8080".into(),
+            addr: "127.0.0.1:8080".into(),
+            database_url: None,
+            site_name: "Quire".into(),
+            site_description: "Research, analysis and policy papers".into(),
+            language: "en".into(),
+            kinds: crate::domain::DEFAULT_KINDS.iter().map(|k| k.to_string()).collect(),
+            papers_per_page: 30,
+            words_per_minute: 230,
+            page_cache_mb: 64,
+        }
+    }
+}
+
+/// Every key, as written in `quire.toml`.
+pub const KEYS: [&str; 10] = [
+    "base_url",
+    "addr",
+    "database_url",
+    "site_name",
+    "site_description",
+    "language",
+    "kinds",
+    "papers_per_page",
+    "words_per_minute",
+    "page_cache_mb",
+];
+
+/// A setting that cannot be used, with where it came from.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{source_name}: {message}")]
+    Invalid { source_name: String, message: String },
+    #[error("cannot read {path}: {message}")]
+    Unreadable { path: String, message: String },
+}
+
+impl Config {
+    /// Parses a `quire.toml` text; `source_name` says where it came from in
+    /// error messages.
+    pub fn parse(text: &str, source_name: &str) -> Result<Config, ConfigError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| invalid(source_name, toml_message(text, &e)))?;
+        Self::from_table(table, source_name)
+    }
+
+    fn from_table(table: toml::Table, source_name: &str) -> Result<Config, ConfigError> {
+        if let Some(unknown) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(invalid(
+                source_name,
+                format!("unknown key `{unknown}`: the keys are {}", KEYS.join(", ")),
+            ));
+        }
+        let config: Config = match toml::Value::Table(table.clone()).try_into() {
+            Ok(c) => c,
+            Err(e) => {
+                // Find the key at fault by trying each alone.
+                let message = e.message().trim().to_owned();
+                let key = table.iter().find_map(|(k, v)| {
+                    let mut one = toml::Table::new();
+                    one.insert(k.clone(), v.clone());
+                    toml::Value::Table(one).try_into::<Config>().is_err().then(|| k.clone())
+                });
+                return Err(invalid(
+                    source_name,
+                    match key {
+                        Some(k) => format!("key `{k}`: {message}"),
+                        None => message,
+                    },
+                ));
+            }
+        };
+        config.validate().map_err(|m| invalid(source_name, m))?;
+        Ok(config)
+    }
+
+    /// Reads `quire.toml` from `data_dir` if it exists, then applies
+    /// `QUIRE_*` variables from `env`.
+    pub fn load(data_dir: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let (mut table, source_name) = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let name = path.display().to_string();
+                let table: toml::Table = toml::from_str(&text).map_err(|e| invalid(&name, toml_message(&text, &e)))?;
+                (table, name)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (toml::Table::new(), "defaults".to_owned()),
+            Err(e) => {
+                return Err(ConfigError::Unreadable {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        for key in KEYS {
+            let var = format!("QUIRE_{}", key.to_ascii_uppercase());
+            let Some(raw) = env(&var) else { continue };
+            let value = match defaults.get(key) {
+                Some(toml::Value::Integer(_)) => raw
+                    .trim()
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .map_err(|_| invalid(&var, format!("{raw:?} is not a whole number")))?,
+                Some(toml::Value::Array(_)) => toml::Value::Array(
+                    raw.split(',')
+                        .map(|s| toml::Value::String(s.trim().to_owned()))
+                        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                        .collect(),
+                ),
+                _ => toml::Value::String(raw),
+            };
+            table.insert(key.to_owned(), value);
+        }
+        Self::from_table(table, &source_name)
+    }
+
+    /// Checks values that parse but cannot work; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let base = self.base_url.trim_end_matches('/');
+        if crate::domain::validate_http_url(base).is_err() {
+            return Err(format!(
+                "key `base_url`: {:?} is not an absolute http(s) URL; write the site's public address, such as \"https://papers.example.org\"",
+                self.base_url
+            ));
+        }
+        if self.addr.parse::<SocketAddr>().is_err() {
+            return Err(format!(
+                "key `addr`: {:?} is not an IP address and port; write it as \"127.0.0.1:8080\"",
+                self.addr
+            ));
+        }
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return Err(format!(
+                    "key `database_url`: {:?} is neither sqlite:PATH nor postgres://…",
+                    redact_url(u)
+                ));
+            }
+        }
+        if self.site_name.trim().is_empty() {
+            return Err("key `site_name`: must not be empty".into());
+        }
+        crate::domain::validate_language(&self.language).map_err(|e| format!("key `language`: {e}"))?;
+        if self.kinds.is_empty() {
+            return Err("key `kinds`: name at least one kind of paper".into());
+        }
+        for (i, k) in self.kinds.iter().enumerate() {
+            if k.trim().is_empty() || crate::domain::slugify(k).is_empty() {
+                return Err(format!("key `kinds`: {k:?} cannot be a kind name"));
+            }
+            if self.kinds[..i].contains(k) {
+                return Err(format!("key `kinds`: {k:?} is listed twice"));
+            }
+        }
+        if self.papers_per_page == 0 || self.papers_per_page > 1000 {
+            return Err("key `papers_per_page`: use a number from 1 to 1000".into());
+        }
+        if self.words_per_minute == 0 {
+            return Err("key `words_per_minute`: must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The base URL without a trailing slash, ready to prefix a path.
+    pub fn base(&self) -> &str {
+        self.base_url.trim_end_matches('/')
+    }
+
+    /// The database to open: the configured URL, or `quire.db` in `data_dir`.
+    pub fn database_url_for(&self, data_dir: &Path) -> String {
+        match &self.database_url {
+            Some(url) if !url.expose().is_empty() => url.expose().to_owned(),
+            _ => format!("sqlite://{}", data_dir.join("quire.db").display()),
+        }
+    }
+
+    /// The text `quire init` writes: every key with its default, commented.
+    pub fn starter_file() -> String {
+        let d = Config::default();
+        format!(
+            "# Quire settings. Every key can also be set as QUIRE_<KEY> in the environment.\n\
+             # See docs/config.md for what each one does.\n\n\
+             site_name = {:?}\n\
+             site_description = {:?}\n\
+             base_url = {:?}\n\
+             addr = {:?}\n\
+             language = {:?}\n\
+             # database_url = \"postgres://quire:secret@127.0.0.1:5432/quire\"  # default: quire.db here\n\
+             kinds = [{}]\n\
+             papers_per_page = {}\n\
+             words_per_minute = {}\n\
+             page_cache_mb = {}\n",
+            d.site_name,
+            d.site_description,
+            d.base_url,
+            d.addr,
+            d.language,
+            d.kinds.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", "),
+            d.papers_per_page,
+            d.words_per_minute,
+            d.page_cache_mb,
+        )
+    }
+}
+
+fn invalid(source_name: &str, message: String) -> ConfigError {
+    ConfigError::Invalid {
+        source_name: source_name.to_owned(),
+        message,
+    }
+}
+
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_owned(),
+    }
+}
+
+/// The data directory as given, or the current directory.
+pub fn data_dir_or_current(dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("", "quire.toml").expect("defaults");
+        assert_eq!(c.addr, "127.0.0.1:8080");
+        assert_eq!(c.kinds.len(), 4);
+    }
+
+    #[test]
+    fn starter_file_parses_to_defaults() {
+        let c = Config::parse(&Config::starter_file(), "quire.toml").expect("starter");
+        assert_eq!(c.site_name, Config::default().site_name);
+        assert_eq!(c.kinds, Config::default().kinds);
+    }
+
+    #[test]
+    fn keys_list_matches_the_struct() {
+        let mut c = Config::default();
+        c.database_url = Some(Secret::new("sqlite://x"));
+        let table = toml::Table::try_from(c).expect("serialise");
+        let mut names: Vec<_> = table.keys().cloned().collect();
+        names.sort();
+        let mut keys: Vec<_> = KEYS.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        assert_eq!(names, keys);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::parse("site_nam = \"x\"", "data/quire.toml").expect_err("unknown");
+        let msg = e.to_string();
+        assert!(msg.contains("data/quire.toml") && msg.contains("`site_nam`"), "{msg}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (text, key) in [
+            ("addr = \"localhost\"", "addr"),
+            ("base_url = \"example.org\"", "base_url"),
+            ("language = \"english\"", "language"),
+            ("kinds = []", "kinds"),
+            ("papers_per_page = 0", "papers_per_page"),
+            ("database_url = \"mysql://x\"", "database_url"),
+        ] {
+            let msg = Config::parse(text, "quire.toml").expect_err(text).to_string();
+            assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
+        }
+        let msg = Config::parse("papers_per_page = \"ten\"", "quire.toml").expect_err("type").to_string();
+        assert!(msg.contains("key `papers_per_page`"), "{msg}");
+        let msg = Config::parse("site_name = ", "quire.toml").expect_err("syntax").to_string();
+        assert!(msg.contains("line 1"), "{msg}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(CONFIG_FILE), "site_name = \"From file\"\naddr = \"127.0.0.1:9000\"\n").expect("write");
+        let vars: HashMap<&str, &str> = [
+            ("QUIRE_SITE_NAME", "From env"),
+            ("QUIRE_PAPERS_PER_PAGE", "12"),
+            ("QUIRE_KINDS", "brief, report"),
+            ("QUIRE_TEST_POSTGRES_URL", "ignored"),
+        ]
+        .into_iter()
+        .collect();
+        let c = Config::load(dir.path(), |k| vars.get(k).map(|v| v.to_string())).expect("load");
+        assert_eq!(c.site_name, "From env");
+        assert_eq!(c.addr, "127.0.0.1:9000");
+        assert_eq!(c.papers_per_page, 12);
+        assert_eq!(c.kinds, ["brief", "report"]);
+        let e = Config::load(dir.path(), |k| (k == "QUIRE_PAPERS_PER_PAGE").then(|| "many".into())).expect_err("bad");
+        assert!(e.to_string().contains("QUIRE_PAPERS_PER_PAGE"), "{e}");
+    }
+
+    #[test]
+    fn secrets_stay_hidden() {
+        let c = Config {
+            database_url: Some(Secret::new("postgres://u:hunter2@h/db")),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(redact_url("postgres://u:hunter2@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("postgres://u:p@ss@h/db?x=@"), "postgres://u:***@h/db?x=@");
+    }
+}

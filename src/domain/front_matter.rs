@@ -1,0 +1,559 @@
+//! Paper files: Markdown with TOML front matter between `+++` fences.
+//! Errors name the file, the line and the field, so an editor can go
+//! straight to the mistake.
+
+use super::{
+    PaperInput, Status, slugify, validate_http_url, validate_language, validate_slug,
+};
+use serde::Deserialize;
+use std::fmt;
+use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use toml::Spanned;
+use toml::value::{Datetime, Offset};
+
+/// A mistake in a paper file, with where it is and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrontMatterError {
+    pub file: String,
+    pub line: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for FrontMatterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}:{}: field `{}`: {}", self.file, self.line, field, self.message),
+            None => write!(f, "{}:{}: {}", self.file, self.line, self.message),
+        }
+    }
+}
+
+impl std::error::Error for FrontMatterError {}
+
+/// What the site allows in a paper file.
+#[derive(Clone, Copy, Debug)]
+pub struct PaperRules<'a> {
+    /// The configured kinds; a paper's `kind` must be one of them.
+    pub kinds: &'a [String],
+    /// Language for papers whose front matter names none.
+    pub default_language: &'a str,
+    /// The time a `published` paper without `published_at` gets.
+    pub now: OffsetDateTime,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrontMatter {
+    title: Spanned<String>,
+    subtitle: Option<Spanned<String>>,
+    slug: Option<Spanned<String>>,
+    kind: Spanned<String>,
+    summary: Spanned<String>,
+    authors: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    topics: Option<Spanned<Vec<Spanned<String>>>>,
+    language: Option<Spanned<String>>,
+    status: Option<Spanned<String>>,
+    published_at: Option<Spanned<Datetime>>,
+    canonical_url: Option<Spanned<String>>,
+}
+
+/// Where the front matter sits inside the file.
+struct Located<'a> {
+    file: &'a str,
+    front_matter: &'a str,
+    /// File line number of the first front matter line.
+    first_line: usize,
+}
+
+impl Located<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.front_matter.len());
+        self.first_line + self.front_matter[..offset].matches('\n').count()
+    }
+
+    fn error(&self, offset: usize, field: &str, message: impl Into<String>) -> FrontMatterError {
+        FrontMatterError {
+            file: self.file.to_owned(),
+            line: self.line_of(offset),
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// The key whose value contains `offset`: the nearest `key =` line at or
+    /// above it (a value such as an array may span several lines).
+    fn key_at(&self, offset: usize) -> Option<String> {
+        let offset = offset.min(self.front_matter.len());
+        let end_of_line = self.front_matter[offset..]
+            .find('\n')
+            .map_or(self.front_matter.len(), |i| offset + i);
+        self.front_matter[..end_of_line].lines().rev().find_map(|line| {
+            let (key, _) = line.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| key.to_owned())
+        })
+    }
+}
+
+/// Parses a paper file into a [`PaperInput`], checking every field against
+/// `rules`. All mistakes found are returned, not only the first.
+pub fn parse_paper_file(
+    file: &str,
+    text: &str,
+    rules: &PaperRules<'_>,
+) -> Result<PaperInput, Vec<FrontMatterError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let whole_file_error = |line: usize, message: &str| {
+        vec![FrontMatterError {
+            file: file.to_owned(),
+            line,
+            field: None,
+            message: message.to_owned(),
+        }]
+    };
+    let Some(after_open) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        return Err(whole_file_error(
+            1,
+            "the file must start with a `+++` line, then TOML front matter (title, kind, summary, authors…), then a closing `+++` line",
+        ));
+    };
+    let close = find_closing_fence(after_open);
+    let Some((fm_end, body_start)) = close else {
+        return Err(whole_file_error(
+            1,
+            "the front matter opened on line 1 is never closed: add a line containing only `+++` after it",
+        ));
+    };
+    let loc = Located {
+        file,
+        front_matter: &after_open[..fm_end],
+        first_line: 2,
+    };
+    let body = after_open[body_start..].to_owned();
+
+    let raw: RawFrontMatter = toml::from_str(loc.front_matter).map_err(|e| vec![toml_error(&loc, &e)])?;
+    let mut errors = Vec::new();
+    let mut check = |result: Result<(), String>, span: std::ops::Range<usize>, field: &str| {
+        if let Err(message) = result {
+            errors.push(loc.error(span.start, field, message));
+        }
+    };
+
+    let title = raw.title.get_ref().trim().to_owned();
+    check(
+        non_empty(&title, 500),
+        raw.title.span(),
+        "title",
+    );
+    let subtitle = raw.subtitle.as_ref().map(|s| s.get_ref().trim().to_owned()).filter(|s| !s.is_empty());
+    if let Some(s) = &raw.subtitle {
+        check(max_len(s.get_ref(), 500), s.span(), "subtitle");
+    }
+    let slug = match &raw.slug {
+        Some(s) => {
+            check(validate_slug(s.get_ref()), s.span(), "slug");
+            s.get_ref().clone()
+        }
+        None => {
+            let derived = slugify(&title);
+            if derived.is_empty() && !title.is_empty() {
+                check(
+                    Err("no slug can be made from this title: add a `slug = \"…\"` line".into()),
+                    raw.title.span(),
+                    "slug",
+                );
+            }
+            derived
+        }
+    };
+    let kind = raw.kind.get_ref().trim().to_owned();
+    if !rules.kinds.iter().any(|k| *k == kind) {
+        check(
+            Err(format!(
+                "unknown kind {kind:?}: use one of {} (or add it to `kinds` in quire.toml)",
+                rules.kinds.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+            )),
+            raw.kind.span(),
+            "kind",
+        );
+    }
+    let summary = raw.summary.get_ref().trim().to_owned();
+    check(non_empty(&summary, 5000), raw.summary.span(), "summary");
+
+    let authors = slug_list(&raw.authors, "authors", &loc, &mut errors);
+    if authors.is_empty() && raw.authors.get_ref().is_empty() {
+        errors.push(loc.error(
+            raw.authors.span().start,
+            "authors",
+            "name at least one author by slug, such as authors = [\"ada-lovelace\"]",
+        ));
+    }
+    let topics = raw
+        .topics
+        .as_ref()
+        .map(|t| slug_list(t, "topics", &loc, &mut errors))
+        .unwrap_or_default();
+
+    let language = match &raw.language {
+        Some(l) => {
+            if let Err(e) = validate_language(l.get_ref()) {
+                errors.push(loc.error(l.span().start, "language", e));
+            }
+            l.get_ref().clone()
+        }
+        None => rules.default_language.to_owned(),
+    };
+    let status = match &raw.status {
+        Some(s) => match s.get_ref().parse::<Status>() {
+            Ok(st) => st,
+            Err(e) => {
+                errors.push(loc.error(s.span().start, "status", e.to_string()));
+                Status::Draft
+            }
+        },
+        None => Status::Draft,
+    };
+    let published_at = match &raw.published_at {
+        Some(d) => match datetime_to_offset(d.get_ref()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.push(loc.error(d.span().start, "published_at", e));
+                None
+            }
+        },
+        None => match status {
+            Status::Published | Status::Archived => Some(rules.now),
+            Status::Scheduled => {
+                if raw.status.is_some() {
+                    errors.push(loc.error(
+                        raw.status.as_ref().map_or(0, |s| s.span().start),
+                        "published_at",
+                        "a scheduled paper needs the time it goes out: add published_at = 2026-01-05T10:00:00Z",
+                    ));
+                }
+                None
+            }
+            Status::Draft => None,
+        },
+    };
+    let canonical_url = match &raw.canonical_url {
+        Some(u) => {
+            if let Err(e) = validate_http_url(u.get_ref()) {
+                errors.push(loc.error(u.span().start, "canonical_url", e));
+            }
+            Some(u.get_ref().clone())
+        }
+        None => None,
+    };
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(PaperInput {
+        slug,
+        title,
+        subtitle,
+        kind,
+        summary,
+        body,
+        authors,
+        topics,
+        language,
+        status,
+        published_at,
+        canonical_url,
+    })
+}
+
+/// Finds the `+++` line that closes the front matter: the end of the front
+/// matter and the start of the body, as byte offsets into `rest`.
+fn find_closing_fence(rest: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == "+++" {
+            return Some((offset, offset + line.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn non_empty(value: &str, max: usize) -> Result<(), String> {
+    if value.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        max_len(value, max)
+    }
+}
+
+fn max_len(value: &str, max: usize) -> Result<(), String> {
+    if value.chars().count() > max {
+        Err(format!("is longer than {max} characters: shorten it"))
+    } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        Err("contains control characters: remove them".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn slug_list(
+    list: &Spanned<Vec<Spanned<String>>>,
+    field: &str,
+    loc: &Located<'_>,
+    errors: &mut Vec<FrontMatterError>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.get_ref() {
+        let slug = item.get_ref();
+        if let Err(e) = validate_slug(slug) {
+            errors.push(loc.error(item.span().start, field, e));
+        } else if out.contains(slug) {
+            errors.push(loc.error(item.span().start, field, format!("{slug:?} is listed twice: remove one")));
+        } else {
+            out.push(slug.clone());
+        }
+    }
+    out
+}
+
+/// Turns a TOML datetime into a point in time. A date alone means midnight
+/// UTC; a time without an offset is refused, since it names no instant.
+fn datetime_to_offset(d: &Datetime) -> Result<OffsetDateTime, String> {
+    let hint = "write a full date and time with a zone, such as 2026-01-05T10:00:00Z";
+    let date = d.date.ok_or_else(|| format!("has no date: {hint}"))?;
+    let month = Month::try_from(date.month).map_err(|_| format!("has no valid month: {hint}"))?;
+    let date = Date::from_calendar_date(i32::from(date.year), month, date.day)
+        .map_err(|e| format!("is not a real date ({e}): {hint}"))?;
+    let (time, offset) = match (d.time, d.offset) {
+        (None, _) => (Time::MIDNIGHT, UtcOffset::UTC),
+        (Some(_), None) => return Err(format!("has no time zone: {hint}")),
+        (Some(t), Some(off)) => {
+            let time = Time::from_hms_nano(
+                t.hour,
+                t.minute,
+                t.second.unwrap_or(0),
+                t.nanosecond.unwrap_or(0),
+            )
+            .map_err(|e| format!("is not a real time ({e}): {hint}"))?;
+            let offset = match off {
+                Offset::Z => UtcOffset::UTC,
+                Offset::Custom { minutes } => {
+                    UtcOffset::from_whole_seconds(i32::from(minutes) * 60)
+                        .map_err(|e| format!("has an impossible offset ({e}): {hint}"))?
+                }
+            };
+            (time, offset)
+        }
+    };
+    Ok(date.with_time(time).assume_offset(offset))
+}
+
+/// Rewrites a TOML error as ours: file, line and field, then what to do.
+fn toml_error(loc: &Located<'_>, e: &toml::de::Error) -> FrontMatterError {
+    let message = e.message().trim().to_owned();
+    let named = backticked(&message);
+    let (line, field) = match e.span() {
+        Some(_) if message.starts_with("missing field") => (1, named),
+        Some(span) => {
+            let field = if message.starts_with("unknown field") {
+                named
+            } else {
+                loc.key_at(span.start)
+            };
+            (loc.line_of(span.start), field)
+        }
+        None => (1, named),
+    };
+    let hint = if message.starts_with("unknown field") {
+        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url)"
+    } else if field.as_deref() == Some("published_at") {
+        " (write a TOML datetime without quotes, such as 2026-01-05T10:00:00Z)"
+    } else if message.starts_with("missing field") {
+        ": add it to the front matter"
+    } else {
+        ""
+    };
+    FrontMatterError {
+        file: loc.file.to_owned(),
+        line,
+        field,
+        message: format!("{}{hint}", first_line_of(&message)),
+    }
+}
+
+fn first_line_of(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn rules(kinds: &[String]) -> PaperRules<'_> {
+        PaperRules {
+            kinds,
+            default_language: "en",
+            now: datetime!(2026-02-01 12:00 UTC),
+        }
+    }
+
+    fn kinds() -> Vec<String> {
+        crate::domain::DEFAULT_KINDS.iter().map(|s| s.to_string()).collect()
+    }
+
+    const GOOD: &str = r#"+++
+title = "Ports and Harbours"
+subtitle = "Why small ports matter"
+slug = "ports-harbours"
+kind = "policy brief"
+summary = "One paragraph."
+authors = ["ada-lovelace", "alan-turing"]
+topics = ["trade", "infrastructure"]
+language = "en"
+status = "published"
+published_at = 2026-01-05T10:00:00Z
+canonical_url = "https://example.org/ports"
++++
+Body in Markdown.[^1]
+
+[^1]: A footnote.
+"#;
+
+    #[test]
+    fn parses_every_documented_key() {
+        let k = kinds();
+        let p = parse_paper_file("ports.md", GOOD, &rules(&k)).expect("valid file");
+        assert_eq!(p.title, "Ports and Harbours");
+        assert_eq!(p.subtitle.as_deref(), Some("Why small ports matter"));
+        assert_eq!(p.slug, "ports-harbours");
+        assert_eq!(p.kind, "policy brief");
+        assert_eq!(p.authors, ["ada-lovelace", "alan-turing"]);
+        assert_eq!(p.topics, ["trade", "infrastructure"]);
+        assert_eq!(p.status, Status::Published);
+        assert_eq!(p.published_at, Some(datetime!(2026-01-05 10:00 UTC)));
+        assert_eq!(p.canonical_url.as_deref(), Some("https://example.org/ports"));
+        assert_eq!(p.body, "Body in Markdown.[^1]\n\n[^1]: A footnote.\n");
+    }
+
+    #[test]
+    fn optional_keys_get_defaults() {
+        let k = kinds();
+        let text = "+++\ntitle = \"Café Économie\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\n+++\nBody\n";
+        let p = parse_paper_file("x.md", text, &rules(&k)).expect("valid");
+        assert_eq!(p.slug, "cafe-economie");
+        assert_eq!(p.language, "en");
+        assert_eq!(p.status, Status::Draft);
+        assert_eq!(p.published_at, None);
+        assert!(p.topics.is_empty());
+    }
+
+    #[test]
+    fn offsets_and_dates_are_understood() {
+        let k = kinds();
+        let with = |d: &str| {
+            GOOD.replace("2026-01-05T10:00:00Z", d)
+        };
+        let p = parse_paper_file("x.md", &with("2026-01-05T12:00:00+02:00"), &rules(&k)).expect("valid");
+        assert_eq!(p.published_at, Some(datetime!(2026-01-05 10:00 UTC)));
+        let p = parse_paper_file("x.md", &with("2026-01-05"), &rules(&k)).expect("valid");
+        assert_eq!(p.published_at, Some(datetime!(2026-01-05 0:00 UTC)));
+    }
+
+    fn error_of(text: &str) -> FrontMatterError {
+        let k = kinds();
+        let errs = parse_paper_file("papers/x.md", text, &rules(&k)).expect_err("must fail");
+        errs.into_iter().next().expect("one error")
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let e = error_of(&GOOD.replace("summary = \"One paragraph.\"\n", ""));
+        assert_eq!(e.field.as_deref(), Some("summary"));
+        assert_eq!(e.file, "papers/x.md");
+        assert!(e.to_string().contains("papers/x.md:1: field `summary`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_field() {
+        let e = error_of(&GOOD.replace("kind = \"policy brief\"", "kind = 3"));
+        assert_eq!((e.line, e.field.as_deref()), (5, Some("kind")), "{e}");
+        let e = error_of(&GOOD.replace("[\"trade\", \"infrastructure\"]", "\"trade\""));
+        assert_eq!((e.line, e.field.as_deref()), (8, Some("topics")), "{e}");
+    }
+
+    #[test]
+    fn bad_dates_are_explained() {
+        let e = error_of(&GOOD.replace("2026-01-05T10:00:00Z", "\"last tuesday\""));
+        assert_eq!((e.line, e.field.as_deref()), (11, Some("published_at")), "{e}");
+        assert!(e.message.contains("2026-01-05T10:00:00Z"), "{e}");
+        let e = error_of(&GOOD.replace("2026-01-05T10:00:00Z", "2026-01-05T10:00:00"));
+        assert_eq!((e.line, e.field.as_deref()), (11, Some("published_at")), "{e}");
+        assert!(e.message.contains("time zone"), "{e}");
+        let e = error_of(&GOOD.replace("2026-01-05T10:00:00Z", "2026-02-30T10:00:00Z"));
+        assert_eq!(e.field.as_deref(), Some("published_at"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_and_values_are_refused() {
+        let e = error_of(&GOOD.replace("kind =", "kinds ="));
+        assert_eq!((e.line, e.field.as_deref()), (5, Some("kinds")), "{e}");
+        let e = error_of(&GOOD.replace("policy brief", "blog post"));
+        assert_eq!((e.line, e.field.as_deref()), (5, Some("kind")), "{e}");
+        assert!(e.message.contains("\"policy brief\""), "{e}");
+        let e = error_of(&GOOD.replace("\"published\"", "\"live\""));
+        assert_eq!((e.line, e.field.as_deref()), (10, Some("status")), "{e}");
+        let e = error_of(&GOOD.replace("\"en\"", "\"english please\""));
+        assert_eq!(e.field.as_deref(), Some("language"), "{e}");
+        let e = error_of(&GOOD.replace("https://example.org/ports", "javascript:alert(1)"));
+        assert_eq!(e.field.as_deref(), Some("canonical_url"), "{e}");
+        let e = error_of(&GOOD.replace("\"alan-turing\"", "\"Alan Turing\""));
+        assert_eq!((e.line, e.field.as_deref()), (7, Some("authors")), "{e}");
+        let e = error_of(&GOOD.replace("slug = \"ports-harbours\"", "slug = \"../../etc/passwd\""));
+        assert_eq!((e.line, e.field.as_deref()), (4, Some("slug")), "{e}");
+    }
+
+    #[test]
+    fn broken_files_are_explained() {
+        let e = error_of("No front matter here\n");
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("+++"));
+        let e = error_of("+++\ntitle = \"x\"\n");
+        assert!(e.message.contains("never closed"), "{e}");
+        let e = error_of("+++\ntitle = \"unterminated\n+++\nbody");
+        assert_eq!(e.line, 2, "{e}");
+        let e = error_of(&GOOD.replace("authors = [\"ada-lovelace\", \"alan-turing\"]", "authors = []"));
+        assert_eq!(e.field.as_deref(), Some("authors"), "{e}");
+        let e = error_of(&GOOD.replace("title = \"Ports and Harbours\"", "title = \"a\u{0}b\""));
+        assert_eq!(e.field.as_deref(), Some("title"), "{e}");
+    }
+
+    #[test]
+    fn crlf_and_bom_files_parse() {
+        let k = kinds();
+        let text = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
+        let p = parse_paper_file("x.md", &text, &rules(&k)).expect("valid");
+        assert_eq!(p.slug, "ports-harbours");
+    }
+
+    #[test]
+    fn several_mistakes_are_all_reported() {
+        let k = kinds();
+        let text = GOOD.replace("policy brief", "blog").replace("\"published\"", "\"live\"");
+        let errs = parse_paper_file("x.md", &text, &rules(&k)).expect_err("invalid");
+        let fields: Vec<_> = errs.iter().filter_map(|e| e.field.as_deref()).collect();
+        assert_eq!(fields, ["kind", "status"]);
+    }
+}

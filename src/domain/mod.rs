@@ -1,0 +1,449 @@
+//! The content model: papers, authors and topics, their validation, slugs,
+//! languages and the paper file format. Pure data and rules; no I/O.
+
+mod front_matter;
+
+pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file};
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// The kinds a site offers when its config names none.
+pub const DEFAULT_KINDS: [&str; 4] = ["position paper", "policy brief", "report", "commentary"];
+
+/// Where a paper stands in its life: only `published` and `scheduled` papers
+/// whose time has come are shown to readers; `archived` papers keep their URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Draft,
+        Status::Scheduled,
+        Status::Published,
+        Status::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a status word that is not one of the four.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown status {0:?}: use one of draft, scheduled, published, archived")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// Writing direction of a paper, derived from its language so that authors
+/// never have to set it by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ltr,
+    Rtl,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+        }
+    }
+}
+
+/// Languages written right to left (primary subtags).
+const RTL_LANGUAGES: [&str; 12] = [
+    "he", "ar", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr", "iw",
+];
+
+/// Direction of a BCP 47 tag: an explicit script subtag wins (`az-Arab` is
+/// right to left, `ku-Latn` left to right), then the primary language.
+pub fn direction_of(language: &str) -> Direction {
+    let mut parts = language.split(['-', '_']);
+    let primary = parts.next().unwrap_or("").to_ascii_lowercase();
+    for part in parts {
+        if part.len() == 4 && part.chars().all(|c| c.is_ascii_alphabetic()) {
+            return match part.to_ascii_lowercase().as_str() {
+                "arab" | "hebr" | "syrc" | "thaa" | "nkoo" | "adlm" | "rohg" => Direction::Rtl,
+                _ => Direction::Ltr,
+            };
+        }
+    }
+    if RTL_LANGUAGES.contains(&primary.as_str()) {
+        Direction::Rtl
+    } else {
+        Direction::Ltr
+    }
+}
+
+/// Checks the shape of a BCP 47 language tag (`en`, `pt-BR`, `zh-Hant-TW`,
+/// `az-Arab`): a 2–3 letter language, then subtags of 1–8 letters or digits.
+pub fn validate_language(tag: &str) -> Result<(), String> {
+    let fail = || {
+        Err(format!(
+            "{tag:?} is not a BCP 47 language tag: use a code such as \"en\", \"fr\", \"pt-BR\" or \"he\""
+        ))
+    };
+    if tag.is_empty() || tag.len() > 35 {
+        return fail();
+    }
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    if !(2..=3).contains(&primary.len()) || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
+        return fail();
+    }
+    for part in parts {
+        if !(1..=8).contains(&part.len()) || !part.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return fail();
+        }
+    }
+    Ok(())
+}
+
+/// Makes a URL slug from a title: lower case letters and digits of any
+/// script, words joined by hyphens, at most 80 characters.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    let mut pending_dash = false;
+    for c in text.chars() {
+        let c = fold_latin(c);
+        if c.is_alphanumeric() {
+            if pending_dash && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_dash = false;
+            slug.extend(c.to_lowercase());
+        } else if c != '\'' && c != '’' {
+            pending_dash = true;
+        }
+    }
+    let slug: String = slug.chars().take(80).collect();
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Folds common accented Latin letters to their base letter, so that
+/// "Café Économie" becomes `cafe-economie`, as readers type it.
+fn fold_latin(c: char) -> char {
+    const FROM: &str = "àáâãäåāçćčèéêëēěìíîïīñńňòóôõöøōùúûüūůýÿžźżšśłđ";
+    const TO: &str = "aaaaaaaccceeeeeeiiiiinnnooooooouuuuuuyyzzzssld";
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    FROM.chars()
+        .position(|f| f == lower)
+        .and_then(|i| TO.chars().nth(i))
+        .unwrap_or(c)
+}
+
+/// Checks that a slug is safe in a URL path segment: lower-case letters or
+/// digits of any script and single hyphens, 1–200 characters.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    let ok = !slug.is_empty()
+        && slug.chars().count() <= 200
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+        && slug
+            .chars()
+            .all(|c| c == '-' || (c.is_alphanumeric() && !c.is_uppercase()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{slug:?} is not a valid slug: use lower-case letters, digits and single hyphens, such as \"ports-and-harbours\""
+        ))
+    }
+}
+
+/// Turns a slug back into a readable name, used when an author or topic is
+/// created on first use: `ada-lovelace` becomes "Ada Lovelace".
+pub fn name_from_slug(slug: &str) -> String {
+    slug.split('-')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(first) => first.to_uppercase().chain(cs).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks that an external URL is absolute http(s), so that a canonical link
+/// or an author's link can never carry `javascript:` or a relative path.
+pub fn validate_http_url(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    let ok = match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty()
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+                && url.len() <= 2000
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url:?} is not an absolute http(s) URL: write it as \"https://example.org/path\""
+        ))
+    }
+}
+
+/// A paper as submitted: from a paper file or a command, before storage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaperInput {
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub body: String,
+    /// Author slugs, in byline order.
+    pub authors: Vec<String>,
+    /// Topic slugs, in the order given.
+    pub topics: Vec<String>,
+    pub language: String,
+    pub status: Status,
+    pub published_at: Option<OffsetDateTime>,
+    pub canonical_url: Option<String>,
+}
+
+/// A paper's byline entry: enough of an author to print and link a name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuthorRef {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+}
+
+/// A paper's topic entry: enough to print and link a topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TopicRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// Everything about a paper but its body: what lists, feeds and the
+/// command line need.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PaperMeta {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub language: String,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub canonical_url: Option<String>,
+    pub word_count: i64,
+    pub authors: Vec<AuthorRef>,
+    pub topics: Vec<TopicRef>,
+}
+
+impl PaperMeta {
+    pub fn direction(&self) -> Direction {
+        direction_of(&self.language)
+    }
+
+    /// Whether a reader may see the paper at `now`: published or scheduled,
+    /// and its time has come. Archived papers stay reachable by URL.
+    pub fn is_public_at(&self, now: OffsetDateTime) -> bool {
+        match self.status {
+            Status::Published | Status::Scheduled | Status::Archived => {
+                self.published_at.is_some_and(|at| at <= now)
+            }
+            Status::Draft => false,
+        }
+    }
+}
+
+/// A whole paper, with its Markdown body.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Paper {
+    #[serde(flatten)]
+    pub meta: PaperMeta,
+    pub body: String,
+}
+
+/// A link on an author's page (personal site, ORCID, social profile).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuthorLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// An author as stored and shown on their page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Author {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+    /// Short biography in Markdown.
+    pub bio: String,
+    pub links: Vec<AuthorLink>,
+    /// Number of papers a reader can see.
+    pub paper_count: i64,
+}
+
+/// A topic as stored and shown on its page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Topic {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Number of papers a reader can see.
+    pub paper_count: i64,
+}
+
+/// An author as submitted by a command, before storage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthorInput {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub bio: String,
+    pub links: Vec<AuthorLink>,
+}
+
+impl AuthorInput {
+    /// Checks the fields a stranger could get wrong; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_slug(&self.slug).map_err(|e| format!("slug: {e}"))?;
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err("name: give a name of 1 to 200 characters".into());
+        }
+        for link in &self.links {
+            validate_http_url(&link.url).map_err(|e| format!("link {:?}: {e}", link.label))?;
+        }
+        Ok(())
+    }
+}
+
+/// A topic as submitted by a command, before storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicInput {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl TopicInput {
+    /// Checks the fields a stranger could get wrong; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_slug(&self.slug).map_err(|e| format!("slug: {e}"))?;
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err("name: give a name of 1 to 200 characters".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direction_follows_language_and_script() {
+        for rtl in ["he", "ar", "fa", "ur", "ar-EG", "he-IL", "az-Arab", "fa_IR"] {
+            assert_eq!(direction_of(rtl), Direction::Rtl, "{rtl}");
+        }
+        for ltr in ["en", "fr-CA", "ku-Latn", "de", "hr", "", "arn"] {
+            assert_eq!(direction_of(ltr), Direction::Ltr, "{ltr}");
+        }
+    }
+
+    #[test]
+    fn language_tags_are_checked() {
+        for ok in ["en", "pt-BR", "zh-Hant-TW", "he", "es-419", "sgn-BE-FR"] {
+            assert!(validate_language(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "e", "english language", "en_US", "en--US", "<script>", "1en", "en-toolongsubtag"] {
+            assert!(validate_language(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs_are_made_readable() {
+        assert_eq!(slugify("Ports and Harbours"), "ports-and-harbours");
+        assert_eq!(slugify("  Why small ports matter!? "), "why-small-ports-matter");
+        assert_eq!(slugify("Café Économie 2026"), "cafe-economie-2026");
+        assert_eq!(slugify("The State’s Role"), "the-states-role");
+        assert_eq!(slugify("נמלים וחופים"), "נמלים-וחופים");
+        assert_eq!(slugify("!!!"), "");
+        assert!(slugify(&"word ".repeat(100)).chars().count() <= 80);
+        assert!(validate_slug(&slugify("Ports & Harbours: a <b>study</b>")).is_ok());
+    }
+
+    #[test]
+    fn slugs_are_validated() {
+        for ok in ["a", "ports-harbours", "2026-outlook", "נמלים"] {
+            assert!(validate_slug(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "../etc", "a/b", "a.pdf", "%2e"] {
+            assert!(validate_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_come_from_slugs() {
+        assert_eq!(name_from_slug("ada-lovelace"), "Ada Lovelace");
+        assert_eq!(name_from_slug("trade"), "Trade");
+    }
+
+    #[test]
+    fn only_absolute_http_urls_pass() {
+        assert!(validate_http_url("https://example.org/a?b#c").is_ok());
+        assert!(validate_http_url("http://example.org").is_ok());
+        for bad in ["javascript:alert(1)", "/relative", "https://", "ftp://x", "https://a b", "data:text/html,x"] {
+            assert!(validate_http_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        assert!("Published".parse::<Status>().is_err());
+    }
+}

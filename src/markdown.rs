@@ -1,0 +1,423 @@
+//! Markdown → sanitised HTML, table of contents and word count.
+//!
+//! CommonMark with tables, footnotes, strikethrough, heading ids and smart
+//! punctuation. Footnotes are gathered into a numbered list at the end with
+//! back-links; headings get stable ids; whatever raw HTML an author wrote
+//! passes an allow-list sanitiser. Pure functions: no I/O.
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+/// One heading of a paper, for its table of contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TocEntry {
+    /// 1 for `#`, 2 for `##`…
+    pub level: u8,
+    /// The heading's id, the target of `#id` links.
+    pub id: String,
+    /// The heading as plain text.
+    pub text: String,
+}
+
+/// A paper body ready to put inside a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedMarkdown {
+    /// Sanitised HTML, footnotes last.
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub word_count: usize,
+    pub footnote_count: usize,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Ids the page itself uses; a heading with the same name gets a suffix.
+const RESERVED_IDS: [&str; 6] = ["content", "toc", "footnotes", "top", "main", "summary"];
+
+/// Renders a Markdown document to sanitised HTML with its table of contents.
+pub fn render(markdown: &str) -> RenderedMarkdown {
+    let mut body: Vec<Event<'_>> = Vec::new();
+    let mut definitions: HashMap<String, Vec<Event<'_>>> = HashMap::new();
+    let mut definition_order: Vec<String> = Vec::new();
+    let mut current_definition: Option<(String, Vec<Event<'_>>)> = None;
+    let mut word_count = 0;
+
+    for event in Parser::new_ext(markdown, options()) {
+        if let Event::Text(t) | Event::Code(t) = &event {
+            word_count += count_words(t);
+        }
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                current_definition = Some((label.to_string(), Vec::new()));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                if let Some((label, events)) = current_definition.take() {
+                    if !definitions.contains_key(&label) {
+                        definition_order.push(label.clone());
+                        definitions.insert(label, events);
+                    }
+                }
+            }
+            other => match &mut current_definition {
+                Some((_, events)) => events.push(other),
+                None => body.push(other),
+            },
+        }
+    }
+
+    let mut notes = FootnoteNumbers::default();
+    let mut ids = HeadingIds::default();
+    let mut toc = Vec::new();
+    let body = transform(body, &mut notes, &mut ids, Some(&mut toc));
+
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, body.into_iter());
+
+    // Definitions may themselves reference footnotes, so number as we go.
+    let mut rendered_notes: Vec<(usize, String)> = Vec::new();
+    let mut done: HashSet<String> = HashSet::new();
+    loop {
+        let next = notes
+            .order
+            .iter()
+            .find(|l| !done.contains(*l) && definitions.contains_key(*l))
+            .cloned()
+            .or_else(|| {
+                definition_order
+                    .iter()
+                    .find(|l| !done.contains(*l))
+                    .cloned()
+            });
+        let Some(label) = next else { break };
+        done.insert(label.clone());
+        let events = definitions.remove(&label).unwrap_or_default();
+        let number = notes.number_of(&label);
+        let events = transform(events, &mut notes, &mut ids, None);
+        let mut note_html = String::new();
+        html::push_html(&mut note_html, events.into_iter());
+        let backlinks: String = (1..=notes.uses(&label))
+            .map(|k| {
+                let target = reference_id(number, k);
+                let label = if k == 1 {
+                    format!("Back to reference {number}")
+                } else {
+                    format!("Back to reference {number} ({k})")
+                };
+                format!(" <a href=\"#{target}\" class=\"footnote-back\" aria-label=\"{label}\">↩\u{fe0e}</a>")
+            })
+            .collect();
+        let trimmed = note_html.trim_end();
+        let note_html = match trimmed.strip_suffix("</p>") {
+            Some(head) => format!("{head}{backlinks}</p>"),
+            None => format!("{trimmed}{backlinks}"),
+        };
+        rendered_notes.push((number, note_html));
+    }
+    let footnote_count = rendered_notes.len();
+    if !rendered_notes.is_empty() {
+        rendered_notes.sort_by_key(|(n, _)| *n);
+        out.push_str("<section class=\"footnotes\" id=\"footnotes\" aria-label=\"Notes\">\n<h2 class=\"footnotes-title\">Notes</h2>\n<ol>\n");
+        for (number, note) in rendered_notes {
+            out.push_str(&format!("<li id=\"fn:{number}\">{note}</li>\n"));
+        }
+        out.push_str("</ol>\n</section>\n");
+    }
+
+    // CSP forbids inline styles: table alignment becomes a class.
+    let out = out
+        .replace(" style=\"text-align: left\"", " class=\"align-left\"")
+        .replace(" style=\"text-align: center\"", " class=\"align-center\"")
+        .replace(" style=\"text-align: right\"", " class=\"align-right\"");
+
+    RenderedMarkdown {
+        html: SANITISER.clean(&out).to_string(),
+        toc,
+        word_count,
+        footnote_count,
+    }
+}
+
+/// Counts the words of a Markdown document without rendering it, for lists
+/// and stored metadata.
+pub fn word_count(markdown: &str) -> usize {
+    Parser::new_ext(markdown, options())
+        .map(|e| match e {
+            Event::Text(t) | Event::Code(t) => count_words(&t),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Minutes to read `words` at `words_per_minute`, never less than one.
+pub fn reading_minutes(words: usize, words_per_minute: u32) -> u32 {
+    let wpm = words_per_minute.max(1) as usize;
+    u32::try_from(words.div_ceil(wpm).max(1)).unwrap_or(u32::MAX)
+}
+
+fn count_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Numbers footnotes in the order they are first referenced.
+#[derive(Default)]
+struct FootnoteNumbers {
+    order: Vec<String>,
+    numbers: HashMap<String, usize>,
+    references: HashMap<String, usize>,
+}
+
+impl FootnoteNumbers {
+    fn number_of(&mut self, label: &str) -> usize {
+        if let Some(n) = self.numbers.get(label) {
+            return *n;
+        }
+        self.order.push(label.to_owned());
+        let n = self.order.len();
+        self.numbers.insert(label.to_owned(), n);
+        n
+    }
+
+    /// Records one more reference; returns (number, which use this is).
+    fn reference(&mut self, label: &str) -> (usize, usize) {
+        let n = self.number_of(label);
+        let uses = self.references.entry(label.to_owned()).or_insert(0);
+        *uses += 1;
+        (n, *uses)
+    }
+
+    fn uses(&self, label: &str) -> usize {
+        self.references.get(label).copied().unwrap_or(0)
+    }
+}
+
+fn reference_id(number: usize, use_index: usize) -> String {
+    if use_index == 1 {
+        format!("fnref:{number}")
+    } else {
+        format!("fnref:{number}:{use_index}")
+    }
+}
+
+/// Hands out unique heading ids.
+#[derive(Default)]
+struct HeadingIds {
+    used: HashSet<String>,
+}
+
+impl HeadingIds {
+    fn claim(&mut self, wanted: &str) -> String {
+        let base = if wanted.is_empty() { "section".to_owned() } else { wanted.to_owned() };
+        let mut candidate = base.clone();
+        let mut n = 1;
+        while self.used.contains(&candidate) || RESERVED_IDS.contains(&candidate.as_str()) {
+            n += 1;
+            candidate = format!("{base}-{n}");
+        }
+        self.used.insert(candidate.clone());
+        candidate
+    }
+}
+
+/// Gives headings ids (and records them), turns footnote references into
+/// numbered links and wraps tables so that they scroll on narrow screens.
+fn transform<'a>(
+    events: Vec<Event<'a>>,
+    notes: &mut FootnoteNumbers,
+    ids: &mut HeadingIds,
+    mut toc: Option<&mut Vec<TocEntry>>,
+) -> Vec<Event<'a>> {
+    let mut out = Vec::with_capacity(events.len() + 8);
+    let mut i = 0;
+    while i < events.len() {
+        match &events[i] {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                let end = events[i..]
+                    .iter()
+                    .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
+                    .map_or(events.len(), |p| i + p);
+                let text = plain_text(&events[i + 1..end]);
+                let wanted = match id {
+                    Some(id) => crate::domain::slugify(id),
+                    None => crate::domain::slugify(&text),
+                };
+                let id = ids.claim(&wanted);
+                if let Some(toc) = toc.as_deref_mut() {
+                    toc.push(TocEntry {
+                        level: heading_number(*level),
+                        id: id.clone(),
+                        text: text.clone(),
+                    });
+                }
+                out.push(Event::Start(Tag::Heading {
+                    level: *level,
+                    id: Some(CowStr::from(id)),
+                    classes: classes.clone(),
+                    attrs: attrs.clone(),
+                }));
+            }
+            Event::FootnoteReference(label) => {
+                let (number, k) = notes.reference(label);
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    "<sup class=\"footnote-ref\" id=\"{}\"><a href=\"#fn:{number}\" aria-label=\"Note {number}\">{number}</a></sup>",
+                    reference_id(number, k)
+                ))));
+            }
+            Event::Start(Tag::Table(_)) => {
+                out.push(Event::Html(CowStr::from("<div class=\"table-scroll\">")));
+                out.push(events[i].clone());
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(events[i].clone());
+                out.push(Event::Html(CowStr::from("</div>\n")));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn plain_text(events: &[Event<'_>]) -> String {
+    let mut s = String::new();
+    for e in events {
+        match e {
+            Event::Text(t) | Event::Code(t) => s.push_str(t),
+            Event::SoftBreak | Event::HardBreak => s.push(' '),
+            _ => {}
+        }
+    }
+    s.trim().to_owned()
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// The allow-list every paper body passes: ordinary document markup, ids
+/// and classes, links with safe schemes only; no scripts, styles, forms,
+/// frames or event handlers.
+static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["section", "figure", "figcaption", "sup", "sub", "mark", "abbr", "details", "summary"])
+        .add_generic_attributes(["id", "class", "aria-label", "dir"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("td", ["colspan", "rowspan"])
+        .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
+        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer"));
+    b
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_commonmark_extensions() {
+        let r = render("# Title\n\nSome *em* and ~~gone~~ \"quoted\" -- dash...\n\n| a | b |\n|:-|:-:|\n| 1 | 2 |\n");
+        assert!(r.html.contains("<h1 id=\"title\">Title</h1>"), "{}", r.html);
+        assert!(r.html.contains("<em>em</em>"));
+        assert!(r.html.contains("<del>gone</del>"));
+        assert!(r.html.contains("“quoted”"), "{}", r.html);
+        assert!(r.html.contains("–") && r.html.contains("…"), "{}", r.html);
+        assert!(r.html.contains("<div class=\"table-scroll\"><table>"), "{}", r.html);
+        assert!(r.html.contains("<th class=\"align-center\">b</th>"), "{}", r.html);
+        assert!(!r.html.contains("style="));
+    }
+
+    #[test]
+    fn footnotes_become_a_numbered_list_with_backlinks() {
+        let md = "First.[^b] Second.[^a] Again.[^b]\n\n[^a]: Note A.\n[^b]: Note B.\n[^unused]: Never cited.\n";
+        let r = render(md);
+        // Numbered by first reference: b is 1, a is 2.
+        assert!(r.html.contains("<sup class=\"footnote-ref\" id=\"fnref:1\"><a href=\"#fn:1\""), "{}", r.html);
+        assert!(r.html.contains("id=\"fnref:2\"><a href=\"#fn:2\""));
+        assert!(r.html.contains("id=\"fnref:1:2\""), "second use of b");
+        let notes = &r.html[r.html.find("<section class=\"footnotes\"").expect("notes section")..];
+        let b = notes.find("Note B.").expect("B");
+        let a = notes.find("Note A.").expect("A");
+        let unused = notes.find("Never cited.").expect("unused kept");
+        assert!(b < a && a < unused);
+        assert!(notes.contains("<li id=\"fn:1\"><p>Note B. <a href=\"#fnref:1\""), "{notes}");
+        assert!(notes.contains("href=\"#fnref:1:2\""));
+        assert_eq!(r.footnote_count, 3);
+        // The body no longer holds the definitions.
+        assert!(!r.html[..r.html.find("<section").unwrap_or(0)].contains("Note A."));
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_a_toc() {
+        let r = render("## Background\n\n## Background\n\n### Ports & *harbours*\n\n## Content\n\n## Custom {#my-id}\n");
+        let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["background", "background-2", "ports-harbours", "content-2", "my-id"]);
+        assert_eq!(r.toc[2].text, "Ports & harbours");
+        assert_eq!(r.toc[2].level, 3);
+        assert!(r.html.contains("<h2 id=\"background-2\">"));
+    }
+
+    #[test]
+    fn raw_html_is_sanitised() {
+        let hostile = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[click](javascript:alert(1))",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<svg onload=alert(1)><circle/></svg>",
+            "<p style=\"background:url(javascript:alert(1))\">x</p>",
+            "<form action=\"https://evil.example\"><input name=a></form>",
+            "<a href=\"data:text/html;base64,PHNjcmlwdD4=\">x</a>",
+            "<object data=\"x.swf\"></object>",
+            "<div onclick=\"alert(1)\">click</div>",
+            "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+            "<scr<script>ipt>alert(1)</script>",
+        ];
+        for h in hostile {
+            let out = render(&format!("Para\n\n{h}\n\nAnd inline {h} too.")).html;
+            let lower = out.to_ascii_lowercase();
+            for bad in ["<script", "onerror", "onload", "onclick", "javascript:", "<iframe", "<svg", "style=", "<form", "<input", "data:text", "<object"] {
+                assert!(!lower.contains(bad), "{h:?} left {bad:?} in {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn safe_raw_html_survives() {
+        let out = render("<figure><img src=\"/media/a.png\" alt=\"A chart\"><figcaption>Fig. 1</figcaption></figure>").html;
+        assert!(out.contains("<figure>") && out.contains("alt=\"A chart\"") && out.contains("<figcaption>"), "{out}");
+    }
+
+    #[test]
+    fn words_are_counted() {
+        assert_eq!(word_count("Hello *big* world.\n\n- one\n- two `code`\n\n---\n"), 6);
+        assert_eq!(render("Hello *big* world.").word_count, 3);
+        assert_eq!(word_count("— – ..."), 0);
+        assert_eq!(reading_minutes(0, 230), 1);
+        assert_eq!(reading_minutes(231, 230), 2);
+    }
+
+    #[test]
+    fn undefined_footnote_stays_text() {
+        let r = render("See [^missing].");
+        assert!(r.html.contains("[^missing]"), "{}", r.html);
+        assert_eq!(r.footnote_count, 0);
+    }
+}

@@ -1,0 +1,598 @@
+//! Pages as HTML: the embedded MiniJinja theme and the view models handed
+//! to it. Functions from data to `String`; no database, no files, no
+//! network. Templates only print what they are given.
+
+mod assets;
+
+pub use assets::{Asset, Assets};
+
+use crate::config::Config;
+use crate::domain::{Author, Paper, PaperMeta, Topic, direction_of, slugify};
+use crate::markdown::{self, TocEntry};
+use minijinja::Environment;
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A template failed to render: a bug in a template, never reader input.
+#[derive(Debug, thiserror::Error)]
+#[error("template {template}: {source}")]
+pub struct RenderError {
+    template: &'static str,
+    #[source]
+    source: minijinja::Error,
+}
+
+/// The templates, embedded in the binary.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("paper.html", include_str!("../../templates/paper.html")),
+    ("archive.html", include_str!("../../templates/archive.html")),
+    ("author.html", include_str!("../../templates/author.html")),
+    ("authors.html", include_str!("../../templates/authors.html")),
+    ("topic.html", include_str!("../../templates/topic.html")),
+    ("topics.html", include_str!("../../templates/topics.html")),
+    ("not_found.html", include_str!("../../templates/not_found.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+/// The site's look: templates and static assets, loaded once at start.
+pub struct Theme {
+    env: Environment<'static>,
+    pub assets: Assets,
+}
+
+impl Theme {
+    /// The default theme built into Quire.
+    pub fn embedded() -> Result<Theme, RenderError> {
+        let mut env = Environment::new();
+        env.set_formatter(html_formatter);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(|source| RenderError { template: name, source })?;
+        }
+        Ok(Theme {
+            env,
+            assets: Assets::embedded(),
+        })
+    }
+
+    fn render<T: Serialize>(&self, template: &'static str, ctx: &T) -> Result<String, RenderError> {
+        let wrap = |source| RenderError { template, source };
+        self.env
+            .get_template(template)
+            .map_err(wrap)?
+            .render(Value::from(Serde(ctx)))
+            .map_err(wrap)
+    }
+}
+
+/// Escapes printed strings for HTML like the default formatter, but leaves
+/// `/` alone: URLs stay readable and pages smaller.
+fn html_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, value: &Value) -> Result<(), minijinja::Error> {
+    if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() {
+        if let Some(s) = value.as_str() {
+            return out.write_str(&escape_html(s)).map_err(minijinja::Error::from);
+        }
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+/// Escapes the five characters that matter in HTML text and attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What every page knows about the site.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteView {
+    pub name: String,
+    pub description: String,
+    pub base_url: String,
+    pub language: String,
+    pub dir: &'static str,
+    pub css_url: String,
+}
+
+impl SiteView {
+    pub fn new(config: &Config, assets: &Assets) -> SiteView {
+        SiteView {
+            name: config.site_name.clone(),
+            description: config.site_description.clone(),
+            base_url: config.base().to_owned(),
+            language: config.language.clone(),
+            dir: direction_of(&config.language).as_str(),
+            css_url: assets.url("quire.css"),
+        }
+    }
+}
+
+/// The head of one page: its title, language, direction and canonical URL.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageHead {
+    pub title: String,
+    pub description: String,
+    pub lang: String,
+    pub dir: &'static str,
+    /// Absolute URL of this page.
+    pub canonical: String,
+}
+
+/// A date for people and for machines.
+#[derive(Clone, Debug, Serialize)]
+pub struct DateView {
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    /// "5 January 2026".
+    pub display: String,
+}
+
+impl DateView {
+    pub fn new(t: OffsetDateTime) -> DateView {
+        DateView {
+            iso: t.format(&Rfc3339).unwrap_or_default(),
+            display: format!("{} {} {}", t.day(), t.month(), t.year()),
+        }
+    }
+}
+
+/// A link to an author with what a byline shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct BylineView {
+    pub name: String,
+    pub url: String,
+    pub affiliation: Option<String>,
+}
+
+/// A link with a label: topics, pagination, navigation.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView {
+    pub label: String,
+    pub url: String,
+}
+
+/// A paper as shown in lists.
+#[derive(Clone, Debug, Serialize)]
+pub struct PaperCard {
+    pub url: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub kind: String,
+    pub kind_url: String,
+    pub summary: String,
+    pub language: String,
+    pub dir: &'static str,
+    pub authors: Vec<BylineView>,
+    pub topics: Vec<LinkView>,
+    pub published: Option<DateView>,
+    pub reading_minutes: u32,
+}
+
+/// Paths of the site's pages, in one place.
+pub mod paths {
+    pub fn paper(slug: &str) -> String {
+        format!("/papers/{slug}/")
+    }
+    pub fn author(slug: &str) -> String {
+        format!("/authors/{slug}/")
+    }
+    pub fn topic(slug: &str) -> String {
+        format!("/topics/{slug}/")
+    }
+    pub fn kind(kind: &str) -> String {
+        format!("/archive/?kind={}", crate::domain::slugify(kind))
+    }
+}
+
+impl PaperCard {
+    pub fn new(p: &PaperMeta, words_per_minute: u32) -> PaperCard {
+        PaperCard {
+            url: paths::paper(&p.slug),
+            title: p.title.clone(),
+            subtitle: p.subtitle.clone(),
+            kind: p.kind.clone(),
+            kind_url: paths::kind(&p.kind),
+            summary: p.summary.clone(),
+            language: p.language.clone(),
+            dir: p.direction().as_str(),
+            authors: p
+                .authors
+                .iter()
+                .map(|a| BylineView {
+                    name: a.name.clone(),
+                    url: paths::author(&a.slug),
+                    affiliation: a.affiliation.clone(),
+                })
+                .collect(),
+            topics: p
+                .topics
+                .iter()
+                .map(|t| LinkView {
+                    label: t.name.clone(),
+                    url: paths::topic(&t.slug),
+                })
+                .collect(),
+            published: p.published_at.map(DateView::new),
+            reading_minutes: markdown::reading_minutes(usize::try_from(p.word_count).unwrap_or(0), words_per_minute),
+        }
+    }
+}
+
+/// Page navigation for long lists.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pagination {
+    pub page: u32,
+    pub pages: u32,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pagination {
+    /// `base` is the list's path with any filter, e.g. `/archive/?kind=report`.
+    pub fn new(base: &str, page: u32, total: u64, per_page: u32) -> Pagination {
+        let pages = u32::try_from(total.div_ceil(u64::from(per_page.max(1)))).unwrap_or(u32::MAX).max(1);
+        let url = |n: u32| {
+            if n == 1 {
+                base.to_owned()
+            } else if base.contains('?') {
+                format!("{base}&page={n}")
+            } else {
+                format!("{base}?page={n}")
+            }
+        };
+        Pagination {
+            page,
+            pages,
+            prev: (page > 1).then(|| url(page - 1)),
+            next: (page < pages).then(|| url(page + 1)),
+        }
+    }
+}
+
+/// An author's full entry at the foot of a paper or on their page.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthorView {
+    pub name: String,
+    pub url: String,
+    pub affiliation: Option<String>,
+    pub bio_html: String,
+    pub links: Vec<LinkView>,
+    pub paper_count: i64,
+}
+
+impl AuthorView {
+    pub fn new(a: &Author) -> AuthorView {
+        AuthorView {
+            name: a.name.clone(),
+            url: paths::author(&a.slug),
+            affiliation: a.affiliation.clone(),
+            bio_html: if a.bio.trim().is_empty() { String::new() } else { markdown::render(&a.bio).html },
+            links: a
+                .links
+                .iter()
+                .map(|l| LinkView {
+                    label: l.label.clone(),
+                    url: l.url.clone(),
+                })
+                .collect(),
+            paper_count: a.paper_count,
+        }
+    }
+}
+
+/// A topic with its link and count.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopicView {
+    pub name: String,
+    pub url: String,
+    pub description: String,
+    pub paper_count: i64,
+}
+
+impl TopicView {
+    pub fn new(t: &Topic) -> TopicView {
+        TopicView {
+            name: t.name.clone(),
+            url: paths::topic(&t.slug),
+            description: t.description.clone(),
+            paper_count: t.paper_count,
+        }
+    }
+}
+
+fn head(site: &SiteView, title: String, description: String, path: &str) -> PageHead {
+    PageHead {
+        title,
+        description,
+        lang: site.language.clone(),
+        dir: site.dir,
+        canonical: format!("{}{}", site.base_url, path),
+    }
+}
+
+/// One kind's shelf on the home page.
+#[derive(Clone, Debug, Serialize)]
+pub struct KindShelf {
+    pub kind: String,
+    pub url: String,
+    pub papers: Vec<PaperCard>,
+}
+
+#[derive(Serialize)]
+struct HomeContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    latest: &'a [PaperCard],
+    shelves: &'a [KindShelf],
+}
+
+/// The home page: the latest papers, then a shelf per kind.
+pub fn render_home(
+    theme: &Theme,
+    site: &SiteView,
+    latest: &[PaperCard],
+    shelves: &[KindShelf],
+) -> Result<String, RenderError> {
+    let page = head(site, site.name.clone(), site.description.clone(), "/");
+    theme.render("home.html", &HomeContext { site, page, latest, shelves })
+}
+
+/// A paper page's extra data beyond the paper itself.
+pub struct PaperExtras<'a> {
+    /// Full entries of the paper's authors, in byline order.
+    pub authors: &'a [Author],
+    pub words_per_minute: u32,
+}
+
+#[derive(Serialize)]
+struct PaperContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    paper: PaperView,
+}
+
+/// A whole paper as its page shows it.
+#[derive(Serialize)]
+struct PaperView {
+    #[serde(flatten)]
+    card: PaperCard,
+    updated: Option<DateView>,
+    archived: bool,
+    body_html: String,
+    toc: Vec<TocEntry>,
+    about_authors: Vec<AuthorView>,
+    word_count: usize,
+}
+
+/// A paper's page.
+pub fn render_paper(theme: &Theme, site: &SiteView, paper: &Paper, extras: &PaperExtras<'_>) -> Result<String, RenderError> {
+    let meta = &paper.meta;
+    let body = markdown::render(&paper.body);
+    let card = PaperCard::new(meta, extras.words_per_minute);
+    // An edit on a later day than publication is worth telling readers.
+    let updated = match meta.published_at {
+        Some(p) if meta.updated_at.date() > p.date() => Some(DateView::new(meta.updated_at)),
+        _ => None,
+    };
+    let path = paths::paper(&meta.slug);
+    let page = PageHead {
+        title: format!("{} | {}", meta.title, site.name),
+        description: meta.summary.clone(),
+        lang: meta.language.clone(),
+        dir: meta.direction().as_str(),
+        canonical: meta.canonical_url.clone().unwrap_or_else(|| format!("{}{}", site.base_url, path)),
+    };
+    let toc: Vec<TocEntry> = body.toc.into_iter().filter(|t| t.level <= 3).collect();
+    let paper = PaperView {
+        card: PaperCard {
+            reading_minutes: markdown::reading_minutes(body.word_count, extras.words_per_minute),
+            ..card
+        },
+        updated,
+        archived: meta.status == crate::domain::Status::Archived,
+        body_html: body.html,
+        toc: if toc.len() >= 3 { toc } else { Vec::new() },
+        about_authors: extras.authors.iter().map(AuthorView::new).collect(),
+        word_count: body.word_count,
+    };
+    theme.render("paper.html", &PaperContext { site, page, paper })
+}
+
+/// One year's papers on the archive page.
+#[derive(Clone, Debug, Serialize)]
+pub struct YearGroup {
+    pub year: i32,
+    pub papers: Vec<PaperCard>,
+}
+
+/// Splits newest-first papers into years.
+pub fn group_by_year(papers: Vec<(i32, PaperCard)>) -> Vec<YearGroup> {
+    let mut groups: Vec<YearGroup> = Vec::new();
+    for (year, card) in papers {
+        match groups.last_mut() {
+            Some(g) if g.year == year => g.papers.push(card),
+            _ => groups.push(YearGroup { year, papers: vec![card] }),
+        }
+    }
+    groups
+}
+
+#[derive(Serialize)]
+struct ArchiveContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    kind: Option<&'a str>,
+    kinds: Vec<LinkView>,
+    years: &'a [YearGroup],
+    total: u64,
+    pagination: Pagination,
+}
+
+/// The archive: every paper by year, a page at a time, optionally of one kind.
+pub fn render_archive(
+    theme: &Theme,
+    site: &SiteView,
+    kinds: &[String],
+    kind: Option<&str>,
+    years: &[YearGroup],
+    total: u64,
+    pagination: Pagination,
+) -> Result<String, RenderError> {
+    let title = match kind {
+        Some(k) => format!("Archive: {} | {}", capitalise(k), site.name),
+        None => format!("Archive | {}", site.name),
+    };
+    let mut path = match kind {
+        Some(k) => paths::kind(k),
+        None => "/archive/".to_owned(),
+    };
+    if pagination.page > 1 {
+        path.push_str(if path.contains('?') { "&" } else { "?" });
+        path.push_str(&format!("page={}", pagination.page));
+    }
+    let page = head(site, title, format!("Every paper published by {}, by year.", site.name), &path);
+    let kinds = kinds
+        .iter()
+        .map(|k| LinkView {
+            label: capitalise(k),
+            url: paths::kind(k),
+        })
+        .collect();
+    theme.render(
+        "archive.html",
+        &ArchiveContext { site, page, kind, kinds, years, total, pagination },
+    )
+}
+
+#[derive(Serialize)]
+struct AuthorContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    author: AuthorView,
+    papers: &'a [PaperCard],
+    pagination: Pagination,
+}
+
+/// An author's page: who they are and what they wrote.
+pub fn render_author(
+    theme: &Theme,
+    site: &SiteView,
+    author: &Author,
+    papers: &[PaperCard],
+    pagination: Pagination,
+) -> Result<String, RenderError> {
+    let description = match &author.affiliation {
+        Some(a) => format!("Papers by {}, {}.", author.name, a),
+        None => format!("Papers by {}.", author.name),
+    };
+    let page = head(site, format!("{} | {}", author.name, site.name), description, &paths::author(&author.slug));
+    theme.render(
+        "author.html",
+        &AuthorContext { site, page, author: AuthorView::new(author), papers, pagination },
+    )
+}
+
+#[derive(Serialize)]
+struct TopicContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    topic: TopicView,
+    papers: &'a [PaperCard],
+    pagination: Pagination,
+}
+
+/// A topic's page: its description and papers.
+pub fn render_topic(
+    theme: &Theme,
+    site: &SiteView,
+    topic: &Topic,
+    papers: &[PaperCard],
+    pagination: Pagination,
+) -> Result<String, RenderError> {
+    let description = if topic.description.is_empty() {
+        format!("Papers on {}.", topic.name)
+    } else {
+        topic.description.clone()
+    };
+    let page = head(site, format!("{} | {}", topic.name, site.name), description, &paths::topic(&topic.slug));
+    theme.render(
+        "topic.html",
+        &TopicContext { site, page, topic: TopicView::new(topic), papers, pagination },
+    )
+}
+
+#[derive(Serialize)]
+struct IndexContext<'a, T> {
+    site: &'a SiteView,
+    page: PageHead,
+    items: &'a [T],
+}
+
+/// Every author with at least one paper.
+pub fn render_authors(theme: &Theme, site: &SiteView, authors: &[AuthorView]) -> Result<String, RenderError> {
+    let page = head(site, format!("Authors | {}", site.name), format!("The authors of {}.", site.name), "/authors/");
+    theme.render("authors.html", &IndexContext { site, page, items: authors })
+}
+
+/// Every topic with at least one paper.
+pub fn render_topics(theme: &Theme, site: &SiteView, topics: &[TopicView]) -> Result<String, RenderError> {
+    let page = head(site, format!("Topics | {}", site.name), format!("Topics covered by {}.", site.name), "/topics/");
+    theme.render("topics.html", &IndexContext { site, page, items: topics })
+}
+
+#[derive(Serialize)]
+struct NotFoundContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    latest: &'a [PaperCard],
+}
+
+/// The 404 page, with ways back into the site.
+pub fn render_not_found(theme: &Theme, site: &SiteView, latest: &[PaperCard]) -> Result<String, RenderError> {
+    let page = head(site, format!("Page not found | {}", site.name), String::new(), "/404");
+    theme.render("not_found.html", &NotFoundContext { site, page, latest })
+}
+
+#[derive(Serialize)]
+struct ErrorContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    request_id: &'a str,
+}
+
+/// The page a reader sees when Quire fails: an apology and a request id,
+/// never internal detail.
+pub fn render_error(theme: &Theme, site: &SiteView, request_id: &str) -> Result<String, RenderError> {
+    let page = head(site, format!("Something went wrong | {}", site.name), String::new(), "/");
+    theme.render("error.html", &ErrorContext { site, page, request_id })
+}
+
+/// "policy brief" → "Policy brief".
+pub fn capitalise(s: &str) -> String {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) => c.to_uppercase().chain(cs).collect(),
+        None => String::new(),
+    }
+}
+
+/// The kind in `kinds` whose slug is `slug`.
+pub fn kind_from_slug<'a>(kinds: &'a [String], slug: &str) -> Option<&'a str> {
+    kinds.iter().find(|k| slugify(k) == slug).map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests;

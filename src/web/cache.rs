@@ -1,0 +1,389 @@
+//! Rendered pages kept in memory, ready to send: raw, gzip and brotli bytes
+//! with their ETags. Any content change clears the whole cache (simple and
+//! always right); a memory budget evicts the oldest pages first.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use time::OffsetDateTime;
+
+/// Pages smaller than this are not worth compressing.
+const COMPRESS_MIN_BYTES: usize = 1024;
+
+/// Headers every HTML page carries: no inline scripts or styles may run,
+/// nothing may frame the site, MIME types are not sniffed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
+/// A page as rendered, before caching.
+pub struct RenderedPage {
+    pub status: StatusCode,
+    pub html: String,
+}
+
+/// One page in every encoding, with the headers that never change.
+pub struct CachedPage {
+    status: StatusCode,
+    identity: Bytes,
+    gzip: Option<Bytes>,
+    brotli: Option<Bytes>,
+    etag: HeaderValue,
+    etag_gzip: HeaderValue,
+    etag_brotli: HeaderValue,
+    /// The bare hash, for matching If-None-Match whatever the suffix.
+    hash: String,
+    last_modified: HeaderValue,
+    modified_at: OffsetDateTime,
+}
+
+impl CachedPage {
+    /// Compresses and fingerprints a page; `built_at` is its Last-Modified.
+    pub fn new(page: RenderedPage, built_at: OffsetDateTime) -> CachedPage {
+        let identity = Bytes::from(page.html.into_bytes());
+        let digest = Sha256::digest(&identity);
+        let hash: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let (gzip, brotli) = if identity.len() >= COMPRESS_MIN_BYTES {
+            (gzip_bytes(&identity), brotli_bytes(&identity))
+        } else {
+            (None, None)
+        };
+        let etag_value = |suffix: &str| {
+            HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).unwrap_or(HeaderValue::from_static("\"x\""))
+        };
+        let modified_at = built_at.replace_nanosecond(0).unwrap_or(built_at);
+        CachedPage {
+            status: page.status,
+            etag: etag_value(""),
+            etag_gzip: etag_value("-gz"),
+            etag_brotli: etag_value("-br"),
+            hash,
+            last_modified: HeaderValue::from_str(&http_date(modified_at))
+                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
+            modified_at,
+            identity,
+            gzip,
+            brotli,
+        }
+    }
+
+    /// Bytes held, for the memory budget.
+    fn size(&self) -> usize {
+        self.identity.len()
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.brotli.as_ref().map_or(0, Bytes::len)
+            + 256
+    }
+
+    /// The response for a request with these headers: the best encoding the
+    /// client accepts, or 304 when its copy is current.
+    pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
+        let encoding = preferred_encoding(request);
+        let (body, etag, content_encoding) = match encoding {
+            Encoding::Brotli if self.brotli.is_some() => (self.brotli.clone(), &self.etag_brotli, Some("br")),
+            Encoding::Gzip | Encoding::Brotli if self.gzip.is_some() => (self.gzip.clone(), &self.etag_gzip, Some("gzip")),
+            _ => (Some(self.identity.clone()), &self.etag, None),
+        };
+        let fresh = self.status == StatusCode::OK && self.client_is_current(request);
+        let mut builder = Response::builder()
+            .status(if fresh { StatusCode::NOT_MODIFIED } else { self.status })
+            .header(header::ETAG, etag.clone())
+            .header(header::LAST_MODIFIED, self.last_modified.clone())
+            .header(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, must-revalidate"))
+            .header(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if fresh {
+            return builder.body(Body::empty()).unwrap_or_default();
+        }
+        builder = builder
+            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))
+            .header(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+            .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
+            .header(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+        if let Some(enc) = content_encoding {
+            builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+        }
+        builder.body(Body::from(body.unwrap_or_default())).unwrap_or_default()
+    }
+
+    fn client_is_current(&self, request: &HeaderMap) -> bool {
+        if let Some(inm) = request.get(header::IF_NONE_MATCH) {
+            let Ok(inm) = inm.to_str() else { return false };
+            return inm.split(',').map(str::trim).any(|tag| {
+                if tag == "*" {
+                    return true;
+                }
+                let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+                let bare = tag
+                    .strip_suffix("-gz")
+                    .or_else(|| tag.strip_suffix("-br"))
+                    .unwrap_or(tag);
+                bare == self.hash
+            });
+        }
+        if let Some(ims) = request.get(header::IF_MODIFIED_SINCE) {
+            if let Some(since) = ims.to_str().ok().and_then(parse_http_date) {
+                return self.modified_at <= since;
+            }
+        }
+        false
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+/// Reads Accept-Encoding, honouring `q=0` refusals; brotli beats gzip.
+fn preferred_encoding(request: &HeaderMap) -> Encoding {
+    let Some(accept) = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let mut brotli = false;
+    let mut gzip = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if refused {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("br") {
+            brotli = true;
+        } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") || name == "*" {
+            gzip = true;
+            if name == "*" {
+                brotli = true;
+            }
+        }
+    }
+    if brotli {
+        Encoding::Brotli
+    } else if gzip {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+fn gzip_bytes(data: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::new(6));
+    enc.write_all(data).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
+fn brotli_bytes(data: &[u8]) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 6, 22);
+        w.write_all(data).ok()?;
+        w.flush().ok()?;
+    }
+    Some(Bytes::from(out))
+}
+
+const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// RFC 9110 date, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(HTTP_DATE).unwrap_or_default()
+}
+
+/// Parses an RFC 9110 date; anything else is `None`.
+pub fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
+    time::PrimitiveDateTime::parse(s.trim(), HTTP_DATE).ok().map(|t| t.assume_utc())
+}
+
+struct Entries {
+    pages: HashMap<String, Arc<CachedPage>>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+/// The rendered-page cache, shared by every request.
+pub struct PageCache {
+    entries: RwLock<Entries>,
+    generation: AtomicU64,
+    budget: usize,
+}
+
+impl PageCache {
+    /// A cache holding at most `budget_bytes` of pages.
+    pub fn new(budget_bytes: usize) -> PageCache {
+        PageCache {
+            entries: RwLock::new(Entries {
+                pages: HashMap::new(),
+                order: VecDeque::new(),
+                bytes: 0,
+            }),
+            generation: AtomicU64::new(0),
+            budget: budget_bytes,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.pages.get(key).cloned()
+    }
+
+    /// The generation to pass to [`PageCache::insert`]; take it before
+    /// reading the data a page is built from.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a page unless the content changed since `generation` was
+    /// taken (the page may then be stale).
+    pub fn insert(&self, generation: u64, key: String, page: Arc<CachedPage>) {
+        let size = page.size();
+        if size > self.budget {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if let Some(old) = entries.pages.insert(key.clone(), page) {
+            entries.bytes -= old.size();
+        } else {
+            entries.order.push_back(key);
+        }
+        entries.bytes += size;
+        while entries.bytes > self.budget {
+            let Some(oldest) = entries.order.pop_front() else { break };
+            if let Some(old) = entries.pages.remove(&oldest) {
+                entries.bytes -= old.size();
+            }
+        }
+    }
+
+    /// Forgets every page: content changed.
+    pub fn invalidate(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.pages.clear();
+        entries.order.clear();
+        entries.bytes = 0;
+    }
+
+    /// Number of pages held.
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn page(html: &str) -> Arc<CachedPage> {
+        Arc::new(CachedPage::new(
+            RenderedPage {
+                status: StatusCode::OK,
+                html: html.to_owned(),
+            },
+            datetime!(2026-01-05 10:00:00.5 UTC),
+        ))
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn picks_the_best_accepted_encoding() {
+        let big = "<p>hello</p>".repeat(500);
+        let p = page(&big);
+        let r = p.respond(&headers(&[("accept-encoding", "gzip, deflate, br")]));
+        assert_eq!(r.headers()["content-encoding"], "br");
+        let r = p.respond(&headers(&[("accept-encoding", "gzip, br;q=0")]));
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let r = p.respond(&headers(&[]));
+        assert!(r.headers().get("content-encoding").is_none());
+        let r = p.respond(&headers(&[("accept-encoding", "identity")]));
+        assert!(r.headers().get("content-encoding").is_none());
+        // Small pages are sent as they are.
+        let r = page("<p>hi</p>").respond(&headers(&[("accept-encoding", "br")]));
+        assert!(r.headers().get("content-encoding").is_none());
+    }
+
+    #[test]
+    fn compressed_bodies_decompress_to_the_page() {
+        let big = "<p>hello world</p>".repeat(300);
+        let p = page(&big);
+        let mut out = String::new();
+        let mut d = flate2::read::GzDecoder::new(&p.gzip.as_ref().expect("gzip")[..]);
+        std::io::Read::read_to_string(&mut d, &mut out).expect("gunzip");
+        assert_eq!(out, big);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &p.brotli.as_ref().expect("br")[..], &mut out).expect("unbrotli");
+        assert_eq!(out, big.as_bytes());
+    }
+
+    #[test]
+    fn conditional_requests_get_304() {
+        let p = page("<p>x</p>");
+        let etag = p.respond(&HeaderMap::new()).headers()["etag"].to_str().expect("etag").to_owned();
+        assert_eq!(p.respond(&headers(&[("if-none-match", &etag)])).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(p.respond(&headers(&[("if-none-match", "\"other\", *")])).status(), StatusCode::NOT_MODIFIED);
+        let weak = format!("W/\"{}-gz\"", etag.trim_matches('"'));
+        assert_eq!(p.respond(&headers(&[("if-none-match", &weak)])).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(p.respond(&headers(&[("if-none-match", "\"nope\"")])).status(), StatusCode::OK);
+        // If-None-Match wins over If-Modified-Since.
+        assert_eq!(
+            p.respond(&headers(&[("if-none-match", "\"nope\""), ("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")])).status(),
+            StatusCode::OK
+        );
+        assert_eq!(p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")])).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 09:59:59 GMT")])).status(), StatusCode::OK);
+        assert_eq!(p.respond(&headers(&[("if-modified-since", "yesterday")])).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let t = datetime!(1994-11-06 08:49:37 UTC);
+        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
+        assert_eq!(parse_http_date("\u{0}garbage"), None);
+    }
+
+    #[test]
+    fn stale_renders_are_not_cached_and_budget_holds() {
+        let cache = PageCache::new(10_000);
+        let g = cache.generation();
+        cache.invalidate();
+        cache.insert(g, "/".into(), page("<p>old</p>"));
+        assert!(cache.get("/").is_none(), "rendered before a change");
+        let g = cache.generation();
+        for i in 0..100 {
+            cache.insert(g, format!("/p{i}"), page(&format!("<p>{i}</p>")));
+        }
+        assert!(cache.len() < 100, "budget evicts");
+        assert!(cache.get("/p99").is_some(), "newest kept");
+        assert!(cache.get("/p0").is_none(), "oldest evicted");
+        cache.invalidate();
+        assert!(cache.is_empty());
+    }
+}

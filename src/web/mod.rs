@@ -1,0 +1,249 @@
+//! The HTTP side: `app(state) -> Router` with every route in one place,
+//! the shared `AppState`, the page cache and its upkeep, and the mapping of
+//! errors to pages. Handlers fetch data from the store and hand it to
+//! `render`; they hold no business rules.
+
+pub mod cache;
+mod pages;
+
+use crate::config::Config;
+use crate::render::{self, SiteView, Theme};
+use crate::store::{Store, StoreError};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::routing::get;
+use cache::{CachedPage, PageCache, RenderedPage};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Longest request target (path and query) served; longer gets 414.
+pub const MAX_URI_BYTES: usize = 2048;
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub theme: Arc<Theme>,
+    pub site: Arc<SiteView>,
+    pub cache: Arc<PageCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, theme: Theme) -> AppState {
+        let site = SiteView::new(&config, &theme.assets);
+        let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
+        AppState {
+            store,
+            site: Arc::new(site),
+            theme: Arc::new(theme),
+            cache: Arc::new(PageCache::new(budget)),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole site as a router; tests call it without a socket.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/papers/{slug}/", get(pages::paper))
+        .route("/papers/{slug}", get(pages::add_slash))
+        .route("/papers/", get(pages::to_archive))
+        .route("/papers", get(pages::to_archive))
+        .route("/authors/", get(pages::authors))
+        .route("/authors", get(pages::add_slash))
+        .route("/authors/{slug}/", get(pages::author))
+        .route("/authors/{slug}", get(pages::add_slash))
+        .route("/topics/", get(pages::topics))
+        .route("/topics", get(pages::add_slash))
+        .route("/topics/{slug}/", get(pages::topic))
+        .route("/topics/{slug}", get(pages::add_slash))
+        .route("/archive/", get(pages::archive))
+        .route("/archive", get(pages::add_slash))
+        .route("/assets/{file}", get(pages::asset))
+        .route("/healthz", get(pages::health))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(limit_uri))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Refuses overlong request targets before any routing or lookup.
+async fn limit_uri(request: Request, next: Next) -> Response<Body> {
+    let uri = request.uri();
+    let len = uri.path().len() + uri.query().map_or(0, |q| q.len() + 1);
+    if len > MAX_URI_BYTES {
+        return Response::builder()
+            .status(StatusCode::URI_TOO_LONG)
+            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))
+            .body(Body::from("The address is too long.\n"))
+            .unwrap_or_default();
+    }
+    next.run(request).await
+}
+
+/// Why a page could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// A short id that ties a reader's error page to the log line.
+fn next_request_id() -> String {
+    let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+    let t = OffsetDateTime::now_utc().unix_timestamp();
+    format!("{t:x}-{n:x}")
+}
+
+impl AppState {
+    /// Serves `key` from the cache, or builds, caches and serves it.
+    async fn cached<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<String, PageError>>,
+    {
+        if let Some(page) = self.cache.get(&key) {
+            return page.respond(request);
+        }
+        let generation = self.cache.generation();
+        match build(self.clone()).await {
+            Ok(html) => {
+                let page = Arc::new(CachedPage::new(
+                    RenderedPage { status: StatusCode::OK, html },
+                    OffsetDateTime::now_utc(),
+                ));
+                self.cache.insert(generation, key, page.clone());
+                page.respond(request)
+            }
+            Err(PageError::NotFound) => self.not_found_page(request).await,
+            Err(e) => self.error_page(&e),
+        }
+    }
+
+    /// The 404 page, itself cached: one page serves every unknown address.
+    async fn not_found_page(&self, request: &axum::http::HeaderMap) -> Response<Body> {
+        const KEY: &str = "\u{0}not-found";
+        if let Some(page) = self.cache.get(KEY) {
+            return page.respond(request);
+        }
+        let generation = self.cache.generation();
+        match pages::build_not_found(self).await {
+            Ok(html) => {
+                let page = Arc::new(CachedPage::new(
+                    RenderedPage { status: StatusCode::NOT_FOUND, html },
+                    OffsetDateTime::now_utc(),
+                ));
+                self.cache.insert(generation, KEY.to_owned(), page.clone());
+                page.respond(request)
+            }
+            Err(e) => self.error_page(&e),
+        }
+    }
+
+    /// A 500 page with a request id; the detail goes to the log only.
+    fn error_page(&self, error: &PageError) -> Response<Body> {
+        let id = next_request_id();
+        tracing::error!(request_id = %id, error = %error, "page failed");
+        let html = render::render_error(&self.theme, &self.site, &id)
+            .unwrap_or_else(|_| format!("<!DOCTYPE html><title>Error</title><p>Something went wrong. Reference: {id}</p>"));
+        Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))
+            .header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+            .body(Body::from(html))
+            .unwrap_or_default()
+    }
+}
+
+/// Keeps the cache true: clears it when any process writes content, and
+/// when a scheduled paper's time comes.
+pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let changed = Arc::new(Notify::new());
+    let cache = state.cache.clone();
+    let notify = changed.clone();
+    let watcher = state.store.watch_changes(Duration::from_millis(200), move || {
+        cache.invalidate();
+        notify.notify_one();
+    });
+    let store = state.store.clone();
+    let cache = state.cache.clone();
+    let scheduler = tokio::spawn(async move {
+        let next_due = || async {
+            store
+                .next_publication_after(OffsetDateTime::now_utc())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot read the publication schedule");
+                    None
+                })
+        };
+        let mut due = next_due().await;
+        loop {
+            tokio::select! {
+                () = changed.notified() => due = next_due().await,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    if due.is_some_and(|t| t <= OffsetDateTime::now_utc()) {
+                        tracing::info!("a scheduled paper is due; refreshing pages");
+                        cache.invalidate();
+                        due = next_due().await;
+                    }
+                }
+            }
+        }
+    });
+    vec![watcher, scheduler]
+}
+
+/// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
+/// the requests under way.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let upkeep = spawn_cache_upkeep(&state);
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    for task in upkeep {
+        task.abort();
+    }
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

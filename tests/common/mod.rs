@@ -1,0 +1,105 @@
+//! Helpers shared by the whole-program tests: stores on a real SQLite file
+//! or a real PostgreSQL schema, and paper fixtures.
+#![allow(dead_code)]
+
+use quire::domain::{AuthorInput, PaperInput, Status, TopicInput};
+use quire::store::Store;
+use sqlx::Connection;
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use time::OffsetDateTime;
+
+/// A store on a fresh SQLite file; keep the directory alive with it.
+pub async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("quire.db").display());
+    let store = Store::connect(&url).await.expect("open sqlite");
+    (store, dir)
+}
+
+/// A PostgreSQL test database: its own schema, dropped by `cleanup`.
+pub struct PgTestDb {
+    pub url: String,
+    pub schema: String,
+}
+
+static SCHEMAS: AtomicU32 = AtomicU32::new(0);
+
+impl PgTestDb {
+    /// A fresh schema in `QUIRE_TEST_POSTGRES_URL`, or `None` (printing
+    /// that the test was skipped) when the variable is not set.
+    pub async fn create(test: &str) -> Option<PgTestDb> {
+        let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
+            println!("skipped {test}: QUIRE_TEST_POSTGRES_URL is not set (the PostgreSQL suite runs from .ci/run)");
+            return None;
+        };
+        let schema = format!(
+            "quire_test_{}_{}_{}",
+            std::process::id(),
+            SCHEMAS.fetch_add(1, Ordering::Relaxed),
+            OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+        );
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to QUIRE_TEST_POSTGRES_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .expect("create schema");
+        conn.close().await.ok();
+        Some(PgTestDb { url, schema })
+    }
+
+    /// A new, migrated store (its own pool) on this schema.
+    pub async fn store(&self) -> Store {
+        let options = PgConnectOptions::from_str(&self.url)
+            .expect("postgres url")
+            .options([("search_path", self.schema.as_str())]);
+        let store = Store::connect_postgres(options).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    pub async fn cleanup(self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema)))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+pub fn author(slug: &str, name: &str) -> AuthorInput {
+    AuthorInput {
+        slug: slug.into(),
+        name: name.into(),
+        affiliation: Some("Institute of Tests".into()),
+        bio: "Writes *tests*.".into(),
+        links: vec![],
+    }
+}
+
+pub fn topic(slug: &str, name: &str) -> TopicInput {
+    TopicInput {
+        slug: slug.into(),
+        name: name.into(),
+        description: format!("About {name}."),
+    }
+}
+
+/// A published paper by `authors` on `topics`, published at `published_at`.
+pub fn paper(slug: &str, published_at: OffsetDateTime, authors: &[&str], topics: &[&str]) -> PaperInput {
+    PaperInput {
+        slug: slug.into(),
+        title: format!("Paper {slug}"),
+        subtitle: Some("A subtitle".into()),
+        kind: "report".into(),
+        summary: format!("Summary of {slug}."),
+        body: "## Background\n\nSome words here.[^1]\n\n[^1]: A note.\n".into(),
+        authors: authors.iter().map(|s| s.to_string()).collect(),
+        topics: topics.iter().map(|s| s.to_string()).collect(),
+        language: "en".into(),
+        status: Status::Published,
+        published_at: Some(published_at),
+        canonical_url: None,
+    }
+}

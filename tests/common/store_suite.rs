@@ -1,0 +1,198 @@
+//! The Store API suite, written once and run on each back end by
+//! `store_sqlite.rs` and `store_postgres.rs` through `store_suite!`.
+
+/// Defines one test per case; `$open` is an async expression yielding
+/// `Option<(Store, Guard)>` (None: back end not available, test skipped).
+#[macro_export]
+macro_rules! store_suite {
+    ($open:expr) => {
+        use quire::domain::Status;
+        use quire::store::{AddOptions, PaperQuery, SlugTable, StoreError, Visibility};
+        use std::time::Duration;
+        use time::OffsetDateTime;
+        use time::macros::datetime;
+
+        fn t(days_ago: i64) -> OffsetDateTime {
+            quire::store::db_time(OffsetDateTime::now_utc() - time::Duration::days(days_ago))
+        }
+
+        #[tokio::test]
+        async fn adds_and_reads_papers_with_ordered_bylines() {
+            let Some((store, _guard)) = $open("adds_and_reads") .await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            store.upsert_author(&common::author("alan", "Alan Turing")).await.expect("author");
+            store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
+            let mut p = common::paper("ports", t(3), &["alan", "ada"], &["trade"]);
+            p.canonical_url = Some("https://example.org/ports".into());
+            p.language = "he".into();
+            store.add_papers(&[p.clone()], AddOptions::default()).await.expect("add");
+            let got = store.get_paper("ports").await.expect("get").expect("exists");
+            assert_eq!(got.meta.title, p.title);
+            assert_eq!(got.meta.subtitle, p.subtitle);
+            assert_eq!(got.body, p.body);
+            assert_eq!(got.meta.language, "he");
+            assert_eq!(got.meta.direction().as_str(), "rtl");
+            assert_eq!(got.meta.canonical_url.as_deref(), Some("https://example.org/ports"));
+            assert_eq!(got.meta.published_at, p.published_at);
+            assert_eq!(got.meta.status, Status::Published);
+            let names: Vec<_> = got.meta.authors.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, ["Alan Turing", "Ada Lovelace"], "byline order kept");
+            assert_eq!(got.meta.authors[0].affiliation.as_deref(), Some("Institute of Tests"));
+            assert_eq!(got.meta.topics[0].name, "Trade");
+            assert!(got.meta.word_count >= 4);
+            assert!(store.get_paper("nope").await.expect("get").is_none());
+        }
+
+        #[tokio::test]
+        async fn batches_are_all_or_nothing() {
+            let Some((store, _guard)) = $open("all_or_nothing").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            let good = common::paper("good", t(1), &["ada"], &[]);
+            let bad = common::paper("bad", t(1), &["ghost"], &[]);
+            let err = store.add_papers(&[good.clone(), bad], AddOptions::default()).await.expect_err("unknown author");
+            assert!(matches!(err, StoreError::UnknownReference { what: "author", .. }), "{err}");
+            assert_eq!(store.count_papers(&PaperQuery::all()).await.expect("count"), 0, "nothing written");
+            store.add_papers(&[good.clone()], AddOptions::default()).await.expect("add");
+            let v = store.content_version().await.expect("version");
+            let err = store.add_papers(&[common::paper("other", t(1), &["ada"], &[]), good.clone()], AddOptions::default()).await.expect_err("dup");
+            assert!(matches!(err, StoreError::DuplicatePaper(ref s) if s == "good"), "{err}");
+            assert_eq!(store.count_papers(&PaperQuery::all()).await.expect("count"), 1);
+            assert_eq!(store.content_version().await.expect("version"), v, "failed write changes nothing");
+        }
+
+        #[tokio::test]
+        async fn create_missing_and_replace() {
+            let Some((store, _guard)) = $open("create_missing").await else { return };
+            let p = common::paper("p1", t(1), &["grace-hopper"], &["public-finance"]);
+            store.add_papers(&[p.clone()], AddOptions { create_missing: true, replace: false }).await.expect("add");
+            let authors = store.list_authors(Visibility::All).await.expect("authors");
+            assert_eq!(authors.len(), 1);
+            assert_eq!(authors[0].name, "Grace Hopper");
+            let topics = store.list_topics(Visibility::All).await.expect("topics");
+            assert_eq!(topics[0].name, "Public Finance");
+            let mut edited = p.clone();
+            edited.title = "Edited".into();
+            edited.authors = vec![];
+            store.add_papers(&[edited], AddOptions { create_missing: false, replace: true }).await.expect("replace");
+            let got = store.get_paper("p1").await.expect("get").expect("exists");
+            assert_eq!(got.meta.title, "Edited");
+            assert!(got.meta.authors.is_empty());
+            assert_eq!(got.meta.topics.len(), 1, "topics re-set from input");
+        }
+
+        #[tokio::test]
+        async fn listing_hides_drafts_and_future_papers() {
+            let Some((store, _guard)) = $open("listing").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
+            let mut draft = common::paper("draft", t(1), &["ada"], &["trade"]);
+            draft.status = Status::Draft;
+            let mut future = common::paper("future", t(-2), &["ada"], &["trade"]);
+            future.status = Status::Scheduled;
+            let mut due = common::paper("due", t(2), &["ada"], &["trade"]);
+            due.status = Status::Scheduled;
+            let mut archived = common::paper("archived", t(5), &["ada"], &["trade"]);
+            archived.status = Status::Archived;
+            let old = common::paper("old", t(400), &["ada"], &["trade"]);
+            let new = common::paper("new", t(0), &["ada"], &[]);
+            store.add_papers(&[draft, future, due, archived, old, new], AddOptions::default()).await.expect("add");
+            let now = OffsetDateTime::now_utc();
+            let listed = store.list_papers(&PaperQuery::listed_at(now)).await.expect("list");
+            let slugs: Vec<_> = listed.iter().map(|p| p.slug.as_str()).collect();
+            assert_eq!(slugs, ["new", "due", "old"], "newest first, only what readers see");
+            assert_eq!(store.count_papers(&PaperQuery::listed_at(now)).await.expect("count"), 3);
+            assert_eq!(store.count_papers(&PaperQuery::all()).await.expect("count"), 6);
+            let by_topic = store.list_papers(&PaperQuery { topic: Some("trade".into()), ..PaperQuery::listed_at(now) }).await.expect("list");
+            assert_eq!(by_topic.len(), 2);
+            let by_author = store.list_papers(&PaperQuery { author: Some("ada".into()), limit: Some(1), offset: 1, ..PaperQuery::listed_at(now) }).await.expect("list");
+            assert_eq!(by_author.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), ["due"]);
+            let this_year = store.count_papers(&PaperQuery { year: Some(t(400).year()), ..PaperQuery::listed_at(now) }).await.expect("count");
+            assert!(this_year >= 1);
+            let drafts = store.list_papers(&PaperQuery { status: Some(Status::Draft), ..PaperQuery::all() }).await.expect("list");
+            assert_eq!(drafts.len(), 1);
+            let next = store.next_publication_after(now).await.expect("next").expect("one waiting");
+            assert!(next > now && next <= now + time::Duration::days(3));
+            let ada = store.get_author("ada", Visibility::ListedAt(now)).await.expect("get").expect("ada");
+            assert_eq!(ada.paper_count, 3);
+            let trade = store.get_topic("trade", Visibility::ListedAt(now)).await.expect("get").expect("trade");
+            assert_eq!(trade.paper_count, 2);
+            assert!(store.get_topic("nope", Visibility::All).await.expect("get").is_none());
+            let years = store.paper_years(now).await.expect("years");
+            assert_eq!(years.iter().map(|(_, n)| n).sum::<u64>(), 3);
+        }
+
+        #[tokio::test]
+        async fn status_changes_and_versions() {
+            let Some((store, _guard)) = $open("status").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            store.add_papers(&[common::paper("p", t(1), &["ada"], &[])], AddOptions::default()).await.expect("add");
+            let v1 = store.content_version().await.expect("v");
+            store.set_status("p", Status::Draft, None).await.expect("unpublish");
+            assert!(store.content_version().await.expect("v") > v1);
+            let got = store.get_paper("p").await.expect("get").expect("p");
+            assert_eq!(got.meta.status, Status::Draft);
+            assert_eq!(got.meta.published_at, None);
+            let err = store.set_status("missing", Status::Published, None).await.expect_err("missing");
+            assert!(matches!(err, StoreError::NotFound { .. }));
+            let at = datetime!(2030-01-01 00:00 UTC);
+            store.set_status("p", Status::Scheduled, Some(at)).await.expect("schedule");
+            assert_eq!(store.get_paper("p").await.expect("get").expect("p").meta.published_at, Some(at));
+        }
+
+        #[tokio::test]
+        async fn hostile_text_round_trips_exactly() {
+            let Some((store, _guard)) = $open("hostile").await else { return };
+            store.upsert_author(&common::author("ada", "Ada'); DROP TABLE papers; --")).await.expect("author");
+            let mut p = common::paper("x", t(1), &["ada"], &[]);
+            p.title = "Robert'); DROP TABLE papers;-- \u{202e} \"quotes\" <b>".into();
+            p.body = "emoji 🚢, RTL \u{05d0}\u{05d1}, zero-width \u{200b}, big ".to_string() + &"x".repeat(200_000);
+            store.add_papers(&[p.clone()], AddOptions::default()).await.expect("add");
+            let got = store.get_paper("x").await.expect("get").expect("x");
+            assert_eq!(got.meta.title, p.title);
+            assert_eq!(got.body, p.body);
+            assert_eq!(got.meta.authors[0].name, "Ada'); DROP TABLE papers; --");
+            assert_eq!(store.existing_slugs(SlugTable::Papers, &["x".into(), "y".into()]).await.expect("slugs"), ["x"]);
+        }
+
+        #[tokio::test]
+        async fn upserts_update_in_place() {
+            let Some((store, _guard)) = $open("upserts").await else { return };
+            assert!(store.upsert_author(&common::author("ada", "Ada")).await.expect("new"));
+            let mut a = common::author("ada", "Ada King");
+            a.links = vec![quire::domain::AuthorLink { label: "Site".into(), url: "https://example.org".into() }];
+            assert!(!store.upsert_author(&a).await.expect("update"));
+            let got = store.get_author("ada", Visibility::All).await.expect("get").expect("ada");
+            assert_eq!(got.name, "Ada King");
+            assert_eq!(got.links, a.links);
+            assert!(store.upsert_topic(&common::topic("t", "T")).await.expect("new"));
+            assert!(!store.upsert_topic(&common::topic("t", "Topic")).await.expect("update"));
+            assert_eq!(store.list_topics(Visibility::All).await.expect("list")[0].name, "Topic");
+        }
+
+        #[tokio::test]
+        async fn large_lists_load_bylines_in_chunks() {
+            let Some((store, _guard)) = $open("large").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            let papers: Vec<_> = (0..1200).map(|i| common::paper(&format!("p{i}"), t(i % 300), &["ada"], &["t"])).collect();
+            store.add_papers(&papers, AddOptions { create_missing: true, replace: false }).await.expect("add");
+            let all = store.list_papers(&PaperQuery::all()).await.expect("list");
+            assert_eq!(all.len(), 1200);
+            assert!(all.iter().all(|p| p.authors.len() == 1 && p.topics.len() == 1));
+        }
+
+        #[tokio::test]
+        async fn another_connection_sees_changes() {
+            let Some((store, guard)) = $open("changes").await else { return };
+            let other = guard.second_store().await;
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let watcher = store.watch_changes(Duration::from_millis(100), move || {
+                let _ = tx.send(());
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            while rx.try_recv().is_ok() {}
+            other.upsert_topic(&common::topic("new", "New")).await.expect("write from elsewhere");
+            tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("change seen").expect("open");
+            watcher.abort();
+        }
+    };
+}

@@ -1,0 +1,67 @@
+//! The Store API suite on PostgreSQL: each test in its own schema of the
+//! database named by QUIRE_TEST_POSTGRES_URL. Skipped (with a message)
+//! when that variable is not set; .ci/run always sets it.
+
+mod common;
+#[path = "common/store_suite.rs"]
+mod store_suite;
+
+use quire::store::Store;
+
+/// Drops the test's schema when the test ends.
+struct Guard {
+    db: Option<common::PgTestDb>,
+}
+
+impl Guard {
+    async fn second_store(&self) -> Store {
+        self.db.as_ref().expect("db").store().await
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            // Cleanup needs a runtime of its own: the test's is shutting down.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(db.cleanup());
+                }
+            })
+            .join();
+        }
+    }
+}
+
+async fn open(name: &str) -> Option<(Store, Guard)> {
+    let db = common::PgTestDb::create(name).await?;
+    let store = db.store().await;
+    Some((store, Guard { db: Some(db) }))
+}
+
+store_suite!(open);
+
+#[tokio::test]
+async fn unreachable_server_fails_fast_without_password() {
+    let started = std::time::Instant::now();
+    let err = Store::connect("postgres://quire:hunter2@127.0.0.1:1/quire").await.expect_err("no server there");
+    let msg = err.to_string();
+    assert!(msg.contains("postgres://quire:***@127.0.0.1:1/quire"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn refused_login_is_explained_without_password() {
+    let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
+        println!("skipped refused_login_is_explained_without_password: QUIRE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let host = url.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5432");
+    let bad = format!("postgres://no_such_role_quire:hunter2@{host}/no_such_db_quire");
+    let err = Store::connect(&bad).await.expect_err("no such role");
+    let msg = err.to_string();
+    assert!(msg.contains("no_such_role_quire:***@"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+    assert!(msg.contains("refused") || msg.contains("does not exist") || msg.contains("authentication"), "{msg}");
+}
