@@ -1,0 +1,381 @@
+//! The site over HTTP, without a socket: `app(state)` answers requests
+//! against a real SQLite file.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use quire::config::Config;
+use quire::domain::{PaperInput, Status};
+use quire::render::Theme;
+use quire::store::{AddOptions, Store};
+use quire::web::{AppState, app};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+struct Site {
+    state: AppState,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+fn days_ago(n: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() - time::Duration::days(n)
+}
+
+async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
+    let (store, dir) = common::sqlite_store().await;
+    store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+    store.upsert_author(&common::author("alan", "Alan Turing")).await.expect("author");
+    store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
+    store.add_papers(&papers, AddOptions { create_missing: true, replace: false }).await.expect("papers");
+    let state = AppState::new(store.clone(), config, Theme::embedded().expect("theme"));
+    Site { state, store, _dir: dir }
+}
+
+fn standard_papers() -> Vec<PaperInput> {
+    let mut ports = common::paper("ports", days_ago(2), &["ada", "alan"], &["trade"]);
+    ports.title = "Ports and Harbours".into();
+    ports.kind = "policy brief".into();
+    ports.body = "Intro.[^1]\n\n## One\n\nText.\n\n## Two\n\nMore.\n\n## Three\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n[^1]: The note.\n".into();
+    let mut hebrew = common::paper("namal", days_ago(3), &["ada"], &["trade"]);
+    hebrew.title = "מדיניות נמלים".into();
+    hebrew.language = "he".into();
+    let mut draft = common::paper("secret-draft", days_ago(1), &["ada"], &["trade"]);
+    draft.status = Status::Draft;
+    draft.title = "Secret Draft".into();
+    let mut future = common::paper("future", days_ago(-3), &["ada"], &["trade"]);
+    future.status = Status::Scheduled;
+    future.title = "Future Paper".into();
+    let old = common::paper("old", days_ago(800), &["alan"], &[]);
+    vec![ports, hebrew, draft, future, old]
+}
+
+async fn standard_site() -> Site {
+    site_with(standard_papers(), Config::default()).await
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app(state.clone()).oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+async fn get(state: &AppState, uri: &str) -> Reply {
+    request(state, "GET", uri, &[]).await
+}
+
+fn assert_page_basics(html: &str) {
+    let body = &html[html.find("<body>").expect("body")..];
+    let first_link = body.find("<a ").expect("a link");
+    assert!(body[first_link..].starts_with("<a class=\"skip-link\" href=\"#content\""), "skip link first");
+    assert!(html.contains("<main id=\"content\""), "main landmark");
+    assert!(html.contains("<html lang=\"") && html.contains("\" dir=\""), "lang and dir");
+}
+
+#[tokio::test]
+async fn home_shows_latest_papers_by_kind() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert_page_basics(&html);
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
+    assert!(html.contains("Ports and Harbours"));
+    assert!(html.contains("href=\"/archive/?kind=policy-brief\">Policy brief</a></h2>"), "a shelf per kind");
+    assert!(html.contains("lang=\"he\" dir=\"rtl\""), "Hebrew card marked");
+    assert!(!html.contains("Secret Draft"), "drafts never appear");
+    assert!(!html.contains("Future Paper"), "scheduled papers wait for their time");
+    assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
+    assert!(r.headers["content-security-policy"].to_str().expect("csp").contains("script-src 'self'"));
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn paper_page_has_everything_a_reader_needs() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/papers/ports/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert_page_basics(&html);
+    assert!(html.contains("<h1 class=\"paper-title\">Ports and Harbours</h1>"));
+    assert!(html.contains("<a href=\"/authors/ada/\">Ada Lovelace</a> <span class=\"affiliation\">(Institute of Tests)</span> and <a href=\"/authors/alan/\">Alan Turing</a>"));
+    assert!(html.contains("<a href=\"/topics/trade/\">Trade</a>"));
+    assert!(html.contains("<nav class=\"toc\" aria-label=\"Contents\">"), "table of contents");
+    assert!(html.contains("<li id=\"fn:1\"><p>The note. <a href=\"#fnref:1\""), "footnote with back-link");
+    assert!(html.contains("<div class=\"table-scroll\"><table>"));
+    assert!(!html.contains("<script"), "raw scripts removed");
+    assert!(html.contains("About the authors"));
+    assert!(html.contains("<link rel=\"canonical\" href=\"http://127.0.0.1:8080/papers/ports/\">"));
+}
+
+#[tokio::test]
+async fn right_to_left_papers_set_lang_and_dir() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/papers/namal/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"he\" dir=\"rtl\">"), "{}", &html[..80]);
+    assert!(html.contains("<header class=\"site-header\" lang=\"en\" dir=\"ltr\">"), "site chrome keeps its own language");
+    assert_page_basics(&html);
+}
+
+#[tokio::test]
+async fn drafts_and_future_papers_are_not_found() {
+    let site = standard_site().await;
+    for uri in ["/papers/secret-draft/", "/papers/future/"] {
+        let r = get(&site.state, uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(r.text().contains("Page not found"));
+    }
+    let archive = get(&site.state, "/archive/").await.text();
+    assert!(!archive.contains("Secret Draft") && !archive.contains("Future Paper"));
+    let topic = get(&site.state, "/topics/trade/").await.text();
+    assert!(!topic.contains("Secret Draft") && !topic.contains("Future Paper"));
+}
+
+#[tokio::test]
+async fn archive_groups_by_year_and_paginates() {
+    let papers: Vec<PaperInput> = (0..45).map(|i| common::paper(&format!("p{i}"), days_ago(i * 20), &["ada"], &[])).collect();
+    let config = Config { papers_per_page: 20, ..Config::default() };
+    let site = site_with(papers, config).await;
+    let first = get(&site.state, "/archive/").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let html = first.text();
+    assert_page_basics(&html);
+    assert!(html.contains("45 papers"));
+    assert!(html.contains(&format!("<h2 id=\"year-{}\">", days_ago(0).year())));
+    assert!(html.contains("Page 1 of 3"));
+    assert!(html.contains("href=\"/archive/?page=2\""));
+    let third = get(&site.state, "/archive/?page=3").await;
+    assert_eq!(third.status, StatusCode::OK);
+    assert!(third.text().contains("Page 3 of 3"));
+    assert_eq!(third.text().matches("class=\"card\"").count(), 5);
+    for bad in ["/archive/?page=4", "/archive/?page=0", "/archive/?page=-1", "/archive/?page=abc", "/archive/?page=1e9", "/archive/?kind=nope"] {
+        assert_eq!(get(&site.state, bad).await.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let kind = get(&site.state, "/archive/?kind=report").await;
+    assert_eq!(kind.status, StatusCode::OK);
+    assert!(kind.text().contains("Archive: Report"));
+    // Unknown parameters neither break the page nor change what it shows.
+    assert_eq!(get(&site.state, "/archive/?utm_source=x&page=2").await.text(), get(&site.state, "/archive/?page=2").await.text());
+}
+
+#[tokio::test]
+async fn author_and_topic_pages() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/authors/ada/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert_page_basics(&html);
+    assert!(html.contains("<h1 class=\"page-title\">Ada Lovelace</h1>"));
+    assert!(html.contains("Writes <em>tests</em>."), "bio rendered from Markdown");
+    assert!(html.contains("Ports and Harbours"));
+    let r = get(&site.state, "/topics/trade/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("About Trade."));
+    for uri in ["/authors/nobody/", "/topics/nothing/", "/authors/ada/?page=2"] {
+        assert_eq!(get(&site.state, uri).await.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let authors = get(&site.state, "/authors/").await.text();
+    assert!(authors.contains("Ada Lovelace") && authors.contains("Alan Turing"));
+    let topics = get(&site.state, "/topics/").await.text();
+    assert!(topics.contains("Trade"));
+}
+
+#[tokio::test]
+async fn unknown_urls_get_a_helpful_404() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let html = r.text();
+    assert_page_basics(&html);
+    assert!(html.contains("href=\"/archive/\"") && html.contains("href=\"/topics/\"") && html.contains("Ports and Harbours"));
+}
+
+#[tokio::test]
+async fn hostile_urls_never_fail() {
+    let site = standard_site().await;
+    let long = format!("/papers/{}/", "a".repeat(3000));
+    let long_query = format!("/?q={}", "x".repeat(3000));
+    assert_eq!(get(&site.state, &long).await.status, StatusCode::URI_TOO_LONG);
+    assert_eq!(get(&site.state, &long_query).await.status, StatusCode::URI_TOO_LONG);
+    let cases = [
+        "/papers/../../etc/passwd",
+        "/papers/..%2F..%2Fetc%2Fpasswd/",
+        "/papers/%2e%2e/",
+        "/assets/..%2F..%2FCargo.toml",
+        "/assets/quire.css",
+        "/papers/%00/",
+        "/papers/%FF%FE/",
+        "/papers/a%20b/",
+        "/papers/%3Cscript%3Ealert(1)%3C%2Fscript%3E/",
+        "/authors/%E2%80%AEevil/",
+        "/topics/'%20OR%201=1--/",
+        "/archive/?page=%00",
+        "/archive/?kind=%3Cscript%3E",
+        "/archive/?page=99999999999999999999",
+        "/papers/PORTS/",
+        "/papers//",
+        "//etc/passwd",
+        "/papers/ports/extra/",
+        "/papers/ports.pdf",
+        "/papers/ports",
+    ];
+    for uri in cases {
+        let r = get(&site.state, uri).await;
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::PERMANENT_REDIRECT | StatusCode::BAD_REQUEST),
+            "{uri}: {}",
+            r.status
+        );
+        let text = r.text();
+        assert!(!text.contains("<script>alert"), "{uri} reflected input");
+        assert!(!text.contains("root:"), "{uri} leaked a file");
+    }
+    for (k, v) in [("if-none-match", "garbage\"unbalanced, W/"), ("accept-encoding", "br;q=abc, gzip;q=-1, *;q=0"), ("if-modified-since", "not a date")] {
+        let r = request(&site.state, "GET", "/", &[(k, v)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{k}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn short_addresses_redirect_to_the_canonical_one() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/papers/ports").await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers["location"], "/papers/ports/");
+    let r = get(&site.state, "/archive?page=2").await;
+    assert_eq!(r.headers["location"], "/archive/?page=2");
+    let r = get(&site.state, "/papers/%D7%A0%D7%9E%D7%9C").await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers["location"], "/papers/%D7%A0%D7%9E%D7%9C/");
+}
+
+#[tokio::test]
+async fn conditional_requests_and_compression() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/papers/ports/").await;
+    let etag = r.headers["etag"].to_str().expect("etag").to_owned();
+    let last_modified = r.headers["last-modified"].to_str().expect("lm").to_owned();
+    assert_eq!(r.headers["vary"], "accept-encoding");
+    let again = request(&site.state, "GET", "/papers/ports/", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    let since = request(&site.state, "GET", "/papers/ports/", &[("if-modified-since", &last_modified)]).await;
+    assert_eq!(since.status, StatusCode::NOT_MODIFIED);
+    let br = request(&site.state, "GET", "/papers/ports/", &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(br.headers["content-encoding"], "br");
+    let mut plain = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut plain).expect("brotli");
+    assert_eq!(plain, r.body);
+    let gz = request(&site.state, "GET", "/papers/ports/", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.headers["content-encoding"], "gzip");
+    assert!(gz.body.len() < r.body.len() / 2);
+    let head = request(&site.state, "HEAD", "/papers/ports/", &[]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn assets_are_immutable_under_hashed_names() {
+    let site = standard_site().await;
+    let html = get(&site.state, "/").await.text();
+    let start = html.find("/assets/quire.").expect("css link");
+    let url = &html[start..start + html[start..].find('"').expect("end")];
+    let r = get(&site.state, url).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/css; charset=utf-8");
+    assert!(r.headers["cache-control"].to_str().expect("cc").contains("immutable"));
+    assert_eq!(get(&site.state, "/assets/quire.0000.css").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn pages_follow_writes_from_another_process() {
+    let site = standard_site().await;
+    let upkeep = quire::web::spawn_cache_upkeep(&site.state);
+    let before = get(&site.state, "/").await.text();
+    assert!(!before.contains("Fresh Paper"));
+    // A second pool on the same file stands in for a `quire paper add`.
+    let url = format!("sqlite://{}", site._dir.path().join("quire.db").display());
+    let other = Store::connect(&url).await.expect("second store");
+    let mut fresh = common::paper("fresh", days_ago(0), &["ada"], &[]);
+    fresh.title = "Fresh Paper".into();
+    other.add_papers(&[fresh], AddOptions::default()).await.expect("add");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if get(&site.state, "/").await.text().contains("Fresh Paper") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the home page never showed the new paper");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    other.set_status("fresh", Status::Draft, None).await.expect("unpublish");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while get(&site.state, "/papers/fresh/").await.status != StatusCode::NOT_FOUND {
+        assert!(std::time::Instant::now() < deadline, "the unpublished paper stayed up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for task in upkeep {
+        task.abort();
+    }
+}
+
+#[tokio::test]
+async fn scheduled_papers_appear_by_themselves() {
+    let site = standard_site().await;
+    let upkeep = quire::web::spawn_cache_upkeep(&site.state);
+    let mut soon = common::paper("soon", OffsetDateTime::now_utc() + time::Duration::seconds(2), &["ada"], &[]);
+    soon.status = Status::Scheduled;
+    soon.title = "Soon Paper".into();
+    site.store.add_papers(&[soon], AddOptions::default()).await.expect("add");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(get(&site.state, "/papers/soon/").await.status, StatusCode::NOT_FOUND);
+    assert!(!get(&site.state, "/").await.text().contains("Soon Paper"), "cached home page without it");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !get(&site.state, "/").await.text().contains("Soon Paper") {
+        assert!(std::time::Instant::now() < deadline, "the scheduled paper never appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(get(&site.state, "/papers/soon/").await.status, StatusCode::OK);
+    for task in upkeep {
+        task.abort();
+    }
+}
+
+#[tokio::test]
+async fn health_check_answers() {
+    let site = standard_site().await;
+    let r = get(&site.state, "/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), "ok\n");
+    site.store.close().await;
+    let r = get(&site.state, "/healthz").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    // A page that needs the database now fails politely, without detail.
+    let r = get(&site.state, "/papers/ports/").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let html = r.text();
+    assert!(html.contains("Something went wrong") && html.contains("<code>"));
+    assert!(!html.to_lowercase().contains("pool") && !html.contains("sqlx"));
+}
