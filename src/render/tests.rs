@@ -1,1 +1,170 @@
 //! Snapshot tests of rendered pages: review every change as code.
+
+use super::*;
+use crate::domain::{AuthorLink, AuthorRef, PaperMeta, Status, TopicRef};
+use time::macros::datetime;
+
+fn site() -> SiteView {
+    SiteView {
+        name: "Harbour Institute".into(),
+        description: "Independent research on ports and trade".into(),
+        base_url: "https://papers.example.org".into(),
+        language: "en".into(),
+        dir: "ltr",
+        css_url: "/assets/quire.test.css".into(),
+    }
+}
+
+fn ada() -> Author {
+    Author {
+        slug: "ada-lovelace".into(),
+        name: "Ada Lovelace".into(),
+        affiliation: Some("Analytical Society".into()),
+        bio: "Ada writes on *engines* & ports.".into(),
+        links: vec![AuthorLink {
+            label: "Website".into(),
+            url: "https://example.org/ada".into(),
+        }],
+        paper_count: 3,
+    }
+}
+
+fn meta(slug: &str, title: &str, language: &str) -> PaperMeta {
+    PaperMeta {
+        id: 1,
+        slug: slug.into(),
+        title: title.into(),
+        subtitle: Some("Why small ports matter".into()),
+        kind: "policy brief".into(),
+        summary: "Small ports carry more of the regional economy than their size suggests <really>.".into(),
+        language: language.into(),
+        status: Status::Published,
+        published_at: Some(datetime!(2026-01-05 10:00 UTC)),
+        updated_at: datetime!(2026-02-01 09:00 UTC),
+        canonical_url: None,
+        word_count: 120,
+        authors: vec![
+            AuthorRef {
+                slug: "ada-lovelace".into(),
+                name: "Ada Lovelace".into(),
+                affiliation: Some("Analytical Society".into()),
+            },
+            AuthorRef {
+                slug: "alan-turing".into(),
+                name: "Alan Turing".into(),
+                affiliation: None,
+            },
+        ],
+        topics: vec![TopicRef {
+            slug: "trade".into(),
+            name: "Trade".into(),
+        }],
+    }
+}
+
+const BODY: &str = "Ports matter.[^1]\n\n## Background\n\nText with a [link](https://example.org).\n\n## Numbers\n\n| Port | Tonnes |\n|:--|--:|\n| North | 1,200 |\n\n## Options\n\n- one\n- two\n\n[^1]: Harbour Authority, *Annual Review* (2025).\n";
+
+fn theme() -> Theme {
+    Theme::embedded().expect("theme")
+}
+
+#[test]
+fn paper_page() {
+    let paper = Paper {
+        meta: meta("ports-harbours", "Ports & Harbours", "en"),
+        body: BODY.into(),
+    };
+    let html = render_paper(
+        &theme(),
+        &site(),
+        &paper,
+        &PaperExtras {
+            authors: &[ada()],
+            words_per_minute: 230,
+        },
+    )
+    .expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn rtl_paper_page() {
+    let paper = Paper {
+        meta: meta("namal", "מדיניות נמלים", "he"),
+        body: "נמלים קטנים חשובים.[^1]\n\n[^1]: הערה.\n".into(),
+    };
+    let html = render_paper(
+        &theme(),
+        &site(),
+        &paper,
+        &PaperExtras {
+            authors: &[],
+            words_per_minute: 230,
+        },
+    )
+    .expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn home_page() {
+    let card = PaperCard::new(&meta("ports-harbours", "Ports & Harbours", "en"), 230);
+    let shelf = KindShelf {
+        kind: "policy brief".into(),
+        url: paths::kind("policy brief"),
+        papers: vec![card.clone()],
+    };
+    let html = render_home(&theme(), &site(), &[card], &[shelf]).expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn archive_page() {
+    let card = PaperCard::new(&meta("ports-harbours", "Ports & Harbours", "en"), 230);
+    let years = group_by_year(vec![(2026, card.clone()), (2025, card)]);
+    let kinds = vec!["policy brief".to_owned(), "report".to_owned()];
+    let html = render_archive(
+        &theme(),
+        &site(),
+        &kinds,
+        Some("policy brief"),
+        &years,
+        42,
+        Pagination::new("/archive/?kind=policy-brief", 2, 42, 20),
+    )
+    .expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn author_page() {
+    let card = PaperCard::new(&meta("ports-harbours", "Ports & Harbours", "en"), 230);
+    let html = render_author(&theme(), &site(), &ada(), &[card], Pagination::new("/authors/ada-lovelace/", 1, 1, 20))
+        .expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn not_found_page() {
+    let html = render_not_found(&theme(), &site(), &[]).expect("render");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn text_is_escaped_everywhere() {
+    let mut m = meta("x", "<script>alert('t')</script>", "en");
+    m.summary = "\"><img src=x onerror=alert(1)>".into();
+    m.authors[0].name = "<b>Eve</b>".into();
+    let paper = Paper { meta: m, body: String::new() };
+    let html = render_paper(&theme(), &site(), &paper, &PaperExtras { authors: &[], words_per_minute: 230 }).expect("render");
+    assert!(!html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>Eve"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;"));
+}
+
+#[test]
+fn pagination_links() {
+    let p = Pagination::new("/archive/", 2, 45, 20);
+    assert_eq!((p.pages, p.prev.as_deref(), p.next.as_deref()), (3, Some("/archive/"), Some("/archive/?page=3")));
+    let p = Pagination::new("/archive/?kind=report", 1, 0, 20);
+    assert_eq!((p.pages, p.prev, p.next), (1, None, None));
+}
