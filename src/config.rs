@@ -402,3 +402,20 @@ mod tests {
         assert_eq!(redact_url("postgres://u:p@ss@h/db?x=@"), "postgres://u:***@h/db?x=@");
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    /// The operators' reference must describe every key the struct has.
+    #[test]
+    fn config_reference_lists_every_key() {
+        let doc = include_str!("../docs/config.md");
+        for key in super::KEYS {
+            assert!(doc.contains(&format!("| `{key}` |")), "docs/config.md does not describe `{key}`");
+        }
+        let mut starter = super::Config::starter_file();
+        starter = starter.lines().filter(|l| !l.starts_with("# Quire") && !l.starts_with("# See")).collect::<Vec<_>>().join("\n");
+        for line in starter.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(doc.contains(line), "docs/config.md lacks the starter line {line:?}");
+        }
+    }
+}
