@@ -41,14 +41,20 @@ fn long_paper() -> String {
         md.push_str(&format!("More text.[^{note}]\n\n"));
     }
     for n in 1..=50 {
-        md.push_str(&format!("[^{n}]: Harbour Authority, *Annual Review {n}* (2025), p. {n}.\n"));
+        md.push_str(&format!(
+            "[^{n}]: Harbour Authority, *Annual Review {n}* (2025), p. {n}.\n"
+        ));
     }
     md
 }
 
 fn bare(md: &str) -> String {
     let mut out = String::new();
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_SMART_PUNCTUATION;
+    let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION;
     html::push_html(&mut out, Parser::new_ext(md, opts));
     out
 }
@@ -57,7 +63,9 @@ fn bench_render(c: &mut Criterion) {
     let md = long_paper();
     assert!(quire::markdown::word_count(&md) >= 5000);
     let mut g = c.benchmark_group("render_5000_words_50_footnotes");
-    g.bench_function("quire_markdown_render", |b| b.iter(|| quire::markdown::render(black_box(&md))));
+    g.bench_function("quire_markdown_render", |b| {
+        b.iter(|| quire::markdown::render(black_box(&md)))
+    });
     g.bench_function("pulldown_cmark_bare", |b| b.iter(|| bare(black_box(&md))));
     g.finish();
 
@@ -82,7 +90,10 @@ fn bench_render(c: &mut Criterion) {
         },
         body: md.clone(),
     };
-    let extras = quire::render::PaperExtras { authors: &[], words_per_minute: 230 };
+    let extras = quire::render::PaperExtras {
+        authors: &[],
+        words_per_minute: 230,
+    };
     c.bench_function("paper_page_5000_words", |b| {
         b.iter(|| quire::render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))
     });

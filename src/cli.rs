@@ -19,7 +19,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 #[derive(Parser, Debug)]
-#[command(name = "quire", version, about = "Publish research papers, briefs and reports on the web")]
+#[command(
+    name = "quire",
+    version,
+    about = "Publish research papers, briefs and reports on the web"
+)]
 pub struct Cli {
     /// Folder holding quire.toml and the SQLite database [default: current folder]
     #[arg(long, global = true, env = "QUIRE_DATA_DIR", value_name = "DIR")]
@@ -174,7 +178,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_logging();
@@ -201,7 +209,10 @@ pub fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUIRE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 struct RunContext {
@@ -213,14 +224,16 @@ fn load_context(cli: &Cli, data_dir: PathBuf) -> Result<RunContext, Failure> {
     let mut config = Config::load(&data_dir, |k| std::env::var(k).ok()).map_err(|e| Failure::BadInput(e.into()))?;
     if let Some(url) = &cli.database_url {
         config.database_url = Some(crate::config::Secret::new(url.clone()));
-        config.validate().map_err(|m| bad_input(format!("--database-url: {m}")))?;
+        config
+            .validate()
+            .map_err(|m| bad_input(format!("--database-url: {m}")))?;
     }
     Ok(RunContext { data_dir, config })
 }
 
 async fn open_store(ctx: &RunContext) -> Result<Store, Failure> {
     let url = ctx.config.database_url_for(&ctx.data_dir);
-    Ok(Store::connect(&url).await.map_err(|e| Failure::Other(e.into()))?)
+    Store::connect(&url).await.map_err(|e| Failure::Other(e.into()))
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -294,7 +307,10 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         .with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --addr"))?;
     let local = listener.local_addr().context("listening address")?;
     tracing::info!(database = store.backend(), "serving on http://{local}/");
-    println!("Quire is serving {} on http://{local}/ (Ctrl-C stops it)", config.site_name);
+    println!(
+        "Quire is serving {} on http://{local}/ (Ctrl-C stops it)",
+        config.site_name
+    );
     let _ = std::io::stdout().flush();
     let state = AppState::new(store.clone(), config, theme);
     web::serve(state, listener).await.context("server failed")?;
@@ -333,8 +349,20 @@ struct PaperJson<'a> {
 
 async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failure> {
     match cmd {
-        PaperCommand::Add { create_missing, replace, files } => {
-            add_papers(ctx, files, AddOptions { create_missing: *create_missing, replace: *replace }).await
+        PaperCommand::Add {
+            create_missing,
+            replace,
+            files,
+        } => {
+            add_papers(
+                ctx,
+                files,
+                AddOptions {
+                    create_missing: *create_missing,
+                    replace: *replace,
+                },
+            )
+            .await
         }
         PaperCommand::List { json, status } => {
             let status = match status {
@@ -342,7 +370,12 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 None => None,
             };
             let store = open_store(ctx).await?;
-            let papers = store.list_papers(&PaperQuery { status, ..PaperQuery::all() }).await?;
+            let papers = store
+                .list_papers(&PaperQuery {
+                    status,
+                    ..PaperQuery::all()
+                })
+                .await?;
             if *json {
                 let items: Vec<PaperJson<'_>> = papers
                     .iter()
@@ -356,8 +389,17 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             } else {
                 let mut out = String::new();
                 for p in &papers {
-                    let date = p.published_at.map(|t| t.date().to_string()).unwrap_or_else(|| "-".into());
-                    out.push_str(&format!("{:<10} {:<10} {:<40} {}\n", p.status.as_str(), date, p.slug, p.title));
+                    let date = p
+                        .published_at
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_else(|| "-".into());
+                    out.push_str(&format!(
+                        "{:<10} {:<10} {:<40} {}\n",
+                        p.status.as_str(),
+                        date,
+                        p.slug,
+                        p.title
+                    ));
                 }
                 if papers.is_empty() {
                     out.push_str("No papers yet. Add some with `quire paper add --create-missing FILE.md`.\n");
@@ -369,13 +411,20 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
         PaperCommand::Publish { slug, at } => {
             let store = open_store(ctx).await?;
             let now = OffsetDateTime::now_utc();
-            let paper = store.get_paper(slug).await?.ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            let paper = store
+                .get_paper(slug)
+                .await?
+                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
             let when = match at {
                 Some(t) => OffsetDateTime::parse(t, &Rfc3339)
                     .map_err(|_| bad_input(format!("--at {t:?} is not a time: write it as 2026-01-05T10:00:00Z")))?,
                 None => paper.meta.published_at.filter(|t| *t <= now).unwrap_or(now),
             };
-            let status = if when > now { Status::Scheduled } else { Status::Published };
+            let status = if when > now {
+                Status::Scheduled
+            } else {
+                Status::Published
+            };
             store.set_status(slug, status, Some(when)).await?;
             match status {
                 Status::Scheduled => println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default()),
@@ -385,7 +434,10 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
         }
         PaperCommand::Unpublish { slug } => {
             let store = open_store(ctx).await?;
-            let paper = store.get_paper(slug).await?.ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            let paper = store
+                .get_paper(slug)
+                .await?
+                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
             store.set_status(slug, Status::Draft, paper.meta.published_at).await?;
             println!("Unpublished {slug}; it is a draft again");
             Ok(())
@@ -416,7 +468,14 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push(file_error(&name, 1, format!("is not UTF-8 text (bad byte at offset {}): save it as UTF-8", e.utf8_error().valid_up_to())));
+                    errors.push(file_error(
+                        &name,
+                        1,
+                        format!(
+                            "is not UTF-8 text (bad byte at offset {}): save it as UTF-8",
+                            e.utf8_error().valid_up_to()
+                        ),
+                    ));
                     continue;
                 }
             },
@@ -436,7 +495,10 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
                 file: name.clone(),
                 line: key_line(text, "slug").max(key_line(text, "title")),
                 field: Some("slug".into()),
-                message: format!("{:?} is also the slug of {first}: give one of them another slug", p.slug),
+                message: format!(
+                    "{:?} is also the slug of {first}: give one of them another slug",
+                    p.slug
+                ),
             });
         }
     }
@@ -449,7 +511,11 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
             for (name, _, p) in &parsed {
                 println!("Added {} ({}) from {name}", p.slug, p.status);
             }
-            println!("{} paper{} added.", parsed.len(), if parsed.len() == 1 { "" } else { "s" });
+            println!(
+                "{} paper{} added.",
+                parsed.len(),
+                if parsed.len() == 1 { "" } else { "s" }
+            );
             store.close().await;
             return Ok(());
         }
@@ -552,13 +618,24 @@ async fn author_command(_ctx: &RunContext, store: &Store, cmd: &AuthorCommand) -
             }
             Ok(())
         }
-        AuthorCommand::Add { name, slug, affiliation, bio, links } => {
+        AuthorCommand::Add {
+            name,
+            slug,
+            affiliation,
+            bio,
+            links,
+        } => {
             let mut parsed_links = Vec::new();
             for l in links {
-                let (label, url) = l
-                    .split_once('=')
-                    .ok_or_else(|| bad_input(format!("--link {l:?}: write it as LABEL=URL, such as Website=https://example.org")))?;
-                parsed_links.push(AuthorLink { label: label.trim().to_owned(), url: url.trim().to_owned() });
+                let (label, url) = l.split_once('=').ok_or_else(|| {
+                    bad_input(format!(
+                        "--link {l:?}: write it as LABEL=URL, such as Website=https://example.org"
+                    ))
+                })?;
+                parsed_links.push(AuthorLink {
+                    label: label.trim().to_owned(),
+                    url: url.trim().to_owned(),
+                });
             }
             let input = AuthorInput {
                 slug: slug.clone().unwrap_or_else(|| slugify(name)),
@@ -596,7 +673,11 @@ async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure>
             }
             Ok(())
         }
-        TopicCommand::Add { name, slug, description } => {
+        TopicCommand::Add {
+            name,
+            slug,
+            description,
+        } => {
             let input = TopicInput {
                 slug: slug.clone().unwrap_or_else(|| slugify(name)),
                 name: name.trim().to_owned(),
@@ -609,4 +690,3 @@ async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure>
         }
     }
 }
-

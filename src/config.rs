@@ -43,7 +43,11 @@ pub fn redact_url(url: &str) -> String {
         Some(at) => {
             let userinfo = &authority[..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
             format!("{}{}{}", &url[..scheme_end + 3], masked, &rest[at..])
         }
         None => url.to_owned(),
@@ -332,8 +336,10 @@ mod tests {
 
     #[test]
     fn keys_list_matches_the_struct() {
-        let mut c = Config::default();
-        c.database_url = Some(Secret::new("sqlite://x"));
+        let c = Config {
+            database_url: Some(Secret::new("sqlite://x")),
+            ..Config::default()
+        };
         let table = toml::Table::try_from(c).expect("serialise");
         let mut names: Vec<_> = table.keys().cloned().collect();
         names.sort();
@@ -362,16 +368,24 @@ mod tests {
             let msg = Config::parse(text, "quire.toml").expect_err(text).to_string();
             assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
         }
-        let msg = Config::parse("papers_per_page = \"ten\"", "quire.toml").expect_err("type").to_string();
+        let msg = Config::parse("papers_per_page = \"ten\"", "quire.toml")
+            .expect_err("type")
+            .to_string();
         assert!(msg.contains("key `papers_per_page`"), "{msg}");
-        let msg = Config::parse("site_name = ", "quire.toml").expect_err("syntax").to_string();
+        let msg = Config::parse("site_name = ", "quire.toml")
+            .expect_err("syntax")
+            .to_string();
         assert!(msg.contains("line 1"), "{msg}");
     }
 
     #[test]
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(CONFIG_FILE), "site_name = \"From file\"\naddr = \"127.0.0.1:9000\"\n").expect("write");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "site_name = \"From file\"\naddr = \"127.0.0.1:9000\"\n",
+        )
+        .expect("write");
         let vars: HashMap<&str, &str> = [
             ("QUIRE_SITE_NAME", "From env"),
             ("QUIRE_PAPERS_PER_PAGE", "12"),
@@ -396,7 +410,10 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{c:?}").contains("hunter2"));
-        assert_eq!(redact_url("postgres://u:hunter2@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:hunter2@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("postgres://u:p@ss@h/db?x=@"), "postgres://u:***@h/db?x=@");
@@ -410,10 +427,17 @@ mod docs_tests {
     fn config_reference_lists_every_key() {
         let doc = include_str!("../docs/config.md");
         for key in super::KEYS {
-            assert!(doc.contains(&format!("| `{key}` |")), "docs/config.md does not describe `{key}`");
+            assert!(
+                doc.contains(&format!("| `{key}` |")),
+                "docs/config.md does not describe `{key}`"
+            );
         }
         let mut starter = super::Config::starter_file();
-        starter = starter.lines().filter(|l| !l.starts_with("# Quire") && !l.starts_with("# See")).collect::<Vec<_>>().join("\n");
+        starter = starter
+            .lines()
+            .filter(|l| !l.starts_with("# Quire") && !l.starts_with("# See"))
+            .collect::<Vec<_>>()
+            .join("\n");
         for line in starter.lines().filter(|l| !l.trim().is_empty()) {
             assert!(doc.contains(line), "docs/config.md lacks the starter line {line:?}");
         }

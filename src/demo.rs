@@ -37,73 +37,191 @@ impl Rng {
 }
 
 const AUTHORS: &[(&str, &str, &str)] = &[
-    ("Amara Okonkwo", "Centre for Regional Economics", "trade policy and regional integration"),
-    ("Henrik Lindqvist", "Nordic Institute for Public Finance", "fiscal rules and public investment"),
-    ("Priya Raman", "Urban Futures Lab", "housing markets and municipal finance"),
-    ("Tomás Ferreira", "Atlantic Policy Forum", "energy security and grid reform"),
-    ("Yael Ben-David", "Institute for Water Governance", "water scarcity and utilities regulation"),
-    ("Layla Haddad", "Mediterranean Research Network", "migration, labour mobility and remittances"),
-    ("Julien Marchand", "European Competition Observatory", "competition policy and digital markets"),
-    ("Grace Mwangi", "East African Development Institute", "agricultural value chains and food security"),
-    ("Daniel Osei", "Centre for Regional Economics", "port logistics and infrastructure finance"),
-    ("Sofia Kowalska", "Institute for Democratic Resilience", "electoral integrity and public trust"),
-    ("Kenji Watanabe", "Pacific Technology Policy Group", "semiconductor supply chains and export controls"),
-    ("Elena Petrova", "Climate Transition Initiative", "carbon pricing and industrial decarbonisation"),
+    (
+        "Amara Okonkwo",
+        "Centre for Regional Economics",
+        "trade policy and regional integration",
+    ),
+    (
+        "Henrik Lindqvist",
+        "Nordic Institute for Public Finance",
+        "fiscal rules and public investment",
+    ),
+    (
+        "Priya Raman",
+        "Urban Futures Lab",
+        "housing markets and municipal finance",
+    ),
+    (
+        "Tomás Ferreira",
+        "Atlantic Policy Forum",
+        "energy security and grid reform",
+    ),
+    (
+        "Yael Ben-David",
+        "Institute for Water Governance",
+        "water scarcity and utilities regulation",
+    ),
+    (
+        "Layla Haddad",
+        "Mediterranean Research Network",
+        "migration, labour mobility and remittances",
+    ),
+    (
+        "Julien Marchand",
+        "European Competition Observatory",
+        "competition policy and digital markets",
+    ),
+    (
+        "Grace Mwangi",
+        "East African Development Institute",
+        "agricultural value chains and food security",
+    ),
+    (
+        "Daniel Osei",
+        "Centre for Regional Economics",
+        "port logistics and infrastructure finance",
+    ),
+    (
+        "Sofia Kowalska",
+        "Institute for Democratic Resilience",
+        "electoral integrity and public trust",
+    ),
+    (
+        "Kenji Watanabe",
+        "Pacific Technology Policy Group",
+        "semiconductor supply chains and export controls",
+    ),
+    (
+        "Elena Petrova",
+        "Climate Transition Initiative",
+        "carbon pricing and industrial decarbonisation",
+    ),
 ];
 
 const TOPICS: &[(&str, &str)] = &[
-    ("Trade", "Tariffs, trade agreements, customs and the corridors goods move through."),
-    ("Infrastructure", "Ports, roads, grids and networks, and how they are planned and paid for."),
+    (
+        "Trade",
+        "Tariffs, trade agreements, customs and the corridors goods move through.",
+    ),
+    (
+        "Infrastructure",
+        "Ports, roads, grids and networks, and how they are planned and paid for.",
+    ),
     ("Energy", "Power markets, grids, storage and the security of supply."),
     ("Climate", "Emissions, adaptation and the economics of the transition."),
-    ("Public Finance", "Budgets, debt, taxation and the rules that bind them."),
+    (
+        "Public Finance",
+        "Budgets, debt, taxation and the rules that bind them.",
+    ),
     ("Housing", "Supply, affordability and the finance of homes and cities."),
     ("Water", "Scarcity, utilities and the governance of shared basins."),
     ("Migration", "Movement of people, labour markets and integration."),
-    ("Technology", "Digital markets, supply chains and the regulation of new technology."),
+    (
+        "Technology",
+        "Digital markets, supply chains and the regulation of new technology.",
+    ),
     ("Democracy", "Elections, institutions and public trust."),
     ("Food Security", "Farming, value chains and the price of food."),
-    ("Competition", "Market power, mergers and the enforcement of competition law."),
+    (
+        "Competition",
+        "Market power, mergers and the enforcement of competition law.",
+    ),
 ];
 
 const OPENERS: &[&str] = &[
-    "Rethinking", "Financing", "Governing", "Reforming", "Securing", "Measuring", "Scaling", "Rebuilding",
-    "Pricing", "Coordinating", "Modernising", "Protecting",
+    "Rethinking",
+    "Financing",
+    "Governing",
+    "Reforming",
+    "Securing",
+    "Measuring",
+    "Scaling",
+    "Rebuilding",
+    "Pricing",
+    "Coordinating",
+    "Modernising",
+    "Protecting",
 ];
 
 const SUBJECTS: &[&str] = &[
-    "Regional Trade Corridors", "Municipal Water Systems", "Grid-Scale Storage", "Small Ports", "Public Investment",
-    "Affordable Housing", "Cross-Border Labour Markets", "Digital Platforms", "Food Supply Chains", "Carbon Markets",
-    "Local Elections", "Semiconductor Supply", "Urban Transit", "Sovereign Debt", "River Basin Agreements",
-    "Fertiliser Markets", "Interconnectors", "Customs Procedures",
+    "Regional Trade Corridors",
+    "Municipal Water Systems",
+    "Grid-Scale Storage",
+    "Small Ports",
+    "Public Investment",
+    "Affordable Housing",
+    "Cross-Border Labour Markets",
+    "Digital Platforms",
+    "Food Supply Chains",
+    "Carbon Markets",
+    "Local Elections",
+    "Semiconductor Supply",
+    "Urban Transit",
+    "Sovereign Debt",
+    "River Basin Agreements",
+    "Fertiliser Markets",
+    "Interconnectors",
+    "Customs Procedures",
 ];
 
 const SUBTITLES: &[&str] = &[
-    "Evidence from a decade of reform", "What the data say, and what they do not", "Options for the next parliament",
-    "Lessons for mid-sized economies", "A framework for decision-makers", "Costs, benefits and trade-offs",
-    "Why the current approach falls short", "Priorities for the coming budget cycle",
+    "Evidence from a decade of reform",
+    "What the data say, and what they do not",
+    "Options for the next parliament",
+    "Lessons for mid-sized economies",
+    "A framework for decision-makers",
+    "Costs, benefits and trade-offs",
+    "Why the current approach falls short",
+    "Priorities for the coming budget cycle",
 ];
 
 const ACTORS: &[&str] = &[
-    "Governments", "Regulators", "Municipal authorities", "Development banks", "Private operators", "Regional bodies",
-    "Treasury officials", "Parliamentary committees", "Utility companies", "Donor agencies",
+    "Governments",
+    "Regulators",
+    "Municipal authorities",
+    "Development banks",
+    "Private operators",
+    "Regional bodies",
+    "Treasury officials",
+    "Parliamentary committees",
+    "Utility companies",
+    "Donor agencies",
 ];
 
 const VERBS: &[&str] = &[
-    "have underestimated", "can no longer ignore", "should reconsider", "have struggled to finance",
-    "increasingly depend on", "rarely measure", "could share the cost of", "must coordinate",
+    "have underestimated",
+    "can no longer ignore",
+    "should reconsider",
+    "have struggled to finance",
+    "increasingly depend on",
+    "rarely measure",
+    "could share the cost of",
+    "must coordinate",
 ];
 
 const OBJECTS: &[&str] = &[
-    "the maintenance backlog", "the risk of stranded assets", "the distributional effects of reform",
-    "the capacity of local institutions", "the price signals that guide investment", "the resilience of supply",
-    "the cost of delay", "the quality of public data", "cross-border spillovers", "long-term contracts",
+    "the maintenance backlog",
+    "the risk of stranded assets",
+    "the distributional effects of reform",
+    "the capacity of local institutions",
+    "the price signals that guide investment",
+    "the resilience of supply",
+    "the cost of delay",
+    "the quality of public data",
+    "cross-border spillovers",
+    "long-term contracts",
 ];
 
 const CLAUSES: &[&str] = &[
-    "even where budgets are tight", "particularly in smaller economies", "despite a decade of commitments",
-    "as demand continues to rise", "when shocks arrive together", "before the next review cycle",
-    "in ways that voters can see", "without new legislation",
+    "even where budgets are tight",
+    "particularly in smaller economies",
+    "despite a decade of commitments",
+    "as demand continues to rise",
+    "when shocks arrive together",
+    "before the next review cycle",
+    "in ways that voters can see",
+    "without new legislation",
 ];
 
 const FINDINGS: &[&str] = &[
@@ -118,30 +236,101 @@ const FINDINGS: &[&str] = &[
 ];
 
 const SOURCES: &[&str] = &[
-    "Annual Statistical Review", "Working Paper Series", "Country Assessment", "Regional Outlook",
-    "Household Survey", "Audit Report", "Infrastructure Database", "Consultation Response",
+    "Annual Statistical Review",
+    "Working Paper Series",
+    "Country Assessment",
+    "Regional Outlook",
+    "Household Survey",
+    "Audit Report",
+    "Infrastructure Database",
+    "Consultation Response",
 ];
 
 const SECTIONS: &[&str] = &[
-    "Background", "The problem in numbers", "What has been tried", "Analysis", "Policy options",
-    "Risks and trade-offs", "Recommendations",
+    "Background",
+    "The problem in numbers",
+    "What has been tried",
+    "Analysis",
+    "Policy options",
+    "Risks and trade-offs",
+    "Recommendations",
 ];
 
 const HEBREW_WORDS: &[&str] = &[
-    "מדיניות", "ציבורית", "נמלים", "תשתיות", "השקעה", "ממשלה", "רשויות", "מקומיות", "מים", "אנרגיה",
-    "כלכלה", "אזורית", "מחקר", "נתונים", "רפורמה", "תקציב", "שוק", "עבודה", "סחר", "חקלאות",
-    "ביטחון", "תחבורה", "עירונית", "אמון", "מוסדות", "עלות", "תועלת", "סיכון", "שקיפות", "פיתוח",
+    "מדיניות",
+    "ציבורית",
+    "נמלים",
+    "תשתיות",
+    "השקעה",
+    "ממשלה",
+    "רשויות",
+    "מקומיות",
+    "מים",
+    "אנרגיה",
+    "כלכלה",
+    "אזורית",
+    "מחקר",
+    "נתונים",
+    "רפורמה",
+    "תקציב",
+    "שוק",
+    "עבודה",
+    "סחר",
+    "חקלאות",
+    "ביטחון",
+    "תחבורה",
+    "עירונית",
+    "אמון",
+    "מוסדות",
+    "עלות",
+    "תועלת",
+    "סיכון",
+    "שקיפות",
+    "פיתוח",
 ];
 
 const ARABIC_WORDS: &[&str] = &[
-    "السياسة", "العامة", "الموانئ", "البنية", "التحتية", "الاستثمار", "الحكومة", "البلديات", "المياه", "الطاقة",
-    "الاقتصاد", "الإقليمي", "البحث", "البيانات", "الإصلاح", "الميزانية", "السوق", "العمل", "التجارة", "الزراعة",
-    "الأمن", "الغذائي", "النقل", "الثقة", "المؤسسات", "التكلفة", "المنفعة", "المخاطر", "الشفافية", "التنمية",
+    "السياسة",
+    "العامة",
+    "الموانئ",
+    "البنية",
+    "التحتية",
+    "الاستثمار",
+    "الحكومة",
+    "البلديات",
+    "المياه",
+    "الطاقة",
+    "الاقتصاد",
+    "الإقليمي",
+    "البحث",
+    "البيانات",
+    "الإصلاح",
+    "الميزانية",
+    "السوق",
+    "العمل",
+    "التجارة",
+    "الزراعة",
+    "الأمن",
+    "الغذائي",
+    "النقل",
+    "الثقة",
+    "المؤسسات",
+    "التكلفة",
+    "المنفعة",
+    "المخاطر",
+    "الشفافية",
+    "التنمية",
 ];
 
 fn sentence(rng: &mut Rng) -> String {
     match rng.below(3) {
-        0 => format!("{} {} {} {}.", rng.pick(ACTORS), rng.pick(VERBS), rng.pick(OBJECTS), rng.pick(CLAUSES)),
+        0 => format!(
+            "{} {} {} {}.",
+            rng.pick(ACTORS),
+            rng.pick(VERBS),
+            rng.pick(OBJECTS),
+            rng.pick(CLAUSES)
+        ),
         1 => (*rng.pick(FINDINGS)).to_owned(),
         _ => format!(
             "{} {} {}, while {} {} {}.",
@@ -185,7 +374,12 @@ fn table(rng: &mut Rng, year: i32) -> String {
     t.push_str(" |\n|:--|");
     t.push_str(&"--:|".repeat(years.len()));
     t.push('\n');
-    for label in ["Public investment (% of GDP)", "Private share of financing (%)", "Projects completed", "Average delay (months)"] {
+    for label in [
+        "Public investment (% of GDP)",
+        "Private share of financing (%)",
+        "Projects completed",
+        "Average delay (months)",
+    ] {
         t.push_str(&format!("| {label} |"));
         for _ in &years {
             t.push_str(&format!(" {}.{} |", rng.range(1, 60), rng.below(10)));
@@ -214,7 +408,10 @@ fn english_body(rng: &mut Rng, year: i32) -> String {
             body.push_str("\n\n");
         }
         if i == 1 {
-            body.push_str(&format!("Table 1 sets out the main indicators.[^{}]\n\n", notes.len() + 1));
+            body.push_str(&format!(
+                "Table 1 sets out the main indicators.[^{}]\n\n",
+                notes.len() + 1
+            ));
             notes.push(footnote(rng, year));
             body.push_str(&table(rng, year));
             body.push('\n');
@@ -257,7 +454,11 @@ fn rtl_body(rng: &mut Rng, words: &[&str], headings: &[&str]) -> String {
             body.push('\n');
         }
     }
-    body.push_str(&format!("[^1]: {} (OECD, 2024), p. {}.\n", rtl_sentence(rng, words), rng.range(3, 90)));
+    body.push_str(&format!(
+        "[^1]: {} (OECD, 2024), p. {}.\n",
+        rtl_sentence(rng, words),
+        rng.range(3, 90)
+    ));
     body
 }
 
@@ -323,7 +524,11 @@ pub fn generate(papers: usize, now: OffsetDateTime, kinds: &[String]) -> DemoCon
             (
                 "מדיניות נמלים ותשתיות אזוריות".to_owned(),
                 Some("סקירה של עשור רפורמות".to_owned()),
-                format!("{} {}", rtl_sentence(&mut rng, HEBREW_WORDS), rtl_sentence(&mut rng, HEBREW_WORDS)),
+                format!(
+                    "{} {}",
+                    rtl_sentence(&mut rng, HEBREW_WORDS),
+                    rtl_sentence(&mut rng, HEBREW_WORDS)
+                ),
                 rtl_body(&mut rng, HEBREW_WORDS, &["רקע", "ניתוח", "המלצות"]),
                 "he".to_owned(),
             )
@@ -331,7 +536,11 @@ pub fn generate(papers: usize, now: OffsetDateTime, kinds: &[String]) -> DemoCon
             (
                 "سياسات المياه والبنية التحتية الإقليمية".to_owned(),
                 Some("دروس من عقد من الإصلاحات".to_owned()),
-                format!("{} {}", rtl_sentence(&mut rng, ARABIC_WORDS), rtl_sentence(&mut rng, ARABIC_WORDS)),
+                format!(
+                    "{} {}",
+                    rtl_sentence(&mut rng, ARABIC_WORDS),
+                    rtl_sentence(&mut rng, ARABIC_WORDS)
+                ),
                 rtl_body(&mut rng, ARABIC_WORDS, &["خلفية", "تحليل", "توصيات"]),
                 "ar".to_owned(),
             )
@@ -402,8 +611,14 @@ mod tests {
         assert!(a.papers.iter().any(|p| p.status == Status::Draft));
         assert!(a.papers.iter().any(|p| p.authors.len() > 1));
         assert!(a.papers.iter().any(|p| p.topics.len() > 1));
-        assert!(a.papers.iter().filter(|p| p.body.contains("[^1]:")).count() > 30, "footnotes");
-        assert!(a.papers.iter().filter(|p| p.body.contains("|--")).count() > 30, "tables");
+        assert!(
+            a.papers.iter().filter(|p| p.body.contains("[^1]:")).count() > 30,
+            "footnotes"
+        );
+        assert!(
+            a.papers.iter().filter(|p| p.body.contains("|--")).count() > 30,
+            "tables"
+        );
         for p in &a.papers {
             assert!(crate::domain::validate_slug(&p.slug).is_ok(), "{}", p.slug);
             for au in &p.authors {

@@ -59,11 +59,11 @@ pub fn render(markdown: &str) -> RenderedMarkdown {
                 current_definition = Some((label.to_string(), Vec::new()));
             }
             Event::End(TagEnd::FootnoteDefinition) => {
-                if let Some((label, events)) = current_definition.take() {
-                    if !definitions.contains_key(&label) {
-                        definition_order.push(label.clone());
-                        definitions.insert(label, events);
-                    }
+                if let Some((label, events)) = current_definition.take()
+                    && let std::collections::hash_map::Entry::Vacant(slot) = definitions.entry(label.clone())
+                {
+                    definition_order.push(label);
+                    slot.insert(events);
                 }
             }
             other => match &mut current_definition {
@@ -90,12 +90,7 @@ pub fn render(markdown: &str) -> RenderedMarkdown {
             .iter()
             .find(|l| !done.contains(*l) && definitions.contains_key(*l))
             .cloned()
-            .or_else(|| {
-                definition_order
-                    .iter()
-                    .find(|l| !done.contains(*l))
-                    .cloned()
-            });
+            .or_else(|| definition_order.iter().find(|l| !done.contains(*l)).cloned());
         let Some(label) = next else { break };
         done.insert(label.clone());
         let events = definitions.remove(&label).unwrap_or_default();
@@ -216,7 +211,11 @@ struct HeadingIds {
 
 impl HeadingIds {
     fn claim(&mut self, wanted: &str) -> String {
-        let base = if wanted.is_empty() { "section".to_owned() } else { wanted.to_owned() };
+        let base = if wanted.is_empty() {
+            "section".to_owned()
+        } else {
+            wanted.to_owned()
+        };
         let mut candidate = base.clone();
         let mut n = 1;
         while self.used.contains(&candidate) || RESERVED_IDS.contains(&candidate.as_str()) {
@@ -240,7 +239,12 @@ fn transform<'a>(
     let mut i = 0;
     while i < events.len() {
         match &events[i] {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 let end = events[i..]
                     .iter()
                     .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
@@ -315,13 +319,23 @@ fn heading_number(level: HeadingLevel) -> u8 {
 /// frames or event handlers.
 static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
-    b.add_tags(["section", "figure", "figcaption", "sup", "sub", "mark", "abbr", "details", "summary"])
-        .add_generic_attributes(["id", "class", "aria-label", "dir"])
-        .add_tag_attributes("ol", ["start"])
-        .add_tag_attributes("td", ["colspan", "rowspan"])
-        .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
-        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-        .link_rel(Some("noopener noreferrer"));
+    b.add_tags([
+        "section",
+        "figure",
+        "figcaption",
+        "sup",
+        "sub",
+        "mark",
+        "abbr",
+        "details",
+        "summary",
+    ])
+    .add_generic_attributes(["id", "class", "aria-label", "dir"])
+    .add_tag_attributes("ol", ["start"])
+    .add_tag_attributes("td", ["colspan", "rowspan"])
+    .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
+    .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+    .link_rel(Some("noopener noreferrer"));
     b
 });
 
@@ -347,7 +361,12 @@ mod tests {
         let md = "First.[^b] Second.[^a] Again.[^b]\n\n[^a]: Note A.\n[^b]: Note B.\n[^unused]: Never cited.\n";
         let r = render(md);
         // Numbered by first reference: b is 1, a is 2.
-        assert!(r.html.contains("<sup class=\"footnote-ref\" id=\"fnref:1\"><a href=\"#fn:1\""), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<sup class=\"footnote-ref\" id=\"fnref:1\"><a href=\"#fn:1\""),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("id=\"fnref:2\"><a href=\"#fn:2\""));
         assert!(r.html.contains("id=\"fnref:1:2\""), "second use of b");
         let notes = &r.html[r.html.find("<section class=\"footnotes\"").expect("notes section")..];
@@ -355,7 +374,10 @@ mod tests {
         let a = notes.find("Note A.").expect("A");
         let unused = notes.find("Never cited.").expect("unused kept");
         assert!(b < a && a < unused);
-        assert!(notes.contains("<li id=\"fn:1\"><p>Note B. <a href=\"#fnref:1\""), "{notes}");
+        assert!(
+            notes.contains("<li id=\"fn:1\"><p>Note B. <a href=\"#fnref:1\""),
+            "{notes}"
+        );
         assert!(notes.contains("href=\"#fnref:1:2\""));
         assert_eq!(r.footnote_count, 3);
         // The body no longer holds the definitions.
@@ -364,9 +386,13 @@ mod tests {
 
     #[test]
     fn headings_get_unique_ids_and_a_toc() {
-        let r = render("## Background\n\n## Background\n\n### Ports & *harbours*\n\n## Content\n\n## Custom {#my-id}\n");
+        let r =
+            render("## Background\n\n## Background\n\n### Ports & *harbours*\n\n## Content\n\n## Custom {#my-id}\n");
         let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(ids, ["background", "background-2", "ports-harbours", "content-2", "my-id"]);
+        assert_eq!(
+            ids,
+            ["background", "background-2", "ports-harbours", "content-2", "my-id"]
+        );
         assert_eq!(r.toc[2].text, "Ports & harbours");
         assert_eq!(r.toc[2].level, 3);
         assert!(r.html.contains("<h2 id=\"background-2\">"));
@@ -393,7 +419,20 @@ mod tests {
         for h in hostile {
             let out = render(&format!("Para\n\n{h}\n\nAnd inline {h} too.")).html;
             let lower = out.to_ascii_lowercase();
-            for bad in ["<script", "onerror", "onload", "onclick", "javascript:", "<iframe", "<svg", "style=", "<form", "<input", "data:text", "<object"] {
+            for bad in [
+                "<script",
+                "onerror",
+                "onload",
+                "onclick",
+                "javascript:",
+                "<iframe",
+                "<svg",
+                "style=",
+                "<form",
+                "<input",
+                "data:text",
+                "<object",
+            ] {
                 assert!(!lower.contains(bad), "{h:?} left {bad:?} in {out}");
             }
         }
@@ -401,8 +440,12 @@ mod tests {
 
     #[test]
     fn safe_raw_html_survives() {
-        let out = render("<figure><img src=\"/media/a.png\" alt=\"A chart\"><figcaption>Fig. 1</figcaption></figure>").html;
-        assert!(out.contains("<figure>") && out.contains("alt=\"A chart\"") && out.contains("<figcaption>"), "{out}");
+        let out =
+            render("<figure><img src=\"/media/a.png\" alt=\"A chart\"><figcaption>Fig. 1</figcaption></figure>").html;
+        assert!(
+            out.contains("<figure>") && out.contains("alt=\"A chart\"") && out.contains("<figcaption>"),
+            "{out}"
+        );
     }
 
     #[test]

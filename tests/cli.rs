@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 const QUIRE: &str = env!("CARGO_BIN_EXE_quire");
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/papers").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/papers")
+        .join(name)
 }
 
 fn quire(dir: &Path, args: &[&str]) -> Output {
@@ -56,7 +58,11 @@ fn init_writes_config_and_database() {
     std::fs::write(site.join("quire.toml"), "site_name = \"Mine\"\n").expect("edit");
     let out = Command::new(QUIRE).arg("init").arg(&site).output().expect("run");
     assert!(out.status.success());
-    assert_eq!(std::fs::read_to_string(site.join("quire.toml")).expect("read"), "site_name = \"Mine\"\n", "kept");
+    assert_eq!(
+        std::fs::read_to_string(site.join("quire.toml")).expect("read"),
+        "site_name = \"Mine\"\n",
+        "kept"
+    );
 }
 
 #[test]
@@ -72,7 +78,16 @@ fn papers_are_added_and_listed_as_json() {
     let papers = list_json(dir.path(), "paper");
     assert_eq!(papers.len(), 3);
     let ports = papers.iter().find(|p| p["slug"] == "ports-harbours").expect("ports");
-    for key in ["slug", "title", "kind", "language", "status", "published_at", "authors", "topics"] {
+    for key in [
+        "slug",
+        "title",
+        "kind",
+        "language",
+        "status",
+        "published_at",
+        "authors",
+        "topics",
+    ] {
         assert!(ports.get(key).is_some(), "missing {key}");
     }
     assert_eq!(ports["kind"], "policy brief");
@@ -84,40 +99,80 @@ fn papers_are_added_and_listed_as_json() {
     let hebrew = papers.iter().find(|p| p["slug"] == "namal").expect("hebrew");
     assert_eq!(hebrew["direction"], "rtl");
     assert_eq!(hebrew["published_at"], "2025-11-01T06:00:00Z");
-    let water = papers.iter().find(|p| p["slug"] == "water-for-cities").expect("derived slug");
+    let water = papers
+        .iter()
+        .find(|p| p["slug"] == "water-for-cities")
+        .expect("derived slug");
     assert_eq!(water["status"], "draft");
     assert_eq!(water["published_at"], serde_json::Value::Null);
     let authors = list_json(dir.path(), "author");
     assert_eq!(authors.len(), 2);
     assert_eq!(authors[0]["name"], "Ada Lovelace");
     let topics = list_json(dir.path(), "topic");
-    assert_eq!(topics.iter().map(|t| t["slug"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["infrastructure", "trade"]);
+    assert_eq!(
+        topics
+            .iter()
+            .map(|t| t["slug"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["infrastructure", "trade"]
+    );
     let human = text(&quire(dir.path(), &["paper", "list"]).stdout);
     assert!(human.contains("ports-harbours") && human.contains("draft"));
     let drafts = quire(dir.path(), &["paper", "list", "--json", "--status", "draft"]);
-    assert_eq!(serde_json::from_slice::<Vec<serde_json::Value>>(&drafts.stdout).expect("json").len(), 1);
+    assert_eq!(
+        serde_json::from_slice::<Vec<serde_json::Value>>(&drafts.stdout)
+            .expect("json")
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn unknown_authors_need_create_missing() {
     let dir = new_site();
-    let out = quire(dir.path(), &["paper", "add", &fixture("ports.md").display().to_string()]);
+    let out = quire(
+        dir.path(),
+        &["paper", "add", &fixture("ports.md").display().to_string()],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("ports.md:7: field `authors`: unknown author \"ada-lovelace\""), "{err}");
-    assert!(err.contains("ports.md:8: field `topics`: unknown topic \"trade\""), "{err}");
+    assert!(
+        err.contains("ports.md:7: field `authors`: unknown author \"ada-lovelace\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("ports.md:8: field `topics`: unknown topic \"trade\""),
+        "{err}"
+    );
     assert!(err.contains("nothing was added"), "{err}");
     assert!(list_json(dir.path(), "paper").is_empty());
     assert!(list_json(dir.path(), "author").is_empty(), "no author created either");
     // Once the authors and topics exist, the same file goes in.
     for (slug, name) in [("ada-lovelace", "Ada Lovelace"), ("alan-turing", "Alan Turing")] {
-        let out = quire(dir.path(), &["author", "add", "--slug", slug, "--name", name, "--affiliation", "Analytical Society", "--link", "Site=https://example.org"]);
+        let out = quire(
+            dir.path(),
+            &[
+                "author",
+                "add",
+                "--slug",
+                slug,
+                "--name",
+                name,
+                "--affiliation",
+                "Analytical Society",
+                "--link",
+                "Site=https://example.org",
+            ],
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     for t in ["trade", "infrastructure"] {
         assert!(quire(dir.path(), &["topic", "add", "--name", t]).status.success());
     }
-    let out = quire(dir.path(), &["paper", "add", &fixture("ports.md").display().to_string()]);
+    let out = quire(
+        dir.path(),
+        &["paper", "add", &fixture("ports.md").display().to_string()],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(list_json(dir.path(), "author")[0]["affiliation"], "Analytical Society");
 }
@@ -130,28 +185,61 @@ fn a_bad_file_stops_the_whole_batch() {
         "bad.md",
         "+++\ntitle = \"Bad\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\nstatus = \"published\"\npublished_at = \"last week\"\n+++\nBody\n",
     );
-    let out = quire(dir.path(), &["paper", "add", "--create-missing", &fixture("ports.md").display().to_string(), &bad.display().to_string()]);
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            &fixture("ports.md").display().to_string(),
+            &bad.display().to_string(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("bad.md:7: field `published_at`"), "{err}");
-    assert!(list_json(dir.path(), "paper").is_empty(), "the good file was not added either");
+    assert!(
+        list_json(dir.path(), "paper").is_empty(),
+        "the good file was not added either"
+    );
 }
 
 #[test]
 fn front_matter_mistakes_name_file_line_and_field() {
     let dir = new_site();
     let cases = [
-        ("+++\ntitle = \"T\"\nkind = \"report\"\nauthors = [\"a\"]\n+++\n", "missing.md:1: field `summary`"),
-        ("+++\ntitle = \"T\"\nkind = 7\nsummary = \"S\"\nauthors = [\"a\"]\n+++\n", "type.md:3: field `kind`"),
-        ("+++\ntitle = \"T\"\nkind = \"essay\"\nsummary = \"S\"\nauthors = [\"a\"]\n+++\n", "kind.md:3: field `kind`: unknown kind \"essay\""),
-        ("+++\ntitle = \"T\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\ncolour = \"red\"\n+++\n", "unknown.md:6: field `colour`"),
-        ("title: T\n---\nBody", "nofence.md:1: the file must start with a `+++` line"),
-        ("+++\ntitle = \"T\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\npublished_at = 2026-13-45T00:00:00Z\n+++\n", "date.md:6"),
+        (
+            "+++\ntitle = \"T\"\nkind = \"report\"\nauthors = [\"a\"]\n+++\n",
+            "missing.md:1: field `summary`",
+        ),
+        (
+            "+++\ntitle = \"T\"\nkind = 7\nsummary = \"S\"\nauthors = [\"a\"]\n+++\n",
+            "type.md:3: field `kind`",
+        ),
+        (
+            "+++\ntitle = \"T\"\nkind = \"essay\"\nsummary = \"S\"\nauthors = [\"a\"]\n+++\n",
+            "kind.md:3: field `kind`: unknown kind \"essay\"",
+        ),
+        (
+            "+++\ntitle = \"T\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\ncolour = \"red\"\n+++\n",
+            "unknown.md:6: field `colour`",
+        ),
+        (
+            "title: T\n---\nBody",
+            "nofence.md:1: the file must start with a `+++` line",
+        ),
+        (
+            "+++\ntitle = \"T\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"a\"]\npublished_at = 2026-13-45T00:00:00Z\n+++\n",
+            "date.md:6",
+        ),
     ];
     for (content, expected) in cases {
         let name = expected.split(':').next().expect("name");
         let file = write(dir.path(), name, content);
-        let out = quire(dir.path(), &["paper", "add", "--create-missing", &file.display().to_string()]);
+        let out = quire(
+            dir.path(),
+            &["paper", "add", "--create-missing", &file.display().to_string()],
+        );
         assert_eq!(out.status.code(), Some(2), "{name}");
         let err = text(&out.stderr);
         assert!(err.contains(expected), "{name}: {err}");
@@ -160,7 +248,11 @@ fn front_matter_mistakes_name_file_line_and_field() {
     std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x2b]).expect("write");
     let out = quire(dir.path(), &["paper", "add", &binary.display().to_string()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("binary.md:1: is not UTF-8"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("binary.md:1: is not UTF-8"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = quire(dir.path(), &["paper", "add", "/no/such/file.md"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("/no/such/file.md:1: cannot be read"));
@@ -171,33 +263,95 @@ fn front_matter_mistakes_name_file_line_and_field() {
 fn duplicate_slugs_are_refused_unless_replacing() {
     let dir = new_site();
     let ports = fixture("ports.md").display().to_string();
-    assert!(quire(dir.path(), &["paper", "add", "--create-missing", &ports]).status.success());
+    assert!(
+        quire(dir.path(), &["paper", "add", "--create-missing", &ports])
+            .status
+            .success()
+    );
     let out = quire(dir.path(), &["paper", "add", "--create-missing", &ports]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("ports.md:4: field `slug`: a paper with the slug \"ports-harbours\" already exists"), "{}", text(&out.stderr));
-    let copy = write(dir.path(), "copy.md", &std::fs::read_to_string(fixture("ports.md")).expect("read"));
-    let out = quire(dir.path(), &["paper", "add", "--create-missing", "--replace", &copy.display().to_string(), &copy.display().to_string()]);
+    assert!(
+        text(&out.stderr).contains("ports.md:4: field `slug`: a paper with the slug \"ports-harbours\" already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    let copy = write(
+        dir.path(),
+        "copy.md",
+        &std::fs::read_to_string(fixture("ports.md")).expect("read"),
+    );
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            "--replace",
+            &copy.display().to_string(),
+            &copy.display().to_string(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "the same slug twice in one batch");
     assert!(text(&out.stderr).contains("is also the slug of"));
-    let out = quire(dir.path(), &["paper", "add", "--create-missing", "--replace", &copy.display().to_string()]);
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            "--replace",
+            &copy.display().to_string(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
 fn publish_unpublish_and_schedule() {
     let dir = new_site();
-    assert!(quire(dir.path(), &["paper", "add", "--create-missing", &fixture("water.md").display().to_string()]).status.success());
+    assert!(
+        quire(
+            dir.path(),
+            &[
+                "paper",
+                "add",
+                "--create-missing",
+                &fixture("water.md").display().to_string()
+            ]
+        )
+        .status
+        .success()
+    );
     let status = |dir: &Path| list_json(dir, "paper")[0]["status"].as_str().unwrap_or("").to_owned();
     assert_eq!(status(dir.path()), "draft");
-    assert!(quire(dir.path(), &["paper", "publish", "water-for-cities"]).status.success());
+    assert!(
+        quire(dir.path(), &["paper", "publish", "water-for-cities"])
+            .status
+            .success()
+    );
     assert_eq!(status(dir.path()), "published");
     let published_at = list_json(dir.path(), "paper")[0]["published_at"].clone();
     assert!(published_at.is_string());
-    assert!(quire(dir.path(), &["paper", "unpublish", "water-for-cities"]).status.success());
+    assert!(
+        quire(dir.path(), &["paper", "unpublish", "water-for-cities"])
+            .status
+            .success()
+    );
     assert_eq!(status(dir.path()), "draft");
-    assert!(quire(dir.path(), &["paper", "publish", "water-for-cities"]).status.success());
-    assert_eq!(list_json(dir.path(), "paper")[0]["published_at"], published_at, "first date kept");
-    let out = quire(dir.path(), &["paper", "publish", "water-for-cities", "--at", "2099-01-01T09:00:00Z"]);
+    assert!(
+        quire(dir.path(), &["paper", "publish", "water-for-cities"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        list_json(dir.path(), "paper")[0]["published_at"],
+        published_at,
+        "first date kept"
+    );
+    let out = quire(
+        dir.path(),
+        &["paper", "publish", "water-for-cities", "--at", "2099-01-01T09:00:00Z"],
+    );
     assert!(out.status.success());
     assert_eq!(status(dir.path()), "scheduled");
     for args in [
@@ -219,10 +373,18 @@ fn publish_unpublish_and_schedule() {
 #[test]
 fn bad_settings_are_explained() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("quire.toml"), "site_name = \"X\"\nbase_ur1 = \"https://x\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        "site_name = \"X\"\nbase_ur1 = \"https://x\"\n",
+    )
+    .expect("write");
     let out = quire(dir.path(), &["paper", "list"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unknown key `base_ur1`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown key `base_ur1`"),
+        "{}",
+        text(&out.stderr)
+    );
     std::fs::write(dir.path().join("quire.toml"), "").expect("write");
     let out = Command::new(QUIRE)
         .args(["--data-dir", &dir.path().display().to_string(), "paper", "list"])
@@ -230,14 +392,26 @@ fn bad_settings_are_explained() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("QUIRE_PAPERS_PER_PAGE"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("QUIRE_PAPERS_PER_PAGE"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn unreachable_database_fails_fast_without_the_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let started = Instant::now();
-    let out = quire(dir.path(), &["--database-url", "postgres://editor:s3cret-pw@127.0.0.1:1/quire", "paper", "list"]);
+    let out = quire(
+        dir.path(),
+        &[
+            "--database-url",
+            "postgres://editor:s3cret-pw@127.0.0.1:1/quire",
+            "paper",
+            "list",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("postgres://editor:***@127.0.0.1:1/quire"), "{err}");
@@ -262,7 +436,13 @@ impl Drop for Server {
 
 fn serve(dir: &Path) -> Server {
     let mut child = Command::new(QUIRE)
-        .args(["--data-dir", &dir.display().to_string(), "serve", "--addr", "127.0.0.1:0"])
+        .args([
+            "--data-dir",
+            &dir.display().to_string(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
         .env("QUIRE_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -270,7 +450,12 @@ fn serve(dir: &Path) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("banner");
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address in banner").to_owned();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("address in banner")
+        .to_owned();
     Server { child, addr }
 }
 
@@ -292,7 +477,15 @@ fn a_running_server_shows_papers_added_by_another_process() {
     assert!(home.contains("Nothing has been published yet."));
     let (code, _) = http_get(&server.addr, "/papers/ports-harbours/");
     assert_eq!(code, 404);
-    let out = quire(dir.path(), &["paper", "add", "--create-missing", &fixture("ports.md").display().to_string()]);
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            &fixture("ports.md").display().to_string(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let added = Instant::now();
     loop {
@@ -305,7 +498,11 @@ fn a_running_server_shows_papers_added_by_another_process() {
         assert!(added.elapsed() < Duration::from_secs(10), "never showed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(quire(dir.path(), &["paper", "unpublish", "ports-harbours"]).status.success());
+    assert!(
+        quire(dir.path(), &["paper", "unpublish", "ports-harbours"])
+            .status
+            .success()
+    );
     let removed = Instant::now();
     while http_get(&server.addr, "/papers/ports-harbours/").0 != 404 {
         assert!(removed.elapsed() < Duration::from_secs(10), "never went away");
@@ -319,7 +516,11 @@ fn the_server_refuses_a_taken_port_clearly() {
     let server = serve(dir.path());
     let out = quire(dir.path(), &["serve", "--addr", &server.addr]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains(&format!("cannot listen on {}", server.addr)), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("cannot listen on {}", server.addr)),
+        "{}",
+        text(&out.stderr)
+    );
     let out = quire(dir.path(), &["serve", "--addr", "not-an-address"]);
     assert_eq!(out.status.code(), Some(2));
 }

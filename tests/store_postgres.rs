@@ -44,11 +44,17 @@ store_suite!(open);
 #[tokio::test]
 async fn unreachable_server_fails_fast_without_password() {
     let started = std::time::Instant::now();
-    let err = Store::connect("postgres://quire:hunter2@127.0.0.1:1/quire").await.expect_err("no server there");
+    let err = Store::connect("postgres://quire:hunter2@127.0.0.1:1/quire")
+        .await
+        .expect_err("no server there");
     let msg = err.to_string();
     assert!(msg.contains("postgres://quire:***@127.0.0.1:1/quire"), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -57,11 +63,18 @@ async fn refused_login_is_explained_without_password() {
         println!("skipped refused_login_is_explained_without_password: QUIRE_TEST_POSTGRES_URL is not set");
         return;
     };
-    let host = url.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5432");
+    let host = url
+        .split('@')
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("127.0.0.1:5432");
     let bad = format!("postgres://no_such_role_quire:hunter2@{host}/no_such_db_quire");
     let err = Store::connect(&bad).await.expect_err("no such role");
     let msg = err.to_string();
     assert!(msg.contains("no_such_role_quire:***@"), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
-    assert!(msg.contains("refused") || msg.contains("does not exist") || msg.contains("authentication"), "{msg}");
+    assert!(
+        msg.contains("refused") || msg.contains("does not exist") || msg.contains("authentication"),
+        "{msg}"
+    );
 }

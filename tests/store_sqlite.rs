@@ -36,6 +36,9 @@ async fn sqlite_file_uses_wal() {
     ))
     .await
     .expect("open");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.expect("pragma");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("pragma");
     assert_eq!(mode, "wal");
 }

@@ -27,12 +27,34 @@ fn days_ago(n: i64) -> OffsetDateTime {
 
 async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
     let (store, dir) = common::sqlite_store().await;
-    store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
-    store.upsert_author(&common::author("alan", "Alan Turing")).await.expect("author");
-    store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
-    store.add_papers(&papers, AddOptions { create_missing: true, replace: false }).await.expect("papers");
+    store
+        .upsert_author(&common::author("ada", "Ada Lovelace"))
+        .await
+        .expect("author");
+    store
+        .upsert_author(&common::author("alan", "Alan Turing"))
+        .await
+        .expect("author");
+    store
+        .upsert_topic(&common::topic("trade", "Trade"))
+        .await
+        .expect("topic");
+    store
+        .add_papers(
+            &papers,
+            AddOptions {
+                create_missing: true,
+                replace: false,
+            },
+        )
+        .await
+        .expect("papers");
     let state = AppState::new(store.clone(), config, Theme::embedded().expect("theme"));
-    Site { state, store, _dir: dir }
+    Site {
+        state,
+        store,
+        _dir: dir,
+    }
 }
 
 fn standard_papers() -> Vec<PaperInput> {
@@ -74,7 +96,10 @@ async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &s
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let res = app(state.clone()).oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible");
+    let res = app(state.clone())
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
     let status = res.status();
     let headers = res.headers().clone();
     let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
@@ -88,9 +113,15 @@ async fn get(state: &AppState, uri: &str) -> Reply {
 fn assert_page_basics(html: &str) {
     let body = &html[html.find("<body>").expect("body")..];
     let first_link = body.find("<a ").expect("a link");
-    assert!(body[first_link..].starts_with("<a class=\"skip-link\" href=\"#content\""), "skip link first");
+    assert!(
+        body[first_link..].starts_with("<a class=\"skip-link\" href=\"#content\""),
+        "skip link first"
+    );
     assert!(html.contains("<main id=\"content\""), "main landmark");
-    assert!(html.contains("<html lang=\"") && html.contains("\" dir=\""), "lang and dir");
+    assert!(
+        html.contains("<html lang=\"") && html.contains("\" dir=\""),
+        "lang and dir"
+    );
 }
 
 #[tokio::test]
@@ -102,12 +133,20 @@ async fn home_shows_latest_papers_by_kind() {
     assert_page_basics(&html);
     assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
     assert!(html.contains("Ports and Harbours"));
-    assert!(html.contains("href=\"/archive/?kind=policy-brief\">Policy brief</a></h2>"), "a shelf per kind");
+    assert!(
+        html.contains("href=\"/archive/?kind=policy-brief\">Policy brief</a></h2>"),
+        "a shelf per kind"
+    );
     assert!(html.contains("lang=\"he\" dir=\"rtl\""), "Hebrew card marked");
     assert!(!html.contains("Secret Draft"), "drafts never appear");
     assert!(!html.contains("Future Paper"), "scheduled papers wait for their time");
     assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
-    assert!(r.headers["content-security-policy"].to_str().expect("csp").contains("script-src 'self'"));
+    assert!(
+        r.headers["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("script-src 'self'")
+    );
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
 
@@ -121,8 +160,14 @@ async fn paper_page_has_everything_a_reader_needs() {
     assert!(html.contains("<h1 class=\"paper-title\">Ports and Harbours</h1>"));
     assert!(html.contains("<a href=\"/authors/ada/\">Ada Lovelace</a> <span class=\"affiliation\">(Institute of Tests)</span> and <a href=\"/authors/alan/\">Alan Turing</a>"));
     assert!(html.contains("<a href=\"/topics/trade/\">Trade</a>"));
-    assert!(html.contains("<nav class=\"toc\" aria-label=\"Contents\">"), "table of contents");
-    assert!(html.contains("<li id=\"fn:1\"><p>The note. <a href=\"#fnref:1\""), "footnote with back-link");
+    assert!(
+        html.contains("<nav class=\"toc\" aria-label=\"Contents\">"),
+        "table of contents"
+    );
+    assert!(
+        html.contains("<li id=\"fn:1\"><p>The note. <a href=\"#fnref:1\""),
+        "footnote with back-link"
+    );
     assert!(html.contains("<div class=\"table-scroll\"><table>"));
     assert!(!html.contains("<script"), "raw scripts removed");
     assert!(html.contains("About the authors"));
@@ -135,8 +180,15 @@ async fn right_to_left_papers_set_lang_and_dir() {
     let r = get(&site.state, "/papers/namal/").await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"he\" dir=\"rtl\">"), "{}", &html[..80]);
-    assert!(html.contains("<header class=\"site-header\" lang=\"en\" dir=\"ltr\">"), "site chrome keeps its own language");
+    assert!(
+        html.starts_with("<!DOCTYPE html>\n<html lang=\"he\" dir=\"rtl\">"),
+        "{}",
+        &html[..80]
+    );
+    assert!(
+        html.contains("<header class=\"site-header\" lang=\"en\" dir=\"ltr\">"),
+        "site chrome keeps its own language"
+    );
     assert_page_basics(&html);
 }
 
@@ -156,8 +208,13 @@ async fn drafts_and_future_papers_are_not_found() {
 
 #[tokio::test]
 async fn archive_groups_by_year_and_paginates() {
-    let papers: Vec<PaperInput> = (0..45).map(|i| common::paper(&format!("p{i}"), days_ago(i * 20), &["ada"], &[])).collect();
-    let config = Config { papers_per_page: 20, ..Config::default() };
+    let papers: Vec<PaperInput> = (0..45)
+        .map(|i| common::paper(&format!("p{i}"), days_ago(i * 20), &["ada"], &[]))
+        .collect();
+    let config = Config {
+        papers_per_page: 20,
+        ..Config::default()
+    };
     let site = site_with(papers, config).await;
     let first = get(&site.state, "/archive/").await;
     assert_eq!(first.status, StatusCode::OK);
@@ -171,14 +228,24 @@ async fn archive_groups_by_year_and_paginates() {
     assert_eq!(third.status, StatusCode::OK);
     assert!(third.text().contains("Page 3 of 3"));
     assert_eq!(third.text().matches("class=\"card\"").count(), 5);
-    for bad in ["/archive/?page=4", "/archive/?page=0", "/archive/?page=-1", "/archive/?page=abc", "/archive/?page=1e9", "/archive/?kind=nope"] {
+    for bad in [
+        "/archive/?page=4",
+        "/archive/?page=0",
+        "/archive/?page=-1",
+        "/archive/?page=abc",
+        "/archive/?page=1e9",
+        "/archive/?kind=nope",
+    ] {
         assert_eq!(get(&site.state, bad).await.status, StatusCode::NOT_FOUND, "{bad}");
     }
     let kind = get(&site.state, "/archive/?kind=report").await;
     assert_eq!(kind.status, StatusCode::OK);
     assert!(kind.text().contains("Archive: Report"));
     // Unknown parameters neither break the page nor change what it shows.
-    assert_eq!(get(&site.state, "/archive/?utm_source=x&page=2").await.text(), get(&site.state, "/archive/?page=2").await.text());
+    assert_eq!(
+        get(&site.state, "/archive/?utm_source=x&page=2").await.text(),
+        get(&site.state, "/archive/?page=2").await.text()
+    );
 }
 
 #[tokio::test]
@@ -210,7 +277,11 @@ async fn unknown_urls_get_a_helpful_404() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let html = r.text();
     assert_page_basics(&html);
-    assert!(html.contains("href=\"/archive/\"") && html.contains("href=\"/topics/\"") && html.contains("Ports and Harbours"));
+    assert!(
+        html.contains("href=\"/archive/\"")
+            && html.contains("href=\"/topics/\"")
+            && html.contains("Ports and Harbours")
+    );
 }
 
 #[tokio::test]
@@ -245,7 +316,10 @@ async fn hostile_urls_never_fail() {
     for uri in cases {
         let r = get(&site.state, uri).await;
         assert!(
-            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::PERMANENT_REDIRECT | StatusCode::BAD_REQUEST),
+            matches!(
+                r.status,
+                StatusCode::NOT_FOUND | StatusCode::PERMANENT_REDIRECT | StatusCode::BAD_REQUEST
+            ),
             "{uri}: {}",
             r.status
         );
@@ -253,7 +327,11 @@ async fn hostile_urls_never_fail() {
         assert!(!text.contains("<script>alert"), "{uri} reflected input");
         assert!(!text.contains("root:"), "{uri} leaked a file");
     }
-    for (k, v) in [("if-none-match", "garbage\"unbalanced, W/"), ("accept-encoding", "br;q=abc, gzip;q=-1, *;q=0"), ("if-modified-since", "not a date")] {
+    for (k, v) in [
+        ("if-none-match", "garbage\"unbalanced, W/"),
+        ("accept-encoding", "br;q=abc, gzip;q=-1, *;q=0"),
+        ("if-modified-since", "not a date"),
+    ] {
         let r = request(&site.state, "GET", "/", &[(k, v)]).await;
         assert_eq!(r.status, StatusCode::OK, "{k}: {v}");
     }
@@ -282,7 +360,13 @@ async fn conditional_requests_and_compression() {
     let again = request(&site.state, "GET", "/papers/ports/", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
-    let since = request(&site.state, "GET", "/papers/ports/", &[("if-modified-since", &last_modified)]).await;
+    let since = request(
+        &site.state,
+        "GET",
+        "/papers/ports/",
+        &[("if-modified-since", &last_modified)],
+    )
+    .await;
     assert_eq!(since.status, StatusCode::NOT_MODIFIED);
     let br = request(&site.state, "GET", "/papers/ports/", &[("accept-encoding", "gzip, br")]).await;
     assert_eq!(br.headers["content-encoding"], "br");
@@ -307,7 +391,10 @@ async fn assets_are_immutable_under_hashed_names() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["content-type"], "text/css; charset=utf-8");
     assert!(r.headers["cache-control"].to_str().expect("cc").contains("immutable"));
-    assert_eq!(get(&site.state, "/assets/quire.0000.css").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&site.state, "/assets/quire.0000.css").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -327,7 +414,10 @@ async fn pages_follow_writes_from_another_process() {
         if get(&site.state, "/").await.text().contains("Fresh Paper") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the home page never showed the new paper");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the home page never showed the new paper"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     other.set_status("fresh", Status::Draft, None).await.expect("unpublish");
@@ -345,16 +435,30 @@ async fn pages_follow_writes_from_another_process() {
 async fn scheduled_papers_appear_by_themselves() {
     let site = standard_site().await;
     let upkeep = quire::web::spawn_cache_upkeep(&site.state);
-    let mut soon = common::paper("soon", OffsetDateTime::now_utc() + time::Duration::seconds(2), &["ada"], &[]);
+    let mut soon = common::paper(
+        "soon",
+        OffsetDateTime::now_utc() + time::Duration::seconds(2),
+        &["ada"],
+        &[],
+    );
     soon.status = Status::Scheduled;
     soon.title = "Soon Paper".into();
-    site.store.add_papers(&[soon], AddOptions::default()).await.expect("add");
+    site.store
+        .add_papers(&[soon], AddOptions::default())
+        .await
+        .expect("add");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(get(&site.state, "/papers/soon/").await.status, StatusCode::NOT_FOUND);
-    assert!(!get(&site.state, "/").await.text().contains("Soon Paper"), "cached home page without it");
+    assert!(
+        !get(&site.state, "/").await.text().contains("Soon Paper"),
+        "cached home page without it"
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while !get(&site.state, "/").await.text().contains("Soon Paper") {
-        assert!(std::time::Instant::now() < deadline, "the scheduled paper never appeared");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled paper never appeared"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(get(&site.state, "/papers/soon/").await.status, StatusCode::OK);

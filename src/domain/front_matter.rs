@@ -2,9 +2,7 @@
 //! Errors name the file, the line and the field, so an editor can go
 //! straight to the mistake.
 
-use super::{
-    PaperInput, Status, slugify, validate_http_url, validate_language, validate_slug,
-};
+use super::{PaperInput, Status, slugify, validate_http_url, validate_language, validate_slug};
 use serde::Deserialize;
 use std::fmt;
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
@@ -92,19 +90,14 @@ impl Located<'_> {
         self.front_matter[..end_of_line].lines().rev().find_map(|line| {
             let (key, _) = line.split_once('=')?;
             let key = key.trim();
-            (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .then(|| key.to_owned())
+            (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| key.to_owned())
         })
     }
 }
 
 /// Parses a paper file into a [`PaperInput`], checking every field against
 /// `rules`. All mistakes found are returned, not only the first.
-pub fn parse_paper_file(
-    file: &str,
-    text: &str,
-    rules: &PaperRules<'_>,
-) -> Result<PaperInput, Vec<FrontMatterError>> {
+pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Result<PaperInput, Vec<FrontMatterError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let whole_file_error = |line: usize, message: &str| {
         vec![FrontMatterError {
@@ -114,10 +107,7 @@ pub fn parse_paper_file(
             message: message.to_owned(),
         }]
     };
-    let Some(after_open) = text
-        .strip_prefix("+++\n")
-        .or_else(|| text.strip_prefix("+++\r\n"))
-    else {
+    let Some(after_open) = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n")) else {
         return Err(whole_file_error(
             1,
             "the file must start with a `+++` line, then TOML front matter (title, kind, summary, authors…), then a closing `+++` line",
@@ -146,12 +136,12 @@ pub fn parse_paper_file(
     };
 
     let title = raw.title.get_ref().trim().to_owned();
-    check(
-        non_empty(&title, 500),
-        raw.title.span(),
-        "title",
-    );
-    let subtitle = raw.subtitle.as_ref().map(|s| s.get_ref().trim().to_owned()).filter(|s| !s.is_empty());
+    check(non_empty(&title, 500), raw.title.span(), "title");
+    let subtitle = raw
+        .subtitle
+        .as_ref()
+        .map(|s| s.get_ref().trim().to_owned())
+        .filter(|s| !s.is_empty());
     if let Some(s) = &raw.subtitle {
         check(max_len(s.get_ref(), 500), s.span(), "subtitle");
     }
@@ -173,11 +163,16 @@ pub fn parse_paper_file(
         }
     };
     let kind = raw.kind.get_ref().trim().to_owned();
-    if !rules.kinds.iter().any(|k| *k == kind) {
+    if !rules.kinds.contains(&kind) {
         check(
             Err(format!(
                 "unknown kind {kind:?}: use one of {} (or add it to `kinds` in quire.toml)",
-                rules.kinds.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+                rules
+                    .kinds
+                    .iter()
+                    .map(|k| format!("{k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             raw.kind.span(),
             "kind",
@@ -314,7 +309,11 @@ fn slug_list(
         if let Err(e) = validate_slug(slug) {
             errors.push(loc.error(item.span().start, field, e));
         } else if out.contains(slug) {
-            errors.push(loc.error(item.span().start, field, format!("{slug:?} is listed twice: remove one")));
+            errors.push(loc.error(
+                item.span().start,
+                field,
+                format!("{slug:?} is listed twice: remove one"),
+            ));
         } else {
             out.push(slug.clone());
         }
@@ -334,19 +333,12 @@ fn datetime_to_offset(d: &Datetime) -> Result<OffsetDateTime, String> {
         (None, _) => (Time::MIDNIGHT, UtcOffset::UTC),
         (Some(_), None) => return Err(format!("has no time zone: {hint}")),
         (Some(t), Some(off)) => {
-            let time = Time::from_hms_nano(
-                t.hour,
-                t.minute,
-                t.second.unwrap_or(0),
-                t.nanosecond.unwrap_or(0),
-            )
-            .map_err(|e| format!("is not a real time ({e}): {hint}"))?;
+            let time = Time::from_hms_nano(t.hour, t.minute, t.second.unwrap_or(0), t.nanosecond.unwrap_or(0))
+                .map_err(|e| format!("is not a real time ({e}): {hint}"))?;
             let offset = match off {
                 Offset::Z => UtcOffset::UTC,
-                Offset::Custom { minutes } => {
-                    UtcOffset::from_whole_seconds(i32::from(minutes) * 60)
-                        .map_err(|e| format!("has an impossible offset ({e}): {hint}"))?
-                }
+                Offset::Custom { minutes } => UtcOffset::from_whole_seconds(i32::from(minutes) * 60)
+                    .map_err(|e| format!("has an impossible offset ({e}): {hint}"))?,
             };
             (time, offset)
         }
@@ -463,9 +455,7 @@ Body in Markdown.[^1]
     #[test]
     fn offsets_and_dates_are_understood() {
         let k = kinds();
-        let with = |d: &str| {
-            GOOD.replace("2026-01-05T10:00:00Z", d)
-        };
+        let with = |d: &str| GOOD.replace("2026-01-05T10:00:00Z", d);
         let p = parse_paper_file("x.md", &with("2026-01-05T12:00:00+02:00"), &rules(&k)).expect("valid");
         assert_eq!(p.published_at, Some(datetime!(2026-01-05 10:00 UTC)));
         let p = parse_paper_file("x.md", &with("2026-01-05"), &rules(&k)).expect("valid");
@@ -551,7 +541,9 @@ Body in Markdown.[^1]
     #[test]
     fn several_mistakes_are_all_reported() {
         let k = kinds();
-        let text = GOOD.replace("policy brief", "blog").replace("\"published\"", "\"live\"");
+        let text = GOOD
+            .replace("policy brief", "blog")
+            .replace("\"published\"", "\"live\"");
         let errs = parse_paper_file("x.md", &text, &rules(&k)).expect_err("invalid");
         let fields: Vec<_> = errs.iter().filter_map(|e| e.field.as_deref()).collect();
         assert_eq!(fields, ["kind", "status"]);

@@ -25,12 +25,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Draft,
-        Status::Scheduled,
-        Status::Published,
-        Status::Archived,
-    ];
+    pub const ALL: [Status; 4] = [Status::Draft, Status::Scheduled, Status::Published, Status::Archived];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,9 +77,7 @@ impl Direction {
 }
 
 /// Languages written right to left (primary subtags).
-const RTL_LANGUAGES: [&str; 12] = [
-    "he", "ar", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr", "iw",
-];
+const RTL_LANGUAGES: [&str; 12] = ["he", "ar", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr", "iw"];
 
 /// Direction of a BCP 47 tag: an explicit script subtag wins (`az-Arab` is
 /// right to left, `ku-Latn` left to right), then the primary language.
@@ -203,15 +196,11 @@ pub fn name_from_slug(slug: &str) -> String {
 /// or an author's link can never carry `javascript:` or a relative path.
 pub fn validate_http_url(url: &str) -> Result<(), String> {
     let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
     let ok = match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            !host.is_empty()
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-                && url.len() <= 2000
+            !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control()) && url.len() <= 2000
         }
         None => false,
     };
@@ -289,9 +278,7 @@ impl PaperMeta {
     /// and its time has come. Archived papers stay reachable by URL.
     pub fn is_public_at(&self, now: OffsetDateTime) -> bool {
         match self.status {
-            Status::Published | Status::Scheduled | Status::Archived => {
-                self.published_at.is_some_and(|at| at <= now)
-            }
+            Status::Published | Status::Scheduled | Status::Archived => self.published_at.is_some_and(|at| at <= now),
             Status::Draft => false,
         }
     }
@@ -397,7 +384,16 @@ mod tests {
         for ok in ["en", "pt-BR", "zh-Hant-TW", "he", "es-419", "sgn-BE-FR"] {
             assert!(validate_language(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "e", "english language", "en_US", "en--US", "<script>", "1en", "en-toolongsubtag"] {
+        for bad in [
+            "",
+            "e",
+            "english language",
+            "en_US",
+            "en--US",
+            "<script>",
+            "1en",
+            "en-toolongsubtag",
+        ] {
             assert!(validate_language(bad).is_err(), "{bad}");
         }
     }
@@ -434,7 +430,14 @@ mod tests {
     fn only_absolute_http_urls_pass() {
         assert!(validate_http_url("https://example.org/a?b#c").is_ok());
         assert!(validate_http_url("http://example.org").is_ok());
-        for bad in ["javascript:alert(1)", "/relative", "https://", "ftp://x", "https://a b", "data:text/html,x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "/relative",
+            "https://",
+            "ftp://x",
+            "https://a b",
+            "data:text/html,x",
+        ] {
             assert!(validate_http_url(bad).is_err(), "{bad}");
         }
     }

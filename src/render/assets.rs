@@ -44,7 +44,10 @@ impl Assets {
                 },
             );
         }
-        Assets { by_name, by_served_name }
+        Assets {
+            by_name,
+            by_served_name,
+        }
     }
 
     /// The URL path of `name`, e.g. `/assets/quire.3f2a9c01b2d4.css`.

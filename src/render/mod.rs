@@ -51,7 +51,8 @@ impl Theme {
         let mut env = Environment::new();
         env.set_formatter(html_formatter);
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|source| RenderError { template: name, source })?;
+            env.add_template(name, source)
+                .map_err(|source| RenderError { template: name, source })?;
         }
         Ok(Theme {
             env,
@@ -71,11 +72,16 @@ impl Theme {
 
 /// Escapes printed strings for HTML like the default formatter, but leaves
 /// `/` alone: URLs stay readable and pages smaller.
-fn html_formatter(out: &mut minijinja::Output, state: &mut minijinja::State, value: &Value) -> Result<(), minijinja::Error> {
-    if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() {
-        if let Some(s) = value.as_str() {
-            return out.write_str(&escape_html(s)).map_err(minijinja::Error::from);
-        }
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+        && !value.is_safe()
+        && let Some(s) = value.as_str()
+    {
+        return out.write_str(&escape_html(s)).map_err(minijinja::Error::from);
     }
     minijinja::escape_formatter(out, state, value)
 }
@@ -243,7 +249,9 @@ pub struct Pagination {
 impl Pagination {
     /// `base` is the list's path with any filter, e.g. `/archive/?kind=report`.
     pub fn new(base: &str, page: u32, total: u64, per_page: u32) -> Pagination {
-        let pages = u32::try_from(total.div_ceil(u64::from(per_page.max(1)))).unwrap_or(u32::MAX).max(1);
+        let pages = u32::try_from(total.div_ceil(u64::from(per_page.max(1))))
+            .unwrap_or(u32::MAX)
+            .max(1);
         let url = |n: u32| {
             if n == 1 {
                 base.to_owned()
@@ -279,7 +287,11 @@ impl AuthorView {
             name: a.name.clone(),
             url: paths::author(&a.slug),
             affiliation: a.affiliation.clone(),
-            bio_html: if a.bio.trim().is_empty() { String::new() } else { markdown::render(&a.bio).html },
+            bio_html: if a.bio.trim().is_empty() {
+                String::new()
+            } else {
+                markdown::render(&a.bio).html
+            },
             links: a
                 .links
                 .iter()
@@ -347,7 +359,15 @@ pub fn render_home(
     shelves: &[KindShelf],
 ) -> Result<String, RenderError> {
     let page = head(site, site.name.clone(), site.description.clone(), "/");
-    theme.render("home.html", &HomeContext { site, page, latest, shelves })
+    theme.render(
+        "home.html",
+        &HomeContext {
+            site,
+            page,
+            latest,
+            shelves,
+        },
+    )
 }
 
 /// A paper page's extra data beyond the paper itself.
@@ -378,7 +398,12 @@ struct PaperView {
 }
 
 /// A paper's page.
-pub fn render_paper(theme: &Theme, site: &SiteView, paper: &Paper, extras: &PaperExtras<'_>) -> Result<String, RenderError> {
+pub fn render_paper(
+    theme: &Theme,
+    site: &SiteView,
+    paper: &Paper,
+    extras: &PaperExtras<'_>,
+) -> Result<String, RenderError> {
     let meta = &paper.meta;
     let body = markdown::render(&paper.body);
     let card = PaperCard::new(meta, extras.words_per_minute);
@@ -393,7 +418,10 @@ pub fn render_paper(theme: &Theme, site: &SiteView, paper: &Paper, extras: &Pape
         description: meta.summary.clone(),
         lang: meta.language.clone(),
         dir: meta.direction().as_str(),
-        canonical: meta.canonical_url.clone().unwrap_or_else(|| format!("{}{}", site.base_url, path)),
+        canonical: meta
+            .canonical_url
+            .clone()
+            .unwrap_or_else(|| format!("{}{}", site.base_url, path)),
     };
     let toc: Vec<TocEntry> = body.toc.into_iter().filter(|t| t.level <= 3).collect();
     let paper = PaperView {
@@ -424,7 +452,10 @@ pub fn group_by_year(papers: Vec<(i32, PaperCard)>) -> Vec<YearGroup> {
     for (year, card) in papers {
         match groups.last_mut() {
             Some(g) if g.year == year => g.papers.push(card),
-            _ => groups.push(YearGroup { year, papers: vec![card] }),
+            _ => groups.push(YearGroup {
+                year,
+                papers: vec![card],
+            }),
         }
     }
     groups
@@ -463,7 +494,12 @@ pub fn render_archive(
         path.push_str(if path.contains('?') { "&" } else { "?" });
         path.push_str(&format!("page={}", pagination.page));
     }
-    let page = head(site, title, format!("Every paper published by {}, by year.", site.name), &path);
+    let page = head(
+        site,
+        title,
+        format!("Every paper published by {}, by year.", site.name),
+        &path,
+    );
     let kinds = kinds
         .iter()
         .map(|k| LinkView {
@@ -473,7 +509,15 @@ pub fn render_archive(
         .collect();
     theme.render(
         "archive.html",
-        &ArchiveContext { site, page, kind, kinds, years, total, pagination },
+        &ArchiveContext {
+            site,
+            page,
+            kind,
+            kinds,
+            years,
+            total,
+            pagination,
+        },
     )
 }
 
@@ -498,10 +542,21 @@ pub fn render_author(
         Some(a) => format!("Papers by {}, {}.", author.name, a),
         None => format!("Papers by {}.", author.name),
     };
-    let page = head(site, format!("{} | {}", author.name, site.name), description, &paths::author(&author.slug));
+    let page = head(
+        site,
+        format!("{} | {}", author.name, site.name),
+        description,
+        &paths::author(&author.slug),
+    );
     theme.render(
         "author.html",
-        &AuthorContext { site, page, author: AuthorView::new(author), papers, pagination },
+        &AuthorContext {
+            site,
+            page,
+            author: AuthorView::new(author),
+            papers,
+            pagination,
+        },
     )
 }
 
@@ -527,10 +582,21 @@ pub fn render_topic(
     } else {
         topic.description.clone()
     };
-    let page = head(site, format!("{} | {}", topic.name, site.name), description, &paths::topic(&topic.slug));
+    let page = head(
+        site,
+        format!("{} | {}", topic.name, site.name),
+        description,
+        &paths::topic(&topic.slug),
+    );
     theme.render(
         "topic.html",
-        &TopicContext { site, page, topic: TopicView::new(topic), papers, pagination },
+        &TopicContext {
+            site,
+            page,
+            topic: TopicView::new(topic),
+            papers,
+            pagination,
+        },
     )
 }
 
@@ -543,14 +609,38 @@ struct IndexContext<'a, T> {
 
 /// Every author with at least one paper.
 pub fn render_authors(theme: &Theme, site: &SiteView, authors: &[AuthorView]) -> Result<String, RenderError> {
-    let page = head(site, format!("Authors | {}", site.name), format!("The authors of {}.", site.name), "/authors/");
-    theme.render("authors.html", &IndexContext { site, page, items: authors })
+    let page = head(
+        site,
+        format!("Authors | {}", site.name),
+        format!("The authors of {}.", site.name),
+        "/authors/",
+    );
+    theme.render(
+        "authors.html",
+        &IndexContext {
+            site,
+            page,
+            items: authors,
+        },
+    )
 }
 
 /// Every topic with at least one paper.
 pub fn render_topics(theme: &Theme, site: &SiteView, topics: &[TopicView]) -> Result<String, RenderError> {
-    let page = head(site, format!("Topics | {}", site.name), format!("Topics covered by {}.", site.name), "/topics/");
-    theme.render("topics.html", &IndexContext { site, page, items: topics })
+    let page = head(
+        site,
+        format!("Topics | {}", site.name),
+        format!("Topics covered by {}.", site.name),
+        "/topics/",
+    );
+    theme.render(
+        "topics.html",
+        &IndexContext {
+            site,
+            page,
+            items: topics,
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -576,7 +666,12 @@ struct ErrorContext<'a> {
 /// The page a reader sees when Quire fails: an apology and a request id,
 /// never internal detail.
 pub fn render_error(theme: &Theme, site: &SiteView, request_id: &str) -> Result<String, RenderError> {
-    let page = head(site, format!("Something went wrong | {}", site.name), String::new(), "/");
+    let page = head(
+        site,
+        format!("Something went wrong | {}", site.name),
+        String::new(),
+        "/",
+    );
     theme.render("error.html", &ErrorContext { site, page, request_id })
 }
 

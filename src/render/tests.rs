@@ -139,8 +139,14 @@ fn archive_page() {
 #[test]
 fn author_page() {
     let card = PaperCard::new(&meta("ports-harbours", "Ports & Harbours", "en"), 230);
-    let html = render_author(&theme(), &site(), &ada(), &[card], Pagination::new("/authors/ada-lovelace/", 1, 1, 20))
-        .expect("render");
+    let html = render_author(
+        &theme(),
+        &site(),
+        &ada(),
+        &[card],
+        Pagination::new("/authors/ada-lovelace/", 1, 1, 20),
+    )
+    .expect("render");
     insta::assert_snapshot!(html);
 }
 
@@ -155,8 +161,20 @@ fn text_is_escaped_everywhere() {
     let mut m = meta("x", "<script>alert('t')</script>", "en");
     m.summary = "\"><img src=x onerror=alert(1)>".into();
     m.authors[0].name = "<b>Eve</b>".into();
-    let paper = Paper { meta: m, body: String::new() };
-    let html = render_paper(&theme(), &site(), &paper, &PaperExtras { authors: &[], words_per_minute: 230 }).expect("render");
+    let paper = Paper {
+        meta: m,
+        body: String::new(),
+    };
+    let html = render_paper(
+        &theme(),
+        &site(),
+        &paper,
+        &PaperExtras {
+            authors: &[],
+            words_per_minute: 230,
+        },
+    )
+    .expect("render");
     assert!(!html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>Eve"));
     assert!(html.contains("&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;"));
 }
@@ -164,7 +182,10 @@ fn text_is_escaped_everywhere() {
 #[test]
 fn pagination_links() {
     let p = Pagination::new("/archive/", 2, 45, 20);
-    assert_eq!((p.pages, p.prev.as_deref(), p.next.as_deref()), (3, Some("/archive/"), Some("/archive/?page=3")));
+    assert_eq!(
+        (p.pages, p.prev.as_deref(), p.next.as_deref()),
+        (3, Some("/archive/"), Some("/archive/?page=3"))
+    );
     let p = Pagination::new("/archive/?kind=report", 1, 0, 20);
     assert_eq!((p.pages, p.prev, p.next), (1, None, None));
 }

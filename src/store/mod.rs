@@ -10,8 +10,8 @@ mod migrations;
 
 use crate::config::redact_url;
 use crate::domain::{
-    Author, AuthorInput, AuthorLink, AuthorRef, Paper, PaperInput, PaperMeta, Status, Topic,
-    TopicInput, TopicRef, name_from_slug,
+    Author, AuthorInput, AuthorLink, AuthorRef, Paper, PaperInput, PaperMeta, Status, Topic, TopicInput, TopicRef,
+    name_from_slug,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -39,7 +39,9 @@ pub enum StoreError {
     Migrate(String),
     #[error("no {what} has the slug {slug:?}")]
     NotFound { what: &'static str, slug: String },
-    #[error("a paper with the slug {0:?} already exists: choose another slug, or add it with --replace to overwrite it")]
+    #[error(
+        "a paper with the slug {0:?} already exists: choose another slug, or add it with --replace to overwrite it"
+    )]
     DuplicatePaper(String),
     #[error("unknown {what} {slug:?}: add it first, or pass --create-missing to create it")]
     UnknownReference { what: &'static str, slug: String },
@@ -311,7 +313,11 @@ impl Store {
             let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
             // One direct attempt first: a pool retries refused connections
             // until its timeout, and a wrong address should fail at once.
-            let probe = tokio::time::timeout(CONNECT_TIMEOUT, <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)).await;
+            let probe = tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+            )
+            .await;
             match probe {
                 Ok(Ok(conn)) => {
                     let _ = sqlx::Connection::close(conn).await;
@@ -560,28 +566,30 @@ impl Store {
     pub async fn upsert_author(&self, a: &AuthorInput) -> Result<bool, StoreError> {
         let now = db_time(OffsetDateTime::now_utc());
         let links = serde_json::to_string(&a.links).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let existed = self.existing_slugs(SlugTable::Authors, std::slice::from_ref(&a.slug)).await?;
+        let existed = self
+            .existing_slugs(SlugTable::Authors, std::slice::from_ref(&a.slug))
+            .await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO authors (slug, name, affiliation, bio, links, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) \
-                     ON CONFLICT (slug) DO UPDATE SET name = excluded.name, affiliation = excluded.affiliation, \
-                     bio = excluded.bio, links = excluded.links, updated_at = excluded.updated_at",
-                )
-                .bind(&a.slug)
-                .bind(&a.name)
-                .bind(&a.affiliation)
-                .bind(&a.bio)
-                .bind(&links)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                bump_version!(tx, is_postgres);
-                tx.commit().await?;
-                Ok::<(), StoreError>(())
-            })?;
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO authors (slug, name, affiliation, bio, links, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name, affiliation = excluded.affiliation, \
+                 bio = excluded.bio, links = excluded.links, updated_at = excluded.updated_at",
+            )
+            .bind(&a.slug)
+            .bind(&a.name)
+            .bind(&a.affiliation)
+            .bind(&a.bio)
+            .bind(&links)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            bump_version!(tx, is_postgres);
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
         Ok(existed.is_empty())
     }
 
@@ -589,25 +597,27 @@ impl Store {
     /// it was new.
     pub async fn upsert_topic(&self, t: &TopicInput) -> Result<bool, StoreError> {
         let now = db_time(OffsetDateTime::now_utc());
-        let existed = self.existing_slugs(SlugTable::Topics, std::slice::from_ref(&t.slug)).await?;
+        let existed = self
+            .existing_slugs(SlugTable::Topics, std::slice::from_ref(&t.slug))
+            .await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO topics (slug, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-                     ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(&t.slug)
-                .bind(&t.name)
-                .bind(&t.description)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                bump_version!(tx, is_postgres);
-                tx.commit().await?;
-                Ok::<(), StoreError>(())
-            })?;
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO topics (slug, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(&t.slug)
+            .bind(&t.name)
+            .bind(&t.description)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            bump_version!(tx, is_postgres);
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
         Ok(existed.is_empty())
     }
 
@@ -644,7 +654,10 @@ impl Store {
         let rows: Vec<PaperRow> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
         });
-        let mut papers = rows.into_iter().map(PaperRow::into_meta).collect::<Result<Vec<_>, _>>()?;
+        let mut papers = rows
+            .into_iter()
+            .map(PaperRow::into_meta)
+            .collect::<Result<Vec<_>, _>>()?;
         self.attach_refs(&mut papers).await?;
         Ok(papers)
     }
@@ -728,7 +741,10 @@ impl Store {
             }
             for t in topics {
                 if let Some(&i) = index.get(&t.paper_id) {
-                    papers[i].topics.push(TopicRef { slug: t.slug, name: t.name });
+                    papers[i].topics.push(TopicRef {
+                        slug: t.slug,
+                        name: t.name,
+                    });
                 }
             }
         }
@@ -922,7 +938,11 @@ fn paper_condition(q: &PaperQuery) -> (String, Vec<Arg>) {
         if let (Ok(start), Ok(end)) = (start, end) {
             args.push(Arg::Time(start));
             args.push(Arg::Time(end));
-            parts.push(format!("p.published_at >= ${} AND p.published_at < ${}", args.len() - 1, args.len()));
+            parts.push(format!(
+                "p.published_at >= ${} AND p.published_at < ${}",
+                args.len() - 1,
+                args.len()
+            ));
         } else {
             parts.push("1 = 0".into());
         }

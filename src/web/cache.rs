@@ -85,7 +85,9 @@ impl CachedPage {
         let encoding = preferred_encoding(request);
         let (body, etag, content_encoding) = match encoding {
             Encoding::Brotli if self.brotli.is_some() => (self.brotli.clone(), &self.etag_brotli, Some("br")),
-            Encoding::Gzip | Encoding::Brotli if self.gzip.is_some() => (self.gzip.clone(), &self.etag_gzip, Some("gzip")),
+            Encoding::Gzip | Encoding::Brotli if self.gzip.is_some() => {
+                (self.gzip.clone(), &self.etag_gzip, Some("gzip"))
+            }
             _ => (Some(self.identity.clone()), &self.etag, None),
         };
         let fresh = self.status == StatusCode::OK && self.client_is_current(request);
@@ -93,16 +95,28 @@ impl CachedPage {
             .status(if fresh { StatusCode::NOT_MODIFIED } else { self.status })
             .header(header::ETAG, etag.clone())
             .header(header::LAST_MODIFIED, self.last_modified.clone())
-            .header(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, must-revalidate"))
+            .header(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=0, must-revalidate"),
+            )
             .header(header::VARY, HeaderValue::from_static("accept-encoding"));
         if fresh {
             return builder.body(Body::empty()).unwrap_or_default();
         }
         builder = builder
-            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))
-            .header(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )
+            .header(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            )
             .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
-            .header(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+            .header(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            );
         if let Some(enc) = content_encoding {
             builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
         }
@@ -124,10 +138,10 @@ impl CachedPage {
                 bare == self.hash
             });
         }
-        if let Some(ims) = request.get(header::IF_MODIFIED_SINCE) {
-            if let Some(since) = ims.to_str().ok().and_then(parse_http_date) {
-                return self.modified_at <= since;
-            }
+        if let Some(ims) = request.get(header::IF_MODIFIED_SINCE)
+            && let Some(since) = ims.to_str().ok().and_then(parse_http_date)
+        {
+            return self.modified_at <= since;
         }
         false
     }
@@ -204,7 +218,9 @@ pub fn http_date(t: OffsetDateTime) -> String {
 
 /// Parses an RFC 9110 date; anything else is `None`.
 pub fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    time::PrimitiveDateTime::parse(s.trim(), HTTP_DATE).ok().map(|t| t.assume_utc())
+    time::PrimitiveDateTime::parse(s.trim(), HTTP_DATE)
+        .ok()
+        .map(|t| t.assume_utc())
 }
 
 struct Entries {
@@ -345,20 +361,50 @@ mod tests {
     #[test]
     fn conditional_requests_get_304() {
         let p = page("<p>x</p>");
-        let etag = p.respond(&HeaderMap::new()).headers()["etag"].to_str().expect("etag").to_owned();
-        assert_eq!(p.respond(&headers(&[("if-none-match", &etag)])).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(p.respond(&headers(&[("if-none-match", "\"other\", *")])).status(), StatusCode::NOT_MODIFIED);
-        let weak = format!("W/\"{}-gz\"", etag.trim_matches('"'));
-        assert_eq!(p.respond(&headers(&[("if-none-match", &weak)])).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(p.respond(&headers(&[("if-none-match", "\"nope\"")])).status(), StatusCode::OK);
-        // If-None-Match wins over If-Modified-Since.
+        let etag = p.respond(&HeaderMap::new()).headers()["etag"]
+            .to_str()
+            .expect("etag")
+            .to_owned();
         assert_eq!(
-            p.respond(&headers(&[("if-none-match", "\"nope\""), ("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")])).status(),
+            p.respond(&headers(&[("if-none-match", &etag)])).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            p.respond(&headers(&[("if-none-match", "\"other\", *")])).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        let weak = format!("W/\"{}-gz\"", etag.trim_matches('"'));
+        assert_eq!(
+            p.respond(&headers(&[("if-none-match", &weak)])).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            p.respond(&headers(&[("if-none-match", "\"nope\"")])).status(),
             StatusCode::OK
         );
-        assert_eq!(p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")])).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 09:59:59 GMT")])).status(), StatusCode::OK);
-        assert_eq!(p.respond(&headers(&[("if-modified-since", "yesterday")])).status(), StatusCode::OK);
+        // If-None-Match wins over If-Modified-Since.
+        assert_eq!(
+            p.respond(&headers(&[
+                ("if-none-match", "\"nope\""),
+                ("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")
+            ]))
+            .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 10:00:00 GMT")]))
+                .status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            p.respond(&headers(&[("if-modified-since", "Mon, 05 Jan 2026 09:59:59 GMT")]))
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            p.respond(&headers(&[("if-modified-since", "yesterday")])).status(),
+            StatusCode::OK
+        );
     }
 
     #[test]

@@ -75,7 +75,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(middleware::from_fn(limit_uri))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TraceLayer::new_for_http())
 }
@@ -87,7 +90,10 @@ async fn limit_uri(request: Request, next: Next) -> Response<Body> {
     if len > MAX_URI_BYTES {
         return Response::builder()
             .status(StatusCode::URI_TOO_LONG)
-            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )
             .body(Body::from("The address is too long.\n"))
             .unwrap_or_default();
     }
@@ -128,7 +134,10 @@ impl AppState {
         match build(self.clone()).await {
             Ok(html) => {
                 let page = Arc::new(CachedPage::new(
-                    RenderedPage { status: StatusCode::OK, html },
+                    RenderedPage {
+                        status: StatusCode::OK,
+                        html,
+                    },
                     OffsetDateTime::now_utc(),
                 ));
                 self.cache.insert(generation, key, page.clone());
@@ -149,7 +158,10 @@ impl AppState {
         match pages::build_not_found(self).await {
             Ok(html) => {
                 let page = Arc::new(CachedPage::new(
-                    RenderedPage { status: StatusCode::NOT_FOUND, html },
+                    RenderedPage {
+                        status: StatusCode::NOT_FOUND,
+                        html,
+                    },
                     OffsetDateTime::now_utc(),
                 ));
                 self.cache.insert(generation, KEY.to_owned(), page.clone());
@@ -163,11 +175,15 @@ impl AppState {
     fn error_page(&self, error: &PageError) -> Response<Body> {
         let id = next_request_id();
         tracing::error!(request_id = %id, error = %error, "page failed");
-        let html = render::render_error(&self.theme, &self.site, &id)
-            .unwrap_or_else(|_| format!("<!DOCTYPE html><title>Error</title><p>Something went wrong. Reference: {id}</p>"));
+        let html = render::render_error(&self.theme, &self.site, &id).unwrap_or_else(|_| {
+            format!("<!DOCTYPE html><title>Error</title><p>Something went wrong. Reference: {id}</p>")
+        });
         Response::builder()
             .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .header(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )
             .header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
             .body(Body::from(html))
             .unwrap_or_default()
@@ -217,7 +233,9 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
 /// the requests under way.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let upkeep = spawn_cache_upkeep(&state);
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     for task in upkeep {
         task.abort();
     }

@@ -4,7 +4,7 @@
 use super::{AppState, PageError};
 use crate::domain::{Author, PaperMeta, validate_slug};
 use crate::render::{
-    self, AuthorView, KindShelf, PaperCard, PaperExtras, Pagination, TopicView, group_by_year, kind_from_slug, paths,
+    self, AuthorView, KindShelf, Pagination, PaperCard, PaperExtras, TopicView, group_by_year, kind_from_slug, paths,
 };
 use crate::store::{PaperQuery, Visibility};
 use axum::body::Body;
@@ -19,7 +19,10 @@ const HOME_SHELF: u32 = 4;
 const MAX_PAGE: u32 = 100_000;
 
 fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
-    papers.iter().map(|p| PaperCard::new(p, state.config.words_per_minute)).collect()
+    papers
+        .iter()
+        .map(|p| PaperCard::new(p, state.config.words_per_minute))
+        .collect()
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
@@ -51,7 +54,12 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
                     });
                 }
             }
-            Ok(render::render_home(&state.theme, &state.site, &cards(&state, &latest), &shelves)?)
+            Ok(render::render_home(
+                &state.theme,
+                &state.site,
+                &cards(&state, &latest),
+                &shelves,
+            )?)
         })
         .await
 }
@@ -199,11 +207,29 @@ async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, head
             let (author, topic) = match profile {
                 Profile::Author => {
                     query.author = Some(slug.clone());
-                    (Some(state.store.get_author(&slug, visibility).await?.ok_or(PageError::NotFound)?), None)
+                    (
+                        Some(
+                            state
+                                .store
+                                .get_author(&slug, visibility)
+                                .await?
+                                .ok_or(PageError::NotFound)?,
+                        ),
+                        None,
+                    )
                 }
                 Profile::Topic => {
                     query.topic = Some(slug.clone());
-                    (None, Some(state.store.get_topic(&slug, visibility).await?.ok_or(PageError::NotFound)?))
+                    (
+                        None,
+                        Some(
+                            state
+                                .store
+                                .get_topic(&slug, visibility)
+                                .await?
+                                .ok_or(PageError::NotFound)?,
+                        ),
+                    )
                 }
             };
             let total = state.store.count_papers(&query).await?;
@@ -229,19 +255,36 @@ async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, head
         .await
 }
 
-pub async fn author(State(state): State<AppState>, Path(slug): Path<String>, uri: Uri, headers: HeaderMap) -> Response<Body> {
+pub async fn author(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
     profile(state, Profile::Author, slug, uri, headers).await
 }
 
-pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, uri: Uri, headers: HeaderMap) -> Response<Body> {
+pub async fn topic(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
     profile(state, Profile::Topic, slug, uri, headers).await
 }
 
 pub async fn authors(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
     state
         .cached(&headers, "/authors/".to_owned(), |state| async move {
-            let authors = state.store.list_authors(Visibility::ListedAt(OffsetDateTime::now_utc())).await?;
-            let views: Vec<AuthorView> = authors.iter().filter(|a| a.paper_count > 0).map(AuthorView::new).collect();
+            let authors = state
+                .store
+                .list_authors(Visibility::ListedAt(OffsetDateTime::now_utc()))
+                .await?;
+            let views: Vec<AuthorView> = authors
+                .iter()
+                .filter(|a| a.paper_count > 0)
+                .map(AuthorView::new)
+                .collect();
             Ok(render::render_authors(&state.theme, &state.site, &views)?)
         })
         .await
@@ -250,8 +293,15 @@ pub async fn authors(State(state): State<AppState>, headers: HeaderMap) -> Respo
 pub async fn topics(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
     state
         .cached(&headers, "/topics/".to_owned(), |state| async move {
-            let topics = state.store.list_topics(Visibility::ListedAt(OffsetDateTime::now_utc())).await?;
-            let views: Vec<TopicView> = topics.iter().filter(|t| t.paper_count > 0).map(TopicView::new).collect();
+            let topics = state
+                .store
+                .list_topics(Visibility::ListedAt(OffsetDateTime::now_utc()))
+                .await?;
+            let views: Vec<TopicView> = topics
+                .iter()
+                .filter(|t| t.paper_count > 0)
+                .map(TopicView::new)
+                .collect();
             Ok(render::render_topics(&state.theme, &state.site, &views)?)
         })
         .await
@@ -266,7 +316,11 @@ pub(super) async fn build_not_found(state: &AppState) -> Result<String, PageErro
             ..PaperQuery::listed_at(OffsetDateTime::now_utc())
         })
         .await?;
-    Ok(render::render_not_found(&state.theme, &state.site, &cards(state, &latest))?)
+    Ok(render::render_not_found(
+        &state.theme,
+        &state.site,
+        &cards(state, &latest),
+    )?)
 }
 
 pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
@@ -303,7 +357,10 @@ fn redirect(target: &str) -> Response<Body> {
             .header(header::LOCATION, location)
             .body(Body::empty())
             .unwrap_or_default(),
-        Err(_) => Response::builder().status(StatusCode::NOT_FOUND).body(Body::empty()).unwrap_or_default(),
+        Err(_) => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::empty())
+            .unwrap_or_default(),
     }
 }
 
@@ -343,7 +400,10 @@ pub async fn asset(State(state): State<AppState>, Path(file): Path<String>, head
         .header(header::ETAG, etag)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     if fresh {
-        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_default();
     }
     builder
         .header(header::CONTENT_TYPE, asset.content_type)

@@ -40,7 +40,9 @@ impl PgTestDb {
             SCHEMAS.fetch_add(1, Ordering::Relaxed),
             OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
         );
-        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to QUIRE_TEST_POSTGRES_URL");
+        let mut conn = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("connect to QUIRE_TEST_POSTGRES_URL");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&mut conn)
             .await

@@ -52,7 +52,7 @@ macro_rules! store_suite {
             let err = store.add_papers(&[good.clone(), bad], AddOptions::default()).await.expect_err("unknown author");
             assert!(matches!(err, StoreError::UnknownReference { what: "author", .. }), "{err}");
             assert_eq!(store.count_papers(&PaperQuery::all()).await.expect("count"), 0, "nothing written");
-            store.add_papers(&[good.clone()], AddOptions::default()).await.expect("add");
+            store.add_papers(std::slice::from_ref(&good), AddOptions::default()).await.expect("add");
             let v = store.content_version().await.expect("version");
             let err = store.add_papers(&[common::paper("other", t(1), &["ada"], &[]), good.clone()], AddOptions::default()).await.expect_err("dup");
             assert!(matches!(err, StoreError::DuplicatePaper(ref s) if s == "good"), "{err}");
@@ -64,7 +64,7 @@ macro_rules! store_suite {
         async fn create_missing_and_replace() {
             let Some((store, _guard)) = $open("create_missing").await else { return };
             let p = common::paper("p1", t(1), &["grace-hopper"], &["public-finance"]);
-            store.add_papers(&[p.clone()], AddOptions { create_missing: true, replace: false }).await.expect("add");
+            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: true, replace: false }).await.expect("add");
             let authors = store.list_authors(Visibility::All).await.expect("authors");
             assert_eq!(authors.len(), 1);
             assert_eq!(authors[0].name, "Grace Hopper");
