@@ -60,7 +60,7 @@ async fn unreachable_server_fails_fast_without_password() {
 #[tokio::test]
 async fn refused_login_is_explained_without_password() {
     let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
-        println!("skipped refused_login_is_explained_without_password: QUIRE_TEST_POSTGRES_URL is not set");
+        common::say_postgres_skipped("refused_login_is_explained_without_password");
         return;
     };
     let host = url

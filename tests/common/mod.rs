@@ -26,12 +26,27 @@ pub struct PgTestDb {
 
 static SCHEMAS: AtomicU32 = AtomicU32::new(0);
 
+/// Says, once per test binary and past the test harness's output capture,
+/// that the PostgreSQL tests did not run.
+pub fn say_postgres_skipped(test: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "PostgreSQL suite skipped: QUIRE_TEST_POSTGRES_URL is not set (first skipped test: {test}). \
+             .ci/run sets it; to run it yourself: \
+             QUIRE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test store_postgres"
+        );
+    });
+}
+
 impl PgTestDb {
     /// A fresh schema in `QUIRE_TEST_POSTGRES_URL`, or `None` (printing
     /// that the test was skipped) when the variable is not set.
     pub async fn create(test: &str) -> Option<PgTestDb> {
         let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
-            println!("skipped {test}: QUIRE_TEST_POSTGRES_URL is not set (the PostgreSQL suite runs from .ci/run)");
+            say_postgres_skipped(test);
             return None;
         };
         let schema = format!(
