@@ -97,6 +97,13 @@ enum PaperCommand {
     },
     /// Take a paper back to draft
     Unpublish { slug: String },
+    /// Write papers back out as paper files (all, or the slugs named)
+    Export {
+        /// Folder to write SLUG.md files into (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        slugs: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -430,6 +437,40 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 Status::Scheduled => println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default()),
                 _ => println!("Published {slug}"),
             }
+            Ok(())
+        }
+        PaperCommand::Export { out, slugs } => {
+            let store = open_store(ctx).await?;
+            let wanted: Vec<String> = if slugs.is_empty() {
+                store
+                    .list_papers(&PaperQuery::all())
+                    .await?
+                    .into_iter()
+                    .map(|p| p.slug)
+                    .collect()
+            } else {
+                slugs.clone()
+            };
+            let mut papers = Vec::with_capacity(wanted.len());
+            for slug in &wanted {
+                let paper = store
+                    .get_paper(slug)
+                    .await?
+                    .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+                papers.push(paper);
+            }
+            std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+            for paper in &papers {
+                let path = out.join(format!("{}.md", paper.meta.slug));
+                std::fs::write(&path, crate::domain::write_paper_file(paper))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!(
+                "Exported {} paper{} to {}",
+                papers.len(),
+                if papers.len() == 1 { "" } else { "s" },
+                out.display()
+            );
             Ok(())
         }
         PaperCommand::Unpublish { slug } => {

@@ -524,3 +524,59 @@ fn the_server_refuses_a_taken_port_clearly() {
     let out = quire(dir.path(), &["serve", "--addr", "not-an-address"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn exported_papers_add_back_unchanged() {
+    let dir = new_site();
+    let files: Vec<String> = ["ports.md", "water.md", "hebrew.md"]
+        .iter()
+        .map(|f| fixture(f).display().to_string())
+        .collect();
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(files.iter().map(String::as_str));
+    assert!(quire(dir.path(), &args).status.success());
+    let out_dir = dir.path().join("export");
+    let out = quire(
+        dir.path(),
+        &["paper", "export", "--out", &out_dir.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Exported 3 papers"));
+    let other = new_site();
+    let exported: Vec<String> = std::fs::read_dir(&out_dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    assert_eq!(exported.len(), 3);
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(exported.iter().map(String::as_str));
+    let out = quire(other.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let strip = |mut v: Vec<serde_json::Value>| {
+        for p in &mut v {
+            let o = p.as_object_mut().expect("object");
+            o.remove("id");
+            o.remove("updated_at");
+            for a in o.get_mut("authors").and_then(|a| a.as_array_mut()).expect("authors") {
+                a.as_object_mut().expect("author").remove("affiliation");
+            }
+        }
+        v.sort_by_key(|p| p["slug"].as_str().unwrap_or("").to_owned());
+        v
+    };
+    assert_eq!(
+        strip(list_json(dir.path(), "paper")),
+        strip(list_json(other.path(), "paper"))
+    );
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "export",
+            "--out",
+            &out_dir.display().to_string(),
+            "no-such-paper",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -3,7 +3,7 @@
 
 mod front_matter;
 
-pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file};
+pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 
 use serde::Serialize;
 use std::fmt;
