@@ -392,7 +392,7 @@ struct PaperView {
     updated: Option<DateView>,
     archived: bool,
     body_html: String,
-    toc: Vec<TocEntry>,
+    toc: Vec<TocItem>,
     about_authors: Vec<AuthorView>,
     word_count: usize,
 }
@@ -423,7 +423,7 @@ pub fn render_paper(
             .clone()
             .unwrap_or_else(|| format!("{}{}", site.base_url, path)),
     };
-    let toc: Vec<TocEntry> = body.toc.into_iter().filter(|t| t.level <= 3).collect();
+    let toc = nest_toc(&body.toc);
     let paper = PaperView {
         card: PaperCard {
             reading_minutes: markdown::reading_minutes(body.word_count, extras.words_per_minute),
@@ -432,11 +432,41 @@ pub fn render_paper(
         updated,
         archived: meta.status == crate::domain::Status::Archived,
         body_html: body.html,
-        toc: if toc.len() >= 3 { toc } else { Vec::new() },
+        toc: if body.toc.len() >= 3 { toc } else { Vec::new() },
         about_authors: extras.authors.iter().map(AuthorView::new).collect(),
         word_count: body.word_count,
     };
     theme.render("paper.html", &PaperContext { site, page, paper })
+}
+
+/// A table-of-contents line with the headings under it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TocItem {
+    pub id: String,
+    pub text: String,
+    pub children: Vec<TocItem>,
+}
+
+/// Two levels of contents: the paper's top heading level and the one
+/// below it; deeper headings are left to the page.
+pub fn nest_toc(entries: &[TocEntry]) -> Vec<TocItem> {
+    let Some(top) = entries.iter().map(|e| e.level).min() else {
+        return Vec::new();
+    };
+    let mut items: Vec<TocItem> = Vec::new();
+    for e in entries {
+        let item = TocItem {
+            id: e.id.clone(),
+            text: e.text.clone(),
+            children: Vec::new(),
+        };
+        match (e.level - top, items.last_mut()) {
+            (0, _) | (1, None) => items.push(item),
+            (1, Some(parent)) => parent.children.push(item),
+            _ => {}
+        }
+    }
+    items
 }
 
 /// One year's papers on the archive page.

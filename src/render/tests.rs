@@ -189,3 +189,26 @@ fn pagination_links() {
     let p = Pagination::new("/archive/?kind=report", 1, 0, 20);
     assert_eq!((p.pages, p.prev, p.next), (1, None, None));
 }
+
+#[test]
+fn contents_nest_two_levels() {
+    let e = |level, id: &str| TocEntry {
+        level,
+        id: id.into(),
+        text: id.into(),
+    };
+    let toc = nest_toc(&[e(3, "lead"), e(2, "a"), e(3, "a1"), e(4, "deep"), e(3, "a2"), e(2, "b")]);
+    let shape: Vec<(String, Vec<String>)> = toc
+        .iter()
+        .map(|t| (t.id.clone(), t.children.iter().map(|c| c.id.clone()).collect()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("lead".into(), vec![]),
+            ("a".into(), vec!["a1".into(), "a2".into()]),
+            ("b".into(), vec![])
+        ]
+    );
+    assert!(nest_toc(&[]).is_empty());
+}

@@ -462,6 +462,9 @@ impl Store {
                 }
                 let word_count = i64::try_from(crate::markdown::word_count(&p.body)).unwrap_or(i64::MAX);
                 let published_at = p.published_at.map(db_time);
+                // A paper added with a past date has not changed since then:
+                // readers should not see "Updated" on the day it was imported.
+                let first_version_at = published_at.filter(|t| *t <= now).unwrap_or(now);
                 let id: i64 = match existing {
                     Some(id) => {
                         sqlx::query(
@@ -491,7 +494,7 @@ impl Store {
                         sqlx::query_scalar(
                             "INSERT INTO papers (slug, title, subtitle, kind, summary, body, language, status, \
                              published_at, canonical_url, word_count, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                         )
                         .bind(&p.slug)
                         .bind(&p.title)
@@ -505,6 +508,7 @@ impl Store {
                         .bind(&p.canonical_url)
                         .bind(word_count)
                         .bind(now)
+                        .bind(first_version_at)
                         .fetch_one(&mut *tx)
                         .await?
                     }
@@ -540,16 +544,15 @@ impl Store {
         status: Status,
         published_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
-        let now = db_time(OffsetDateTime::now_utc());
         let published_at = published_at.map(db_time);
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query("UPDATE papers SET status = $2, published_at = $3, updated_at = $4 WHERE slug = $1")
+            // A status change is not an edit: updated_at stays.
+            let done = sqlx::query("UPDATE papers SET status = $2, published_at = $3 WHERE slug = $1")
                 .bind(slug)
                 .bind(status.as_str())
                 .bind(published_at)
-                .bind(now)
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {

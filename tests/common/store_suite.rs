@@ -34,6 +34,7 @@ macro_rules! store_suite {
             assert_eq!(got.meta.direction().as_str(), "rtl");
             assert_eq!(got.meta.canonical_url.as_deref(), Some("https://example.org/ports"));
             assert_eq!(got.meta.published_at, p.published_at);
+            assert_eq!(got.meta.updated_at, t(3), "a paper added with a past date was not updated since");
             assert_eq!(got.meta.status, Status::Published);
             let names: Vec<_> = got.meta.authors.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(names, ["Alan Turing", "Ada Lovelace"], "byline order kept");
@@ -76,6 +77,7 @@ macro_rules! store_suite {
             store.add_papers(&[edited], AddOptions { create_missing: false, replace: true }).await.expect("replace");
             let got = store.get_paper("p1").await.expect("get").expect("exists");
             assert_eq!(got.meta.title, "Edited");
+            assert!(got.meta.updated_at > t(1), "an edit moves updated_at");
             assert!(got.meta.authors.is_empty());
             assert_eq!(got.meta.topics.len(), 1, "topics re-set from input");
         }
