@@ -38,6 +38,7 @@ CREATE TABLE papers (
 );
 CREATE INDEX papers_by_status_date ON papers (status, published_at);
 CREATE INDEX papers_by_kind_date ON papers (kind, published_at);
+CREATE INDEX papers_by_date ON papers (published_at, id);
 
 CREATE TABLE paper_authors (
     paper_id  BIGINT NOT NULL REFERENCES papers (id) ON DELETE CASCADE,

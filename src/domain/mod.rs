@@ -308,7 +308,7 @@ pub struct Author {
     /// Short biography in Markdown.
     pub bio: String,
     pub links: Vec<AuthorLink>,
-    /// Number of papers a reader can see.
+    /// Number of papers a reader can see (0 where the query did not count).
     pub paper_count: i64,
 }
 

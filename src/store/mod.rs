@@ -645,10 +645,13 @@ impl Store {
     /// Papers matching `q`, newest first, with bylines and topics.
     pub async fn list_papers(&self, q: &PaperQuery) -> Result<Vec<PaperMeta>, StoreError> {
         let (condition, mut args) = paper_condition(q);
-        let mut sql = format!(
-            "SELECT {PAPER_COLUMNS} FROM papers p WHERE {condition} \
-             ORDER BY p.published_at DESC NULLS FIRST, p.id DESC"
-        );
+        // Listed papers all have a date, so the date index gives the order;
+        // editors' lists put undated drafts first.
+        let order = match q.visibility {
+            Visibility::ListedAt(_) => "p.published_at DESC, p.id DESC",
+            Visibility::All => "p.published_at DESC NULLS FIRST, p.id DESC",
+        };
+        let mut sql = format!("SELECT {PAPER_COLUMNS} FROM papers p WHERE {condition} ORDER BY {order}");
         if let Some(limit) = q.limit {
             args.push(Arg::Int(i64::from(limit)));
             args.push(Arg::Int(i64::from(q.offset)));
@@ -762,6 +765,29 @@ impl Store {
     /// One author by slug.
     pub async fn get_author(&self, slug: &str, visibility: Visibility) -> Result<Option<Author>, StoreError> {
         Ok(self.authors_where("a.slug", Some(slug), visibility).await?.pop())
+    }
+
+    /// Authors by slug, in the order asked, without counting their papers
+    /// (`paper_count` is 0): what a paper's "About the authors" needs.
+    pub async fn authors_by_slugs(&self, slugs: &[String]) -> Result<Vec<Author>, StoreError> {
+        if slugs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT a.slug, a.name, a.affiliation, a.bio, a.links, CAST(0 AS BIGINT) AS paper_count \
+             FROM authors a WHERE a.slug IN ({})",
+            placeholders(1, slugs.len())
+        );
+        let args: Vec<Arg> = slugs.iter().map(|s| Arg::Text(s.clone())).collect();
+        let rows: Vec<AuthorRow> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, AuthorRow>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
+        });
+        let mut authors = rows
+            .into_iter()
+            .map(AuthorRow::into_author)
+            .collect::<Result<Vec<_>, _>>()?;
+        authors.sort_by_key(|a| slugs.iter().position(|s| *s == a.slug));
+        Ok(authors)
     }
 
     async fn authors_where(

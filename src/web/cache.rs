@@ -199,8 +199,11 @@ fn gzip_bytes(data: &[u8]) -> Option<Bytes> {
 
 fn brotli_bytes(data: &[u8]) -> Option<Bytes> {
     let mut out = Vec::with_capacity(data.len() / 3);
+    // A window just big enough for the page: brotli's buffers grow with it,
+    // and the largest window costs milliseconds per page for no gain.
+    let window = (usize::BITS - data.len().leading_zeros()).clamp(16, 22);
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 6, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 6, window);
         w.write_all(data).ok()?;
         w.flush().ok()?;
     }

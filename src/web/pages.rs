@@ -2,7 +2,7 @@
 //! then renders it; the cache in `AppState::cached` does the rest.
 
 use super::{AppState, PageError};
-use crate::domain::{Author, PaperMeta, validate_slug};
+use crate::domain::{PaperMeta, validate_slug};
 use crate::render::{
     self, AuthorView, KindShelf, Pagination, PaperCard, PaperExtras, TopicView, group_by_year, kind_from_slug, paths,
 };
@@ -75,12 +75,8 @@ pub async fn paper(State(state): State<AppState>, Path(slug): Path<String>, head
             if !paper.meta.is_public_at(now) {
                 return Err(PageError::NotFound);
             }
-            let mut authors: Vec<Author> = Vec::with_capacity(paper.meta.authors.len());
-            for a in &paper.meta.authors {
-                if let Some(author) = state.store.get_author(&a.slug, Visibility::ListedAt(now)).await? {
-                    authors.push(author);
-                }
-            }
+            let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
+            let authors = state.store.authors_by_slugs(&slugs).await?;
             let extras = PaperExtras {
                 authors: &authors,
                 words_per_minute: state.config.words_per_minute,

@@ -40,6 +40,9 @@ macro_rules! store_suite {
             assert_eq!(names, ["Alan Turing", "Ada Lovelace"], "byline order kept");
             assert_eq!(got.meta.authors[0].affiliation.as_deref(), Some("Institute of Tests"));
             assert_eq!(got.meta.topics[0].name, "Trade");
+            let bios = store.authors_by_slugs(&["alan".into(), "ada".into(), "nobody".into()]).await.expect("authors");
+            assert_eq!(bios.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Alan Turing", "Ada Lovelace"]);
+            assert_eq!(bios[1].bio, "Writes *tests*.");
             assert!(got.meta.word_count >= 4);
             assert!(store.get_paper("nope").await.expect("get").is_none());
         }
