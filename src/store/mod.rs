@@ -393,6 +393,9 @@ impl Store {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Errors roll back at once, so no connection sits idle in a
+            // transaction holding locks until the pool reuses it.
+            let written: Result<Vec<i64>, StoreError> = async {
             let mut author_ids: HashMap<String, i64> = HashMap::new();
             let mut topic_ids: HashMap<String, i64> = HashMap::new();
             let mut ids = Vec::with_capacity(papers.len());
@@ -532,8 +535,19 @@ impl Store {
                 ids.push(id);
             }
             bump_version!(tx, is_postgres);
-            tx.commit().await?;
             Ok(ids)
+            }
+            .await;
+            match written {
+                Ok(ids) => {
+                    tx.commit().await?;
+                    Ok(ids)
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
         })
     }
 
@@ -556,6 +570,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {
+                let _ = tx.rollback().await;
                 return Err(StoreError::NotFound { what: "paper", slug: slug.to_owned() });
             }
             bump_version!(tx, is_postgres);
@@ -651,12 +666,22 @@ impl Store {
             Visibility::ListedAt(_) => "p.published_at DESC, p.id DESC",
             Visibility::All => "p.published_at DESC NULLS FIRST, p.id DESC",
         };
-        let mut sql = format!("SELECT {PAPER_COLUMNS} FROM papers p WHERE {condition} ORDER BY {order}");
-        if let Some(limit) = q.limit {
-            args.push(Arg::Int(i64::from(limit)));
-            args.push(Arg::Int(i64::from(q.offset)));
-            sql.push_str(&format!(" LIMIT ${} OFFSET ${}", args.len() - 1, args.len()));
-        }
+        let sql = match q.limit {
+            // Page through ids first (from an index), then read whole rows
+            // for that page only: deep archive pages stay fast.
+            Some(limit) => {
+                args.push(Arg::Int(i64::from(limit)));
+                args.push(Arg::Int(i64::from(q.offset)));
+                format!(
+                    "SELECT {PAPER_COLUMNS} FROM papers p WHERE p.id IN \
+                     (SELECT p.id FROM papers p WHERE {condition} ORDER BY {order} LIMIT ${} OFFSET ${}) \
+                     ORDER BY {order}",
+                    args.len() - 1,
+                    args.len()
+                )
+            }
+            None => format!("SELECT {PAPER_COLUMNS} FROM papers p WHERE {condition} ORDER BY {order}"),
+        };
         let rows: Vec<PaperRow> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
         });

@@ -78,6 +78,8 @@ impl PgTestDb {
 
     pub async fn cleanup(self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await {
+            // Never hang a test run on a lock: a schema left behind is harmless.
+            let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema)))
                 .execute(&mut conn)
                 .await;

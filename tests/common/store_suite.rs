@@ -56,7 +56,15 @@ macro_rules! store_suite {
             let err = store.add_papers(&[good.clone(), bad], AddOptions::default()).await.expect_err("unknown author");
             assert!(matches!(err, StoreError::UnknownReference { what: "author", .. }), "{err}");
             assert_eq!(store.count_papers(&PaperQuery::all()).await.expect("count"), 0, "nothing written");
-            store.add_papers(std::slice::from_ref(&good), AddOptions::default()).await.expect("add");
+            // The failed batch holds no locks: another connection can write
+            // the same paper at once.
+            let other = _guard.second_store().await;
+            tokio::time::timeout(Duration::from_secs(5), other.add_papers(std::slice::from_ref(&good), AddOptions::default()))
+                .await
+                .expect("not blocked by the failed batch")
+                .expect("add");
+            other.close().await;
+            store.set_status("good", Status::Published, good.published_at).await.expect("still writable");
             let v = store.content_version().await.expect("version");
             let err = store.add_papers(&[common::paper("other", t(1), &["ada"], &[]), good.clone()], AddOptions::default()).await.expect_err("dup");
             assert!(matches!(err, StoreError::DuplicatePaper(ref s) if s == "good"), "{err}");
