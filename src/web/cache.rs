@@ -44,7 +44,7 @@ pub struct CachedPage {
 impl CachedPage {
     /// Compresses and fingerprints a page; `built_at` is its Last-Modified.
     pub fn new(page: RenderedPage, built_at: OffsetDateTime) -> CachedPage {
-        let identity = Bytes::from(page.html.into_bytes());
+        let identity = exact_bytes(page.html.into_bytes());
         let digest = Sha256::digest(&identity);
         let hash: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
         let (gzip, brotli) = if identity.len() >= COMPRESS_MIN_BYTES {
@@ -194,7 +194,15 @@ fn preferred_encoding(request: &HeaderMap) -> Encoding {
 fn gzip_bytes(data: &[u8]) -> Option<Bytes> {
     let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::new(6));
     enc.write_all(data).ok()?;
-    enc.finish().ok().map(Bytes::from)
+    enc.finish().ok().map(exact_bytes)
+}
+
+/// Bytes holding exactly `v`'s contents: growth slack in a rendered page or
+/// a compressor's buffer would otherwise stay allocated as long as the page
+/// is cached, and the cache budget would undercount it.
+fn exact_bytes(mut v: Vec<u8>) -> Bytes {
+    v.shrink_to_fit();
+    Bytes::from(v)
 }
 
 fn brotli_bytes(data: &[u8]) -> Option<Bytes> {
@@ -207,7 +215,7 @@ fn brotli_bytes(data: &[u8]) -> Option<Bytes> {
         w.write_all(data).ok()?;
         w.flush().ok()?;
     }
-    Some(Bytes::from(out))
+    Some(exact_bytes(out))
 }
 
 const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
