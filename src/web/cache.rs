@@ -199,22 +199,25 @@ fn gzip_bytes(data: &[u8]) -> Option<Bytes> {
 
 /// Bytes holding exactly `v`'s contents: growth slack in a rendered page or
 /// a compressor's buffer would otherwise stay allocated as long as the page
-/// is cached, and the cache budget would undercount it.
-fn exact_bytes(mut v: Vec<u8>) -> Bytes {
-    v.shrink_to_fit();
-    Bytes::from(v)
+/// is cached, and the cache budget would undercount it. A copy, because
+/// allocators may keep a shrunk block at its old size.
+fn exact_bytes(v: Vec<u8>) -> Bytes {
+    Bytes::copy_from_slice(&v)
 }
 
 fn brotli_bytes(data: &[u8]) -> Option<Bytes> {
+    // Quality 5 with a window just big enough for the page and a size hint:
+    // nearly the ratio of higher qualities at a fraction of the time, and
+    // small hash tables. Windows under 2^18 switch the encoder to a far
+    // slower matcher (measured: 5 ms instead of 0.13 ms for a 12 KB page).
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 5,
+        lgwin: i32::try_from((usize::BITS - data.len().leading_zeros()).clamp(18, 22)).unwrap_or(22),
+        size_hint: data.len(),
+        ..Default::default()
+    };
     let mut out = Vec::with_capacity(data.len() / 3);
-    // A window just big enough for the page: brotli's buffers grow with it,
-    // and the largest window costs milliseconds per page for no gain.
-    let window = (usize::BITS - data.len().leading_zeros()).clamp(16, 22);
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 6, window);
-        w.write_all(data).ok()?;
-        w.flush().ok()?;
-    }
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).ok()?;
     Some(exact_bytes(out))
 }
 
