@@ -332,15 +332,20 @@ async fn fill_demo(ctx: &RunContext, store: &Store, papers: usize) -> Result<(),
         return Ok(());
     }
     println!("Creating a demo site with {papers} papers…");
-    let demo = crate::demo::generate(papers, OffsetDateTime::now_utc(), &ctx.config.kinds);
-    for a in &demo.authors {
+    let (authors, topics, mut generated) =
+        crate::demo::generate_lazily(papers, OffsetDateTime::now_utc(), &ctx.config.kinds);
+    for a in &authors {
         store.upsert_author(a).await?;
     }
-    for t in &demo.topics {
+    for t in &topics {
         store.upsert_topic(t).await?;
     }
-    for batch in demo.papers.chunks(1000) {
-        store.add_papers(batch, AddOptions::default()).await?;
+    loop {
+        let batch: Vec<PaperInput> = generated.by_ref().take(500).collect();
+        if batch.is_empty() {
+            break;
+        }
+        store.add_papers(&batch, AddOptions::default()).await?;
     }
     Ok(())
 }

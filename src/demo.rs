@@ -465,7 +465,21 @@ fn rtl_body(rng: &mut Rng, words: &[&str], headings: &[&str]) -> String {
 /// Builds the demo: `papers` papers over the last years before `now`, with
 /// a draft, a scheduled and an archived one among them once there are ten.
 pub fn generate(papers: usize, now: OffsetDateTime, kinds: &[String]) -> DemoContent {
-    let mut rng = Rng(0x5157_4952_4501);
+    let (authors, topics, papers) = generate_lazily(papers, now, kinds);
+    DemoContent {
+        authors,
+        topics,
+        papers: papers.collect(),
+    }
+}
+
+/// The same demo, its papers made one at a time as they are taken, so a
+/// large demo never sits in memory whole.
+pub fn generate_lazily(
+    papers: usize,
+    now: OffsetDateTime,
+    kinds: &[String],
+) -> (Vec<AuthorInput>, Vec<TopicInput>, DemoPapers) {
     let authors: Vec<AuthorInput> = AUTHORS
         .iter()
         .map(|(name, org, field)| AuthorInput {
@@ -493,79 +507,114 @@ pub fn generate(papers: usize, now: OffsetDateTime, kinds: &[String]) -> DemoCon
         })
         .collect();
 
-    let hebrew_at = papers.min(4).saturating_sub(1);
-    let arabic_at = papers.min(8).saturating_sub(1);
-    let span_days = 5 * 365;
-    let mut used = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(papers);
-    for i in 0..papers {
+    let generator = DemoPapers {
+        rng: Rng(0x5157_4952_4501),
+        next: 0,
+        total: papers,
+        now,
+        kinds: kinds.to_vec(),
+        authors: authors.iter().map(|a| a.slug.clone()).collect(),
+        topics: topics.iter().map(|t| t.slug.clone()).collect(),
+        hebrew_at: papers.min(4).saturating_sub(1),
+        arabic_at: papers.min(8).saturating_sub(1),
+        used: std::collections::HashSet::new(),
+    };
+    (authors, topics, generator)
+}
+
+/// Papers are spread back over this many days.
+const SPAN_DAYS: usize = 5 * 365;
+
+/// The demo's papers, newest first, made on demand.
+pub struct DemoPapers {
+    rng: Rng,
+    next: usize,
+    total: usize,
+    now: OffsetDateTime,
+    kinds: Vec<String>,
+    authors: Vec<String>,
+    topics: Vec<String>,
+    hebrew_at: usize,
+    arabic_at: usize,
+    used: std::collections::HashSet<String>,
+}
+
+impl Iterator for DemoPapers {
+    type Item = PaperInput;
+
+    fn next(&mut self) -> Option<PaperInput> {
+        if self.next >= self.total {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
         // Newest first, spread evenly back over five years, with jitter.
-        let days_back = (i * span_days / papers.max(1)) as i64 + rng.below(3) as i64;
-        let published_at = now - Duration::days(days_back) - Duration::hours(rng.range(1, 20) as i64);
+        let days_back = (i * SPAN_DAYS / self.total.max(1)) as i64 + self.rng.below(3) as i64;
+        let published_at = self.now - Duration::days(days_back) - Duration::hours(self.rng.range(1, 20) as i64);
         let year = published_at.year();
-        let author_count = rng.range(1, 3);
+        let author_count = self.rng.range(1, 3);
         let mut paper_authors: Vec<String> = Vec::new();
         while paper_authors.len() < author_count {
-            let a = authors[rng.below(authors.len())].slug.clone();
+            let a = self.authors[self.rng.below(self.authors.len())].clone();
             if !paper_authors.contains(&a) {
                 paper_authors.push(a);
             }
         }
-        let topic_count = rng.range(1, 3);
+        let topic_count = self.rng.range(1, 3);
         let mut paper_topics: Vec<String> = Vec::new();
         while paper_topics.len() < topic_count {
-            let t = topics[rng.below(topics.len())].slug.clone();
+            let t = self.topics[self.rng.below(self.topics.len())].clone();
             if !paper_topics.contains(&t) {
                 paper_topics.push(t);
             }
         }
-        let kind = kinds[rng.below(kinds.len())].clone();
-        let (title, subtitle, summary, body, language) = if i == hebrew_at && papers > 1 {
+        let kind = self.kinds[self.rng.below(self.kinds.len())].clone();
+        let (title, subtitle, summary, body, language) = if i == self.hebrew_at && self.total > 1 {
             (
                 "מדיניות נמלים ותשתיות אזוריות".to_owned(),
                 Some("סקירה של עשור רפורמות".to_owned()),
                 format!(
                     "{} {}",
-                    rtl_sentence(&mut rng, HEBREW_WORDS),
-                    rtl_sentence(&mut rng, HEBREW_WORDS)
+                    rtl_sentence(&mut self.rng, HEBREW_WORDS),
+                    rtl_sentence(&mut self.rng, HEBREW_WORDS)
                 ),
-                rtl_body(&mut rng, HEBREW_WORDS, &["רקע", "ניתוח", "המלצות"]),
+                rtl_body(&mut self.rng, HEBREW_WORDS, &["רקע", "ניתוח", "המלצות"]),
                 "he".to_owned(),
             )
-        } else if i == arabic_at && papers > 1 {
+        } else if i == self.arabic_at && self.total > 1 {
             (
                 "سياسات المياه والبنية التحتية الإقليمية".to_owned(),
                 Some("دروس من عقد من الإصلاحات".to_owned()),
                 format!(
                     "{} {}",
-                    rtl_sentence(&mut rng, ARABIC_WORDS),
-                    rtl_sentence(&mut rng, ARABIC_WORDS)
+                    rtl_sentence(&mut self.rng, ARABIC_WORDS),
+                    rtl_sentence(&mut self.rng, ARABIC_WORDS)
                 ),
-                rtl_body(&mut rng, ARABIC_WORDS, &["خلفية", "تحليل", "توصيات"]),
+                rtl_body(&mut self.rng, ARABIC_WORDS, &["خلفية", "تحليل", "توصيات"]),
                 "ar".to_owned(),
             )
         } else {
-            let title = format!("{} {}", rng.pick(OPENERS), rng.pick(SUBJECTS));
+            let title = format!("{} {}", self.rng.pick(OPENERS), self.rng.pick(SUBJECTS));
             (
                 title,
-                (rng.below(3) > 0).then(|| (*rng.pick(SUBTITLES)).to_owned()),
-                paragraph(&mut rng, 2),
-                english_body(&mut rng, year),
+                (self.rng.below(3) > 0).then(|| (*self.rng.pick(SUBTITLES)).to_owned()),
+                paragraph(&mut self.rng, 2),
+                english_body(&mut self.rng, year),
                 "en".to_owned(),
             )
         };
         let mut slug = slugify(&title);
-        if !used.insert(slug.clone()) {
+        if !self.used.insert(slug.clone()) {
             slug = format!("{slug}-{}", i + 1);
-            used.insert(slug.clone());
+            self.used.insert(slug.clone());
         }
         let (status, published_at) = match i {
-            1 if papers >= 10 => (Status::Scheduled, Some(now + Duration::days(2))),
-            5 if papers >= 10 => (Status::Draft, None),
-            9 if papers >= 10 => (Status::Archived, Some(published_at)),
+            1 if self.total >= 10 => (Status::Scheduled, Some(self.now + Duration::days(2))),
+            5 if self.total >= 10 => (Status::Draft, None),
+            9 if self.total >= 10 => (Status::Archived, Some(published_at)),
             _ => (Status::Published, Some(published_at)),
         };
-        out.push(PaperInput {
+        Some(PaperInput {
             slug,
             title,
             subtitle,
@@ -578,12 +627,7 @@ pub fn generate(papers: usize, now: OffsetDateTime, kinds: &[String]) -> DemoCon
             status,
             published_at,
             canonical_url: None,
-        });
-    }
-    DemoContent {
-        authors,
-        topics,
-        papers: out,
+        })
     }
 }
 
