@@ -158,7 +158,7 @@ async fn paper_page_has_everything_a_reader_needs() {
     let html = r.text();
     assert_page_basics(&html);
     assert!(html.contains("<h1 class=\"paper-title\">Ports and Harbours</h1>"));
-    assert!(html.contains("<a href=\"/authors/ada/\">Ada Lovelace</a> <span class=\"affiliation\">(Institute of Tests)</span> and <a href=\"/authors/alan/\">Alan Turing</a>"));
+    assert!(html.contains("<bdi><a href=\"/authors/ada/\">Ada Lovelace</a> <span class=\"affiliation\">(Institute of Tests)</span></bdi> and <bdi><a href=\"/authors/alan/\">Alan Turing</a>"));
     assert!(html.contains("<a href=\"/topics/trade/\">Trade</a>"));
     assert!(
         html.contains("<nav class=\"toc\" aria-label=\"Contents\">"),

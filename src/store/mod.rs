@@ -167,6 +167,43 @@ macro_rules! bump_version {
     }};
 }
 
+/// The ids of the authors or topics named by `slugs`, creating missing
+/// ones (named after their slug) when `create` allows; `known` remembers
+/// ids across a batch. Returns `UnknownReference` from the enclosing block
+/// for a missing one otherwise.
+macro_rules! resolve_slugs {
+    ($tx:expr, $slugs:expr, $known:expr, $create:expr, $now:expr, $what:literal, $select:literal, $insert:literal) => {{
+        let mut ids = Vec::with_capacity($slugs.len());
+        for slug in $slugs {
+            if let Some(id) = $known.get(slug) {
+                ids.push(*id);
+                continue;
+            }
+            let found: Option<i64> = sqlx::query_scalar($select).bind(slug).fetch_optional(&mut *$tx).await?;
+            let id: i64 = match found {
+                Some(id) => id,
+                None if $create => {
+                    sqlx::query_scalar($insert)
+                        .bind(slug)
+                        .bind(name_from_slug(slug))
+                        .bind($now)
+                        .fetch_one(&mut *$tx)
+                        .await?
+                }
+                None => {
+                    return Err(StoreError::UnknownReference {
+                        what: $what,
+                        slug: slug.clone(),
+                    });
+                }
+            };
+            $known.insert(slug.clone(), id);
+            ids.push(id);
+        }
+        ids
+    }};
+}
+
 /// A bound value in a statement built at run time.
 #[derive(Clone, Debug)]
 enum Arg {
@@ -407,62 +444,28 @@ impl Store {
                 if existing.is_some() && !options.replace {
                     return Err(StoreError::DuplicatePaper(p.slug.clone()));
                 }
-                let mut authors = Vec::with_capacity(p.authors.len());
-                for slug in &p.authors {
-                    if let Some(id) = author_ids.get(slug) {
-                        authors.push(*id);
-                        continue;
-                    }
-                    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM authors WHERE slug = $1")
-                        .bind(slug)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let id = match found {
-                        Some(id) => id,
-                        None if options.create_missing => {
-                            sqlx::query_scalar(
-                                "INSERT INTO authors (slug, name, bio, links, created_at, updated_at) \
-                                 VALUES ($1, $2, '', '[]', $3, $3) RETURNING id",
-                            )
-                            .bind(slug)
-                            .bind(name_from_slug(slug))
-                            .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?
-                        }
-                        None => return Err(StoreError::UnknownReference { what: "author", slug: slug.clone() }),
-                    };
-                    author_ids.insert(slug.clone(), id);
-                    authors.push(id);
-                }
-                let mut topics = Vec::with_capacity(p.topics.len());
-                for slug in &p.topics {
-                    if let Some(id) = topic_ids.get(slug) {
-                        topics.push(*id);
-                        continue;
-                    }
-                    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1")
-                        .bind(slug)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let id = match found {
-                        Some(id) => id,
-                        None if options.create_missing => {
-                            sqlx::query_scalar(
-                                "INSERT INTO topics (slug, name, description, created_at, updated_at) \
-                                 VALUES ($1, $2, '', $3, $3) RETURNING id",
-                            )
-                            .bind(slug)
-                            .bind(name_from_slug(slug))
-                            .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?
-                        }
-                        None => return Err(StoreError::UnknownReference { what: "topic", slug: slug.clone() }),
-                    };
-                    topic_ids.insert(slug.clone(), id);
-                    topics.push(id);
-                }
+                let authors = resolve_slugs!(
+                    tx,
+                    &p.authors,
+                    author_ids,
+                    options.create_missing,
+                    now,
+                    "author",
+                    "SELECT id FROM authors WHERE slug = $1",
+                    "INSERT INTO authors (slug, name, bio, links, created_at, updated_at) \
+                     VALUES ($1, $2, '', '[]', $3, $3) RETURNING id"
+                );
+                let topics = resolve_slugs!(
+                    tx,
+                    &p.topics,
+                    topic_ids,
+                    options.create_missing,
+                    now,
+                    "topic",
+                    "SELECT id FROM topics WHERE slug = $1",
+                    "INSERT INTO topics (slug, name, description, created_at, updated_at) \
+                     VALUES ($1, $2, '', $3, $3) RETURNING id"
+                );
                 let word_count = i64::try_from(crate::markdown::word_count(&p.body)).unwrap_or(i64::MAX);
                 let published_at = p.published_at.map(db_time);
                 // A paper added with a past date has not changed since then:
