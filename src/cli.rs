@@ -313,10 +313,11 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         .await
         .with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --addr"))?;
     let local = listener.local_addr().context("listening address")?;
-    tracing::info!(database = store.backend(), "serving on http://{local}/");
+    tracing::debug!(database = store.backend(), "serving on http://{local}/");
     println!(
-        "Quire is serving {} on http://{local}/ (Ctrl-C stops it)",
-        config.site_name
+        "Serving \"{}\" from {} at http://{local}/ (Ctrl-C stops it)",
+        config.site_name,
+        store.backend()
     );
     let _ = std::io::stdout().flush();
     let state = AppState::new(store.clone(), config, theme);
