@@ -78,3 +78,74 @@ async fn refused_login_is_explained_without_password() {
         "{msg}"
     );
 }
+
+/// The site itself on PostgreSQL: every page type renders from this back end.
+#[tokio::test]
+async fn pages_render_from_postgres() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use quire::store::AddOptions;
+    use tower::ServiceExt;
+
+    let Some(db) = common::PgTestDb::create("pages_render_from_postgres").await else {
+        return;
+    };
+    let guard = Guard { db: Some(db) };
+    let store = guard.second_store().await;
+    store
+        .upsert_author(&common::author("ada", "Ada Lovelace"))
+        .await
+        .expect("author");
+    let now = time::OffsetDateTime::now_utc();
+    let mut papers: Vec<_> = (0..35)
+        .map(|i| {
+            common::paper(
+                &format!("p{i}"),
+                now - time::Duration::days(i * 40),
+                &["ada"],
+                &["trade"],
+            )
+        })
+        .collect();
+    papers[0].language = "ar".into();
+    store
+        .add_papers(
+            &papers,
+            AddOptions {
+                create_missing: true,
+                replace: false,
+            },
+        )
+        .await
+        .expect("add");
+    let state = quire::web::AppState::new(
+        store,
+        quire::config::Config {
+            papers_per_page: 10,
+            ..Default::default()
+        },
+        quire::render::Theme::embedded().expect("theme"),
+    );
+    for (uri, status, needle) in [
+        ("/", StatusCode::OK, "Paper p1"),
+        ("/papers/p0/", StatusCode::OK, "<html lang=\"ar\" dir=\"rtl\">"),
+        ("/archive/?page=4", StatusCode::OK, "Page 4 of 4"),
+        ("/archive/?page=5", StatusCode::NOT_FOUND, "Page not found"),
+        ("/authors/ada/?page=2", StatusCode::OK, "Page 2 of 4"),
+        ("/topics/trade/", StatusCode::OK, "Paper p9"),
+        ("/authors/", StatusCode::OK, "35 papers"),
+        ("/healthz", StatusCode::OK, "ok"),
+    ] {
+        let res = quire::web::app(state.clone())
+            .oneshot(Request::builder().uri(uri).body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), status, "{uri}");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert!(
+            String::from_utf8_lossy(&body).contains(needle),
+            "{uri} lacks {needle:?}"
+        );
+    }
+}
