@@ -493,7 +493,10 @@ mod tests {
             for bad in ["=\"javascript:", "=\"vbscript:", "=\"data:", "=\"java\tscript", "=\"&#"] {
                 assert!(!out.contains(bad), "{md:?} left {bad:?} in {out}");
             }
-            assert!(out.contains("href=\"\"") || out.contains("src=\"\"") || !out.contains("<a"), "{md:?}: {out}");
+            assert!(
+                out.contains("href=\"\"") || out.contains("src=\"\"") || !out.contains("<a"),
+                "{md:?}: {out}"
+            );
         }
         let out = render("[ok](https://example.org/a?b=1&c=\"2\") [rel](../x#y) [mail](mailto:a@b.org)").html;
         assert!(

@@ -437,7 +437,7 @@ async fn scheduled_papers_appear_by_themselves() {
     let upkeep = quire::web::spawn_cache_upkeep(&site.state);
     let mut soon = common::paper(
         "soon",
-        OffsetDateTime::now_utc() + time::Duration::seconds(2),
+        OffsetDateTime::now_utc() + time::Duration::seconds(4),
         &["ada"],
         &[],
     );

@@ -1042,3 +1042,43 @@ fn describe_connect_error(e: &sqlx::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connecting_gives_up_within_five_seconds() {
+        assert!(CONNECT_TIMEOUT <= Duration::from_secs(5));
+    }
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+    }
+
+    #[test]
+    fn connect_errors_say_what_to_check() {
+        let timeout = describe_connect_error(&sqlx::Error::PoolTimedOut);
+        assert!(
+            timeout.contains("5 seconds") && timeout.contains("host and port"),
+            "{timeout}"
+        );
+        let io = describe_connect_error(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(io.contains("server is running"), "{io}");
+    }
+
+    #[tokio::test]
+    async fn unknown_database_schemes_are_refused() {
+        let err = Store::connect("mysql://root:pw@localhost/db")
+            .await
+            .expect_err("not supported");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("sqlite://PATH or postgres://") && !msg.contains("pw@"),
+            "{msg}"
+        );
+    }
+}
