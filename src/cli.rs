@@ -265,7 +265,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Author(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
-            author_command(&ctx, &store, cmd).await
+            author_command(&store, cmd).await
         }
         Command::Topic(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
@@ -644,7 +644,7 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn author_command(_ctx: &RunContext, store: &Store, cmd: &AuthorCommand) -> Result<(), Failure> {
+async fn author_command(store: &Store, cmd: &AuthorCommand) -> Result<(), Failure> {
     match cmd {
         AuthorCommand::List { json } => {
             let authors = store.list_authors(Visibility::All).await?;

@@ -706,26 +706,6 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The years that have papers readers can see at `now`, newest first,
-    /// with how many papers each.
-    pub async fn paper_years(&self, now: OffsetDateTime) -> Result<Vec<(i32, u64)>, StoreError> {
-        let sql = format!(
-            "SELECT p.published_at FROM papers p WHERE {} ORDER BY p.published_at DESC",
-            listed_condition(1)
-        );
-        let times: Vec<OffsetDateTime> = with_pool!(self, pool => {
-            sqlx::query_scalar(AssertSqlSafe(sql)).bind(db_time(now)).fetch_all(pool).await?
-        });
-        let mut years: Vec<(i32, u64)> = Vec::new();
-        for t in times {
-            match years.last_mut() {
-                Some((y, n)) if *y == t.year() => *n += 1,
-                _ => years.push((t.year(), 1)),
-            }
-        }
-        Ok(years)
-    }
-
     /// One paper with its body, whatever its status.
     pub async fn get_paper(&self, slug: &str) -> Result<Option<Paper>, StoreError> {
         let sql = format!("SELECT {PAPER_COLUMNS} FROM papers p WHERE p.slug = $1");

@@ -130,8 +130,6 @@ macro_rules! store_suite {
             let trade = store.get_topic("trade", Visibility::ListedAt(now)).await.expect("get").expect("trade");
             assert_eq!(trade.paper_count, 2);
             assert!(store.get_topic("nope", Visibility::All).await.expect("get").is_none());
-            let years = store.paper_years(now).await.expect("years");
-            assert_eq!(years.iter().map(|(_, n)| n).sum::<u64>(), 3);
         }
 
         #[tokio::test]
