@@ -437,6 +437,10 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path) -> Server {
+    serve_with(dir, &[])
+}
+
+fn serve_with(dir: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(QUIRE)
         .args([
             "--data-dir",
@@ -446,6 +450,7 @@ fn serve(dir: &Path) -> Server {
             "127.0.0.1:0",
         ])
         .env("QUIRE_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("serve");
@@ -581,4 +586,49 @@ fn exported_papers_add_back_unchanged() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn settings_from_file_and_environment_reach_the_pages() {
+    let dir = new_site();
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        "site_name = \"Harbour Institute\"\nkinds = [\"brief\", \"policy brief\"]\nlanguage = \"fr\"\n",
+    )
+    .expect("config");
+    assert!(
+        quire(
+            dir.path(),
+            &[
+                "paper",
+                "add",
+                "--create-missing",
+                &fixture("ports.md").display().to_string()
+            ]
+        )
+        .status
+        .success()
+    );
+    let server = serve_with(
+        dir.path(),
+        &[
+            ("QUIRE_BASE_URL", "https://papers.example.org/"),
+            ("QUIRE_SITE_DESCRIPTION", "Ports & trade"),
+        ],
+    );
+    let (code, home) = http_get(&server.addr, "/");
+    assert_eq!(code, 200);
+    assert!(home.contains("<html lang=\"fr\" dir=\"ltr\">"), "site language");
+    assert!(home.contains("<title>Harbour Institute</title>"));
+    assert!(home.contains("Ports &amp; trade"));
+    assert!(home.contains("<link rel=\"canonical\" href=\"https://papers.example.org/\">"));
+    let (_, paper) = http_get(&server.addr, "/papers/ports-harbours/");
+    assert!(
+        paper.contains("<html lang=\"en\" dir=\"ltr\">"),
+        "the paper's own language"
+    );
+    assert!(
+        paper.contains("<link rel=\"canonical\" href=\"https://example.org/ports\">"),
+        "the paper's canonical URL wins"
+    );
 }
