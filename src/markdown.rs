@@ -555,3 +555,93 @@ mod tests {
         assert_eq!(r.footnote_count, 0);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Random documents of Markdown syntax, raw HTML and odd characters:
+    /// rendering never panics and never lets a script through.
+    #[test]
+    fn arbitrary_documents_render_safely() {
+        const PIECES: &[&str] = &[
+            "# ",
+            "## ",
+            "[^1]",
+            "[^1]: ",
+            "[^a]",
+            "[^a]: note",
+            "\n",
+            "\n\n",
+            "| a | b |\n|---|---|\n",
+            "| 1 |",
+            "*",
+            "**",
+            "~~",
+            "`",
+            "```",
+            "> ",
+            "- ",
+            "1. ",
+            "[x](",
+            ")",
+            "javascript:alert(1)",
+            "<script>",
+            "</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href='javascript:x'>",
+            "{#id}",
+            "é",
+            "נ",
+            "\u{202e}",
+            "\u{0}",
+            "&#106;",
+            "<!--",
+            "-->",
+            "<div>",
+            "\\",
+            "![i](",
+            "http://x",
+            "    code",
+            "---",
+            "[x](javascript:alert(1))",
+            "![i](JavaScript:alert(1))",
+            "<javascript:alert(1)>",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            let mut doc = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for _ in 0..(state % 60) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                doc.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let out = render(&doc).html.to_ascii_lowercase();
+            assert!(!out.contains("<script"), "{doc:?} → {out}");
+            // Dangerous words may appear as text or inside a class value,
+            // never as an event attribute or a link.
+            for attack in [" onerror=", "=\"javascript:", "='javascript:", "=javascript:"] {
+                for (at, _) in out.match_indices(attack) {
+                    let Some(open) = out[..at].rfind('<').filter(|o| out[..at].rfind('>') < Some(*o)) else {
+                        continue; // in text
+                    };
+                    let tag = &out[open..at];
+                    let value_attribute = if tag.matches('"').count() % 2 == 1 {
+                        // Inside a quoted value: which attribute holds it?
+                        tag.rfind("=\"")
+                            .map(|eq| &tag[tag[..eq].rfind(' ').map_or(0, |s| s + 1)..eq])
+                    } else if attack.starts_with('=') {
+                        Some(&tag[tag.rfind(' ').map_or(0, |s| s + 1)..])
+                    } else {
+                        None
+                    };
+                    assert_eq!(value_attribute, Some("class"), "{attack:?} in a tag: {doc:?} → {out}");
+                }
+            }
+        }
+    }
+}

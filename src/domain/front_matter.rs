@@ -636,3 +636,84 @@ Body in Markdown.[^1]
         assert_eq!(fields, ["kind", "status"]);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Random files built from front matter fragments, odd characters and
+    /// broken syntax: the parser must answer every one, never panic.
+    #[test]
+    fn arbitrary_files_never_panic() {
+        const PIECES: &[&str] = &[
+            "+++",
+            "+++\n",
+            "\n",
+            "\r\n",
+            "title = ",
+            "\"",
+            "'''",
+            "[",
+            "]",
+            "=",
+            "kind = \"report\"",
+            "authors = [\"a\"]",
+            "summary = \"s\"",
+            "published_at = ",
+            "2026-01-05T10:00:00Z",
+            "2026-13-45",
+            "status = \"published\"",
+            "slug = \"",
+            "é",
+            "נ",
+            "ب",
+            "\u{202e}",
+            "\u{0}",
+            "\u{feff}",
+            "🚢",
+            "#",
+            "\\",
+            "\\u",
+            "{",
+            "}",
+            ",",
+            "1e999",
+            "-",
+            "language = \"he\"",
+            "[^1]",
+            "canonical_url = \"javascript:x\"",
+        ];
+        let kinds: Vec<String> = crate::domain::DEFAULT_KINDS.iter().map(|s| s.to_string()).collect();
+        let rules = PaperRules {
+            kinds: &kinds,
+            default_language: "en",
+            now: OffsetDateTime::UNIX_EPOCH,
+        };
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % 40) as usize;
+            for _ in 0..n {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            match parse_paper_file("fuzz.md", &text, &rules) {
+                Ok(p) => assert!(crate::domain::validate_slug(&p.slug).is_ok(), "{text:?}"),
+                Err(errors) => {
+                    assert!(!errors.is_empty());
+                    for e in errors {
+                        assert!(
+                            e.line >= 1 && e.line <= text.lines().count().max(1) + 1,
+                            "{e} for {text:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
