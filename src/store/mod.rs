@@ -587,12 +587,14 @@ impl Store {
     pub async fn upsert_author(&self, a: &AuthorInput) -> Result<bool, StoreError> {
         let now = db_time(OffsetDateTime::now_utc());
         let links = serde_json::to_string(&a.links).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let existed = self
-            .existing_slugs(SlugTable::Authors, std::slice::from_ref(&a.slug))
-            .await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Asked inside the transaction, so "new" is true of this write.
+            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM authors WHERE slug = $1")
+                .bind(&a.slug)
+                .fetch_optional(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO authors (slug, name, affiliation, bio, links, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) \
@@ -609,21 +611,22 @@ impl Store {
             .await?;
             bump_version!(tx, is_postgres);
             tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
-        Ok(existed.is_empty())
+            Ok(existed.is_none())
+        })
     }
 
     /// Adds a topic, or updates the one with the same slug. Returns whether
     /// it was new.
     pub async fn upsert_topic(&self, t: &TopicInput) -> Result<bool, StoreError> {
         let now = db_time(OffsetDateTime::now_utc());
-        let existed = self
-            .existing_slugs(SlugTable::Topics, std::slice::from_ref(&t.slug))
-            .await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Asked inside the transaction, so "new" is true of this write.
+            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1")
+                .bind(&t.slug)
+                .fetch_optional(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO topics (slug, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
                  ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description, \
@@ -637,9 +640,8 @@ impl Store {
             .await?;
             bump_version!(tx, is_postgres);
             tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
-        Ok(existed.is_empty())
+            Ok(existed.is_none())
+        })
     }
 
     /// Which of `slugs` exist in `table`.
