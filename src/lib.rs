@@ -9,3 +9,27 @@ pub mod markdown;
 pub mod render;
 pub mod store;
 pub mod web;
+
+/// Helpers for the randomised robustness tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Deterministic random documents: `count` strings, each up to
+    /// `max_pieces` pieces picked from `pieces` (xorshift from `seed`).
+    pub fn random_documents(pieces: &[&str], seed: u64, count: usize, max_pieces: u64) -> Vec<String> {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let n = next() % max_pieces;
+                (0..n)
+                    .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+}

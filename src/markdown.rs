@@ -608,18 +608,7 @@ mod robustness {
             "![i](JavaScript:alert(1))",
             "<javascript:alert(1)>",
         ];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..2000 {
-            let mut doc = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            for _ in 0..(state % 60) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                doc.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
+        for doc in crate::test_support::random_documents(PIECES, 0x9E37_79B9_7F4A_7C15, 2000, 60) {
             let out = render(&doc).html.to_ascii_lowercase();
             assert!(!out.contains("<script"), "{doc:?} → {out}");
             // Dangerous words may appear as text or inside a class value,

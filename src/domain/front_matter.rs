@@ -689,19 +689,7 @@ mod robustness {
             default_language: "en",
             now: OffsetDateTime::UNIX_EPOCH,
         };
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        for _ in 0..3000 {
-            let mut text = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let n = (state % 40) as usize;
-            for _ in 0..n {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
+        for text in crate::test_support::random_documents(PIECES, 0x2545_F491_4F6C_DD1D, 3000, 40) {
             match parse_paper_file("fuzz.md", &text, &rules) {
                 Ok(p) => assert!(crate::domain::validate_slug(&p.slug).is_ok(), "{text:?}"),
                 Err(errors) => {
