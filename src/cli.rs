@@ -65,6 +65,9 @@ struct ServeArgs {
     /// Address to listen on, IP:port [default: addr from quire.toml, 127.0.0.1:8080]
     #[arg(long, value_name = "IP:PORT")]
     addr: Option<String>,
+    /// Theme folder whose templates/ and assets/ override the built-in theme [default: theme_dir from quire.toml]
+    #[arg(long, value_name = "DIR")]
+    theme: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -308,7 +311,11 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         config.validate().map_err(|m| bad_input(format!("--addr: {m}")))?;
     }
     let addr = config.addr.clone();
-    let theme = Theme::embedded().map_err(|e| Failure::Other(e.into()))?;
+    let theme_dir = args.theme.clone().or_else(|| config.theme_path(&ctx.data_dir));
+    let theme = match &theme_dir {
+        Some(dir) => Theme::load(dir).map_err(|e| bad_input(e.to_string()))?,
+        None => Theme::embedded().map_err(|e| Failure::Other(e.into()))?,
+    };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --addr"))?;

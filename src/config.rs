@@ -82,6 +82,15 @@ pub struct Config {
     pub words_per_minute: u32,
     /// Memory for the rendered-page cache, in MiB.
     pub page_cache_mb: u32,
+    /// A folder whose `templates/` and `assets/` override the built-in
+    /// theme file by file. Relative paths start at the data directory.
+    pub theme_dir: Option<String>,
+    /// What feeds carry of each paper: "full" text or the "summary".
+    pub feed_content: String,
+    /// Papers per feed, newest first.
+    pub feed_items: u32,
+    /// URLs per sitemap file; past this, `/sitemap.xml` becomes an index.
+    pub sitemap_urls_per_file: u32,
 }
 
 impl Default for Config {
@@ -97,12 +106,16 @@ impl Default for Config {
             papers_per_page: 30,
             words_per_minute: 230,
             page_cache_mb: 64,
+            theme_dir: None,
+            feed_content: "full".into(),
+            feed_items: 20,
+            sitemap_urls_per_file: crate::render::feeds::SITEMAP_MAX_URLS,
         }
     }
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 14] = [
     "base_url",
     "addr",
     "database_url",
@@ -113,6 +126,10 @@ pub const KEYS: [&str; 10] = [
     "papers_per_page",
     "words_per_minute",
     "page_cache_mb",
+    "theme_dir",
+    "feed_content",
+    "feed_items",
+    "sitemap_urls_per_file",
 ];
 
 /// A setting that cannot be used, with where it came from.
@@ -248,7 +265,36 @@ impl Config {
         if self.words_per_minute == 0 {
             return Err("key `words_per_minute`: must be at least 1".into());
         }
+        if !matches!(self.feed_content.as_str(), "full" | "summary") {
+            return Err(format!(
+                "key `feed_content`: {:?} is neither \"full\" (whole papers in feeds) nor \"summary\"",
+                self.feed_content
+            ));
+        }
+        if self.feed_items == 0 || self.feed_items > 500 {
+            return Err("key `feed_items`: use a number from 1 to 500".into());
+        }
+        let most = crate::render::feeds::SITEMAP_MAX_URLS;
+        if self.sitemap_urls_per_file == 0 || self.sitemap_urls_per_file > most {
+            return Err(format!(
+                "key `sitemap_urls_per_file`: use a number from 1 to {most} (the sitemap limit)"
+            ));
+        }
+        if self.theme_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err("key `theme_dir`: give a folder, or leave the key out for the built-in theme".into());
+        }
         Ok(())
+    }
+
+    /// The theme folder to use, if any: `theme_dir` resolved against the
+    /// data directory.
+    pub fn theme_path(&self, data_dir: &Path) -> Option<PathBuf> {
+        self.theme_dir.as_deref().map(|d| data_dir.join(d))
+    }
+
+    /// Whether feeds carry whole papers rather than summaries.
+    pub fn full_text_feeds(&self) -> bool {
+        self.feed_content == "full"
     }
 
     /// The base URL without a trailing slash, ready to prefix a path.
@@ -279,7 +325,11 @@ impl Config {
              kinds = [{}]\n\
              papers_per_page = {}\n\
              words_per_minute = {}\n\
-             page_cache_mb = {}\n",
+             page_cache_mb = {}\n\
+             # theme_dir = \"theme\"  # templates/ and assets/ that override the built-in theme\n\
+             feed_content = {:?}  # \"full\" or \"summary\"\n\
+             feed_items = {}\n\
+             sitemap_urls_per_file = {}\n",
             d.site_name,
             d.site_description,
             d.base_url,
@@ -289,6 +339,9 @@ impl Config {
             d.papers_per_page,
             d.words_per_minute,
             d.page_cache_mb,
+            d.feed_content,
+            d.feed_items,
+            d.sitemap_urls_per_file,
         )
     }
 }
@@ -338,6 +391,7 @@ mod tests {
     fn keys_list_matches_the_struct() {
         let c = Config {
             database_url: Some(Secret::new("sqlite://x")),
+            theme_dir: Some("theme".into()),
             ..Config::default()
         };
         let table = toml::Table::try_from(c).expect("serialise");

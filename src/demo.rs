@@ -518,6 +518,7 @@ pub fn generate_lazily(
         hebrew_at: papers.min(4).saturating_sub(1),
         arabic_at: papers.min(8).saturating_sub(1),
         used: std::collections::HashSet::new(),
+        first_slug: None,
     };
     (authors, topics, generator)
 }
@@ -537,6 +538,8 @@ pub struct DemoPapers {
     hebrew_at: usize,
     arabic_at: usize,
     used: std::collections::HashSet<String>,
+    /// The first paper's slug: the Hebrew and Arabic papers translate it.
+    first_slug: Option<String>,
 }
 
 impl Iterator for DemoPapers {
@@ -608,6 +611,14 @@ impl Iterator for DemoPapers {
             slug = format!("{slug}-{}", i + 1);
             self.used.insert(slug.clone());
         }
+        let translation_of = if language == "en" {
+            None
+        } else {
+            self.first_slug.clone()
+        };
+        if i == 0 {
+            self.first_slug = Some(slug.clone());
+        }
         let (status, published_at) = match i {
             1 if self.total >= 10 => (Status::Scheduled, Some(self.now + Duration::days(2))),
             5 if self.total >= 10 => (Status::Draft, None),
@@ -627,6 +638,7 @@ impl Iterator for DemoPapers {
             status,
             published_at,
             canonical_url: None,
+            translation_of,
         })
     }
 }
@@ -654,6 +666,15 @@ mod tests {
         assert!(a.papers.iter().any(|p| p.status == Status::Scheduled));
         assert!(a.papers.iter().any(|p| p.status == Status::Draft));
         assert!(a.papers.iter().any(|p| p.authors.len() > 1));
+        let first = &a.papers[0].slug;
+        assert_eq!(
+            a.papers
+                .iter()
+                .filter(|p| p.translation_of.as_ref() == Some(first))
+                .count(),
+            2,
+            "the Hebrew and Arabic papers translate the first"
+        );
         assert!(a.papers.iter().any(|p| p.topics.len() > 1));
         assert!(
             a.papers.iter().filter(|p| p.body.contains("[^1]:")).count() > 30,

@@ -162,6 +162,28 @@ pub fn word_count(markdown: &str) -> usize {
         .sum()
 }
 
+/// The words of a Markdown document as plain text, blocks separated by
+/// newlines: what search indexes and shows in snippets, free of markup.
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for e in Parser::new_ext(markdown, options()) {
+        match e {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::CodeBlock
+                | TagEnd::FootnoteDefinition,
+            ) if !out.ends_with('\n') => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim_end().to_owned()
+}
+
 /// Minutes to read `words` at `words_per_minute`, never less than one.
 pub fn reading_minutes(words: usize, words_per_minute: u32) -> u32 {
     let wpm = words_per_minute.max(1) as usize;
@@ -400,6 +422,16 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_text_drops_markup_and_keeps_words() {
+        let text = super::to_plain_text(
+            "# Ports\n\nThe **busiest** [port](https://x.org) `code`.[^1]\n\n| a | b |\n|---|---|\n| c | d |\n\n[^1]: A note.\n\n<b>raw</b>",
+        );
+        assert!(text.starts_with("Ports\nThe busiest port code."), "{text}");
+        assert!(text.contains("A note."), "{text}");
+        assert!(!text.contains(['*', '[', '|', '`', '#', '<']), "{text}");
+    }
+
     use super::*;
 
     #[test]

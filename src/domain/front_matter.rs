@@ -55,6 +55,7 @@ struct RawFrontMatter {
     status: Option<Spanned<String>>,
     published_at: Option<Spanned<Datetime>>,
     canonical_url: Option<Spanned<String>>,
+    translation_of: Option<Spanned<String>>,
 }
 
 /// Where the front matter sits inside the file.
@@ -247,6 +248,27 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         None => None,
     };
 
+    let translation_of = match &raw.translation_of {
+        Some(t) => {
+            let other = t.get_ref().trim();
+            if let Err(e) = validate_slug(other) {
+                errors.push(loc.error(
+                    t.span().start,
+                    "translation_of",
+                    format!("{e}: name the slug of the paper this one translates"),
+                ));
+            } else if other == slug {
+                errors.push(loc.error(
+                    t.span().start,
+                    "translation_of",
+                    "a paper cannot be a translation of itself: name the original paper's slug",
+                ));
+            }
+            Some(other.to_owned())
+        }
+        None => None,
+    };
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -263,6 +285,7 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         status,
         published_at,
         canonical_url,
+        translation_of,
     })
 }
 
@@ -299,6 +322,9 @@ pub fn write_paper_file(paper: &super::Paper) -> String {
     }
     if let Some(url) = &m.canonical_url {
         out.push_str(&format!("canonical_url = {}\n", quote(url)));
+    }
+    if let Some(original) = &m.translation_of {
+        out.push_str(&format!("translation_of = {}\n", quote(original)));
     }
     out.push_str("+++\n");
     out.push_str(&paper.body);
@@ -402,7 +428,7 @@ fn toml_error(loc: &Located<'_>, e: &toml::de::Error) -> FrontMatterError {
         None => (1, named),
     };
     let hint = if message.starts_with("unknown field") {
-        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url)"
+        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url, translation_of)"
     } else if field.as_deref() == Some("published_at") {
         " (write a TOML datetime without quotes, such as 2026-01-05T10:00:00Z)"
     } else if message.starts_with("missing field") {
@@ -575,6 +601,7 @@ Body in Markdown.[^1]
         let input = parse_paper_file("x.md", GOOD, &rules(&k)).expect("valid");
         let paper = crate::domain::Paper {
             meta: crate::domain::PaperMeta {
+                translation_of: Some("ports-original".into()),
                 id: 1,
                 slug: input.slug.clone(),
                 title: "Quotes \" and \\ backslashes\nand a newline".into(),
@@ -615,6 +642,21 @@ Body in Markdown.[^1]
         assert_eq!(back.authors, input.authors);
         assert_eq!(back.published_at, input.published_at);
         assert_eq!(back.canonical_url, input.canonical_url);
+        assert_eq!(back.translation_of.as_deref(), Some("ports-original"));
+    }
+
+    #[test]
+    fn translations_name_another_paper_by_slug() {
+        let k = kinds();
+        let with = |line: &str| GOOD.replacen("+++\n", &format!("+++\n{line}\n"), 1);
+        let p = parse_paper_file("x.md", &with("translation_of = \"ports-in-english\""), &rules(&k)).expect("valid");
+        assert_eq!(p.translation_of.as_deref(), Some("ports-in-english"));
+        let e = error_of(&with("translation_of = \"Not A Slug!\""));
+        assert_eq!(e.field.as_deref(), Some("translation_of"), "{e}");
+        assert!(e.message.contains("slug"), "{e}");
+        let own = format!("translation_of = \"{}\"", p.slug);
+        let e = error_of(&with(&own));
+        assert!(e.message.contains("itself"), "{e}");
     }
 
     #[test]

@@ -230,6 +230,8 @@ pub struct PaperInput {
     pub status: Status,
     pub published_at: Option<OffsetDateTime>,
     pub canonical_url: Option<String>,
+    /// Slug of the paper this one translates, if it is a translation.
+    pub translation_of: Option<String>,
 }
 
 /// A paper's byline entry: enough of an author to print and link a name.
@@ -264,6 +266,8 @@ pub struct PaperMeta {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub canonical_url: Option<String>,
+    /// Slug of the paper this one translates, if it is a translation.
+    pub translation_of: Option<String>,
     pub word_count: i64,
     pub authors: Vec<AuthorRef>,
     pub topics: Vec<TopicRef>,

@@ -3,15 +3,22 @@
 //! network. Templates only print what they are given.
 
 mod assets;
+pub mod cite;
+pub mod feeds;
+mod paper;
+mod search;
 
 pub use assets::{Asset, Assets};
+pub use paper::{PaperExtras, render_paper};
+pub use search::{FilterOption, SearchForm, SearchResultView, SearchView, render_search};
 
 use crate::config::Config;
-use crate::domain::{Author, Paper, PaperMeta, Topic, direction_of, slugify};
+use crate::domain::{Author, PaperMeta, Topic, direction_of, slugify};
 use crate::markdown::{self, TocEntry};
 use minijinja::Environment;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -37,12 +44,73 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("topics.html", include_str!("../../templates/topics.html")),
     ("not_found.html", include_str!("../../templates/not_found.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 
 /// The site's look: templates and static assets, loaded once at start.
 pub struct Theme {
     env: Environment<'static>,
     pub assets: Assets,
+}
+
+/// A theme folder that cannot be used, naming the file and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("theme file {path}: {message}")]
+pub struct ThemeError {
+    path: String,
+    message: String,
+}
+
+impl ThemeError {
+    fn new(path: &Path, message: impl Into<String>) -> ThemeError {
+        ThemeError {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Deepest folder nesting read inside a theme folder.
+const MAX_THEME_DEPTH: usize = 4;
+
+/// Every file under `dir` as (name relative to `dir` with `/`, path);
+/// hidden files are skipped.
+fn files_under(dir: &Path) -> Result<Vec<(String, PathBuf)>, ThemeError> {
+    fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, PathBuf)>) -> Result<(), ThemeError> {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| ThemeError::new(dir, format!("cannot read the folder: {e}")))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| ThemeError::new(dir, e.to_string()))?;
+            let path = entry.path();
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                return Err(ThemeError::new(&path, "the name is not UTF-8; rename the file"));
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            let kind = entry.file_type().map_err(|e| ThemeError::new(&path, e.to_string()))?;
+            if kind.is_dir() {
+                if depth >= MAX_THEME_DEPTH {
+                    return Err(ThemeError::new(&path, "folders nest too deep (four levels at most)"));
+                }
+                walk(root, &path, depth + 1, out)?;
+            } else {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                let name = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((name, path));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, 0, &mut out)?;
+    out.sort();
+    Ok(out)
 }
 
 impl Theme {
@@ -60,6 +128,50 @@ impl Theme {
         })
     }
 
+    /// The default theme with a site's own files laid over it: any file in
+    /// `DIR/templates/` replaces the template of the same name (or adds one
+    /// for `{% include %}`), any file in `DIR/assets/` the asset of that
+    /// name. Every template is checked now, so a mistake stops the start
+    /// with its file and line rather than breaking pages later.
+    pub fn load(dir: &Path) -> Result<Theme, ThemeError> {
+        if !dir.is_dir() {
+            return Err(ThemeError::new(
+                dir,
+                "is not a folder; give the theme folder, which holds templates/ and assets/",
+            ));
+        }
+        let mut theme = Theme::embedded().map_err(|e| ThemeError::new(dir, e.to_string()))?;
+        let templates = dir.join("templates");
+        let assets = dir.join("assets");
+        if !templates.is_dir() && !assets.is_dir() {
+            return Err(ThemeError::new(
+                dir,
+                "holds neither templates/ nor assets/; put overriding templates in templates/ and files in assets/",
+            ));
+        }
+        if templates.is_dir() {
+            for (name, path) in files_under(&templates)? {
+                let source = std::fs::read_to_string(&path)
+                    .map_err(|e| ThemeError::new(&path, format!("cannot read it as UTF-8 text: {e}")))?;
+                theme
+                    .env
+                    .add_template_owned(name, source)
+                    .map_err(|e| ThemeError::new(&path, template_error(&e)))?;
+            }
+            // Rendering needs every template the pages use to compile.
+            for (name, _) in TEMPLATES {
+                theme
+                    .env
+                    .get_template(name)
+                    .map_err(|e| ThemeError::new(&templates.join(name), template_error(&e)))?;
+            }
+        }
+        if assets.is_dir() {
+            theme.assets.overlay_dir(&assets)?;
+        }
+        Ok(theme)
+    }
+
     fn render<T: Serialize>(&self, template: &'static str, ctx: &T) -> Result<String, RenderError> {
         let wrap = |source| RenderError { template, source };
         self.env
@@ -67,6 +179,14 @@ impl Theme {
             .map_err(wrap)?
             .render(Value::from(Serde(ctx)))
             .map_err(wrap)
+    }
+}
+
+/// A template error as one line with its line number.
+fn template_error(e: &minijinja::Error) -> String {
+    match e.line() {
+        Some(line) => format!("line {line}: {}", e.detail().unwrap_or(&e.kind().to_string())),
+        None => e.to_string(),
     }
 }
 
@@ -111,6 +231,34 @@ pub struct SiteView {
     pub language: String,
     pub dir: &'static str,
     pub css_url: String,
+    pub js_url: String,
+    /// The whole site's feeds.
+    pub feeds: Vec<FeedLink>,
+}
+
+/// A feed a page advertises with `<link rel="alternate">`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedLink {
+    pub title: String,
+    pub url: String,
+    pub mime: &'static str,
+}
+
+/// The three feeds under `prefix` ("" for the site, "/topics/x" for a
+/// topic), titled after `name`.
+pub fn feed_links(prefix: &str, name: &str) -> Vec<FeedLink> {
+    [
+        ("atom", "Atom", "application/atom+xml"),
+        ("rss", "RSS", "application/rss+xml"),
+        ("json", "JSON Feed", "application/feed+json"),
+    ]
+    .into_iter()
+    .map(|(ext, label, mime)| FeedLink {
+        title: format!("{name} ({label})"),
+        url: format!("{prefix}/feed.{ext}"),
+        mime,
+    })
+    .collect()
 }
 
 impl SiteView {
@@ -122,6 +270,8 @@ impl SiteView {
             language: config.language.clone(),
             dir: direction_of(&config.language).as_str(),
             css_url: assets.url("quire.css"),
+            js_url: assets.url("quire.js"),
+            feeds: feed_links("", &config.site_name),
         }
     }
 }
@@ -135,6 +285,10 @@ pub struct PageHead {
     pub dir: &'static str,
     /// Absolute URL of this page.
     pub canonical: String,
+    /// Feeds to advertise: this page's own, then the site's.
+    pub feeds: Vec<FeedLink>,
+    /// `noindex` for pages search engines should not keep.
+    pub robots: Option<&'static str>,
 }
 
 /// A date for people and for machines.
@@ -325,13 +479,15 @@ impl TopicView {
     }
 }
 
-fn head(site: &SiteView, title: String, description: String, path: &str) -> PageHead {
+pub(crate) fn head(site: &SiteView, title: String, description: String, path: &str) -> PageHead {
     PageHead {
         title,
         description,
         lang: site.language.clone(),
         dir: site.dir,
         canonical: format!("{}{}", site.base_url, path),
+        feeds: site.feeds.clone(),
+        robots: None,
     }
 }
 
@@ -368,75 +524,6 @@ pub fn render_home(
             shelves,
         },
     )
-}
-
-/// A paper page's extra data beyond the paper itself.
-pub struct PaperExtras<'a> {
-    /// Full entries of the paper's authors, in byline order.
-    pub authors: &'a [Author],
-    pub words_per_minute: u32,
-}
-
-#[derive(Serialize)]
-struct PaperContext<'a> {
-    site: &'a SiteView,
-    page: PageHead,
-    paper: PaperView,
-}
-
-/// A whole paper as its page shows it.
-#[derive(Serialize)]
-struct PaperView {
-    #[serde(flatten)]
-    card: PaperCard,
-    updated: Option<DateView>,
-    archived: bool,
-    body_html: String,
-    toc: Vec<TocItem>,
-    about_authors: Vec<AuthorView>,
-    word_count: usize,
-}
-
-/// A paper's page.
-pub fn render_paper(
-    theme: &Theme,
-    site: &SiteView,
-    paper: &Paper,
-    extras: &PaperExtras<'_>,
-) -> Result<String, RenderError> {
-    let meta = &paper.meta;
-    let body = markdown::render(&paper.body);
-    let card = PaperCard::new(meta, extras.words_per_minute);
-    // An edit on a later day than publication is worth telling readers.
-    let updated = match meta.published_at {
-        Some(p) if meta.updated_at.date() > p.date() => Some(DateView::new(meta.updated_at)),
-        _ => None,
-    };
-    let path = paths::paper(&meta.slug);
-    let page = PageHead {
-        title: format!("{} | {}", meta.title, site.name),
-        description: meta.summary.clone(),
-        lang: meta.language.clone(),
-        dir: meta.direction().as_str(),
-        canonical: meta
-            .canonical_url
-            .clone()
-            .unwrap_or_else(|| format!("{}{}", site.base_url, path)),
-    };
-    let toc = nest_toc(&body.toc);
-    let paper = PaperView {
-        card: PaperCard {
-            reading_minutes: markdown::reading_minutes(body.word_count, extras.words_per_minute),
-            ..card
-        },
-        updated,
-        archived: meta.status == crate::domain::Status::Archived,
-        body_html: body.html,
-        toc: if body.toc.len() >= 3 { toc } else { Vec::new() },
-        about_authors: extras.authors.iter().map(AuthorView::new).collect(),
-        word_count: body.word_count,
-    };
-    theme.render("paper.html", &PaperContext { site, page, paper })
 }
 
 /// A table-of-contents line with the headings under it.
@@ -572,12 +659,17 @@ pub fn render_author(
         Some(a) => format!("Papers by {}, {}.", author.name, a),
         None => format!("Papers by {}.", author.name),
     };
-    let page = head(
+    let mut page = head(
         site,
         format!("{} | {}", author.name, site.name),
         description,
         &paths::author(&author.slug),
     );
+    let own = feed_links(
+        paths::author(&author.slug).trim_end_matches('/'),
+        &format!("{}: {}", site.name, author.name),
+    );
+    page.feeds = own.into_iter().chain(page.feeds).collect();
     theme.render(
         "author.html",
         &AuthorContext {
@@ -612,12 +704,17 @@ pub fn render_topic(
     } else {
         topic.description.clone()
     };
-    let page = head(
+    let mut page = head(
         site,
         format!("{} | {}", topic.name, site.name),
         description,
         &paths::topic(&topic.slug),
     );
+    let own = feed_links(
+        paths::topic(&topic.slug).trim_end_matches('/'),
+        &format!("{}: {}", site.name, topic.name),
+    );
+    page.feeds = own.into_iter().chain(page.feeds).collect();
     theme.render(
         "topic.html",
         &TopicContext {
@@ -682,7 +779,8 @@ struct NotFoundContext<'a> {
 
 /// The 404 page, with ways back into the site.
 pub fn render_not_found(theme: &Theme, site: &SiteView, latest: &[PaperCard]) -> Result<String, RenderError> {
-    let page = head(site, format!("Page not found | {}", site.name), String::new(), "/404");
+    let mut page = head(site, format!("Page not found | {}", site.name), String::new(), "/404");
+    page.robots = Some("noindex");
     theme.render("not_found.html", &NotFoundContext { site, page, latest })
 }
 

@@ -1,7 +1,8 @@
 //! Snapshot tests of rendered pages: review every change as code.
 
 use super::*;
-use crate::domain::{AuthorLink, AuthorRef, PaperMeta, Status, TopicRef};
+use crate::domain::{AuthorLink, AuthorRef, Paper, PaperMeta, Status, TopicRef};
+use crate::store::TranslationRef;
 use time::macros::datetime;
 
 fn site() -> SiteView {
@@ -12,6 +13,8 @@ fn site() -> SiteView {
         language: "en".into(),
         dir: "ltr",
         css_url: "/assets/quire.test.css".into(),
+        js_url: "/assets/quire.test.js".into(),
+        feeds: feed_links("", "Harbour Institute"),
     }
 }
 
@@ -42,6 +45,7 @@ fn meta(slug: &str, title: &str, language: &str) -> PaperMeta {
         published_at: Some(datetime!(2026-01-05 10:00 UTC)),
         updated_at: datetime!(2026-02-01 09:00 UTC),
         canonical_url: None,
+        translation_of: None,
         word_count: 120,
         authors: vec![
             AuthorRef {
@@ -81,6 +85,8 @@ fn paper_page() {
         &PaperExtras {
             authors: &[ada()],
             words_per_minute: 230,
+            translations: &[],
+            pdf_path: None,
         },
     )
     .expect("render");
@@ -100,9 +106,24 @@ fn rtl_paper_page() {
         &PaperExtras {
             authors: &[],
             words_per_minute: 230,
+            translations: &[
+                TranslationRef {
+                    slug: "namal".into(),
+                    title: "מדיניות נמלים".into(),
+                    language: "he".into(),
+                },
+                TranslationRef {
+                    slug: "ports".into(),
+                    title: "Port policy".into(),
+                    language: "en".into(),
+                },
+            ],
+            pdf_path: None,
         },
     )
     .expect("render");
+    assert!(html.contains(r#"<link rel="alternate" hreflang="en" href="https://papers.example.org/papers/ports/">"#));
+    assert!(html.contains(r#"<span aria-current="page" lang="he" dir="rtl">עברית</span>"#));
     insta::assert_snapshot!(html);
 }
 
@@ -172,6 +193,8 @@ fn text_is_escaped_everywhere() {
         &PaperExtras {
             authors: &[],
             words_per_minute: 230,
+            translations: &[],
+            pdf_path: None,
         },
     )
     .expect("render");

@@ -6,12 +6,20 @@ use sqlx::{AssertSqlSafe, SqlSafeStr};
 use std::borrow::Cow;
 
 /// (version, description, SQLite text, PostgreSQL text), oldest first.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "content",
-    include_str!("../../migrations/sqlite/0001_content.sql"),
-    include_str!("../../migrations/postgres/0001_content.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "content",
+        include_str!("../../migrations/sqlite/0001_content.sql"),
+        include_str!("../../migrations/postgres/0001_content.sql"),
+    ),
+    (
+        2,
+        "search and translations",
+        include_str!("../../migrations/sqlite/0002_search_translations.sql"),
+        include_str!("../../migrations/postgres/0002_search_translations.sql"),
+    ),
+];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

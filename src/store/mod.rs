@@ -27,6 +27,21 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The PostgreSQL channel that carries "content changed" to every server.
 const CHANGES_CHANNEL: &str = "quire_changes";
 
+/// A paper in a translation family: enough to link it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct TranslationRef {
+    pub slug: String,
+    pub title: String,
+    pub language: String,
+}
+
+/// A paper's address and last change, for sitemaps.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PaperStamp {
+    pub slug: String,
+    pub updated_at: OffsetDateTime,
+}
+
 /// Rows per `IN (…)` list when loading bylines and topics.
 const IN_CHUNK: usize = 500;
 
@@ -227,6 +242,10 @@ macro_rules! bind_all {
     }};
 }
 
+mod search;
+
+pub use search::{MAX_QUERY_CHARS, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
+
 /// A point in time as the store keeps it: UTC, whole seconds.
 pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {
     t.to_offset(UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t)
@@ -245,6 +264,7 @@ struct PaperRow {
     published_at: Option<OffsetDateTime>,
     updated_at: OffsetDateTime,
     canonical_url: Option<String>,
+    translation_of: Option<String>,
     word_count: i64,
 }
 
@@ -266,6 +286,7 @@ impl PaperRow {
             published_at: self.published_at,
             updated_at: self.updated_at,
             canonical_url: self.canonical_url,
+            translation_of: self.translation_of,
             word_count: self.word_count,
             authors: Vec::new(),
             topics: Vec::new(),
@@ -322,7 +343,7 @@ struct TopicRow {
 }
 
 const PAPER_COLUMNS: &str = "p.id, p.slug, p.title, p.subtitle, p.kind, p.summary, p.language, \
-     p.status, p.published_at, p.updated_at, p.canonical_url, p.word_count";
+     p.status, p.published_at, p.updated_at, p.canonical_url, p.translation_of, p.word_count";
 
 /// The SQL condition for "a reader may see this in lists", its time bound
 /// to the placeholder `$n`.
@@ -408,7 +429,8 @@ impl Store {
             Db::Sqlite(pool) => migrations::sqlite().run(pool).await,
             Db::Postgres(pool) => migrations::postgres().run(pool).await,
         };
-        result.map_err(|e| StoreError::Migrate(e.to_string()))
+        result.map_err(|e| StoreError::Migrate(e.to_string()))?;
+        self.index_unindexed_papers().await
     }
 
     /// "sqlite" or "postgres", for logs and health checks.
@@ -476,7 +498,7 @@ impl Store {
                         sqlx::query(
                             "UPDATE papers SET title = $2, subtitle = $3, kind = $4, summary = $5, body = $6, \
                              language = $7, status = $8, published_at = $9, canonical_url = $10, \
-                             word_count = $11, updated_at = $12 WHERE id = $1",
+                             word_count = $11, updated_at = $12, translation_of = $13 WHERE id = $1",
                         )
                         .bind(id)
                         .bind(&p.title)
@@ -490,6 +512,7 @@ impl Store {
                         .bind(&p.canonical_url)
                         .bind(word_count)
                         .bind(now)
+                        .bind(&p.translation_of)
                         .execute(&mut *tx)
                         .await?;
                         sqlx::query("DELETE FROM paper_authors WHERE paper_id = $1").bind(id).execute(&mut *tx).await?;
@@ -499,8 +522,8 @@ impl Store {
                     None => {
                         sqlx::query_scalar(
                             "INSERT INTO papers (slug, title, subtitle, kind, summary, body, language, status, \
-                             published_at, canonical_url, word_count, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                             published_at, canonical_url, word_count, created_at, updated_at, translation_of) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
                         )
                         .bind(&p.slug)
                         .bind(&p.title)
@@ -515,10 +538,23 @@ impl Store {
                         .bind(word_count)
                         .bind(now)
                         .bind(first_version_at)
+                        .bind(&p.translation_of)
                         .fetch_one(&mut *tx)
                         .await?
                     }
                 };
+                let title = match &p.subtitle {
+                    Some(sub) => format!("{}: {}", p.title, sub),
+                    None => p.title.clone(),
+                };
+                let text = crate::markdown::to_plain_text(&p.body);
+                sqlx::query(search::index_statement(is_postgres))
+                    .bind(id)
+                    .bind(&title)
+                    .bind(&p.summary)
+                    .bind(&text)
+                    .execute(&mut *tx)
+                    .await?;
                 for (position, author_id) in authors.iter().enumerate() {
                     sqlx::query("INSERT INTO paper_authors (paper_id, author_id, position) VALUES ($1, $2, $3)")
                         .bind(id)
@@ -856,6 +892,79 @@ impl Store {
                 paper_count: r.paper_count,
             })
             .collect())
+    }
+
+    /// The papers in one translation family (an original and every paper
+    /// naming it in `translation_of`) that a reader may see at `now`,
+    /// `slug` itself included, ordered by language.
+    pub async fn translations(
+        &self,
+        slug: &str,
+        original: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<TranslationRef>, StoreError> {
+        let root = original.unwrap_or(slug);
+        let sql = format!(
+            "SELECT p.slug, p.title, p.language FROM papers p \
+             WHERE (p.slug = $2 OR p.translation_of = $2) AND (p.status = 'archived' OR ({})) \
+             ORDER BY p.language, p.slug",
+            listed_condition(1)
+        );
+        let rows: Vec<TranslationRef> = with_pool!(self, pool => {
+            sqlx::query_as::<_, TranslationRef>(AssertSqlSafe(sql))
+                .bind(db_time(now))
+                .bind(root)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Slug and last change of every paper `q` selects, newest first: what
+    /// a sitemap needs, without reading bylines or bodies.
+    pub async fn paper_stamps(&self, q: &PaperQuery) -> Result<Vec<PaperStamp>, StoreError> {
+        let (condition, mut args) = paper_condition(q);
+        let mut sql = format!(
+            "SELECT p.slug, p.updated_at FROM papers p WHERE {condition} ORDER BY p.published_at DESC, p.id DESC"
+        );
+        if let Some(limit) = q.limit {
+            args.push(Arg::Int(i64::from(limit)));
+            args.push(Arg::Int(i64::from(q.offset)));
+            sql.push_str(&format!(" LIMIT ${} OFFSET ${}", args.len() - 1, args.len()));
+        }
+        let rows: Vec<PaperStamp> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, PaperStamp>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// The first and last years in which readers can see papers published.
+    pub async fn year_range(&self, now: OffsetDateTime) -> Result<Option<(i32, i32)>, StoreError> {
+        let sql = format!(
+            "SELECT MIN(p.published_at), MAX(p.published_at) FROM papers p WHERE {}",
+            listed_condition(1)
+        );
+        let (first, last): (Option<OffsetDateTime>, Option<OffsetDateTime>) = with_pool!(self, pool => {
+            sqlx::query_as(AssertSqlSafe(sql)).bind(db_time(now)).fetch_one(pool).await?
+        });
+        Ok(first.zip(last).map(|(a, b)| (a.year(), b.year())))
+    }
+
+    /// The Markdown bodies of the papers with these ids, for feeds.
+    pub async fn bodies(&self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT id, body FROM papers WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();
+            let rows: Vec<(i64, String)> = with_pool!(self, pool => {
+                bind_all!(sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// A number that grows with every write, by any process.

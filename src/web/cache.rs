@@ -23,8 +23,27 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' ht
 /// A page as rendered, before caching.
 pub struct RenderedPage {
     pub status: StatusCode,
+    /// The body: HTML, a feed, a sitemap, a citation file.
     pub html: String,
+    pub content_type: &'static str,
+    /// A file name to offer as a download (Content-Disposition).
+    pub download_as: Option<String>,
 }
+
+impl RenderedPage {
+    /// An HTML page with this status.
+    pub fn html(status: StatusCode, html: String) -> RenderedPage {
+        RenderedPage {
+            status,
+            html,
+            content_type: HTML,
+            download_as: None,
+        }
+    }
+}
+
+/// The content type of pages.
+pub const HTML: &str = "text/html; charset=utf-8";
 
 /// One page in every encoding, with the headers that never change.
 pub struct CachedPage {
@@ -39,19 +58,53 @@ pub struct CachedPage {
     hash: String,
     last_modified: HeaderValue,
     modified_at: OffsetDateTime,
+    content_type: HeaderValue,
+    disposition: Option<HeaderValue>,
 }
 
 impl CachedPage {
     /// Compresses and fingerprints a page; `built_at` is its Last-Modified.
     pub fn new(page: RenderedPage, built_at: OffsetDateTime) -> CachedPage {
+        Self::build(page, built_at, [true, true])
+    }
+
+    /// A page served once and not kept (search results): compressed only
+    /// in the encoding this request prefers.
+    pub fn for_request(page: RenderedPage, request: &HeaderMap) -> CachedPage {
+        let wanted = match preferred_encoding(request) {
+            Encoding::Brotli => [false, true],
+            Encoding::Gzip => [true, false],
+            Encoding::Identity => [false, false],
+        };
+        Self::build(page, OffsetDateTime::now_utc(), wanted)
+    }
+
+    /// `[gzip, brotli]` says which compressed copies to make.
+    fn build(page: RenderedPage, built_at: OffsetDateTime, [want_gzip, want_brotli]: [bool; 2]) -> CachedPage {
         let identity = exact_bytes(page.html.into_bytes());
         let digest = Sha256::digest(&identity);
         let hash: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-        let (gzip, brotli) = if identity.len() >= COMPRESS_MIN_BYTES {
-            (gzip_bytes(&identity), brotli_bytes(&identity))
+        let big = identity.len() >= COMPRESS_MIN_BYTES;
+        let gzip = if big && want_gzip { gzip_bytes(&identity) } else { None };
+        let brotli = if big && want_brotli {
+            brotli_bytes(&identity)
         } else {
-            (None, None)
+            None
         };
+        let content_type = HeaderValue::from_static(page.content_type);
+        let disposition = page.download_as.as_deref().and_then(|name| {
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")).ok()
+        });
         let etag_value = |suffix: &str| {
             HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).unwrap_or(HeaderValue::from_static("\"x\""))
         };
@@ -68,6 +121,8 @@ impl CachedPage {
             identity,
             gzip,
             brotli,
+            content_type,
+            disposition,
         }
     }
 
@@ -103,11 +158,11 @@ impl CachedPage {
         if fresh {
             return builder.body(Body::empty()).unwrap_or_default();
         }
+        if let Some(d) = &self.disposition {
+            builder = builder.header(header::CONTENT_DISPOSITION, d.clone());
+        }
         builder = builder
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            )
+            .header(header::CONTENT_TYPE, self.content_type.clone())
             .header(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -326,10 +381,7 @@ mod tests {
 
     fn page(html: &str) -> Arc<CachedPage> {
         Arc::new(CachedPage::new(
-            RenderedPage {
-                status: StatusCode::OK,
-                html: html.to_owned(),
-            },
+            RenderedPage::html(StatusCode::OK, html.to_owned()),
             datetime!(2026-01-05 10:00:00.5 UTC),
         ))
     }

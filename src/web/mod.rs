@@ -4,7 +4,9 @@
 //! `render`; they hold no business rules.
 
 pub mod cache;
+mod discovery;
 mod pages;
+mod search;
 
 use crate::config::Config;
 use crate::render::{self, SiteView, Theme};
@@ -27,6 +29,9 @@ use tower_http::trace::TraceLayer;
 
 /// Longest request target (path and query) served; longer gets 414.
 pub const MAX_URI_BYTES: usize = 2048;
+/// The search page reads long queries (and says it shortened them) rather
+/// than refusing them.
+pub const MAX_SEARCH_URI_BYTES: usize = 64 * 1024;
 
 /// Everything a handler needs, cheap to clone.
 #[derive(Clone)]
@@ -36,6 +41,9 @@ pub struct AppState {
     pub theme: Arc<Theme>,
     pub site: Arc<SiteView>,
     pub cache: Arc<PageCache>,
+    /// The search form's filter choices and the cache generation they
+    /// were built at.
+    facets: Arc<std::sync::Mutex<Option<search::FacetsAt>>>,
 }
 
 impl AppState {
@@ -47,6 +55,7 @@ impl AppState {
             site: Arc::new(site),
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
+            facets: Arc::new(std::sync::Mutex::new(None)),
             config: Arc::new(config),
         }
     }
@@ -57,20 +66,33 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/papers/{slug}/", get(pages::paper))
+        .route("/papers/{slug}/{file}", get(discovery::paper_file))
         .route("/papers/{slug}", get(pages::add_slash))
         .route("/papers/", get(pages::to_archive))
         .route("/papers", get(pages::to_archive))
         .route("/authors/", get(pages::authors))
         .route("/authors", get(pages::add_slash))
         .route("/authors/{slug}/", get(pages::author))
+        .route("/authors/{slug}/{file}", get(discovery::author_feed))
         .route("/authors/{slug}", get(pages::add_slash))
         .route("/topics/", get(pages::topics))
         .route("/topics", get(pages::add_slash))
         .route("/topics/{slug}/", get(pages::topic))
+        .route("/topics/{slug}/{file}", get(discovery::topic_feed))
         .route("/topics/{slug}", get(pages::add_slash))
         .route("/archive/", get(pages::archive))
         .route("/archive", get(pages::add_slash))
-        .route("/assets/{file}", get(pages::asset))
+        .route("/assets/{*file}", get(pages::asset))
+        .route("/feed.atom", get(discovery::site_feed_atom))
+        .route("/feed.rss", get(discovery::site_feed_rss))
+        .route("/feed.json", get(discovery::site_feed_json))
+        .route("/feed/", get(discovery::wordpress_feed))
+        .route("/feed", get(discovery::wordpress_feed))
+        .route("/sitemap.xml", get(discovery::sitemap))
+        .route("/sitemaps/{file}", get(discovery::sitemap_file))
+        .route("/robots.txt", get(discovery::robots))
+        .route("/search", get(search::search))
+        .route("/search/", get(pages::to_search))
         .route("/healthz", get(pages::health))
         .fallback(pages::not_found)
         .with_state(state)
@@ -87,7 +109,12 @@ pub fn app(state: AppState) -> Router {
 async fn limit_uri(request: Request, next: Next) -> Response<Body> {
     let uri = request.uri();
     let len = uri.path().len() + uri.query().map_or(0, |q| q.len() + 1);
-    if len > MAX_URI_BYTES {
+    let limit = if uri.path() == "/search" {
+        MAX_SEARCH_URI_BYTES
+    } else {
+        MAX_URI_BYTES
+    };
+    if len > limit {
         return Response::builder()
             .status(StatusCode::URI_TOO_LONG)
             .header(
@@ -121,25 +148,33 @@ fn next_request_id() -> String {
 }
 
 impl AppState {
-    /// Serves `key` from the cache, or builds, caches and serves it.
+    /// Serves the HTML page `key` from the cache, or builds, caches and
+    /// serves it.
     async fn cached<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
     where
         F: FnOnce(AppState) -> Fut,
         Fut: std::future::Future<Output = Result<String, PageError>>,
+    {
+        self.cached_file(request, key, |state| async move {
+            build(state).await.map(|html| RenderedPage::html(StatusCode::OK, html))
+        })
+        .await
+    }
+
+    /// Serves `key` (a page, feed, sitemap or download) from the cache, or
+    /// builds, caches and serves it.
+    async fn cached_file<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<RenderedPage, PageError>>,
     {
         if let Some(page) = self.cache.get(&key) {
             return page.respond(request);
         }
         let generation = self.cache.generation();
         match build(self.clone()).await {
-            Ok(html) => {
-                let page = Arc::new(CachedPage::new(
-                    RenderedPage {
-                        status: StatusCode::OK,
-                        html,
-                    },
-                    OffsetDateTime::now_utc(),
-                ));
+            Ok(rendered) => {
+                let page = Arc::new(CachedPage::new(rendered, OffsetDateTime::now_utc()));
                 self.cache.insert(generation, key, page.clone());
                 page.respond(request)
             }
@@ -158,10 +193,7 @@ impl AppState {
         match pages::build_not_found(self).await {
             Ok(html) => {
                 let page = Arc::new(CachedPage::new(
-                    RenderedPage {
-                        status: StatusCode::NOT_FOUND,
-                        html,
-                    },
+                    RenderedPage::html(StatusCode::NOT_FOUND, html),
                     OffsetDateTime::now_utc(),
                 ));
                 self.cache.insert(generation, KEY.to_owned(), page.clone());

@@ -16,9 +16,9 @@ use time::OffsetDateTime;
 const HOME_LATEST: u32 = 6;
 const HOME_SHELF: u32 = 4;
 /// The highest page number a list accepts.
-const MAX_PAGE: u32 = 100_000;
+pub(super) const MAX_PAGE: u32 = 100_000;
 
-fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
+pub(super) fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
     papers
         .iter()
         .map(|p| PaperCard::new(p, state.config.words_per_minute))
@@ -77,9 +77,15 @@ pub async fn paper(State(state): State<AppState>, Path(slug): Path<String>, head
             }
             let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
             let authors = state.store.authors_by_slugs(&slugs).await?;
+            let translations = state
+                .store
+                .translations(&paper.meta.slug, paper.meta.translation_of.as_deref(), now)
+                .await?;
             let extras = PaperExtras {
                 authors: &authors,
                 words_per_minute: state.config.words_per_minute,
+                translations: &translations,
+                pdf_path: None,
             };
             Ok(render::render_paper(&state.theme, &state.site, &paper, &extras)?)
         })
@@ -346,7 +352,14 @@ pub async fn to_archive() -> Response<Body> {
     redirect("/archive/")
 }
 
-fn redirect(target: &str) -> Response<Body> {
+pub async fn to_search(uri: Uri) -> Response<Body> {
+    match uri.query() {
+        Some(q) => redirect(&format!("/search?{q}")),
+        None => redirect("/search"),
+    }
+}
+
+pub(super) fn redirect(target: &str) -> Response<Body> {
     match HeaderValue::from_str(target) {
         Ok(location) => Response::builder()
             .status(StatusCode::PERMANENT_REDIRECT)
@@ -362,7 +375,7 @@ fn redirect(target: &str) -> Response<Body> {
 
 /// Decodes `%XX` escapes; invalid escapes and non-UTF-8 stay as they are
 /// (and then fail slug validation).
-fn percent_decode(s: &str) -> String {
+pub(super) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -403,7 +416,7 @@ pub async fn asset(State(state): State<AppState>, Path(file): Path<String>, head
     }
     builder
         .header(header::CONTENT_TYPE, asset.content_type)
-        .body(Body::from(asset.bytes))
+        .body(Body::from(asset.bytes.clone()))
         .unwrap_or_default()
 }
 

@@ -120,5 +120,6 @@ pub fn paper(slug: &str, published_at: OffsetDateTime, authors: &[&str], topics:
         status: Status::Published,
         published_at: Some(published_at),
         canonical_url: None,
+        translation_of: None,
     }
 }

@@ -1,0 +1,12 @@
+-- Translations name their original by slug; full-text search over the
+-- plain text of every paper, written by Quire in the same transaction as
+-- the paper. Title weighs most (A), then summary (B), then body (D).
+ALTER TABLE papers ADD COLUMN translation_of TEXT;
+CREATE INDEX papers_by_translation ON papers (translation_of);
+
+CREATE TABLE paper_search (
+    paper_id  BIGINT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+    body_text TEXT NOT NULL,
+    document  TSVECTOR NOT NULL
+);
+CREATE INDEX paper_search_document ON paper_search USING GIN (document);

@@ -1,0 +1,16 @@
+-- Translations name their original by slug; full-text search over the
+-- plain text of every paper (FTS5, rowid = papers.id), written by Quire in
+-- the same transaction as the paper.
+ALTER TABLE papers ADD COLUMN translation_of TEXT;
+CREATE INDEX papers_by_translation ON papers (translation_of);
+
+CREATE VIRTUAL TABLE papers_fts USING fts5 (
+    title,
+    summary,
+    body,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+    DELETE FROM papers_fts WHERE rowid = old.id;
+END;

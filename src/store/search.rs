@@ -1,0 +1,457 @@
+//! Full-text search over papers: SQLite FTS5 or PostgreSQL text search,
+//! the same query language and the same results on both.
+//!
+//! A reader's query is never handed to the search engine as written: it is
+//! parsed into words and "quoted phrases" made only of letters and digits,
+//! and the engine's own syntax is built from those. No input can reach FTS
+//! operators, so no input can make the query fail.
+
+use super::{Arg, Db, PAPER_COLUMNS, PaperQuery, PaperRow, Store, StoreError, paper_condition, placeholders};
+use crate::domain::PaperMeta;
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+
+/// Characters of a query that are read; the rest is dropped (and the
+/// reader told).
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Words and phrases a query may hold.
+const MAX_TERMS: usize = 12;
+/// Letters kept of one word.
+const MAX_WORD_CHARS: usize = 64;
+/// Marks around matched words in snippets: private-use characters, which
+/// no paper uses, turned into `<mark>` by the page.
+const HIT_START: char = '\u{E000}';
+const HIT_END: char = '\u{E001}';
+
+/// One part of a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Term {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// A reader's query, parsed into words and phrases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerms {
+    terms: Vec<Term>,
+    /// Part of the query was dropped for being too long.
+    pub shortened: bool,
+}
+
+impl SearchTerms {
+    /// Reads words (runs of letters and digits) and `"quoted phrases"`;
+    /// every other character only separates words.
+    pub fn parse(query: &str) -> SearchTerms {
+        let mut shortened = query.chars().count() > MAX_QUERY_CHARS;
+        let mut terms = Vec::new();
+        let mut phrase: Option<Vec<String>> = None;
+        let mut word = String::new();
+        let mut word_chars = 0;
+        let push_word = |word: &mut String, phrase: &mut Option<Vec<String>>, terms: &mut Vec<Term>| {
+            if word.is_empty() {
+                return;
+            }
+            let w = std::mem::take(word);
+            match phrase {
+                Some(p) => p.push(w),
+                None => terms.push(Term::Word(w)),
+            }
+        };
+        for c in query.chars().take(MAX_QUERY_CHARS) {
+            if c.is_alphanumeric() {
+                if word_chars < MAX_WORD_CHARS {
+                    word.extend(c.to_lowercase());
+                }
+                word_chars += 1;
+                continue;
+            }
+            push_word(&mut word, &mut phrase, &mut terms);
+            word_chars = 0;
+            if c == '"' {
+                match phrase.take() {
+                    Some(words) => terms.push(phrase_term(words)),
+                    None => phrase = Some(Vec::new()),
+                }
+            }
+        }
+        push_word(&mut word, &mut phrase, &mut terms);
+        if let Some(words) = phrase {
+            terms.push(phrase_term(words));
+        }
+        terms.retain(|t| !matches!(t, Term::Phrase(w) if w.is_empty()));
+        if terms.len() > MAX_TERMS {
+            terms.truncate(MAX_TERMS);
+            shortened = true;
+        }
+        SearchTerms { terms, shortened }
+    }
+
+    /// Nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The query in FTS5 syntax: every word and phrase quoted, all required.
+    fn fts5(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                Term::Word(w) => format!("\"{w}\""),
+                Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The query in `to_tsquery` syntax: quoted lexemes, `<->` inside
+    /// phrases, `&` between terms.
+    fn tsquery(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                Term::Word(w) => format!("'{w}'"),
+                Term::Phrase(ws) => format!(
+                    "({})",
+                    ws.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" <-> ")
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+/// A phrase of one word is just that word.
+fn phrase_term(mut words: Vec<String>) -> Term {
+    if words.len() == 1 {
+        Term::Word(words.remove(0))
+    } else {
+        Term::Phrase(words)
+    }
+}
+
+/// What to search for, and in which papers.
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub terms: SearchTerms,
+    /// Visibility, kind, author, topic and year filters; limit and offset
+    /// page the results.
+    pub filter: PaperQuery,
+}
+
+/// A stretch of snippet text, matched or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SnippetPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// One result: the paper and where it matched.
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub paper: PaperMeta,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// One page of results, best first, and how many there are in all.
+#[derive(Clone, Debug)]
+pub struct SearchPage {
+    pub total: u64,
+    pub hits: Vec<SearchHit>,
+}
+
+/// Splits a snippet at its hit marks; stray or unbalanced marks are dropped.
+fn snippet_parts(raw: &str) -> Vec<SnippetPart> {
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    let mut current = String::new();
+    let mut in_hit = false;
+    for c in raw.chars() {
+        match c {
+            HIT_START | HIT_END => {
+                let opening = c == HIT_START;
+                if opening != in_hit {
+                    if !current.is_empty() {
+                        parts.push(SnippetPart {
+                            text: std::mem::take(&mut current),
+                            hit: in_hit,
+                        });
+                    }
+                    in_hit = opening;
+                }
+            }
+            c if c.is_control() && c != '\n' => {}
+            '\n' => current.push(' '),
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        parts.push(SnippetPart {
+            text: current,
+            hit: in_hit,
+        });
+    }
+    parts
+}
+
+/// The statement that writes a paper's search entry, bound to (id, title,
+/// summary, plain text). Run in the paper's transaction.
+pub(super) fn index_statement(is_postgres: bool) -> &'static str {
+    if is_postgres {
+        "INSERT INTO paper_search (paper_id, body_text, document) VALUES ($1, $4, \
+           setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') \
+           || setweight(to_tsvector('english', $4), 'D')) \
+           ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, document = EXCLUDED.document"
+    } else {
+        "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body) VALUES ($1, $2, $3, $4)"
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RankedId {
+    id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SnippetRow {
+    id: i64,
+    snippet: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UnindexedRow {
+    id: i64,
+    title: String,
+    subtitle: Option<String>,
+    summary: String,
+    body: String,
+}
+
+impl Store {
+    /// Papers matching `q`, best match first, with highlighted snippets.
+    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+        if q.terms.is_empty() {
+            return Ok(SearchPage {
+                total: 0,
+                hits: Vec::new(),
+            });
+        }
+        let (condition, mut args) = paper_condition(&q.filter);
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        args.push(Arg::Text(if is_postgres { q.terms.tsquery() } else { q.terms.fts5() }));
+        let m = args.len();
+        let (from, matches, rank) = if is_postgres {
+            (
+                format!("paper_search s JOIN papers p ON p.id = s.paper_id, to_tsquery('english', ${m}) query"),
+                "s.document @@ query".to_owned(),
+                "ts_rank_cd(s.document, query) DESC",
+            )
+        } else {
+            (
+                "papers_fts JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
+                format!("papers_fts MATCH ${m}"),
+                "bm25(papers_fts, 10.0, 4.0, 1.0)",
+            )
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {matches} AND {condition}");
+        let total: i64 = with_pool!(self, pool => {
+            bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(pool).await?
+        });
+        let limit = q.filter.limit.unwrap_or(20);
+        let mut page_args = args.clone();
+        page_args.push(Arg::Int(i64::from(limit)));
+        page_args.push(Arg::Int(i64::from(q.filter.offset)));
+        let ids_sql = format!(
+            "SELECT p.id FROM {from} WHERE {matches} AND {condition} ORDER BY {rank}, p.id DESC LIMIT ${} OFFSET ${}",
+            page_args.len() - 1,
+            page_args.len()
+        );
+        let ids: Vec<RankedId> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args).fetch_all(pool).await?
+        });
+        if ids.is_empty() {
+            return Ok(SearchPage {
+                total: u64::try_from(total).unwrap_or(0),
+                hits: Vec::new(),
+            });
+        }
+        // Snippets for this page only: making one reads a whole paper.
+        let mut snippet_args = vec![args[m - 1].clone()];
+        snippet_args.extend(ids.iter().map(|r| Arg::Int(r.id)));
+        let list = placeholders(2, ids.len());
+        let snippet_sql = if is_postgres {
+            format!(
+                "SELECT s.paper_id AS id, ts_headline('english', s.body_text, to_tsquery('english', $1), \
+                 'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=30, MinWords=15, MaxFragments=2, \
+                 FragmentDelimiter=\" … \"') AS snippet FROM paper_search s WHERE s.paper_id IN ({list})"
+            )
+        } else {
+            format!(
+                "SELECT rowid AS id, snippet(papers_fts, -1, char(57344), char(57345), '…', 28) AS snippet \
+                 FROM papers_fts WHERE papers_fts MATCH $1 AND rowid IN ({list})"
+            )
+        };
+        let meta_sql = format!(
+            "SELECT {PAPER_COLUMNS} FROM papers p WHERE p.id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let meta_args: Vec<Arg> = ids.iter().map(|r| Arg::Int(r.id)).collect();
+        let (snippets, rows): (Vec<SnippetRow>, Vec<PaperRow>) = with_pool!(self, pool => {(
+            bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(snippet_sql)), &snippet_args).fetch_all(pool).await?,
+            bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(meta_sql)), &meta_args).fetch_all(pool).await?,
+        )});
+        let mut snippets: HashMap<i64, String> = snippets.into_iter().map(|s| (s.id, s.snippet)).collect();
+        let mut metas: HashMap<i64, PaperMeta> = HashMap::new();
+        for row in rows {
+            let meta = row.into_meta()?;
+            metas.insert(meta.id, meta);
+        }
+        let mut papers: Vec<PaperMeta> = ids.iter().filter_map(|r| metas.remove(&r.id)).collect();
+        self.attach_refs(&mut papers).await?;
+        let hits = papers
+            .into_iter()
+            .map(|paper| {
+                let snippet = snippets
+                    .remove(&paper.id)
+                    .map(|s| snippet_parts(&s))
+                    .unwrap_or_default();
+                SearchHit { paper, snippet }
+            })
+            .collect();
+        Ok(SearchPage {
+            total: u64::try_from(total).unwrap_or(0),
+            hits,
+        })
+    }
+
+    /// Writes search entries for papers that have none: papers stored
+    /// before search existed. Cheap when every paper is indexed.
+    pub(super) async fn index_unindexed_papers(&self) -> Result<(), StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let missing_sql = if is_postgres {
+            "SELECT id, title, subtitle, summary, body FROM papers p \
+             WHERE NOT EXISTS (SELECT 1 FROM paper_search s WHERE s.paper_id = p.id) ORDER BY id LIMIT 500"
+        } else {
+            "SELECT id, title, subtitle, summary, body FROM papers p \
+             WHERE id NOT IN (SELECT rowid FROM papers_fts) ORDER BY id LIMIT 500"
+        };
+        loop {
+            let rows: Vec<UnindexedRow> = with_pool!(self, pool => {
+                sqlx::query_as::<_, UnindexedRow>(missing_sql).fetch_all(pool).await?
+            });
+            if rows.is_empty() {
+                return Ok(());
+            }
+            with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                for r in &rows {
+                    let title = match &r.subtitle {
+                        Some(sub) => format!("{}: {}", r.title, sub),
+                        None => r.title.clone(),
+                    };
+                    let text = crate::markdown::to_plain_text(&r.body);
+                    sqlx::query(index_statement(is_postgres))
+                        .bind(r.id)
+                        .bind(&title)
+                        .bind(&r.summary)
+                        .bind(&text)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(q: &str) -> (String, String) {
+        let t = SearchTerms::parse(q);
+        (t.fts5(), t.tsquery())
+    }
+
+    #[test]
+    fn words_and_phrases_are_read() {
+        assert_eq!(
+            words("Port congestion"),
+            ("\"port\" \"congestion\"".into(), "'port' & 'congestion'".into())
+        );
+        assert_eq!(
+            words("\"supply chain\" risk"),
+            (
+                "\"supply chain\" \"risk\"".into(),
+                "('supply' <-> 'chain') & 'risk'".into()
+            )
+        );
+        assert_eq!(words("\"unclosed phrase").0, "\"unclosed phrase\"");
+        assert_eq!(words("\"one\"").0, "\"one\"");
+        assert_eq!(words("מים ומדיניות").1, "'מים' & 'ומדיניות'");
+    }
+
+    #[test]
+    fn engine_syntax_never_gets_through() {
+        for hostile in [
+            "title:secret OR body:* NOT x",
+            "a AND (b OR c) NEAR(d e, 2)",
+            "'; DROP TABLE papers; --",
+            "x' | 'y' & !z:*",
+            "\"\"\"\"",
+            "^start$ {col1 col2}: y",
+            "\u{0}\u{1}\u{202E}evil\u{E000}",
+            "*",
+            "",
+        ] {
+            let t = SearchTerms::parse(hostile);
+            for s in [t.fts5(), t.tsquery()] {
+                for c in s.chars() {
+                    assert!(
+                        c.is_alphanumeric() || " \"'&()<->".contains(c),
+                        "{hostile:?} gave {s:?}"
+                    );
+                }
+            }
+        }
+        assert!(SearchTerms::parse("*** ??? ---").is_empty());
+        assert!(SearchTerms::parse("\"\"").is_empty());
+    }
+
+    #[test]
+    fn long_queries_are_shortened_and_say_so() {
+        let long = "word ".repeat(2000);
+        let t = SearchTerms::parse(&long);
+        assert!(t.shortened);
+        assert_eq!(t.terms.len(), MAX_TERMS);
+        let one = "x".repeat(10_000);
+        let t = SearchTerms::parse(&one);
+        assert!(t.shortened);
+        assert!(matches!(&t.terms[0], Term::Word(w) if w.chars().count() == MAX_WORD_CHARS));
+        assert!(!SearchTerms::parse("ports and water").shortened);
+    }
+
+    #[test]
+    fn snippets_split_at_marks_and_survive_stray_ones() {
+        let parts = snippet_parts("the \u{E000}port\u{E001} is\nbusy");
+        assert_eq!(
+            parts,
+            vec![
+                SnippetPart {
+                    text: "the ".into(),
+                    hit: false
+                },
+                SnippetPart {
+                    text: "port".into(),
+                    hit: true
+                },
+                SnippetPart {
+                    text: " is busy".into(),
+                    hit: false
+                },
+            ]
+        );
+        let stray = snippet_parts("a\u{E001}b\u{E000}c\u{E000}d");
+        assert_eq!(stray.iter().map(|p| p.text.as_str()).collect::<String>(), "abcd");
+        assert_eq!(stray.iter().filter(|p| p.hit).count(), 1);
+    }
+}
