@@ -84,6 +84,7 @@ fn bench_render(c: &mut Criterion) {
             published_at: Some(time::OffsetDateTime::UNIX_EPOCH),
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             canonical_url: None,
+            translation_of: None,
             word_count: 5000,
             authors: vec![],
             topics: vec![],
@@ -93,6 +94,8 @@ fn bench_render(c: &mut Criterion) {
     let extras = quire::render::PaperExtras {
         authors: &[],
         words_per_minute: 230,
+        translations: &[],
+        pdf_path: None,
     };
     c.bench_function("paper_page_5000_words", |b| {
         b.iter(|| quire::render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))
