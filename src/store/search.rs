@@ -286,7 +286,7 @@ impl Store {
             )
         } else {
             format!(
-                "SELECT rowid AS id, snippet(papers_fts, -1, char(57344), char(57345), '…', 28) AS snippet \
+                "SELECT rowid AS id, snippet(papers_fts, 2, char(57344), char(57345), '…', 28) AS snippet \
                  FROM papers_fts WHERE papers_fts MATCH $1 AND rowid IN ({list})"
             )
         };
