@@ -3,112 +3,13 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use common::http::{days_ago, get, request, site_with, standard_site};
 use quire::config::Config;
 use quire::domain::{PaperInput, Status};
-use quire::render::Theme;
 use quire::store::{AddOptions, Store};
-use quire::web::{AppState, app};
 use std::time::Duration;
 use time::OffsetDateTime;
-use tower::ServiceExt;
-
-struct Site {
-    state: AppState,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-fn days_ago(n: i64) -> OffsetDateTime {
-    OffsetDateTime::now_utc() - time::Duration::days(n)
-}
-
-async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
-    let (store, dir) = common::sqlite_store().await;
-    store
-        .upsert_author(&common::author("ada", "Ada Lovelace"))
-        .await
-        .expect("author");
-    store
-        .upsert_author(&common::author("alan", "Alan Turing"))
-        .await
-        .expect("author");
-    store
-        .upsert_topic(&common::topic("trade", "Trade"))
-        .await
-        .expect("topic");
-    store
-        .add_papers(
-            &papers,
-            AddOptions {
-                create_missing: true,
-                replace: false,
-            },
-        )
-        .await
-        .expect("papers");
-    let state = AppState::new(store.clone(), config, Theme::embedded().expect("theme"));
-    Site {
-        state,
-        store,
-        _dir: dir,
-    }
-}
-
-fn standard_papers() -> Vec<PaperInput> {
-    let mut ports = common::paper("ports", days_ago(2), &["ada", "alan"], &["trade"]);
-    ports.title = "Ports and Harbours".into();
-    ports.kind = "policy brief".into();
-    ports.body = "Intro.[^1]\n\n## One\n\nText.\n\n## Two\n\nMore.\n\n## Three\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n[^1]: The note.\n".into();
-    let mut hebrew = common::paper("namal", days_ago(3), &["ada"], &["trade"]);
-    hebrew.title = "מדיניות נמלים".into();
-    hebrew.language = "he".into();
-    let mut draft = common::paper("secret-draft", days_ago(1), &["ada"], &["trade"]);
-    draft.status = Status::Draft;
-    draft.title = "Secret Draft".into();
-    let mut future = common::paper("future", days_ago(-3), &["ada"], &["trade"]);
-    future.status = Status::Scheduled;
-    future.title = "Future Paper".into();
-    let old = common::paper("old", days_ago(800), &["alan"], &[]);
-    vec![ports, hebrew, draft, future, old]
-}
-
-async fn standard_site() -> Site {
-    site_with(standard_papers(), Config::default()).await
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = app(state.clone())
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Reply { status, headers, body }
-}
-
-async fn get(state: &AppState, uri: &str) -> Reply {
-    request(state, "GET", uri, &[]).await
-}
 
 fn assert_page_basics(html: &str) {
     let body = &html[html.find("<body>").expect("body")..];

@@ -2,6 +2,8 @@
 //! or a real PostgreSQL schema, and paper fixtures.
 #![allow(dead_code)]
 
+pub mod http;
+
 use quire::domain::{AuthorInput, PaperInput, Status, TopicInput};
 use quire::store::Store;
 use sqlx::Connection;

@@ -205,5 +205,127 @@ macro_rules! store_suite {
             tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("change seen").expect("open");
             watcher.abort();
         }
-    };
+
+        /// Three papers on water, ports and both, for search tests.
+        async fn search_corpus(store: &quire::store::Store) {
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            store.upsert_author(&common::author("alan", "Alan Turing")).await.expect("author");
+            store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
+            store.upsert_topic(&common::topic("water", "Water")).await.expect("topic");
+            let mut ports = common::paper("ports", t(3), &["ada"], &["trade"]);
+            ports.title = "Harbour governance".into();
+            ports.summary = "How small harbours are run.".into();
+            ports.body = "## Background\n\nThe harbour authorities measured **container** traffic across the supply chain.[^1]\n\n[^1]: A note about tariffs.\n".into();
+            let mut water = common::paper("water", t(400), &["alan"], &["water"]);
+            water.title = "Water rights".into();
+            water.kind = "policy brief".into();
+            water.body = "Rivers cross borders; water agreements need a harbour of trust. Chains of supply matter less here.".into();
+            let mut both = common::paper("both", t(10), &["ada", "alan"], &["trade", "water"]);
+            both.title = "Ports on rivers".into();
+            both.body = "Inland harbours depend on water levels and on the supply of barges.".into();
+            let mut draft = common::paper("draft", t(1), &["ada"], &["trade"]);
+            draft.status = Status::Draft;
+            draft.title = "Harbour secrets".into();
+            store.add_papers(&[ports, water, both, draft], AddOptions::default()).await.expect("add");
+        }
+
+        fn search_for(q: &str) -> quire::store::SearchQuery {
+            quire::store::SearchQuery {
+                terms: quire::store::SearchTerms::parse(q),
+                filter: PaperQuery { limit: Some(10), ..PaperQuery::listed_at(OffsetDateTime::now_utc()) },
+            }
+        }
+
+        fn slugs(page: &quire::store::SearchPage) -> Vec<&str> {
+            page.hits.iter().map(|h| h.paper.slug.as_str()).collect()
+        }
+
+        #[tokio::test]
+        async fn search_ranks_titles_first_and_marks_matches() {
+            let Some((store, _guard)) = $open("search_ranks").await else { return };
+            search_corpus(&store).await;
+            let found = store.search(&search_for("harbour")).await.expect("search");
+            assert_eq!(found.total, 3, "the draft is not found");
+            assert_eq!(slugs(&found)[0], "ports", "a title match ranks first: {:?}", slugs(&found));
+            let hit = &found.hits[0];
+            assert_eq!(hit.paper.authors[0].name, "Ada Lovelace", "hits carry bylines");
+            assert!(hit.snippet.iter().any(|p| p.hit && p.text.to_lowercase().starts_with("harbour")), "{:?}", hit.snippet);
+            assert!(!hit.snippet.iter().any(|p| p.text.contains("**")), "snippets are plain text: {:?}", hit.snippet);
+            // Stemming: "harbours" finds "harbour"; words may come in any order.
+            assert_eq!(store.search(&search_for("HARBOURS")).await.expect("search").total, 3);
+            assert_eq!(store.search(&search_for("supply harbour")).await.expect("search").total, 3);
+            // A phrase must appear as written.
+            let phrase = store.search(&search_for("\"supply chain\"")).await.expect("search");
+            assert_eq!(slugs(&phrase), ["ports"]);
+            // Footnotes are searchable text too.
+            assert_eq!(slugs(&store.search(&search_for("tariffs")).await.expect("search")), ["ports"]);
+            assert_eq!(store.search(&search_for("nothingmatches")).await.expect("search").total, 0);
+        }
+
+        #[tokio::test]
+        async fn search_filters_and_pages() {
+            let Some((store, _guard)) = $open("search_filters").await else { return };
+            search_corpus(&store).await;
+            let mut q = search_for("harbour");
+            q.filter.kind = Some("policy brief".into());
+            assert_eq!(slugs(&store.search(&q).await.expect("search")), ["water"]);
+            let mut q = search_for("harbour");
+            q.filter.author = Some("alan".into());
+            let mut by_alan = slugs(&store.search(&q).await.expect("search")).into_iter().map(str::to_owned).collect::<Vec<_>>();
+            by_alan.sort();
+            assert_eq!(by_alan, ["both", "water"]);
+            let mut q = search_for("harbour");
+            q.filter.topic = Some("water".into());
+            q.filter.year = Some(t(400).year());
+            assert_eq!(slugs(&store.search(&q).await.expect("search")), ["water"]);
+            let mut q = search_for("harbour");
+            q.filter.limit = Some(2);
+            let first = store.search(&q).await.expect("page 1");
+            q.filter.offset = 2;
+            let second = store.search(&q).await.expect("page 2");
+            assert_eq!((first.total, first.hits.len(), second.total, second.hits.len()), (3, 2, 3, 1));
+            assert!(!slugs(&first).contains(&slugs(&second)[0]));
+        }
+
+        #[tokio::test]
+        async fn hostile_searches_never_fail() {
+            let Some((store, _guard)) = $open("hostile_search").await else { return };
+            search_corpus(&store).await;
+            let long = "harbour ".repeat(1300);
+            for q in [
+                "\"", "\"\"", "*", "harbour*", "title:harbour", "harbour OR water", "NOT harbour", "NEAR(harbour water)",
+                "harbour AND", "'; DROP TABLE papers; --", "x' | 'y' & !z:*", "(((", "\u{0}\u{1}harbour", "\u{202E}harbour",
+                "^harbour", "-harbour", "harbour:*", "<script>", "🙂", "the", long.as_str(),
+            ] {
+                let found = store.search(&search_for(q)).await;
+                assert!(found.is_ok(), "{q:?}: {found:?}");
+            }
+            let or = store.search(&search_for("harbour OR water")).await.expect("search").total;
+            assert!(or <= 2, "OR is a word, not an operator that widens the search: {or}");
+            assert_eq!(store.search(&search_for("\u{0}harbour")).await.expect("search").total, 3);
+        }
+
+        #[tokio::test]
+        async fn translations_are_found_from_either_side() {
+            let Some((store, _guard)) = $open("translations").await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            let original = common::paper("ports", t(3), &["ada"], &[]);
+            let mut hebrew = common::paper("namal", t(2), &["ada"], &[]);
+            hebrew.language = "he".into();
+            hebrew.translation_of = Some("ports".into());
+            let mut french = common::paper("ports-fr", t(1), &["ada"], &[]);
+            french.language = "fr".into();
+            french.translation_of = Some("ports".into());
+            french.status = Status::Draft;
+            store.add_papers(&[original, hebrew, french], AddOptions::default()).await.expect("add");
+            let now = OffsetDateTime::now_utc();
+            let from_original = store.translations("ports", None, now).await.expect("translations");
+            let langs: Vec<_> = from_original.iter().map(|t| t.language.as_str()).collect();
+            assert_eq!(langs, ["en", "he"], "drafts stay hidden");
+            let got = store.get_paper("namal").await.expect("get").expect("exists");
+            assert_eq!(got.meta.translation_of.as_deref(), Some("ports"));
+            let from_translation = store.translations("namal", Some("ports"), now).await.expect("translations");
+            assert_eq!(from_translation, from_original);
+        }
+};
 }

@@ -1,0 +1,108 @@
+//! The site over HTTP without a socket: `app(state)` answering requests
+//! against a real SQLite file, with the standard set of papers.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use quire::config::Config;
+use quire::domain::{PaperInput, Status};
+use quire::render::Theme;
+use quire::store::{AddOptions, Store};
+use quire::web::{AppState, app};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+pub struct Site {
+    pub state: AppState,
+    pub store: Store,
+    pub _dir: tempfile::TempDir,
+}
+
+pub fn days_ago(n: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() - time::Duration::days(n)
+}
+
+pub async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
+    let (store, dir) = super::sqlite_store().await;
+    store
+        .upsert_author(&super::author("ada", "Ada Lovelace"))
+        .await
+        .expect("author");
+    store
+        .upsert_author(&super::author("alan", "Alan Turing"))
+        .await
+        .expect("author");
+    store
+        .upsert_topic(&super::topic("trade", "Trade"))
+        .await
+        .expect("topic");
+    store
+        .add_papers(
+            &papers,
+            AddOptions {
+                create_missing: true,
+                replace: false,
+            },
+        )
+        .await
+        .expect("papers");
+    let state = AppState::new(store.clone(), config, Theme::embedded().expect("theme"));
+    Site {
+        state,
+        store,
+        _dir: dir,
+    }
+}
+
+pub fn standard_papers() -> Vec<PaperInput> {
+    let mut ports = super::paper("ports", days_ago(2), &["ada", "alan"], &["trade"]);
+    ports.title = "Ports and Harbours".into();
+    ports.kind = "policy brief".into();
+    ports.body = "Intro.[^1]\n\n## One\n\nText.\n\n## Two\n\nMore.\n\n## Three\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n[^1]: The note.\n".into();
+    let mut hebrew = super::paper("namal", days_ago(3), &["ada"], &["trade"]);
+    hebrew.title = "מדיניות נמלים".into();
+    hebrew.language = "he".into();
+    let mut draft = super::paper("secret-draft", days_ago(1), &["ada"], &["trade"]);
+    draft.status = Status::Draft;
+    draft.title = "Secret Draft".into();
+    let mut future = super::paper("future", days_ago(-3), &["ada"], &["trade"]);
+    future.status = Status::Scheduled;
+    future.title = "Future Paper".into();
+    let old = super::paper("old", days_ago(800), &["alan"], &[]);
+    vec![ports, hebrew, draft, future, old]
+}
+
+pub async fn standard_site() -> Site {
+    site_with(standard_papers(), Config::default()).await
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app(state.clone())
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+pub async fn get(state: &AppState, uri: &str) -> Reply {
+    request(state, "GET", uri, &[]).await
+}
