@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 pub const MAX_URI_BYTES: usize = 2048;
 /// The search page reads long queries (and says it shortened them) rather
 /// than refusing them.
-pub const MAX_SEARCH_URI_BYTES: usize = 64 * 1024;
+pub const MAX_SEARCH_URI_BYTES: usize = 32 * 1024;
 
 /// Everything a handler needs, cheap to clone.
 #[derive(Clone)]
