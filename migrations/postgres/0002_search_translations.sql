@@ -1,6 +1,14 @@
--- Translations name their original by slug; full-text search over the
--- plain text of every paper, written by Quire in the same transaction as
+-- Bodies move to their own table, so that lists, filters and search
+-- joins read narrow rows. Translations name their original by slug.
+-- Full-text search covers the plain text of every paper, written by Quire in the same transaction as
 -- the paper. Title weighs most (A), then summary (B), then body (D).
+CREATE TABLE paper_bodies (
+    paper_id BIGINT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+    body     TEXT NOT NULL
+);
+INSERT INTO paper_bodies (paper_id, body) SELECT id, body FROM papers;
+ALTER TABLE papers DROP COLUMN body;
+
 ALTER TABLE papers ADD COLUMN translation_of TEXT;
 CREATE INDEX papers_by_translation ON papers (translation_of);
 

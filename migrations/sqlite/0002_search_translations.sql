@@ -1,6 +1,14 @@
--- Translations name their original by slug; full-text search over the
--- plain text of every paper (FTS5, rowid = papers.id), written by Quire in
+-- Bodies move to their own table, so that lists, filters and search
+-- joins read narrow rows. Translations name their original by slug.
+-- Full-text search covers the plain text of every paper (FTS5, rowid = papers.id), written by Quire in
 -- the same transaction as the paper.
+CREATE TABLE paper_bodies (
+    paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+    body     TEXT NOT NULL
+);
+INSERT INTO paper_bodies (paper_id, body) SELECT id, body FROM papers;
+ALTER TABLE papers DROP COLUMN body;
+
 ALTER TABLE papers ADD COLUMN translation_of TEXT;
 CREATE INDEX papers_by_translation ON papers (translation_of);
 

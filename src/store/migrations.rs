@@ -22,8 +22,17 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {
+    migrator_up_to(i64::MAX, pick)
+}
+
+/// The migrations up to `version` only: tests start from old schemas.
+fn migrator_up_to(
+    version: i64,
+    pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str,
+) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
+        .filter(|m| m.0 <= version)
         .map(|m| {
             Migration::new(
                 m.0,
@@ -45,4 +54,43 @@ pub fn sqlite() -> Migrator {
 /// Migrations for the PostgreSQL back end.
 pub fn postgres() -> Migrator {
     migrator(|m| m.3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Db, Store};
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use std::str::FromStr;
+
+    #[tokio::test]
+    async fn papers_stored_before_search_are_moved_and_indexed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("q.db").display()))
+            .expect("url")
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new().connect_with(options).await.expect("open");
+        super::migrator_up_to(1, |m| m.2).run(&pool).await.expect("schema 1");
+        sqlx::query(
+            "INSERT INTO papers (slug, title, kind, summary, body, language, status, published_at, word_count, \
+             created_at, updated_at) VALUES ('old', 'Old harbours', 'report', 'Sum.', '## Kept\n\nThe *lighthouse* text.', \
+             'en', 'published', '2020-01-01T00:00:00Z', 4, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')",
+        )
+        .execute(&pool)
+        .await
+        .expect("old paper");
+        let store = Store { db: Db::Sqlite(pool) };
+        store.migrate().await.expect("migrate to now");
+        let paper = store.get_paper("old").await.expect("read").expect("kept");
+        assert_eq!(paper.body, "## Kept\n\nThe *lighthouse* text.");
+        assert_eq!(paper.meta.translation_of, None);
+        let found = store
+            .search(&super::super::SearchQuery {
+                terms: super::super::SearchTerms::parse("lighthouse"),
+                filter: super::super::PaperQuery::all(),
+            })
+            .await
+            .expect("search");
+        assert_eq!(found.total, 1, "the old paper was indexed on start");
+        store.migrate().await.expect("running again changes nothing");
+    }
 }

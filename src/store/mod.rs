@@ -496,16 +496,15 @@ impl Store {
                 let id: i64 = match existing {
                     Some(id) => {
                         sqlx::query(
-                            "UPDATE papers SET title = $2, subtitle = $3, kind = $4, summary = $5, body = $6, \
-                             language = $7, status = $8, published_at = $9, canonical_url = $10, \
-                             word_count = $11, updated_at = $12, translation_of = $13 WHERE id = $1",
+                            "UPDATE papers SET title = $2, subtitle = $3, kind = $4, summary = $5, \
+                             language = $6, status = $7, published_at = $8, canonical_url = $9, \
+                             word_count = $10, updated_at = $11, translation_of = $12 WHERE id = $1",
                         )
                         .bind(id)
                         .bind(&p.title)
                         .bind(&p.subtitle)
                         .bind(&p.kind)
                         .bind(&p.summary)
-                        .bind(&p.body)
                         .bind(&p.language)
                         .bind(p.status.as_str())
                         .bind(published_at)
@@ -521,16 +520,15 @@ impl Store {
                     }
                     None => {
                         sqlx::query_scalar(
-                            "INSERT INTO papers (slug, title, subtitle, kind, summary, body, language, status, \
+                            "INSERT INTO papers (slug, title, subtitle, kind, summary, language, status, \
                              published_at, canonical_url, word_count, created_at, updated_at, translation_of) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                         )
                         .bind(&p.slug)
                         .bind(&p.title)
                         .bind(&p.subtitle)
                         .bind(&p.kind)
                         .bind(&p.summary)
-                        .bind(&p.body)
                         .bind(&p.language)
                         .bind(p.status.as_str())
                         .bind(published_at)
@@ -543,6 +541,14 @@ impl Store {
                         .await?
                     }
                 };
+                sqlx::query(
+                    "INSERT INTO paper_bodies (paper_id, body) VALUES ($1, $2) \
+                     ON CONFLICT (paper_id) DO UPDATE SET body = EXCLUDED.body",
+                )
+                .bind(id)
+                .bind(&p.body)
+                .execute(&mut *tx)
+                .await?;
                 let title = match &p.subtitle {
                     Some(sub) => format!("{}: {}", p.title, sub),
                     None => p.title.clone(),
@@ -755,7 +761,7 @@ impl Store {
         let mut meta = vec![row.into_meta()?];
         self.attach_refs(&mut meta).await?;
         let body: String = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT body FROM papers WHERE id = $1").bind(id).fetch_one(pool).await?
+            sqlx::query_scalar("SELECT body FROM paper_bodies WHERE paper_id = $1").bind(id).fetch_one(pool).await?
         });
         let meta = meta.pop().ok_or_else(|| StoreError::Corrupt("paper vanished".into()))?;
         Ok(Some(Paper { meta, body }))
@@ -955,7 +961,7 @@ impl Store {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
-                "SELECT id, body FROM papers WHERE id IN ({})",
+                "SELECT paper_id, body FROM paper_bodies WHERE paper_id IN ({})",
                 placeholders(1, chunk.len())
             );
             let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();

@@ -328,11 +328,11 @@ impl Store {
     pub(super) async fn index_unindexed_papers(&self) -> Result<(), StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let missing_sql = if is_postgres {
-            "SELECT id, title, subtitle, summary, body FROM papers p \
-             WHERE NOT EXISTS (SELECT 1 FROM paper_search s WHERE s.paper_id = p.id) ORDER BY id LIMIT 500"
+            "SELECT p.id, p.title, p.subtitle, p.summary, b.body FROM papers p JOIN paper_bodies b ON b.paper_id = p.id \
+             WHERE NOT EXISTS (SELECT 1 FROM paper_search s WHERE s.paper_id = p.id) ORDER BY p.id LIMIT 500"
         } else {
-            "SELECT id, title, subtitle, summary, body FROM papers p \
-             WHERE id NOT IN (SELECT rowid FROM papers_fts) ORDER BY id LIMIT 500"
+            "SELECT p.id, p.title, p.subtitle, p.summary, b.body FROM papers p JOIN paper_bodies b ON b.paper_id = p.id \
+             WHERE p.id NOT IN (SELECT rowid FROM papers_fts) ORDER BY p.id LIMIT 500"
         };
         loop {
             let rows: Vec<UnindexedRow> = with_pool!(self, pool => {
