@@ -87,6 +87,8 @@ pub struct Config {
     pub theme_dir: Option<String>,
     /// What feeds carry of each paper: "full" text or the "summary".
     pub feed_content: String,
+    /// Results per page of search.
+    pub search_per_page: u32,
     /// Papers per feed, newest first.
     pub feed_items: u32,
     /// URLs per sitemap file; past this, `/sitemap.xml` becomes an index.
@@ -109,13 +111,14 @@ impl Default for Config {
             theme_dir: None,
             feed_content: "full".into(),
             feed_items: 20,
+            search_per_page: 10,
             sitemap_urls_per_file: crate::render::feeds::SITEMAP_MAX_URLS,
         }
     }
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "base_url",
     "addr",
     "database_url",
@@ -129,6 +132,7 @@ pub const KEYS: [&str; 14] = [
     "theme_dir",
     "feed_content",
     "feed_items",
+    "search_per_page",
     "sitemap_urls_per_file",
 ];
 
@@ -271,6 +275,9 @@ impl Config {
                 self.feed_content
             ));
         }
+        if self.search_per_page == 0 || self.search_per_page > 100 {
+            return Err("key `search_per_page`: use a number from 1 to 100".into());
+        }
         if self.feed_items == 0 || self.feed_items > 500 {
             return Err("key `feed_items`: use a number from 1 to 500".into());
         }
@@ -329,6 +336,7 @@ impl Config {
              # theme_dir = \"theme\"  # templates/ and assets/ that override the built-in theme\n\
              feed_content = {:?}  # \"full\" or \"summary\"\n\
              feed_items = {}\n\
+             search_per_page = {}\n\
              sitemap_urls_per_file = {}\n",
             d.site_name,
             d.site_description,
@@ -341,6 +349,7 @@ impl Config {
             d.page_cache_mb,
             d.feed_content,
             d.feed_items,
+            d.search_per_page,
             d.sitemap_urls_per_file,
         )
     }

@@ -262,7 +262,7 @@ async fn large_sitemaps_split_into_an_index() {
 #[tokio::test]
 async fn search_finds_ranks_filters_and_pages() {
     let config = Config {
-        papers_per_page: 1,
+        search_per_page: 1,
         ..Config::default()
     };
     let site = reader_site(config).await;

@@ -15,6 +15,8 @@ CREATE INDEX papers_by_translation ON papers (translation_of);
 CREATE TABLE paper_search (
     paper_id  BIGINT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
     body_text TEXT NOT NULL,
+    -- Title and summary: small, so ranking by it stays cheap.
+    head      TSVECTOR NOT NULL,
     document  TSVECTOR NOT NULL
 );
 CREATE INDEX paper_search_document ON paper_search USING GIN (document);

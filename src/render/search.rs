@@ -42,6 +42,9 @@ pub struct SearchView {
     pub searched: bool,
     pub results: Vec<SearchResultView>,
     pub total: u64,
+    /// False when more papers match than `total` (only the most recent
+    /// were ranked).
+    pub total_is_exact: bool,
     pub pagination: Pagination,
     /// A note to the reader: the query was shortened, or could not be used.
     pub notices: Vec<String>,

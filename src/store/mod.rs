@@ -244,7 +244,7 @@ macro_rules! bind_all {
 
 mod search;
 
-pub use search::{MAX_QUERY_CHARS, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
+pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
 
 /// A point in time as the store keeps it: UTC, whole seconds.
 pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {

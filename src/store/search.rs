@@ -156,9 +156,17 @@ pub struct SearchHit {
 /// One page of results, best first, and how many there are in all.
 #[derive(Clone, Debug)]
 pub struct SearchPage {
+    /// Matches that can be paged through: all of them, or the
+    /// [`RANK_POOL`] most recently added when there are more.
     pub total: u64,
+    /// False when more papers match than were ranked.
+    pub total_is_exact: bool,
     pub hits: Vec<SearchHit>,
 }
+
+/// Most matches ranked for one query: all matches when there are at most
+/// this many, else the most recently added this many.
+pub const RANK_POOL: u64 = 1000;
 
 /// Splits a snippet at its hit marks; stray or unbalanced marks are dropped.
 fn snippet_parts(raw: &str) -> Vec<SnippetPart> {
@@ -197,10 +205,11 @@ fn snippet_parts(raw: &str) -> Vec<SnippetPart> {
 /// summary, plain text). Run in the paper's transaction.
 pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
-        "INSERT INTO paper_search (paper_id, body_text, document) VALUES ($1, $4, \
-           setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') \
-           || setweight(to_tsvector('english', $4), 'D')) \
-           ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, document = EXCLUDED.document"
+        "INSERT INTO paper_search (paper_id, body_text, head, document) \
+           SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
+           FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h \
+           ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
+           document = EXCLUDED.document"
     } else {
         "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body) VALUES ($1, $2, $3, $4)"
     }
@@ -232,6 +241,7 @@ impl Store {
         if q.terms.is_empty() {
             return Ok(SearchPage {
                 total: 0,
+                total_is_exact: true,
                 hits: Vec::new(),
             });
         }
@@ -239,38 +249,54 @@ impl Store {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         args.push(Arg::Text(if is_postgres { q.terms.tsquery() } else { q.terms.fts5() }));
         let m = args.len();
-        let (from, matches, rank) = if is_postgres {
+        // Ranking every match of a common word costs time in proportion to
+        // the archive; ranking the most recently added matches (all of
+        // them when there are at most RANK_POOL) keeps every search fast.
+        // (tables, match condition, score, order of scores, newest first)
+        let (from, matches, score, score_order, newest) = if is_postgres {
             (
                 format!("paper_search s JOIN papers p ON p.id = s.paper_id, to_tsquery('english', ${m}) query"),
                 "s.document @@ query".to_owned(),
-                "ts_rank_cd(s.document, query) DESC",
+                "ts_rank(s.head, query)",
+                "DESC",
+                "p.id DESC",
             )
         } else {
             (
-                "papers_fts JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
+                "papers_fts CROSS JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
                 format!("papers_fts MATCH ${m}"),
                 "bm25(papers_fts, 10.0, 4.0, 1.0)",
+                "ASC",
+                "papers_fts.rowid DESC",
             )
         };
-        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {matches} AND {condition}");
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {matches} AND {condition} LIMIT {}) counted",
+            RANK_POOL + 1
+        );
         let total: i64 = with_pool!(self, pool => {
             bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(pool).await?
         });
+        let total = u64::try_from(total).unwrap_or(0);
         let limit = q.filter.limit.unwrap_or(20);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(i64::from(limit)));
         page_args.push(Arg::Int(i64::from(q.filter.offset)));
         let ids_sql = format!(
-            "SELECT p.id FROM {from} WHERE {matches} AND {condition} ORDER BY {rank}, p.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT id FROM (SELECT p.id AS id, {score} AS score FROM {from} WHERE {matches} AND {condition} \
+             ORDER BY {newest} LIMIT {RANK_POOL}) pool ORDER BY score {score_order}, id DESC LIMIT ${} OFFSET ${}",
             page_args.len() - 1,
             page_args.len()
         );
         let ids: Vec<RankedId> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args).fetch_all(pool).await?
         });
+        let total_is_exact = total <= RANK_POOL;
+        let total = total.min(RANK_POOL);
         if ids.is_empty() {
             return Ok(SearchPage {
-                total: u64::try_from(total).unwrap_or(0),
+                total,
+                total_is_exact,
                 hits: Vec::new(),
             });
         }
@@ -318,7 +344,8 @@ impl Store {
             })
             .collect();
         Ok(SearchPage {
-            total: u64::try_from(total).unwrap_or(0),
+            total,
+            total_is_exact,
             hits,
         })
     }

@@ -198,9 +198,10 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
         notices.push("Type words to search for: punctuation and symbols on their own are ignored.".to_owned());
     }
     let filtered = filter.kind.is_some() || filter.topic.is_some() || filter.author.is_some() || filter.year.is_some();
-    let per_page = state.config.papers_per_page;
+    let per_page = state.config.search_per_page;
     let base = search_url(&form);
     let offset = (page - 1).saturating_mul(per_page);
+    let mut total_is_exact = true;
     let (searched, total, results) = if !terms.is_empty() {
         let found = state
             .store
@@ -221,6 +222,14 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
                 snippet: hit.snippet,
             })
             .collect();
+        total_is_exact = found.total_is_exact;
+        if !found.total_is_exact {
+            notices.push(format!(
+                "Many papers match, so these are the best matches among the {} most recent. \
+                 Add words or choose a filter to narrow the search.",
+                found.total
+            ));
+        }
         (true, found.total, results)
     } else if filtered {
         // Filters alone browse: the matching papers, newest first.
@@ -272,6 +281,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
         searched,
         results,
         total,
+        total_is_exact,
         pagination: Pagination::new(&base, page, total, per_page),
         notices,
         suggestions,

@@ -327,5 +327,29 @@ macro_rules! store_suite {
             let from_translation = store.translations("namal", Some("ports"), now).await.expect("translations");
             assert_eq!(from_translation, from_original);
         }
+
+        #[tokio::test]
+        async fn broad_searches_rank_the_newest_matches_and_say_so() {
+            let Some((store, _guard)) = $open("broad_search").await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            let pool = quire::store::RANK_POOL as usize;
+            let papers: Vec<_> = (0..pool + 5)
+                .map(|i| {
+                    let mut p = common::paper(&format!("p{i}"), t(1000 - i as i64 % 900), &["ada"], &[]);
+                    p.body = format!("Common words in paper {i}.");
+                    p
+                })
+                .collect();
+            store.add_papers(&papers, AddOptions::default()).await.expect("add");
+            let found = store.search(&search_for("common words")).await.expect("search");
+            assert!(!found.total_is_exact);
+            assert_eq!(found.total, quire::store::RANK_POOL);
+            assert_eq!(found.hits.len(), 10);
+            let mut q = search_for("common");
+            q.filter.offset = (quire::store::RANK_POOL - 3) as u32;
+            assert_eq!(store.search(&q).await.expect("last page").hits.len(), 3, "pages end with the pool");
+            let narrow = store.search(&search_for("p7")).await.expect("search");
+            assert!(narrow.total_is_exact);
+        }
 };
 }
