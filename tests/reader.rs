@@ -347,7 +347,8 @@ async fn a_theme_folder_overrides_templates_and_assets_by_name() {
     std::fs::create_dir_all(dir.path().join("assets/img")).expect("assets");
     std::fs::write(
         dir.path().join("templates/not_found.html"),
-        "{% extends \"base.html\" %}{% block main %}<p class=\"lost\">Lost at sea: {{ site.name }}</p>{% endblock %}",
+        "{% extends \"base.html\" %}{% block main %}<p class=\"lost\">Lost at sea: {{ site.name }}</p>\
+         <img src=\"{{ asset_url('img/logo.svg') }}\" alt=\"\">{% endblock %}",
     )
     .expect("write");
     std::fs::write(dir.path().join("assets/quire.css"), "body { color: teal; }").expect("write");
@@ -362,6 +363,7 @@ async fn a_theme_folder_overrides_templates_and_assets_by_name() {
     let state = AppState::new(site.store.clone(), Config::default(), theme);
     let html = get(&state, "/nowhere/").await.text();
     assert!(html.contains("<p class=\"lost\">Lost at sea: Quire</p>"), "{html}");
+    assert!(html.contains(&format!("<img src=\"{logo}\" alt=\"\">")), "{html}");
     let css_url = state.site.css_url.clone();
     let css = get(&state, &css_url).await;
     assert_eq!(css.text(), "body { color: teal; }");

@@ -117,6 +117,11 @@ impl Assets {
         }
     }
 
+    /// Every file's URL by logical name, for templates' `asset_url()`.
+    pub fn urls(&self) -> HashMap<String, String> {
+        self.by_name.keys().map(|name| (name.clone(), self.url(name))).collect()
+    }
+
     /// The file served as `served` (the hashed name), if any.
     pub fn get(&self, served: &str) -> Option<&Asset> {
         self.by_served_name.get(served).and_then(|name| self.by_name.get(name))

@@ -122,10 +122,26 @@ impl Theme {
             env.add_template(name, source)
                 .map_err(|source| RenderError { template: name, source })?;
         }
-        Ok(Theme {
+        let mut theme = Theme {
             env,
             assets: Assets::embedded(),
-        })
+        };
+        theme.register_asset_urls();
+        Ok(theme)
+    }
+
+    /// Gives templates `asset_url("name")`: the hashed URL of a theme file,
+    /// so that a changed file is never served stale from a browser cache.
+    fn register_asset_urls(&mut self) {
+        let urls = std::sync::Arc::new(self.assets.urls());
+        self.env.add_function("asset_url", move |name: &str| {
+            urls.get(name).cloned().ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("asset_url: no theme file named {name:?} in assets/"),
+                )
+            })
+        });
     }
 
     /// The default theme with a site's own files laid over it: any file in
@@ -168,6 +184,7 @@ impl Theme {
         }
         if assets.is_dir() {
             theme.assets.overlay_dir(&assets)?;
+            theme.register_asset_urls();
         }
         Ok(theme)
     }
