@@ -371,6 +371,27 @@ fn publish_unpublish_and_schedule() {
 }
 
 #[test]
+fn broken_themes_stop_serve_with_the_file_and_line() {
+    let dir = new_site();
+    let theme = dir.path().join("theme");
+    std::fs::create_dir_all(theme.join("templates")).expect("theme");
+    write(
+        &theme.join("templates"),
+        "home.html",
+        "{% extends \"base.html\" %}\n{% block main %}{% endblock",
+    );
+    let theme_arg = theme.display().to_string();
+    let out = quire(dir.path(), &["serve", "--addr", "127.0.0.1:0", "--theme", &theme_arg]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("home.html") && err.contains("line 2"), "{err}");
+    std::fs::write(dir.path().join("quire.toml"), "theme_dir = \"no-such-folder\"\n").expect("write");
+    let out = quire(dir.path(), &["serve", "--addr", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no-such-folder"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn bad_settings_are_explained() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
