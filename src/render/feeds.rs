@@ -75,22 +75,10 @@ fn absolute_links(html: &str, base_url: &str, page_url: &str) -> String {
         .replace("src=\"/", &format!("src=\"{base_url}/"))
 }
 
-/// Escapes text for XML and drops the characters XML 1.0 cannot hold.
+/// Escapes text for XML; the characters XML 1.0 cannot hold are dropped,
+/// as they are from HTML.
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_html(s)
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

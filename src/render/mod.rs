@@ -223,7 +223,8 @@ fn html_formatter(
     minijinja::escape_formatter(out, state, value)
 }
 
-/// Escapes the five characters that matter in HTML text and attributes.
+/// Escapes the five characters that matter in HTML (and XML) text and
+/// attributes, and drops control characters, which neither may hold.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
@@ -233,6 +234,8 @@ pub fn escape_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
             c => out.push(c),
         }
     }
