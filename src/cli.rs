@@ -302,11 +302,9 @@ async fn init(cli: &Cli, dir: PathBuf) -> Result<(), Failure> {
 
 async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Failure> {
     let mut config = ctx.config;
+    // With no public address configured, links follow the address served.
+    let follow_addr = args.addr.is_some() && config.base_url == Config::default().base_url;
     if let Some(addr) = &args.addr {
-        // With no public address configured, links follow the address served.
-        if config.base_url == Config::default().base_url {
-            config.base_url = format!("http://{addr}");
-        }
         config.addr = addr.clone();
         config.validate().map_err(|m| bad_input(format!("--addr: {m}")))?;
     }
@@ -320,6 +318,10 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         .await
         .with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --addr"))?;
     let local = listener.local_addr().context("listening address")?;
+    if follow_addr {
+        // The bound address, so that port 0 gives working links.
+        config.base_url = format!("http://{local}");
+    }
     tracing::debug!(database = store.backend(), "serving on http://{local}/");
     println!(
         "Serving \"{}\" from {} at http://{local}/ (Ctrl-C stops it)",

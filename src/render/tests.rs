@@ -235,3 +235,112 @@ fn contents_nest_two_levels() {
     );
     assert!(nest_toc(&[]).is_empty());
 }
+
+fn feed_fixture() -> (feeds::FeedInfo, Vec<feeds::FeedEntry>) {
+    let site = site();
+    let info = feeds::FeedInfo {
+        title: site.name.clone(),
+        description: site.description.clone(),
+        page_url: format!("{}/", site.base_url),
+        feed_url_stem: format!("{}/feed", site.base_url),
+        language: "en".into(),
+        site_name: site.name.clone(),
+    };
+    let english = meta("ports-harbours", "Ports & Harbours", "en");
+    let mut hebrew = meta("namal", "מדיניות נמלים", "he");
+    hebrew.published_at = Some(datetime!(2025-11-20 08:30 UTC));
+    hebrew.updated_at = datetime!(2025-11-20 08:30 UTC);
+    let body = crate::markdown::render(BODY).html;
+    let entries = vec![
+        feeds::FeedEntry::new(&english, &site.base_url, Some(&body)),
+        feeds::FeedEntry::new(&hebrew, &site.base_url, None),
+    ];
+    (info, entries)
+}
+
+#[test]
+fn atom_feed() {
+    let (info, entries) = feed_fixture();
+    insta::assert_snapshot!(feeds::atom(&info, &entries, datetime!(2026-03-01 00:00 UTC)));
+}
+
+#[test]
+fn rss_feed() {
+    let (info, entries) = feed_fixture();
+    insta::assert_snapshot!(feeds::rss(&info, &entries, datetime!(2026-03-01 00:00 UTC)));
+}
+
+#[test]
+fn json_feed() {
+    let (info, entries) = feed_fixture();
+    insta::assert_snapshot!(feeds::json_feed(&info, &entries));
+}
+
+#[test]
+fn citation_files() {
+    let paper = meta("ports-harbours", "Ports & Harbours", "en");
+    let c = cite::Citation::new(
+        &paper,
+        "Harbour Institute",
+        "https://papers.example.org/papers/ports-harbours/".into(),
+    );
+    insta::assert_snapshot!(format!(
+        "{}\n---\n{}\n---\n{}\n---\n{}\n---\n{}",
+        c.chicago_html(),
+        c.apa_html(),
+        c.bibtex(),
+        c.ris(),
+        serde_json::to_string_pretty(&c.csl_json()).unwrap_or_default()
+    ));
+}
+
+#[test]
+fn search_page() {
+    let card = PaperCard::new(&meta("ports-harbours", "Ports & Harbours", "en"), 230);
+    let view = SearchView {
+        form: SearchForm {
+            q: "ports \"small harbours\"".into(),
+            topic: "trade".into(),
+            ..SearchForm::default()
+        },
+        kinds: vec![FilterOption {
+            value: "policy-brief".into(),
+            label: "Policy brief".into(),
+        }],
+        topics: vec![FilterOption {
+            value: "trade".into(),
+            label: "Trade".into(),
+        }],
+        authors: vec![],
+        years: vec![FilterOption {
+            value: "2026".into(),
+            label: "2026".into(),
+        }],
+        searched: true,
+        results: vec![SearchResultView {
+            card,
+            snippet: vec![
+                crate::store::SnippetPart {
+                    text: "…why ".into(),
+                    hit: false,
+                },
+                crate::store::SnippetPart {
+                    text: "small harbours".into(),
+                    hit: true,
+                },
+                crate::store::SnippetPart {
+                    text: " <matter>…".into(),
+                    hit: false,
+                },
+            ],
+        }],
+        total: 21,
+        total_is_exact: true,
+        pagination: Pagination::new("/search?q=ports&topic=trade", 2, 21, 10),
+        notices: vec!["Your search was long, so only its first words were used.".into()],
+        suggestions: vec![],
+    };
+    let html = render_search(&theme(), &site(), &view).expect("render");
+    assert!(html.contains("<mark>small harbours</mark> &lt;matter&gt;…"));
+    insta::assert_snapshot!(html);
+}
