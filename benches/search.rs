@@ -70,8 +70,9 @@ async fn fill(store: &Store, wanted: usize, now: OffsetDateTime) {
     println!("  {wanted} papers stored in {:.0} s", started.elapsed().as_secs_f64());
 }
 
-/// 200 query strings, the same every run, drawn from the papers' own words.
-async fn queries(store: &Store) -> Vec<String> {
+/// 200 queries (kind of query, query string), the same every run, drawn
+/// from the papers' own words.
+async fn queries(store: &Store) -> Vec<(&'static str, String)> {
     let sample = store
         .list_papers(&PaperQuery {
             limit: Some(60),
@@ -108,15 +109,15 @@ async fn queries(store: &Store) -> Vec<String> {
         let w2 = &words[(i * 7 + 3) % words.len()];
         let pair = &pairs[i % pairs.len()];
         let q = match i % 10 {
-            0 | 1 => format!("q={w}"),
-            2 => format!("q={w}+{w2}"),
-            3 => format!("q=%22{}%22", pair.replace(' ', "+")),
-            4 => format!("q={w}&kind=report"),
-            5 => format!("q={w}&year={year}"),
-            6 => format!("q={w}+{w2}&topic=climate"),
-            7 => format!("q={w}&page=3"),
-            8 => format!("q={w}zq"),
-            _ => "q=%D7%9E%D7%93%D7%99%D7%A0%D7%99%D7%95%D7%AA".to_owned(),
+            0 | 1 => ("one word", format!("q={w}")),
+            2 => ("two words", format!("q={w}+{w2}")),
+            3 => ("phrase", format!("q=%22{}%22", pair.replace(' ', "+"))),
+            4 => ("word + kind", format!("q={w}&kind=report")),
+            5 => ("word + year", format!("q={w}&year={year}")),
+            6 => ("words + topic", format!("q={w}+{w2}&topic=climate")),
+            7 => ("page 3", format!("q={w}&page=3")),
+            8 => ("no match", format!("q={w}zq")),
+            _ => ("Hebrew", "q=%D7%9E%D7%93%D7%99%D7%A0%D7%99%D7%95%D7%AA".to_owned()),
         };
         out.push(q);
         i += 1;
@@ -124,8 +125,9 @@ async fn queries(store: &Store) -> Vec<String> {
     out
 }
 
-/// Runs every query through the router; returns sorted latencies.
-async fn run(state: &AppState, queries: &[String]) -> Vec<Duration> {
+/// Runs every query through the router; returns the latencies, in the
+/// order of `queries`.
+async fn run(state: &AppState, queries: &[(&'static str, String)]) -> Vec<Duration> {
     let router = app(state.clone());
     let one = |q: String| {
         let router = router.clone();
@@ -142,14 +144,13 @@ async fn run(state: &AppState, queries: &[String]) -> Vec<Duration> {
             started.elapsed()
         }
     };
-    for q in queries.iter().take(20) {
+    for (_, q) in queries.iter().take(20) {
         one(q.clone()).await;
     }
     let mut times = Vec::with_capacity(queries.len());
-    for q in queries {
+    for (_, q) in queries {
         times.push(one(q.clone()).await);
     }
-    times.sort();
     times
 }
 
@@ -159,6 +160,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn report(name: &str, times: &[Duration]) -> Duration {
+    let mut times = times.to_vec();
+    times.sort();
+    let times = &times[..];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let p99 = percentile(times, 0.99);
     println!(
@@ -237,6 +241,26 @@ fn main() {
         );
         for (name, times) in &results {
             report(name, times);
+        }
+        println!("\nBy kind of query (p50 / max, ms):");
+        let mut kinds: Vec<&str> = queries.iter().map(|(k, _)| *k).collect();
+        kinds.dedup();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            let mut line = format!("  {kind:<14}");
+            for (name, times) in &results {
+                let mut mine: Vec<Duration> =
+                    queries.iter().zip(times).filter(|((k, _), _)| *k == kind).map(|(_, t)| *t).collect();
+                mine.sort();
+                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                line.push_str(&format!(
+                    "  {name} {:>6.1} / {:>6.1}",
+                    ms(percentile(&mine, 0.5)),
+                    ms(*mine.last().unwrap_or(&Duration::ZERO))
+                ));
+            }
+            println!("{line}");
         }
     });
 }

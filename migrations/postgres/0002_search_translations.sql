@@ -1,6 +1,7 @@
 -- Bodies move to their own table, so that lists, filters and search
 -- joins read narrow rows. Translations name their original by slug.
--- Full-text search covers the plain text of every paper, written by Quire in the same transaction as
+-- Full-text search covers the plain text of every paper and its filter
+-- values as facet words, written by Quire in the same transaction as
 -- the paper. Title weighs most (A), then summary (B), then body (D).
 CREATE TABLE paper_bodies (
     paper_id BIGINT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,

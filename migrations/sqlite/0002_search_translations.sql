@@ -1,6 +1,7 @@
 -- Bodies move to their own table, so that lists, filters and search
 -- joins read narrow rows. Translations name their original by slug.
--- Full-text search covers the plain text of every paper (FTS5, rowid = papers.id), written by Quire in
+-- Full-text search covers the plain text of every paper (FTS5, rowid = papers.id)
+-- and its filter values as facet words, written by Quire in
 -- the same transaction as the paper.
 CREATE TABLE paper_bodies (
     paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
@@ -16,6 +17,7 @@ CREATE VIRTUAL TABLE papers_fts USING fts5 (
     title,
     summary,
     body,
+    facets,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 

@@ -242,6 +242,37 @@ macro_rules! bind_all {
     }};
 }
 
+/// Writes paper `$id`'s search entry from what the transaction holds:
+/// text, and the facets its filters use. Part of every write to a paper.
+macro_rules! index_paper {
+    ($tx:expr, $id:expr, $is_postgres:expr) => {{
+        let src: crate::store::search::IndexSource = sqlx::query_as(
+            "SELECT p.title, p.subtitle, p.summary, p.kind, p.published_at, b.body \
+             FROM papers p JOIN paper_bodies b ON b.paper_id = p.id WHERE p.id = $1",
+        )
+        .bind($id)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let topics: Vec<i64> = sqlx::query_scalar("SELECT topic_id FROM paper_topics WHERE paper_id = $1")
+            .bind($id)
+            .fetch_all(&mut *$tx)
+            .await?;
+        let authors: Vec<i64> = sqlx::query_scalar("SELECT author_id FROM paper_authors WHERE paper_id = $1")
+            .bind($id)
+            .fetch_all(&mut *$tx)
+            .await?;
+        let (title, summary, text, facets) = crate::store::search::index_entry(&src, &topics, &authors);
+        sqlx::query(crate::store::search::index_statement($is_postgres))
+            .bind($id)
+            .bind(title)
+            .bind(summary)
+            .bind(text)
+            .bind(facets)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
 mod search;
 
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
@@ -549,18 +580,6 @@ impl Store {
                 .bind(&p.body)
                 .execute(&mut *tx)
                 .await?;
-                let title = match &p.subtitle {
-                    Some(sub) => format!("{}: {}", p.title, sub),
-                    None => p.title.clone(),
-                };
-                let text = crate::markdown::to_plain_text(&p.body);
-                sqlx::query(search::index_statement(is_postgres))
-                    .bind(id)
-                    .bind(&title)
-                    .bind(&p.summary)
-                    .bind(&text)
-                    .execute(&mut *tx)
-                    .await?;
                 for (position, author_id) in authors.iter().enumerate() {
                     sqlx::query("INSERT INTO paper_authors (paper_id, author_id, position) VALUES ($1, $2, $3)")
                         .bind(id)
@@ -577,6 +596,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                index_paper!(tx, id, is_postgres);
                 ids.push(id);
             }
             bump_version!(tx, is_postgres);
@@ -608,15 +628,26 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // A status change is not an edit: updated_at stays.
-            let done = sqlx::query("UPDATE papers SET status = $2, published_at = $3 WHERE slug = $1")
-                .bind(slug)
-                .bind(status.as_str())
-                .bind(published_at)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
+            let id: Option<i64> =
+                sqlx::query_scalar("UPDATE papers SET status = $2, published_at = $3 WHERE slug = $1 RETURNING id")
+                    .bind(slug)
+                    .bind(status.as_str())
+                    .bind(published_at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(id) = id else {
                 let _ = tx.rollback().await;
                 return Err(StoreError::NotFound { what: "paper", slug: slug.to_owned() });
+            };
+            // The publication year is a search facet.
+            let indexed: Result<(), StoreError> = async {
+                index_paper!(tx, id, is_postgres);
+                Ok(())
+            }
+            .await;
+            if let Err(e) = indexed {
+                let _ = tx.rollback().await;
+                return Err(e);
             }
             bump_version!(tx, is_postgres);
             tx.commit().await?;

@@ -202,17 +202,69 @@ fn snippet_parts(raw: &str) -> Vec<SnippetPart> {
 }
 
 /// The statement that writes a paper's search entry, bound to (id, title,
-/// summary, plain text). Run in the paper's transaction.
+/// summary, plain text, facet words separated by spaces). Run in the
+/// paper's transaction.
 pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
         "INSERT INTO paper_search (paper_id, body_text, head, document) \
            SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
+             || array_to_tsvector(string_to_array($5, ' ')) \
            FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h \
            ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
            document = EXCLUDED.document"
     } else {
-        "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body) VALUES ($1, $2, $3, $4)"
+        "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body, facets) VALUES ($1, $2, $3, $4, $5)"
     }
+}
+
+/// Filters become words in the search index ("facets"), so the search
+/// engine intersects them with the query's words in its own index instead
+/// of checking papers one by one. Made of letters and digits only, with a
+/// prefix no language uses.
+pub(super) mod facet {
+    pub fn kind(kind: &str) -> String {
+        format!("xqk{}", crate::domain::slugify(kind).replace('-', ""))
+    }
+    pub fn topic(id: i64) -> String {
+        format!("xqt{id}")
+    }
+    pub fn author(id: i64) -> String {
+        format!("xqa{id}")
+    }
+    pub fn year(year: i32) -> String {
+        format!("xqy{year}")
+    }
+}
+
+/// What a paper's search entry is made from.
+#[derive(sqlx::FromRow)]
+pub(super) struct IndexSource {
+    title: String,
+    subtitle: Option<String>,
+    summary: String,
+    kind: String,
+    published_at: Option<time::OffsetDateTime>,
+    body: String,
+}
+
+/// A paper's search entry: (title, summary, plain text, facet words).
+pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) -> (String, String, String, String) {
+    let title = match &src.subtitle {
+        Some(sub) => format!("{}: {}", src.title, sub),
+        None => src.title.clone(),
+    };
+    let mut facets = vec![facet::kind(&src.kind)];
+    if let Some(t) = src.published_at {
+        facets.push(facet::year(t.year()));
+    }
+    facets.extend(topics.iter().map(|id| facet::topic(*id)));
+    facets.extend(authors.iter().map(|id| facet::author(*id)));
+    (
+        title,
+        src.summary.clone(),
+        crate::markdown::to_plain_text(&src.body),
+        facets.join(" "),
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -226,14 +278,6 @@ struct SnippetRow {
     snippet: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct UnindexedRow {
-    id: i64,
-    title: String,
-    subtitle: Option<String>,
-    summary: String,
-    body: String,
-}
 
 impl Store {
     /// Papers matching `q`, best match first, with highlighted snippets.
@@ -245,17 +289,69 @@ impl Store {
                 hits: Vec::new(),
             });
         }
-        let (condition, mut args) = paper_condition(&q.filter);
         let is_postgres = matches!(self.db, Db::Postgres(_));
-        args.push(Arg::Text(if is_postgres { q.terms.tsquery() } else { q.terms.fts5() }));
+        // Filters by kind, topic, author and year are facet words.
+        let mut facets = Vec::new();
+        if let Some(kind) = &q.filter.kind {
+            facets.push(facet::kind(kind));
+        }
+        for (slug, table, make) in [
+            (&q.filter.topic, "topics", facet::topic as fn(i64) -> String),
+            (&q.filter.author, "authors", facet::author),
+        ] {
+            let Some(slug) = slug else { continue };
+            let sql = format!("SELECT id FROM {table} WHERE slug = $1");
+            let id: Option<i64> = with_pool!(self, pool => {
+                sqlx::query_scalar(AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await?
+            });
+            match id {
+                Some(id) => facets.push(make(id)),
+                None => {
+                    return Ok(SearchPage {
+                        total: 0,
+                        total_is_exact: true,
+                        hits: Vec::new(),
+                    });
+                }
+            }
+        }
+        if let Some(year) = q.filter.year {
+            facets.push(facet::year(year));
+        }
+        let rest = PaperQuery {
+            kind: None,
+            topic: None,
+            author: None,
+            year: None,
+            ..q.filter.clone()
+        };
+        let (condition, mut args) = paper_condition(&rest);
+        let query_text = if is_postgres {
+            q.terms.tsquery()
+        } else {
+            let mut t = q.terms.fts5();
+            for f in &facets {
+                t.push_str(&format!(" facets:\"{f}\""));
+            }
+            t
+        };
+        args.push(Arg::Text(query_text));
         let m = args.len();
+        // PostgreSQL: facet words are matched exactly, never stemmed.
+        let pg_query = if facets.is_empty() {
+            format!("to_tsquery('english', ${m})")
+        } else {
+            let words: Vec<String> = facets.iter().map(|f| format!("'{f}'")).collect();
+            args.push(Arg::Text(words.join(" & ")));
+            format!("(to_tsquery('english', ${m}) && CAST(${} AS tsquery))", args.len())
+        };
         // Ranking every match of a common word costs time in proportion to
         // the archive; ranking the most recently added matches (all of
         // them when there are at most RANK_POOL) keeps every search fast.
         // (tables, match condition, score, order of scores, newest first)
         let (from, matches, score, score_order, newest) = if is_postgres {
             (
-                format!("paper_search s JOIN papers p ON p.id = s.paper_id, to_tsquery('english', ${m}) query"),
+                format!("paper_search s JOIN papers p ON p.id = s.paper_id, (SELECT {pg_query} AS query) tsq"),
                 "s.document @@ query".to_owned(),
                 "ts_rank(s.head, query)",
                 "DESC",
@@ -265,7 +361,7 @@ impl Store {
             (
                 "papers_fts CROSS JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
                 format!("papers_fts MATCH ${m}"),
-                "bm25(papers_fts, 10.0, 4.0, 1.0)",
+                "bm25(papers_fts, 10.0, 4.0, 1.0, 0.0)",
                 "ASC",
                 "papers_fts.rowid DESC",
             )
@@ -355,34 +451,22 @@ impl Store {
     pub(super) async fn index_unindexed_papers(&self) -> Result<(), StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let missing_sql = if is_postgres {
-            "SELECT p.id, p.title, p.subtitle, p.summary, b.body FROM papers p JOIN paper_bodies b ON b.paper_id = p.id \
-             WHERE NOT EXISTS (SELECT 1 FROM paper_search s WHERE s.paper_id = p.id) ORDER BY p.id LIMIT 500"
+            "SELECT p.id FROM papers p WHERE NOT EXISTS (SELECT 1 FROM paper_search s WHERE s.paper_id = p.id) \
+             ORDER BY p.id LIMIT 500"
         } else {
-            "SELECT p.id, p.title, p.subtitle, p.summary, b.body FROM papers p JOIN paper_bodies b ON b.paper_id = p.id \
-             WHERE p.id NOT IN (SELECT rowid FROM papers_fts) ORDER BY p.id LIMIT 500"
+            "SELECT p.id FROM papers p WHERE p.id NOT IN (SELECT rowid FROM papers_fts) ORDER BY p.id LIMIT 500"
         };
         loop {
-            let rows: Vec<UnindexedRow> = with_pool!(self, pool => {
-                sqlx::query_as::<_, UnindexedRow>(missing_sql).fetch_all(pool).await?
+            let ids: Vec<i64> = with_pool!(self, pool => {
+                sqlx::query_scalar(missing_sql).fetch_all(pool).await?
             });
-            if rows.is_empty() {
+            if ids.is_empty() {
                 return Ok(());
             }
             with_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
-                for r in &rows {
-                    let title = match &r.subtitle {
-                        Some(sub) => format!("{}: {}", r.title, sub),
-                        None => r.title.clone(),
-                    };
-                    let text = crate::markdown::to_plain_text(&r.body);
-                    sqlx::query(index_statement(is_postgres))
-                        .bind(r.id)
-                        .bind(&title)
-                        .bind(&r.summary)
-                        .bind(&text)
-                        .execute(&mut *tx)
-                        .await?;
+                for id in &ids {
+                    index_paper!(tx, *id, is_postgres);
                 }
                 tx.commit().await?;
             });
