@@ -250,8 +250,12 @@ fn main() {
         for kind in kinds {
             let mut line = format!("  {kind:<14}");
             for (name, times) in &results {
-                let mut mine: Vec<Duration> =
-                    queries.iter().zip(times).filter(|((k, _), _)| *k == kind).map(|(_, t)| *t).collect();
+                let mut mine: Vec<Duration> = queries
+                    .iter()
+                    .zip(times)
+                    .filter(|((k, _), _)| *k == kind)
+                    .map(|(_, t)| *t)
+                    .collect();
                 mine.sort();
                 let ms = |d: Duration| d.as_secs_f64() * 1000.0;
                 line.push_str(&format!(

@@ -278,7 +278,6 @@ struct SnippetRow {
     snippet: String,
 }
 
-
 impl Store {
     /// Papers matching `q`, best match first, with highlighted snippets.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {

@@ -351,5 +351,22 @@ macro_rules! store_suite {
             let narrow = store.search(&search_for("p7")).await.expect("search");
             assert!(narrow.total_is_exact);
         }
+
+        #[tokio::test]
+        async fn publishing_moves_a_paper_into_its_year_filter() {
+            let Some((store, _guard)) = $open("publish_facets").await else { return };
+            search_corpus(&store).await;
+            let this_year = OffsetDateTime::now_utc().year();
+            let mut q = search_for("harbour");
+            q.filter.year = Some(this_year);
+            let before = store.search(&q).await.expect("search").total;
+            store.set_status("draft", Status::Published, Some(t(0))).await.expect("publish");
+            let after = store.search(&q).await.expect("search");
+            assert_eq!(after.total, before + 1, "the published draft joins this year's results");
+            assert!(slugs(&after).contains(&"draft"));
+            store.set_status("draft", Status::Draft, None).await.expect("unpublish");
+            assert_eq!(store.search(&q).await.expect("search").total, before);
+            assert!(store.set_status("nope", Status::Draft, None).await.is_err());
+        }
 };
 }
