@@ -21,3 +21,18 @@ CREATE TABLE paper_search (
     document  TSVECTOR NOT NULL
 );
 CREATE INDEX paper_search_document ON paper_search USING GIN (document);
+
+-- The share of papers the planner expects a search to match, from the
+-- GIN index statistics: search reads few matches through the index and
+-- many by scanning papers newest first (see store/search.rs).
+CREATE FUNCTION quire_match_share(q tsquery) RETURNS float8 LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    matching json;
+    everything json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM paper_search WHERE document @@ $1' INTO matching USING q;
+    EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM paper_search' INTO everything;
+    RETURN (matching->0->'Plan'->>'Plan Rows')::float8
+         / GREATEST((everything->0->'Plan'->>'Plan Rows')::float8, 1);
+END
+$$;

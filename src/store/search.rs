@@ -164,6 +164,10 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
 }
 
+/// Share of all papers above which a PostgreSQL search reads papers
+/// newest first instead of through the GIN index.
+const DENSE_SHARE: f64 = 0.25;
+
 /// Most matches ranked for one query: all matches when there are at most
 /// this many, else the most recently added this many.
 pub const RANK_POOL: u64 = 1000;
@@ -369,10 +373,7 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {matches} AND {condition} LIMIT {}) counted",
             RANK_POOL + 1
         );
-        let total: i64 = with_pool!(self, pool => {
-            bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(pool).await?
-        });
-        let total = u64::try_from(total).unwrap_or(0);
+        let share_sql = format!("SELECT quire_match_share(query) FROM (SELECT {pg_query} AS query) tsq");
         let limit = q.filter.limit.unwrap_or(20);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(i64::from(limit)));
@@ -383,9 +384,31 @@ impl Store {
             page_args.len() - 1,
             page_args.len()
         );
-        let ids: Vec<RankedId> = with_pool!(self, pool => {
-            bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args).fetch_all(pool).await?
+        let (total, ids): (i64, Vec<RankedId>) = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // PostgreSQL's planner does not know that checking a large
+            // tsvector outside the index means reading it from TOAST. Few
+            // matches: only the GIN index is fast. Many: reading papers
+            // newest first finds the pool soonest.
+            if is_postgres {
+                let share: f64 = bind_all!(sqlx::query_scalar(AssertSqlSafe(share_sql.clone())), &args)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+                if share > DENSE_SHARE {
+                    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
+                } else {
+                    sqlx::query("SET LOCAL enable_indexscan = off").execute(&mut *tx).await?;
+                }
+            }
+            let total: i64 = bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(&mut *tx).await?;
+            let ids = bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            (total, ids)
         });
+        let total = u64::try_from(total).unwrap_or(0);
         let total_is_exact = total <= RANK_POOL;
         let total = total.min(RANK_POOL);
         if ids.is_empty() {
