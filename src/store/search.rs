@@ -274,6 +274,8 @@ pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) ->
 #[derive(sqlx::FromRow)]
 struct RankedId {
     id: i64,
+    /// Matches in the pool (at most one more than RANK_POOL).
+    total: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -378,9 +380,15 @@ impl Store {
         let mut page_args = args.clone();
         page_args.push(Arg::Int(i64::from(limit)));
         page_args.push(Arg::Int(i64::from(q.filter.offset)));
+        // One pass finds the pool (one more than RANK_POOL, to learn
+        // whether there are more), counts it and ranks it.
         let ids_sql = format!(
-            "SELECT id FROM (SELECT p.id AS id, {score} AS score FROM {from} WHERE {matches} AND {condition} \
-             ORDER BY {newest} LIMIT {RANK_POOL}) pool ORDER BY score {score_order}, id DESC LIMIT ${} OFFSET ${}",
+            "SELECT id, total FROM (SELECT id, score, COUNT(*) OVER () AS total, \
+             ROW_NUMBER() OVER (ORDER BY id DESC) AS newest FROM \
+             (SELECT p.id AS id, {score} AS score FROM {from} WHERE {matches} AND {condition} \
+             ORDER BY {newest} LIMIT {}) pool) ranked WHERE newest <= {RANK_POOL} \
+             ORDER BY score {score_order}, id DESC LIMIT ${} OFFSET ${}",
+            RANK_POOL + 1,
             page_args.len() - 1,
             page_args.len()
         );
@@ -401,10 +409,14 @@ impl Store {
                     sqlx::query("SET LOCAL enable_indexscan = off").execute(&mut *tx).await?;
                 }
             }
-            let total: i64 = bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(&mut *tx).await?;
-            let ids = bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args)
+            let ids: Vec<RankedId> = bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args)
                 .fetch_all(&mut *tx)
                 .await?;
+            // Past the last page no row carries the count.
+            let total: i64 = match ids.first() {
+                Some(r) => r.total,
+                None => bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(&mut *tx).await?,
+            };
             tx.commit().await?;
             (total, ids)
         });
