@@ -293,6 +293,19 @@ async fn assets_are_immutable_under_hashed_names() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["content-type"], "text/css; charset=utf-8");
     assert!(r.headers["cache-control"].to_str().expect("cc").contains("immutable"));
+    let css = r.body.clone();
+    let br = request(&site.state, "GET", url, &[("accept-encoding", "br")]).await;
+    assert_eq!(br.headers["content-encoding"], "br");
+    assert!(br.body.len() * 2 < css.len(), "the stylesheet is sent compressed");
+    let etag = br.headers["etag"].to_str().expect("etag").to_owned();
+    let again = request(
+        &site.state,
+        "GET",
+        url,
+        &[("accept-encoding", "br"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert_eq!(
         get(&site.state, "/assets/quire.0000.css").await.status,
         StatusCode::NOT_FOUND

@@ -16,6 +16,12 @@ const FILES: &[(&str, &[u8])] = &[
 /// Largest theme file Quire serves from memory.
 pub const MAX_ASSET_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Whether a content type gains from gzip or brotli (text does; images
+/// and fonts are compressed already).
+pub fn compressible(content_type: &str) -> bool {
+    content_type.starts_with("text/") || content_type.contains("svg") || content_type.contains("json")
+}
+
 /// One static file, ready to serve.
 #[derive(Clone, Debug)]
 pub struct Asset {
@@ -120,6 +126,13 @@ impl Assets {
     /// Every file's URL by logical name, for templates' `asset_url()`.
     pub fn urls(&self) -> HashMap<String, String> {
         self.by_name.keys().map(|name| (name.clone(), self.url(name))).collect()
+    }
+
+    /// Every file with its served (hashed) name.
+    pub fn served(&self) -> impl Iterator<Item = (&str, &Asset)> {
+        self.by_served_name
+            .iter()
+            .filter_map(|(served, name)| self.by_name.get(name).map(|a| (served.as_str(), a)))
     }
 
     /// The file served as `served` (the hashed name), if any.

@@ -8,7 +8,7 @@ pub mod feeds;
 mod paper;
 mod search;
 
-pub use assets::{Asset, Assets};
+pub use assets::{Asset, Assets, compressible};
 pub use paper::{PaperExtras, render_paper};
 pub use search::{FilterOption, SearchForm, SearchResultView, SearchView, render_search};
 

@@ -60,7 +60,11 @@ pub struct CachedPage {
     modified_at: OffsetDateTime,
     content_type: HeaderValue,
     disposition: Option<HeaderValue>,
+    cache_control: HeaderValue,
 }
+
+/// Pages: browsers keep them but ask again (ETag) before reuse.
+const REVALIDATE: HeaderValue = HeaderValue::from_static("public, max-age=0, must-revalidate");
 
 impl CachedPage {
     /// Compresses and fingerprints a page; `built_at` is its Last-Modified.
@@ -79,9 +83,32 @@ impl CachedPage {
         Self::build(page, OffsetDateTime::now_utc(), wanted)
     }
 
+    /// A theme file under its content-hashed name: compressed once when
+    /// `compress` (text formats), and cacheable by browsers for a year.
+    pub fn asset(bytes: Bytes, content_type: &'static str, compress: bool) -> CachedPage {
+        let page = RenderedPage {
+            status: StatusCode::OK,
+            html: String::new(),
+            content_type,
+            download_as: None,
+        };
+        let mut asset = Self::build_bytes(page, bytes, OffsetDateTime::UNIX_EPOCH, [compress, compress]);
+        asset.cache_control = HeaderValue::from_static("public, max-age=31536000, immutable");
+        asset
+    }
+
     /// `[gzip, brotli]` says which compressed copies to make.
-    fn build(page: RenderedPage, built_at: OffsetDateTime, [want_gzip, want_brotli]: [bool; 2]) -> CachedPage {
-        let identity = exact_bytes(page.html.into_bytes());
+    fn build(mut page: RenderedPage, built_at: OffsetDateTime, wanted: [bool; 2]) -> CachedPage {
+        let identity = exact_bytes(std::mem::take(&mut page.html).into_bytes());
+        Self::build_bytes(page, identity, built_at, wanted)
+    }
+
+    fn build_bytes(
+        page: RenderedPage,
+        identity: Bytes,
+        built_at: OffsetDateTime,
+        [want_gzip, want_brotli]: [bool; 2],
+    ) -> CachedPage {
         let digest = Sha256::digest(&identity);
         let hash: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
         let big = identity.len() >= COMPRESS_MIN_BYTES;
@@ -123,6 +150,7 @@ impl CachedPage {
             brotli,
             content_type,
             disposition,
+            cache_control: REVALIDATE,
         }
     }
 
@@ -150,10 +178,7 @@ impl CachedPage {
             .status(if fresh { StatusCode::NOT_MODIFIED } else { self.status })
             .header(header::ETAG, etag.clone())
             .header(header::LAST_MODIFIED, self.last_modified.clone())
-            .header(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=0, must-revalidate"),
-            )
+            .header(header::CACHE_CONTROL, self.cache_control.clone())
             .header(header::VARY, HeaderValue::from_static("accept-encoding"));
         if fresh {
             return builder.body(Body::empty()).unwrap_or_default();

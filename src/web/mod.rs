@@ -44,18 +44,29 @@ pub struct AppState {
     /// The search form's filter choices and the cache generation they
     /// were built at.
     facets: Arc<std::sync::Mutex<Option<search::FacetsAt>>>,
+    /// Theme files by served (hashed) name, compressed once at start.
+    assets: Arc<std::collections::HashMap<String, Arc<CachedPage>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config, theme: Theme) -> AppState {
         let site = SiteView::new(&config, &theme.assets);
         let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
+        let assets = theme
+            .assets
+            .served()
+            .map(|(served, a)| {
+                let page = CachedPage::asset(a.bytes.clone(), a.content_type, render::compressible(a.content_type));
+                (served.to_owned(), Arc::new(page))
+            })
+            .collect();
         AppState {
             store,
             site: Arc::new(site),
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
             facets: Arc::new(std::sync::Mutex::new(None)),
+            assets: Arc::new(assets),
             config: Arc::new(config),
         }
     }

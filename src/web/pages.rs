@@ -394,30 +394,13 @@ pub(super) fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
-/// Theme files under their hashed names, cached by browsers for a year.
+/// Theme files under their hashed names, cached by browsers for a year,
+/// compressed as the client accepts.
 pub async fn asset(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response<Body> {
-    let Some(asset) = state.theme.assets.get(&file) else {
-        return state.not_found_page(&headers).await;
-    };
-    let etag = format!("\"{}\"", asset.hash);
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
-    let builder = Response::builder()
-        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-        .header(header::ETAG, etag)
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    if fresh {
-        return builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .unwrap_or_default();
+    match state.assets.get(&file) {
+        Some(page) => page.respond(&headers),
+        None => state.not_found_page(&headers).await,
     }
-    builder
-        .header(header::CONTENT_TYPE, asset.content_type)
-        .body(Body::from(asset.bytes.clone()))
-        .unwrap_or_default()
 }
 
 /// For load balancers and monitors: 200 when the database answers.
