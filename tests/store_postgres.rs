@@ -132,6 +132,22 @@ async fn pages_render_from_postgres() {
         ("/topics/trade/", StatusCode::OK, "Paper p9"),
         ("/authors/", StatusCode::OK, "35 papers"),
         ("/healthz", StatusCode::OK, "ok"),
+        ("/search?q=summary+p3", StatusCode::OK, "1 paper found"),
+        ("/search?q=summary&author=ada", StatusCode::OK, "35 papers found"),
+        (
+            "/search?q=%22%3E%3C%2F%3E%2A",
+            StatusCode::OK,
+            "Type words to search for",
+        ),
+        ("/search?q=%22%3E%3Cscript%3E", StatusCode::OK, "No papers found"),
+        ("/feed.atom", StatusCode::OK, "<entry xml:lang=\"ar\">"),
+        (
+            "/topics/trade/feed.json",
+            StatusCode::OK,
+            "\"version\": \"https://jsonfeed.org/version/1.1\"",
+        ),
+        ("/sitemap.xml", StatusCode::OK, "/papers/p34/</loc>"),
+        ("/papers/p1/cite.bib", StatusCode::OK, "@techreport{p1,"),
     ] {
         let res = quire::web::app(state.clone())
             .oneshot(Request::builder().uri(uri).body(Body::empty()).expect("request"))
