@@ -19,11 +19,6 @@ pub const MAX_QUERY_CHARS: usize = 256;
 const MAX_TERMS: usize = 12;
 /// Letters kept of one word.
 const MAX_WORD_CHARS: usize = 64;
-/// Marks around matched words in snippets: private-use characters, which
-/// no paper uses, turned into `<mark>` by the page.
-const HIT_START: char = '\u{E000}';
-const HIT_END: char = '\u{E001}';
-
 /// One part of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Term {
@@ -172,35 +167,105 @@ const DENSE_SHARE: f64 = 0.25;
 /// this many, else the most recently added this many.
 pub const RANK_POOL: u64 = 1000;
 
-/// Splits a snippet at its hit marks; stray or unbalanced marks are dropped.
-fn snippet_parts(raw: &str) -> Vec<SnippetPart> {
-    let mut parts: Vec<SnippetPart> = Vec::new();
-    let mut current = String::new();
-    let mut in_hit = false;
-    for c in raw.chars() {
-        match c {
-            HIT_START | HIT_END => {
-                let opening = c == HIT_START;
-                if opening != in_hit {
-                    if !current.is_empty() {
-                        parts.push(SnippetPart {
-                            text: std::mem::take(&mut current),
-                            hit: in_hit,
-                        });
-                    }
-                    in_hit = opening;
-                }
-            }
-            c if c.is_control() && c != '\n' => {}
-            '\n' => current.push(' '),
-            c => current.push(c),
+/// Words a snippet shows.
+const SNIPPET_WORDS: usize = 32;
+
+/// What a query word matches in text, roughly as the engines' stemmers do:
+/// the word without a plural or verb ending, as a prefix.
+fn stem(word: &str) -> String {
+    let w = word.to_lowercase();
+    for suffix in ["ing", "es", "ed", "s"] {
+        if let Some(base) = w.strip_suffix(suffix)
+            && base.chars().count() >= 3
+        {
+            return base.to_owned();
         }
     }
-    if !current.is_empty() {
-        parts.push(SnippetPart {
-            text: current,
-            hit: in_hit,
-        });
+    w
+}
+
+/// The stretch of `text` where the query's words are densest, with those
+/// words marked. Made here rather than by the search engine: the same on
+/// both back ends, and without tokenising whole papers again.
+pub fn make_snippet(text: &str, terms: &SearchTerms) -> Vec<SnippetPart> {
+    let stems: Vec<String> = terms
+        .terms
+        .iter()
+        .flat_map(|t| match t {
+            Term::Word(w) => vec![stem(w)],
+            Term::Phrase(ws) => ws.iter().map(|w| stem(w)).collect(),
+        })
+        .collect();
+    // Word spans (byte ranges) and which stem each matches.
+    let mut words: Vec<(usize, usize, Option<usize>)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let word = text[s..i].to_lowercase();
+                let hit = stems
+                    .iter()
+                    .position(|st| word.starts_with(st.as_str()) && word.len() <= st.len() + 4);
+                words.push((s, i, hit));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if words.is_empty() {
+        return Vec::new();
+    }
+    // The window with the most different query words, then the most hits.
+    let window = SNIPPET_WORDS.min(words.len());
+    let score = |from: usize| {
+        let mut seen = vec![false; stems.len()];
+        let mut hits = 0;
+        for w in &words[from..from + window] {
+            if let Some(k) = w.2 {
+                seen[k] = true;
+                hits += 1;
+            }
+        }
+        (seen.iter().filter(|s| **s).count(), hits)
+    };
+    let mut best = 0;
+    let mut best_score = score(0);
+    // Only windows that start at a matched word (or the start) are worth it.
+    for (i, w) in words.iter().enumerate().take(words.len() - window + 1) {
+        if w.2.is_some() {
+            let from = i.saturating_sub(4).min(words.len() - window);
+            let sc = score(from);
+            if sc > best_score {
+                best = from;
+                best_score = sc;
+            }
+        }
+    }
+    let span = &words[best..best + window];
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    let push = |text: &str, hit: bool, parts: &mut Vec<SnippetPart>| {
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|c| !c.is_control())
+            .collect();
+        match parts.last_mut() {
+            Some(last) if last.hit == hit => last.text.push_str(&clean),
+            _ => parts.push(SnippetPart { text: clean, hit }),
+        }
+    };
+    if best > 0 {
+        push("…", false, &mut parts);
+    }
+    let mut at = span[0].0;
+    for &(s, e, hit) in span {
+        push(&text[at..s], false, &mut parts);
+        push(&text[s..e], hit.is_some(), &mut parts);
+        at = e;
+    }
+    if best + window < words.len() {
+        push("…", false, &mut parts);
     }
     parts
 }
@@ -430,21 +495,13 @@ impl Store {
                 hits: Vec::new(),
             });
         }
-        // Snippets for this page only: making one reads a whole paper.
-        let mut snippet_args = vec![args[m - 1].clone()];
-        snippet_args.extend(ids.iter().map(|r| Arg::Int(r.id)));
-        let list = placeholders(2, ids.len());
-        let snippet_sql = if is_postgres {
-            format!(
-                "SELECT s.paper_id AS id, ts_headline('english', s.body_text, to_tsquery('english', $1), \
-                 'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=30, MinWords=15, MaxFragments=2, \
-                 FragmentDelimiter=\" … \"') AS snippet FROM paper_search s WHERE s.paper_id IN ({list})"
-            )
+        // Snippets for this page only, cut from the indexed plain text.
+        let text_args: Vec<Arg> = ids.iter().map(|r| Arg::Int(r.id)).collect();
+        let list = placeholders(1, ids.len());
+        let text_sql = if is_postgres {
+            format!("SELECT paper_id AS id, body_text AS snippet FROM paper_search WHERE paper_id IN ({list})")
         } else {
-            format!(
-                "SELECT rowid AS id, snippet(papers_fts, 2, char(57344), char(57345), '…', 28) AS snippet \
-                 FROM papers_fts WHERE papers_fts MATCH $1 AND rowid IN ({list})"
-            )
+            format!("SELECT rowid AS id, body AS snippet FROM papers_fts WHERE rowid IN ({list})")
         };
         let meta_sql = format!(
             "SELECT {PAPER_COLUMNS} FROM papers p WHERE p.id IN ({})",
@@ -452,7 +509,7 @@ impl Store {
         );
         let meta_args: Vec<Arg> = ids.iter().map(|r| Arg::Int(r.id)).collect();
         let (snippets, rows): (Vec<SnippetRow>, Vec<PaperRow>) = with_pool!(self, pool => {(
-            bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(snippet_sql)), &snippet_args).fetch_all(pool).await?,
+            bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(text_sql)), &text_args).fetch_all(pool).await?,
             bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(meta_sql)), &meta_args).fetch_all(pool).await?,
         )});
         let mut snippets: HashMap<i64, String> = snippets.into_iter().map(|s| (s.id, s.snippet)).collect();
@@ -468,7 +525,7 @@ impl Store {
             .map(|paper| {
                 let snippet = snippets
                     .remove(&paper.id)
-                    .map(|s| snippet_parts(&s))
+                    .map(|text| make_snippet(&text, &q.terms))
                     .unwrap_or_default();
                 SearchHit { paper, snippet }
             })
@@ -576,27 +633,37 @@ mod tests {
     }
 
     #[test]
-    fn snippets_split_at_marks_and_survive_stray_ones() {
-        let parts = snippet_parts("the \u{E000}port\u{E001} is\nbusy");
-        assert_eq!(
-            parts,
-            vec![
-                SnippetPart {
-                    text: "the ".into(),
-                    hit: false
-                },
-                SnippetPart {
-                    text: "port".into(),
-                    hit: true
-                },
-                SnippetPart {
-                    text: " is busy".into(),
-                    hit: false
-                },
-            ]
+    fn snippets_show_the_densest_stretch_with_matches_marked() {
+        let text = format!(
+            "{} The harbour authorities measured container traffic.\nHarbours grew. {}",
+            "Filler words here. ".repeat(20),
+            "More filler text. ".repeat(20)
         );
-        let stray = snippet_parts("a\u{E001}b\u{E000}c\u{E000}d");
-        assert_eq!(stray.iter().map(|p| p.text.as_str()).collect::<String>(), "abcd");
-        assert_eq!(stray.iter().filter(|p| p.hit).count(), 1);
+        let parts = make_snippet(&text, &SearchTerms::parse("harbours traffic"));
+        let hits: Vec<&str> = parts.iter().filter(|p| p.hit).map(|p| p.text.as_str()).collect();
+        assert_eq!(hits, ["harbour", "traffic", "Harbours"]);
+        assert!(parts[0].text.starts_with('…') && parts.last().is_some_and(|p| p.text.ends_with('…')));
+        let all: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(!all.contains('\n'), "{all}");
+        assert!(
+            all.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .count()
+                <= SNIPPET_WORDS
+        );
+        // No match: the start of the text, unmarked.
+        let none = make_snippet("Short text only.", &SearchTerms::parse("absent"));
+        assert_eq!(
+            none,
+            vec![SnippetPart {
+                text: "Short text only".into(),
+                hit: false
+            }]
+        );
+        assert!(make_snippet("", &SearchTerms::parse("x")).is_empty());
+        // Stems: "reforms" finds "reform", and not words that merely share letters.
+        let p = make_snippet("The police reform.", &SearchTerms::parse("reforms"));
+        assert!(p.iter().any(|x| x.hit && x.text == "reform"));
+        assert!(!p.iter().any(|x| x.hit && x.text == "police"));
     }
 }
