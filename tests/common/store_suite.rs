@@ -356,16 +356,20 @@ macro_rules! store_suite {
         async fn publishing_moves_a_paper_into_its_year_filter() {
             let Some((store, _guard)) = $open("publish_facets").await else { return };
             search_corpus(&store).await;
-            let this_year = OffsetDateTime::now_utc().year();
-            let mut q = search_for("harbour");
-            q.filter.year = Some(this_year);
-            let before = store.search(&q).await.expect("search").total;
-            store.set_status("draft", Status::Published, Some(t(0))).await.expect("publish");
-            let after = store.search(&q).await.expect("search");
+            let published = t(0);
+            // Built after each change: the query's "now" must not precede it.
+            let this_year = || {
+                let mut q = search_for("harbour");
+                q.filter.year = Some(published.year());
+                q
+            };
+            let before = store.search(&this_year()).await.expect("search").total;
+            store.set_status("draft", Status::Published, Some(published)).await.expect("publish");
+            let after = store.search(&this_year()).await.expect("search");
             assert_eq!(after.total, before + 1, "the published draft joins this year's results");
             assert!(slugs(&after).contains(&"draft"));
             store.set_status("draft", Status::Draft, None).await.expect("unpublish");
-            assert_eq!(store.search(&q).await.expect("search").total, before);
+            assert_eq!(store.search(&this_year()).await.expect("search").total, before);
             assert!(store.set_status("nope", Status::Draft, None).await.is_err());
         }
 };
