@@ -114,23 +114,6 @@ impl SearchTerms {
             .collect::<Vec<_>>()
             .join(" & ")
     }
-
-    /// Every word of the query, phrases included, joined by `&`: what a
-    /// phrase needs at least, checked without positions.
-    fn tsquery_all_words(&self) -> String {
-        self.terms
-            .iter()
-            .flat_map(|t| match t {
-                Term::Word(w) => vec![format!("'{w}'")],
-                Term::Phrase(ws) => ws.iter().map(|w| format!("'{w}'")).collect(),
-            })
-            .collect::<Vec<_>>()
-            .join(" & ")
-    }
-
-    fn has_phrase(&self) -> bool {
-        self.terms.iter().any(|t| matches!(t, Term::Phrase(_)))
-    }
 }
 
 /// A phrase of one word is just that word.
@@ -292,13 +275,12 @@ pub fn make_snippet(text: &str, terms: &SearchTerms) -> Vec<SnippetPart> {
 /// paper's transaction.
 pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
-        "INSERT INTO paper_search (paper_id, body_text, head, document, terms) \
-           SELECT $1, $4, head, document, strip(document) FROM \
-           (SELECT head, head || setweight(to_tsvector('english', $4), 'D') \
-             || array_to_tsvector(string_to_array($5, ' ')) AS document \
-           FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h) d \
+        "INSERT INTO paper_search (paper_id, body_text, head, document) \
+           SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
+             || array_to_tsvector(string_to_array($5, ' ')) \
+           FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h \
            ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
-           document = EXCLUDED.document, terms = EXCLUDED.terms"
+           document = EXCLUDED.document"
     } else {
         "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body, facets) VALUES ($1, $2, $3, $4, $5)"
     }
@@ -425,27 +407,13 @@ impl Store {
         };
         args.push(Arg::Text(query_text));
         let m = args.len();
-        // PostgreSQL: facet words are matched exactly, never stemmed. The
-        // words are checked against `terms` (no positions, small enough to
-        // read cheaply); only phrases need `document` and its positions.
-        let facet_query = if facets.is_empty() || !is_postgres {
-            String::new()
+        // PostgreSQL: facet words are matched exactly, never stemmed.
+        let pg_query = if facets.is_empty() {
+            format!("to_tsquery('english', ${m})")
         } else {
             let words: Vec<String> = facets.iter().map(|f| format!("'{f}'")).collect();
             args.push(Arg::Text(words.join(" & ")));
-            format!(" && CAST(${} AS tsquery)", args.len())
-        };
-        let pg_query = format!("to_tsquery('english', ${m}){facet_query}");
-        let pg_words = if is_postgres && q.terms.has_phrase() {
-            args.push(Arg::Text(q.terms.tsquery_all_words()));
-            format!("to_tsquery('english', ${}){facet_query}", args.len())
-        } else {
-            pg_query.clone()
-        };
-        let pg_matches = if q.terms.has_phrase() {
-            "s.terms @@ words AND s.document @@ query"
-        } else {
-            "s.terms @@ words"
+            format!("(to_tsquery('english', ${m}) && CAST(${} AS tsquery))", args.len())
         };
         // Ranking every match of a common word costs time in proportion to
         // the archive; ranking the most recently added matches (all of
@@ -453,11 +421,8 @@ impl Store {
         // (tables, match condition, score, order of scores, newest first)
         let (from, matches, score, score_order, newest) = if is_postgres {
             (
-                format!(
-                    "paper_search s JOIN papers p ON p.id = s.paper_id, \
-                     (SELECT {pg_query} AS query, {pg_words} AS words) tsq"
-                ),
-                pg_matches.to_owned(),
+                format!("paper_search s JOIN papers p ON p.id = s.paper_id, (SELECT {pg_query} AS query) tsq"),
+                "s.document @@ query".to_owned(),
                 "ts_rank(s.head, query)",
                 "DESC",
                 "p.id DESC",
@@ -475,7 +440,7 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {matches} AND {condition} LIMIT {}) counted",
             RANK_POOL + 1
         );
-        let share_sql = format!("SELECT quire_match_share({pg_words})");
+        let share_sql = format!("SELECT quire_match_share(query) FROM (SELECT {pg_query} AS query) tsq");
         let limit = q.filter.limit.unwrap_or(20);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(i64::from(limit)));
