@@ -273,7 +273,21 @@ pub struct PaperMeta {
     pub topics: Vec<TopicRef>,
 }
 
+/// "Title: Subtitle", or the title alone: how citations, feeds, search
+/// and link previews name a paper.
+pub fn full_title(title: &str, subtitle: Option<&str>) -> String {
+    match subtitle {
+        Some(sub) => format!("{title}: {sub}"),
+        None => title.to_owned(),
+    }
+}
+
 impl PaperMeta {
+    /// The title with its subtitle, see [`full_title`].
+    pub fn full_title(&self) -> String {
+        full_title(&self.title, self.subtitle.as_deref())
+    }
+
     pub fn direction(&self) -> Direction {
         direction_of(&self.language)
     }

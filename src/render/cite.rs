@@ -102,10 +102,7 @@ impl Citation {
     }
 
     fn full_title(&self) -> String {
-        match &self.subtitle {
-            Some(sub) => format!("{}: {}", self.title, sub),
-            None => self.title.clone(),
-        }
+        crate::domain::full_title(&self.title, self.subtitle.as_deref())
     }
 
     fn year(&self) -> String {

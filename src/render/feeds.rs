@@ -48,10 +48,7 @@ impl FeedEntry {
         let published = paper.published_at.unwrap_or(paper.updated_at);
         FeedEntry {
             content_html: body_html.map(|html| absolute_links(html, base_url, &url)),
-            title: match &paper.subtitle {
-                Some(sub) => format!("{}: {}", paper.title, sub),
-                None => paper.title.clone(),
-            },
+            title: paper.full_title(),
             summary: paper.summary.clone(),
             published,
             updated: paper.updated_at.max(published),

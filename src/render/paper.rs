@@ -211,10 +211,7 @@ pub fn render_paper(
     let path = paths::paper(&meta.slug);
     let permalink = format!("{}{}", site.base_url, path);
     let canonical = meta.canonical_url.clone().unwrap_or_else(|| permalink.clone());
-    let full_title = match &meta.subtitle {
-        Some(sub) => format!("{}: {}", meta.title, sub),
-        None => meta.title.clone(),
-    };
+    let full_title = meta.full_title();
     let page = PageHead {
         title: format!("{} | {}", meta.title, site.name),
         description: meta.summary.clone(),

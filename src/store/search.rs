@@ -318,10 +318,7 @@ pub(super) struct IndexSource {
 
 /// A paper's search entry: (title, summary, plain text, facet words).
 pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) -> (String, String, String, String) {
-    let title = match &src.subtitle {
-        Some(sub) => format!("{}: {}", src.title, sub),
-        None => src.title.clone(),
-    };
+    let title = crate::domain::full_title(&src.title, src.subtitle.as_deref());
     let mut facets = vec![facet::kind(&src.kind)];
     if let Some(t) = src.published_at {
         facets.push(facet::year(t.year()));

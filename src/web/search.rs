@@ -7,7 +7,7 @@ use super::cache::{CachedPage, RenderedPage};
 use super::pages::{MAX_PAGE, cards};
 use super::{AppState, PageError};
 use crate::domain::validate_slug;
-use crate::render::{self, LinkView, Pagination, SearchForm, SearchView, kind_from_slug};
+use crate::render::{self, LinkView, Pagination, PaperCard, SearchForm, SearchView, kind_from_slug};
 use crate::render::{FilterOption, SearchResultView};
 use crate::store::{MAX_QUERY_CHARS, PaperQuery, SearchQuery, SearchTerms, SnippetPart, Visibility};
 use axum::body::Body;
@@ -218,7 +218,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
             .hits
             .into_iter()
             .map(|hit| SearchResultView {
-                card: cards(state, std::slice::from_ref(&hit.paper)).remove(0),
+                card: PaperCard::new(&hit.paper, state.config.words_per_minute),
                 snippet: hit.snippet,
             })
             .collect();
