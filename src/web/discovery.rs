@@ -210,10 +210,7 @@ pub async fn paper_file(
     let key = format!("{}{file}", paths::paper(&slug));
     state
         .cached_file(&headers, key, |state| async move {
-            let paper = state.store.get_paper(&slug).await?.ok_or(PageError::NotFound)?;
-            if !paper.meta.is_public_at(OffsetDateTime::now_utc()) {
-                return Err(PageError::NotFound);
-            }
+            let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
             let url = format!("{}{}", state.site.base_url, paths::paper(&slug));
             let citation = Citation::new(&paper.meta, &state.site.name, url);
             let (body, content_type, ext) = match format {

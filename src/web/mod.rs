@@ -194,6 +194,15 @@ impl AppState {
         }
     }
 
+    /// The paper `slug` if a reader may see it at `now`; drafts and papers
+    /// not yet due are not found.
+    async fn public_paper(&self, slug: &str, now: OffsetDateTime) -> Result<crate::domain::Paper, PageError> {
+        match self.store.get_paper(slug).await? {
+            Some(paper) if paper.meta.is_public_at(now) => Ok(paper),
+            _ => Err(PageError::NotFound),
+        }
+    }
+
     /// The 404 page, itself cached: one page serves every unknown address.
     async fn not_found_page(&self, request: &axum::http::HeaderMap) -> Response<Body> {
         const KEY: &str = "\u{0}not-found";

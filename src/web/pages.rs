@@ -71,10 +71,7 @@ pub async fn paper(State(state): State<AppState>, Path(slug): Path<String>, head
     state
         .cached(&headers, paths::paper(&slug), |state| async move {
             let now = OffsetDateTime::now_utc();
-            let paper = state.store.get_paper(&slug).await?.ok_or(PageError::NotFound)?;
-            if !paper.meta.is_public_at(now) {
-                return Err(PageError::NotFound);
-            }
+            let paper = state.public_paper(&slug, now).await?;
             let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
             let authors = state.store.authors_by_slugs(&slugs).await?;
             let translations = state
