@@ -59,7 +59,7 @@ pub fn postgres() -> Migrator {
 #[cfg(test)]
 mod tests {
     use super::super::{Db, Store};
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use sqlx::sqlite::SqliteConnectOptions;
     use std::str::FromStr;
 
     #[tokio::test]
@@ -68,7 +68,7 @@ mod tests {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("q.db").display()))
             .expect("url")
             .create_if_missing(true);
-        let pool = SqlitePoolOptions::new().connect_with(options).await.expect("open");
+        let pool = super::super::sqlite_pool(options).await.expect("open");
         super::migrator_up_to(1, |m| m.2).run(&pool).await.expect("schema 1");
         sqlx::query(
             "INSERT INTO papers (slug, title, kind, summary, body, language, status, published_at, word_count, \

@@ -6,6 +6,7 @@
 //! Times are stored in UTC, truncated to whole seconds, so that SQLite's
 //! text timestamps compare and sort like PostgreSQL's `timestamptz`.
 
+mod fts5_rank;
 mod migrations;
 
 use crate::config::redact_url;
@@ -390,6 +391,21 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// A pool of SQLite connections, each with Quire's search ranking function.
+async fn sqlite_pool(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                let mut handle = conn.lock_handle().await?;
+                fts5_rank::register(handle.as_raw_handle()).map_err(|e| sqlx::Error::Configuration(e.into()))
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its
     /// schema up to date. `sqlite://PATH` or `postgres://…`.
@@ -426,12 +442,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(CONNECT_TIMEOUT)
-                .connect_with(options)
-                .await
-                .map_err(connect_error)?;
+            let pool = sqlite_pool(options).await.map_err(connect_error)?;
             Store { db: Db::Sqlite(pool) }
         } else {
             return Err(StoreError::Connect {

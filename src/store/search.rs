@@ -428,8 +428,8 @@ impl Store {
             (
                 "papers_fts CROSS JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
                 format!("papers_fts MATCH ${m}"),
-                "bm25(papers_fts, 10.0, 4.0, 1.0, 0.0)",
-                "ASC",
+                "quire_rank(papers_fts, 10.0, 4.0, 1.0, 0.0)",
+                "DESC",
                 "papers_fts.rowid DESC",
             )
         };
