@@ -161,3 +161,89 @@ async fn pages_render_from_postgres() {
         );
     }
 }
+
+/// PostgreSQL reads matches window by window of recency words, newest
+/// first: papers far apart in id, a draft among them, and a phrase and a
+/// topic filter are all found, in order, with the right count.
+#[tokio::test]
+async fn search_finds_matches_across_recency_windows() {
+    use quire::store::{AddOptions, PaperQuery, SearchQuery, SearchTerms};
+    use sqlx::Connection;
+    let Some(db) = common::PgTestDb::create("recency_windows").await else {
+        return;
+    };
+    let guard = Guard { db: Some(db) };
+    let db = guard.db.as_ref().expect("db");
+    let store = db.store().await;
+    store
+        .upsert_author(&common::author("ada", "Ada Lovelace"))
+        .await
+        .expect("author");
+    store
+        .upsert_topic(&common::topic("coasts", "Coasts"))
+        .await
+        .expect("topic");
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let now = time::OffsetDateTime::now_utc();
+    // Ids 1…, 5,000…, 70,000… and 300,000…: the newest window, windows
+    // further back, and the pass over everything older.
+    let mut expected = Vec::new();
+    for (start, slugs) in [
+        (None, vec!["a1", "a2"]),
+        (Some(5_000), vec!["b1"]),
+        (Some(70_000), vec!["c1", "c-draft"]),
+        (Some(300_000), vec!["d1", "d2"]),
+    ] {
+        if let Some(start) = start {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE {}.papers ALTER COLUMN id RESTART WITH {start}",
+                db.schema
+            )))
+            .execute(&mut sql)
+            .await
+            .expect("restart ids");
+        }
+        let papers: Vec<_> = slugs
+            .iter()
+            .map(|slug| {
+                let mut p = common::paper(slug, now - time::Duration::days(3), &["ada"], &["coasts"]);
+                p.body = if slug.ends_with('1') {
+                    "The lighthouse keeper kept the log.".into()
+                } else {
+                    "A keeper of the old lighthouse.".into()
+                };
+                if *slug == "c-draft" {
+                    p.status = quire::domain::Status::Draft;
+                    p.published_at = None;
+                }
+                p
+            })
+            .collect();
+        store.add_papers(&papers, AddOptions::default()).await.expect("add");
+        expected.extend(slugs.into_iter().filter(|s| *s != "c-draft"));
+    }
+    expected.reverse();
+    let search = |q: &str, topic: Option<&str>| SearchQuery {
+        terms: SearchTerms::parse(q),
+        filter: PaperQuery {
+            limit: Some(10),
+            topic: topic.map(str::to_owned),
+            ..PaperQuery::listed_at(time::OffsetDateTime::now_utc())
+        },
+    };
+    let slugs =
+        |page: quire::store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
+    let all = store.search(&search("lighthouse", None)).await.expect("search");
+    assert_eq!((all.total, all.total_is_exact), (6, true));
+    assert_eq!(slugs(all), expected, "every window, newest first, no draft");
+    let phrase = store
+        .search(&search("\"lighthouse keeper\"", Some("coasts")))
+        .await
+        .expect("phrase");
+    assert_eq!(slugs(phrase), ["d1", "c1", "b1", "a1"]);
+    let none = store
+        .search(&search("lighthouse", Some("nowhere")))
+        .await
+        .expect("search");
+    assert_eq!(none.total, 0);
+}

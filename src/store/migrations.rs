@@ -5,7 +5,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use std::borrow::Cow;
 
-/// (version, description, SQLite text, PostgreSQL text), oldest first.
+/// (version, description, SQLite text, PostgreSQL text), oldest first. An
+/// empty text: that back end has nothing to do at that version.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         1,
@@ -18,6 +19,13 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "search and translations",
         include_str!("../../migrations/sqlite/0002_search_translations.sql"),
         include_str!("../../migrations/postgres/0002_search_translations.sql"),
+    ),
+    (
+        3,
+        "search by recency",
+        // SQLite's FTS5 reads matches newest first by itself.
+        "",
+        include_str!("../../migrations/postgres/0003_search_recency.sql"),
     ),
 ];
 
@@ -32,7 +40,7 @@ fn migrator_up_to(
 ) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
-        .filter(|m| m.0 <= version)
+        .filter(|m| m.0 <= version && !pick(m).is_empty())
         .map(|m| {
             Migration::new(
                 m.0,

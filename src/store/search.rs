@@ -159,9 +159,14 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
 }
 
-/// Share of all papers above which a PostgreSQL search reads papers
-/// newest first instead of through the GIN index.
-const DENSE_SHARE: f64 = 0.25;
+/// Papers per recency word ('xqr' and the paper id divided by this) in a
+/// PostgreSQL search document. The same number is in the index statement
+/// and in migration 0003.
+const RECENCY_BUCKET: i64 = 1024;
+
+/// Recency words a PostgreSQL search window may name before the search
+/// reads all older papers at once.
+const MAX_WINDOW: i64 = 64;
 
 /// Most matches ranked for one query: all matches when there are at most
 /// this many, else the most recently added this many.
@@ -277,7 +282,7 @@ pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
         "INSERT INTO paper_search (paper_id, body_text, head, document) \
            SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
-             || array_to_tsvector(string_to_array($5, ' ')) \
+             || array_to_tsvector(string_to_array($5, ' ') || ('xqr' || ($1 / 1024))) \
            FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h \
            ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
            document = EXCLUDED.document"
@@ -344,6 +349,84 @@ struct RankedId {
 struct SnippetRow {
     id: i64,
     snippet: String,
+}
+
+/// PostgreSQL: the newest papers matching `query` (SQL of a tsquery over
+/// `args`) and `condition`, newest first, at most one more than RANK_POOL.
+///
+/// Matches are read through the GIN index only, window by window of
+/// recency words, newest first, each window as wide as the matches found
+/// so far say is needed: a common word fills the pool from the newest
+/// thousand papers, a rare one is found in a few windows. No plan reads
+/// papers one by one to test them, which is what made common words slow.
+async fn pg_newest_matches(
+    pool: &sqlx::PgPool,
+    query: &str,
+    condition: &str,
+    args: &[Arg],
+) -> Result<Vec<i64>, StoreError> {
+    let mut conn = pool.begin().await?;
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(newest) = newest else {
+        return Ok(Vec::new());
+    };
+    let next = args.len() + 1;
+    let mut found: Vec<i64> = Vec::new();
+    let mut hi = newest / RECENCY_BUCKET;
+    let mut span = 1;
+    loop {
+        let want = RANK_POOL as usize + 1 - found.len();
+        let lo = hi - span + 1;
+        let last = lo <= 0 || span > MAX_WINDOW;
+        let select = |tsquery: String, window: &str, order: &str| {
+            format!(
+                "SELECT p.id FROM paper_search s JOIN papers p ON p.id = s.paper_id, \
+                 (SELECT {tsquery} AS query) tsq WHERE s.document @@ query AND {window} AND {condition} \
+                 ORDER BY {order} DESC LIMIT {want}"
+            )
+        };
+        let ids: Vec<i64> = if last {
+            // Over everything older, the planner would walk papers newest
+            // first testing each document (it cannot know the matches lie
+            // far back) or scan the table: the index it must use is the
+            // only path left open ("+ 0" keeps the id index from ordering).
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *conn)
+                .await?;
+            let sql = select(query.to_owned(), &format!("s.paper_id < ${next}"), "p.id + 0");
+            bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
+                .bind((hi + 1) * RECENCY_BUCKET)
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            let words: Vec<String> = (lo..=hi).map(|b| format!("'xqr{b}'")).collect();
+            let sql = select(format!("({query} && CAST(${next} AS tsquery))"), "TRUE", "p.id");
+            bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
+                .bind(words.join(" | "))
+                .fetch_all(&mut *conn)
+                .await?
+        };
+        found.extend(ids);
+        if last || found.len() > RANK_POOL as usize {
+            conn.commit().await?;
+            return Ok(found);
+        }
+        // The next window is as wide as the matches found so far say it
+        // must be to fill the pool, with a tenth to spare; eight times the
+        // last when nothing matched yet.
+        let searched = (newest - lo * RECENCY_BUCKET + 1) as f64;
+        let density = found.len() as f64 / searched;
+        let missing = (RANK_POOL as usize + 1 - found.len()) as f64;
+        span = if density > 0.0 {
+            ((missing / density * 1.1) / RECENCY_BUCKET as f64).ceil() as i64
+        } else {
+            span * 8
+        }
+        .max(1);
+        hi = lo - 1;
+    }
 }
 
 impl Store {
@@ -415,73 +498,69 @@ impl Store {
         // Ranking every match of a common word costs time in proportion to
         // the archive; ranking the most recently added matches (all of
         // them when there are at most RANK_POOL) keeps every search fast.
-        // (tables, match condition, score, order of scores, newest first)
-        let (from, matches, score, score_order, newest) = if is_postgres {
-            (
-                format!("paper_search s JOIN papers p ON p.id = s.paper_id, (SELECT {pg_query} AS query) tsq"),
-                "s.document @@ query".to_owned(),
-                "ts_rank(s.head, query)",
-                "DESC",
-                "p.id DESC",
-            )
-        } else {
-            (
-                "papers_fts CROSS JOIN papers p ON p.id = papers_fts.rowid".to_owned(),
-                format!("papers_fts MATCH ${m}"),
-                "quire_rank(papers_fts, 10.0, 4.0, 1.0, 0.0)",
-                "DESC",
-                "papers_fts.rowid DESC",
-            )
-        };
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {matches} AND {condition} LIMIT {}) counted",
-            RANK_POOL + 1
-        );
-        let share_sql = format!("SELECT quire_match_share(query) FROM (SELECT {pg_query} AS query) tsq");
         let limit = q.filter.limit.unwrap_or(20);
-        let mut page_args = args.clone();
-        page_args.push(Arg::Int(i64::from(limit)));
-        page_args.push(Arg::Int(i64::from(q.filter.offset)));
-        // One pass finds the pool (one more than RANK_POOL, to learn
-        // whether there are more), counts it and ranks it.
-        let ids_sql = format!(
-            "SELECT id, total FROM (SELECT id, score, COUNT(*) OVER () AS total, \
-             ROW_NUMBER() OVER (ORDER BY id DESC) AS newest FROM \
-             (SELECT p.id AS id, {score} AS score FROM {from} WHERE {matches} AND {condition} \
-             ORDER BY {newest} LIMIT {}) pool) ranked WHERE newest <= {RANK_POOL} \
-             ORDER BY score {score_order}, id DESC LIMIT ${} OFFSET ${}",
-            RANK_POOL + 1,
-            page_args.len() - 1,
-            page_args.len()
-        );
-        let (total, ids): (i64, Vec<RankedId>) = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            // PostgreSQL's planner does not know that checking a large
-            // tsvector outside the index means reading it from TOAST. Few
-            // matches: only the GIN index is fast. Many: reading papers
-            // newest first finds the pool soonest.
-            if is_postgres {
-                let share: f64 = bind_all!(sqlx::query_scalar(AssertSqlSafe(share_sql.clone())), &args)
-                    .fetch_one(&mut *tx)
+        let (total, ids): (i64, Vec<i64>) = match &self.db {
+            Db::Sqlite(pool) => {
+                // One pass: FTS5 reads matches newest first and stops at
+                // the pool's end (one more than RANK_POOL, to learn whether
+                // there are more), then the pool is counted and ranked.
+                let mut page_args = args.clone();
+                page_args.push(Arg::Int(i64::from(limit)));
+                page_args.push(Arg::Int(i64::from(q.filter.offset)));
+                let ids_sql = format!(
+                    "SELECT id, total FROM (SELECT id, score, COUNT(*) OVER () AS total, \
+                     ROW_NUMBER() OVER (ORDER BY id DESC) AS newest FROM \
+                     (SELECT p.id AS id, quire_rank(papers_fts, 10.0, 4.0, 1.0, 0.0) AS score \
+                     FROM papers_fts CROSS JOIN papers p ON p.id = papers_fts.rowid \
+                     WHERE papers_fts MATCH ${m} AND {condition} \
+                     ORDER BY papers_fts.rowid DESC LIMIT {}) pool) ranked WHERE newest <= {RANK_POOL} \
+                     ORDER BY score DESC, id DESC LIMIT ${} OFFSET ${}",
+                    RANK_POOL + 1,
+                    page_args.len() - 1,
+                    page_args.len()
+                );
+                let rows: Vec<RankedId> = bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args)
+                    .fetch_all(pool)
                     .await?;
-                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-                if share > DENSE_SHARE {
-                    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
-                } else {
-                    sqlx::query("SET LOCAL enable_indexscan = off").execute(&mut *tx).await?;
-                }
+                // Past the last page no row carries the count.
+                let total = match rows.first() {
+                    Some(r) => r.total,
+                    None => {
+                        let count_sql = format!(
+                            "SELECT COUNT(*) FROM (SELECT 1 FROM papers_fts CROSS JOIN papers p \
+                             ON p.id = papers_fts.rowid WHERE papers_fts MATCH ${m} AND {condition} LIMIT {}) counted",
+                            RANK_POOL + 1
+                        );
+                        bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args)
+                            .fetch_one(pool)
+                            .await?
+                    }
+                };
+                (total, rows.into_iter().map(|r| r.id).collect())
             }
-            let ids: Vec<RankedId> = bind_all!(sqlx::query_as::<_, RankedId>(AssertSqlSafe(ids_sql)), &page_args)
-                .fetch_all(&mut *tx)
-                .await?;
-            // Past the last page no row carries the count.
-            let total: i64 = match ids.first() {
-                Some(r) => r.total,
-                None => bind_all!(sqlx::query_scalar(AssertSqlSafe(count_sql)), &args).fetch_one(&mut *tx).await?,
-            };
-            tx.commit().await?;
-            (total, ids)
-        });
+            Db::Postgres(pool) => {
+                let newest = pg_newest_matches(pool, &pg_query, &condition, &args).await?;
+                let total = i64::try_from(newest.len()).unwrap_or(i64::MAX);
+                let pooled = &newest[..newest.len().min(RANK_POOL as usize)];
+                let rank_sql = format!(
+                    "SELECT s.paper_id AS id, ts_rank(s.head, query)::float8 AS score \
+                     FROM paper_search s, (SELECT {pg_query} AS query) tsq WHERE s.paper_id = ANY(${})",
+                    args.len() + 1
+                );
+                let mut scored: Vec<(i64, f64)> = bind_all!(sqlx::query_as(AssertSqlSafe(rank_sql)), &args)
+                    .bind(pooled)
+                    .fetch_all(pool)
+                    .await?;
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+                let ids = scored
+                    .into_iter()
+                    .skip(q.filter.offset as usize)
+                    .take(limit as usize)
+                    .map(|(id, _)| id)
+                    .collect();
+                (total, ids)
+            }
+        };
         let total = u64::try_from(total).unwrap_or(0);
         let total_is_exact = total <= RANK_POOL;
         let total = total.min(RANK_POOL);
@@ -493,7 +572,7 @@ impl Store {
             });
         }
         // Snippets for this page only, cut from the indexed plain text.
-        let text_args: Vec<Arg> = ids.iter().map(|r| Arg::Int(r.id)).collect();
+        let text_args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
         let list = placeholders(1, ids.len());
         let text_sql = if is_postgres {
             format!("SELECT paper_id AS id, body_text AS snippet FROM paper_search WHERE paper_id IN ({list})")
@@ -504,7 +583,7 @@ impl Store {
             "SELECT {PAPER_COLUMNS} FROM papers p WHERE p.id IN ({})",
             placeholders(1, ids.len())
         );
-        let meta_args: Vec<Arg> = ids.iter().map(|r| Arg::Int(r.id)).collect();
+        let meta_args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
         let (snippets, rows): (Vec<SnippetRow>, Vec<PaperRow>) = with_pool!(self, pool => {(
             bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(text_sql)), &text_args).fetch_all(pool).await?,
             bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(meta_sql)), &meta_args).fetch_all(pool).await?,
@@ -515,7 +594,7 @@ impl Store {
             let meta = row.into_meta()?;
             metas.insert(meta.id, meta);
         }
-        let mut papers: Vec<PaperMeta> = ids.iter().filter_map(|r| metas.remove(&r.id)).collect();
+        let mut papers: Vec<PaperMeta> = ids.iter().filter_map(|id| metas.remove(id)).collect();
         self.attach_refs(&mut papers).await?;
         let hits = papers
             .into_iter()
