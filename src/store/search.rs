@@ -365,9 +365,9 @@ async fn pg_newest_matches(
     condition: &str,
     args: &[Arg],
 ) -> Result<Vec<i64>, StoreError> {
-    let mut conn = pool.begin().await?;
+    let mut tx = pool.begin().await?;
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *tx)
         .await?;
     let Some(newest) = newest else {
         return Ok(Vec::new());
@@ -392,25 +392,23 @@ async fn pg_newest_matches(
             // first testing each document (it cannot know the matches lie
             // far back) or scan the table: the index it must use is the
             // only path left open ("+ 0" keeps the id index from ordering).
-            sqlx::query("SET LOCAL enable_seqscan = off")
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
             let sql = select(query.to_owned(), &format!("s.paper_id < ${next}"), "p.id + 0");
             bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
                 .bind((hi + 1) * RECENCY_BUCKET)
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut *tx)
                 .await?
         } else {
             let words: Vec<String> = (lo..=hi).map(|b| format!("'xqr{b}'")).collect();
             let sql = select(format!("({query} && CAST(${next} AS tsquery))"), "TRUE", "p.id");
             bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
                 .bind(words.join(" | "))
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut *tx)
                 .await?
         };
         found.extend(ids);
         if last || found.len() > RANK_POOL as usize {
-            conn.commit().await?;
+            tx.commit().await?;
             return Ok(found);
         }
         // The next window is as wide as the matches found so far say it
@@ -572,7 +570,7 @@ impl Store {
             });
         }
         // Snippets for this page only, cut from the indexed plain text.
-        let text_args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
+        let id_args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
         let list = placeholders(1, ids.len());
         let text_sql = if is_postgres {
             format!("SELECT paper_id AS id, body_text AS snippet FROM paper_search WHERE paper_id IN ({list})")
@@ -583,10 +581,9 @@ impl Store {
             "SELECT {PAPER_COLUMNS} FROM papers p WHERE p.id IN ({})",
             placeholders(1, ids.len())
         );
-        let meta_args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
         let (snippets, rows): (Vec<SnippetRow>, Vec<PaperRow>) = with_pool!(self, pool => {(
-            bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(text_sql)), &text_args).fetch_all(pool).await?,
-            bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(meta_sql)), &meta_args).fetch_all(pool).await?,
+            bind_all!(sqlx::query_as::<_, SnippetRow>(AssertSqlSafe(text_sql)), &id_args).fetch_all(pool).await?,
+            bind_all!(sqlx::query_as::<_, PaperRow>(AssertSqlSafe(meta_sql)), &id_args).fetch_all(pool).await?,
         )});
         let mut snippets: HashMap<i64, String> = snippets.into_iter().map(|s| (s.id, s.snippet)).collect();
         let mut metas: HashMap<i64, PaperMeta> = HashMap::new();
