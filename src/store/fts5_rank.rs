@@ -99,14 +99,10 @@ unsafe fn score(
         let api = api.as_ref()?;
         let columns = usize::try_from((api.xColumnCount?)(fts)).ok()?;
         let phrases = usize::try_from((api.xPhraseCount?)(fts)).ok()?;
-        let mut rows: ffi::sqlite3_int64 = 0;
-        if (api.xRowCount?)(fts, &mut rows) != ffi::SQLITE_OK {
-            return None;
-        }
         let mut stats = RowStats {
             weights: Vec::with_capacity(columns),
             lengths: Vec::with_capacity(columns),
-            averages: Vec::with_capacity(columns),
+            averages: averages(api, fts, columns)?,
             hits: vec![0; phrases * columns],
             phrases,
         };
@@ -117,11 +113,6 @@ unsafe fn score(
             } else {
                 1.0
             });
-            let mut total: ffi::sqlite3_int64 = 0;
-            if (api.xColumnTotalSize?)(fts, i, &mut total) != ffi::SQLITE_OK {
-                return None;
-            }
-            stats.averages.push(total as f64 / rows.max(1) as f64);
             let mut len: c_int = 0;
             if (api.xColumnSize?)(fts, i, &mut len) != ffi::SQLITE_OK {
                 return None;
@@ -144,6 +135,46 @@ unsafe fn score(
             }
         }
         Some(bm25f(&stats))
+    }
+}
+
+/// Average tokens per column over the table, read once per query and kept
+/// with it (FTS5 would read them from disk again for every row).
+///
+/// SAFETY: `api` and `fts` are what FTS5 passed to [`quire_rank`].
+unsafe fn averages(api: &ffi::Fts5ExtensionApi, fts: *mut ffi::Fts5Context, columns: usize) -> Option<Vec<f64>> {
+    // SAFETY: the pointer kept with the query is one this function made
+    // from a `Box<Vec<f64>>`, freed only by `drop_averages`.
+    unsafe {
+        let kept = (api.xGetAuxdata?)(fts, 0).cast::<Vec<f64>>();
+        if let Some(kept) = kept.as_ref() {
+            return Some(kept.clone());
+        }
+        let mut rows: ffi::sqlite3_int64 = 0;
+        if (api.xRowCount?)(fts, &mut rows) != ffi::SQLITE_OK {
+            return None;
+        }
+        let mut averages = Vec::with_capacity(columns);
+        for col in 0..columns {
+            let mut total: ffi::sqlite3_int64 = 0;
+            if (api.xColumnTotalSize?)(fts, c_int::try_from(col).ok()?, &mut total) != ffi::SQLITE_OK {
+                return None;
+            }
+            averages.push(total as f64 / rows.max(1) as f64);
+        }
+        let kept = Box::into_raw(Box::new(averages.clone())).cast::<c_void>();
+        // Should FTS5 fail to keep it, it frees it itself; the next row
+        // then reads the averages again.
+        let _ = (api.xSetAuxdata?)(fts, kept, Some(drop_averages));
+        Some(averages)
+    }
+}
+
+/// Frees what [`averages`] kept with a query.
+unsafe extern "C" fn drop_averages(kept: *mut c_void) {
+    if !kept.is_null() {
+        // SAFETY: made by `Box::into_raw` in `averages`, freed once, here.
+        drop(unsafe { Box::from_raw(kept.cast::<Vec<f64>>()) });
     }
 }
 
