@@ -3,11 +3,10 @@
 -- index itself pick the matches among the newest papers, so that a
 -- common word costs the same on 1,000 papers as on 1,000,000.
 --
--- The document stays in its row, compressed, instead of in TOAST:
--- checking a phrase against a candidate then reads the page the index
--- led to, not three more.
-ALTER TABLE paper_search ALTER COLUMN document SET STORAGE MAIN;
--- The title and summary, which rank every result, stay in the row too.
+-- The title and summary, which rank every result, stay in the row; the
+-- document and text stay out of it (TOAST), so rows are narrow and the
+-- index's matches are read many to a page. The document is compressed
+-- with lz4 where the server has it: checking a phrase unpacks it.
 ALTER TABLE paper_search ALTER COLUMN head SET STORAGE MAIN;
 DO $$
 BEGIN
@@ -17,7 +16,7 @@ EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
     NULL;
 END
 $$;
--- Rewriting both values moves them into the row.
+-- Rewriting both values moves the title into the row.
 UPDATE paper_search SET document = document || array_to_tsvector(ARRAY['xqr' || (paper_id / 1024)]),
     head = head || ''::tsvector;
 

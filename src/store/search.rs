@@ -166,7 +166,7 @@ const RECENCY_BUCKET: i64 = 1024;
 
 /// Recency words a PostgreSQL search window may name before the search
 /// reads all older papers at once.
-const MAX_WINDOW: i64 = 64;
+const MAX_WINDOW: i64 = 8;
 
 /// Most matches ranked for one query: all matches when there are at most
 /// this many, else the most recently added this many.
@@ -351,66 +351,88 @@ struct SnippetRow {
     snippet: String,
 }
 
-/// PostgreSQL: the newest papers matching `query` (SQL of a tsquery over
-/// `args`) and `condition`, newest first, at most one more than RANK_POOL.
+/// PostgreSQL: the newest papers matching `tsquery` (a query in tsquery
+/// syntax) and `condition` (over `args`), newest first, at most one more
+/// than RANK_POOL.
 ///
 /// Matches are read through the GIN index only, window by window of
 /// recency words, newest first, each window as wide as the matches found
 /// so far say is needed: a common word fills the pool from the newest
-/// thousand papers, a rare one is found in a few windows. No plan reads
-/// papers one by one to test them, which is what made common words slow.
+/// thousand papers, a rare one is found in a few windows. Which of those
+/// papers readers may see is then checked by id. No plan reads papers one
+/// by one to test their documents, which is what made searches slow.
 async fn pg_newest_matches(
     pool: &sqlx::PgPool,
-    query: &str,
+    tsquery: &str,
     condition: &str,
     args: &[Arg],
 ) -> Result<Vec<i64>, StoreError> {
     let mut tx = pool.begin().await?;
+    // The index must be the planner's only way to the matches: scanning
+    // the table would test every document ("+ 0" below likewise keeps the
+    // id index from offering matches in order).
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
         .fetch_one(&mut *tx)
         .await?;
     let Some(newest) = newest else {
         return Ok(Vec::new());
     };
-    let next = args.len() + 1;
+    let visible_sql = format!(
+        "SELECT p.id FROM papers p WHERE p.id = ANY(${}) AND {condition} ORDER BY p.id DESC",
+        args.len() + 1
+    );
     let mut found: Vec<i64> = Vec::new();
+    // Papers below this id are still to be searched.
+    let mut below = newest + 1;
     let mut hi = newest / RECENCY_BUCKET;
     let mut span = 1;
     loop {
         let want = RANK_POOL as usize + 1 - found.len();
         let lo = hi - span + 1;
         let last = lo <= 0 || span > MAX_WINDOW;
-        let select = |tsquery: String, window: &str, order: &str| {
-            format!(
-                "SELECT p.id FROM paper_search s JOIN papers p ON p.id = s.paper_id, \
-                 (SELECT {tsquery} AS query) tsq WHERE s.document @@ query AND {window} AND {condition} \
-                 ORDER BY {order} DESC LIMIT {want}"
-            )
-        };
-        let ids: Vec<i64> = if last {
-            // Over everything older, the planner would walk papers newest
-            // first testing each document (it cannot know the matches lie
-            // far back) or scan the table: the index it must use is the
-            // only path left open ("+ 0" keeps the id index from ordering).
-            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-            let sql = select(query.to_owned(), &format!("s.paper_id < ${next}"), "p.id + 0");
-            bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
-                .bind((hi + 1) * RECENCY_BUCKET)
+        let candidates: Vec<i64> = if last {
+            let sql = format!(
+                "SELECT paper_id FROM paper_search WHERE document @@ CAST($1 AS tsquery) AND paper_id < $2 \
+                 ORDER BY paper_id + 0 DESC LIMIT {want}"
+            );
+            sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(tsquery)
+                .bind(below)
                 .fetch_all(&mut *tx)
                 .await?
         } else {
             let words: Vec<String> = (lo..=hi).map(|b| format!("'xqr{b}'")).collect();
-            let sql = select(format!("({query} && CAST(${next} AS tsquery))"), "TRUE", "p.id");
-            bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), args)
+            let sql = format!(
+                "SELECT paper_id FROM paper_search \
+                 WHERE document @@ (CAST($1 AS tsquery) && CAST($2 AS tsquery)) AND paper_id < $3 \
+                 ORDER BY paper_id + 0 DESC LIMIT {want}"
+            );
+            sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(tsquery)
                 .bind(words.join(" | "))
+                .bind(below)
                 .fetch_all(&mut *tx)
                 .await?
         };
-        found.extend(ids);
-        if last || found.len() > RANK_POOL as usize {
+        let full = candidates.len() == want;
+        if let Some(lowest) = candidates.last() {
+            below = *lowest;
+            let visible: Vec<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(visible_sql.clone())), args)
+                .bind(&candidates)
+                .fetch_all(&mut *tx)
+                .await?;
+            found.extend(visible);
+        }
+        if found.len() > RANK_POOL as usize || (last && !full) {
             tx.commit().await?;
             return Ok(found);
         }
+        if full {
+            // Hidden papers took places in this window: read on in it.
+            continue;
+        }
+        below = lo * RECENCY_BUCKET;
         // The next window is as wide as the matches found so far say it
         // must be to fill the pool, with a tenth to spare; eight times the
         // last when nothing matched yet.
@@ -537,18 +559,25 @@ impl Store {
                 (total, rows.into_iter().map(|r| r.id).collect())
             }
             Db::Postgres(pool) => {
-                let newest = pg_newest_matches(pool, &pg_query, &condition, &args).await?;
+                // The query as tsquery text, made once from the reader's
+                // words (stemmed) and the filters' facet words.
+                let tsquery: String = bind_all!(
+                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT ({pg_query})::text"))),
+                    &args
+                )
+                .fetch_one(pool)
+                .await?;
+                let newest = pg_newest_matches(pool, &tsquery, &condition, &args[..m - 1]).await?;
                 let total = i64::try_from(newest.len()).unwrap_or(i64::MAX);
                 let pooled = &newest[..newest.len().min(RANK_POOL as usize)];
-                let rank_sql = format!(
-                    "SELECT s.paper_id AS id, ts_rank(s.head, query)::float8 AS score \
-                     FROM paper_search s, (SELECT {pg_query} AS query) tsq WHERE s.paper_id = ANY(${})",
-                    args.len() + 1
-                );
-                let mut scored: Vec<(i64, f64)> = bind_all!(sqlx::query_as(AssertSqlSafe(rank_sql)), &args)
-                    .bind(pooled)
-                    .fetch_all(pool)
-                    .await?;
+                let mut scored: Vec<(i64, f64)> = sqlx::query_as(
+                    "SELECT paper_id, ts_rank(head, CAST($1 AS tsquery))::float8 FROM paper_search \
+                     WHERE paper_id = ANY($2)",
+                )
+                .bind(&tsquery)
+                .bind(pooled)
+                .fetch_all(pool)
+                .await?;
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
                 let ids = scored
                     .into_iter()

@@ -329,6 +329,30 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn drafts_added_later_do_not_hide_older_matches() {
+            let Some((store, _guard)) = $open("drafts_crowd").await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            let matching = |slug: String, draft: bool| {
+                let mut p = common::paper(&slug, t(5), &["ada"], &[]);
+                p.body = "The lighthouse log.".into();
+                if draft {
+                    p.status = Status::Draft;
+                    p.published_at = None;
+                }
+                p
+            };
+            let old: Vec<_> = (0..3).map(|i| matching(format!("old{i}"), false)).collect();
+            store.add_papers(&old, AddOptions::default()).await.expect("add");
+            let drafts: Vec<_> = (0..quire::store::RANK_POOL as usize + 5)
+                .map(|i| matching(format!("draft{i}"), true))
+                .collect();
+            store.add_papers(&drafts, AddOptions::default()).await.expect("add");
+            let found = store.search(&search_for("lighthouse")).await.expect("search");
+            assert_eq!((found.total, found.total_is_exact), (3, true));
+            assert_eq!(slugs(&found), ["old2", "old1", "old0"]);
+        }
+
+        #[tokio::test]
         async fn broad_searches_rank_the_newest_matches_and_say_so() {
             let Some((store, _guard)) = $open("broad_search").await else { return };
             store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
