@@ -212,6 +212,9 @@ async fn search_finds_matches_across_recency_windows() {
                 } else {
                     "A keeper of the old lighthouse.".into()
                 };
+                if *slug == "b1" {
+                    p.published_at = Some(now - time::Duration::days(800));
+                }
                 if *slug == "c-draft" {
                     p.status = quire::domain::Status::Draft;
                     p.published_at = None;
@@ -241,6 +244,10 @@ async fn search_finds_matches_across_recency_windows() {
         .await
         .expect("phrase");
     assert_eq!(slugs(phrase), ["d1", "c1", "b1", "a1"]);
+    // Only far back: found after the newer windows turned out empty.
+    let mut long_ago = search("lighthouse", None);
+    long_ago.filter.year = Some((now - time::Duration::days(800)).year());
+    assert_eq!(slugs(store.search(&long_ago).await.expect("year")), ["b1"]);
     let none = store
         .search(&search("lighthouse", Some("nowhere")))
         .await

@@ -27,6 +27,13 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "",
         include_str!("../../migrations/postgres/0003_search_recency.sql"),
     ),
+    (
+        4,
+        "search by word pairs and recency levels",
+        // FTS5 checks phrases from its own positions, cheaply.
+        "",
+        include_str!("../../migrations/postgres/0004_search_pairs_levels.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -248,7 +248,7 @@ macro_rules! bind_all {
 macro_rules! index_paper {
     ($tx:expr, $id:expr, $is_postgres:expr) => {{
         let src: crate::store::search::IndexSource = sqlx::query_as(
-            "SELECT p.title, p.subtitle, p.summary, p.kind, p.published_at, b.body \
+            "SELECT p.title, p.subtitle, p.summary, p.kind, p.status, p.published_at, b.body \
              FROM papers p JOIN paper_bodies b ON b.paper_id = p.id WHERE p.id = $1",
         )
         .bind($id)
@@ -262,15 +262,19 @@ macro_rules! index_paper {
             .bind($id)
             .fetch_all(&mut *$tx)
             .await?;
-        let (title, summary, text, facets) = crate::store::search::index_entry(&src, &topics, &authors);
-        sqlx::query(crate::store::search::index_statement($is_postgres))
+        let entry = crate::store::search::index_entry(&src, &topics, &authors);
+        let statement = sqlx::query(crate::store::search::index_statement($is_postgres))
             .bind($id)
-            .bind(title)
-            .bind(summary)
-            .bind(text)
-            .bind(facets)
-            .execute(&mut *$tx)
-            .await?;
+            .bind(entry.title)
+            .bind(entry.summary)
+            .bind(entry.text)
+            .bind(entry.facets);
+        // Only PostgreSQL keeps who may read a paper beside its entry.
+        if $is_postgres {
+            statement.bind(entry.listed_from).execute(&mut *$tx).await?;
+        } else {
+            statement.execute(&mut *$tx).await?;
+        }
     }};
 }
 

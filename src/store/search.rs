@@ -114,6 +114,22 @@ impl SearchTerms {
             .collect::<Vec<_>>()
             .join(" & ")
     }
+
+    /// PostgreSQL: the words in `to_tsquery` syntax (None when the query
+    /// is phrases only), and each phrase's words separated by spaces, for
+    /// `quire_phrase_query`, which finds it by its word pairs.
+    fn pg_parts(&self) -> (Option<String>, Vec<String>) {
+        let mut words = Vec::new();
+        let mut phrases = Vec::new();
+        for t in &self.terms {
+            match t {
+                Term::Word(w) => words.push(format!("'{w}'")),
+                Term::Phrase(ws) => phrases.push(ws.join(" ")),
+            }
+        }
+        let words = (!words.is_empty()).then(|| words.join(" & "));
+        (words, phrases)
+    }
 }
 
 /// A phrase of one word is just that word.
@@ -159,14 +175,19 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
 }
 
-/// Papers per recency word ('xqr' and the paper id divided by this) in a
-/// PostgreSQL search document. The same number is in the index statement
-/// and in migration 0003.
-const RECENCY_BUCKET: i64 = 1024;
+/// Recency words in a PostgreSQL search document, finest first: (papers
+/// per word, prefix). A paper's words are the prefix and its id divided
+/// by the size; the index statement and migrations 0003 and 0004 write
+/// the same.
+const RECENCY_LEVELS: [(i64, &str); 3] = [(1024, "xqr"), (8192, "xqrb"), (65536, "xqrc")];
 
-/// Recency words a PostgreSQL search window may name before the search
-/// reads all older papers at once.
-const MAX_WINDOW: i64 = 8;
+/// Papers per finest recency word: windows of a search start and end on
+/// multiples of it.
+const RECENCY_STEP: i64 = RECENCY_LEVELS[0].0;
+
+/// Recency words a search window may name; a wider window (only in
+/// archives of millions) reads its matches without them.
+const MAX_WINDOW_WORDS: usize = 24;
 
 /// Most matches ranked for one query: all matches when there are at most
 /// this many, else the most recently added this many.
@@ -276,16 +297,19 @@ pub fn make_snippet(text: &str, terms: &SearchTerms) -> Vec<SnippetPart> {
 }
 
 /// The statement that writes a paper's search entry, bound to (id, title,
-/// summary, plain text, facet words separated by spaces). Run in the
-/// paper's transaction.
+/// summary, plain text, facet words separated by spaces) and, on
+/// PostgreSQL, the time the paper is listed from. Run in the paper's
+/// transaction. PostgreSQL's document adds word pairs and recency words
+/// (migration 0004 says why).
 pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
-        "INSERT INTO paper_search (paper_id, body_text, head, document) \
-           SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
-             || array_to_tsvector(string_to_array($5, ' ') || ('xqr' || ($1 / 1024))) \
-           FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h \
+        "INSERT INTO paper_search (paper_id, body_text, head, document, listed_from) \
+           SELECT $1, $4, head, doc || array_to_tsvector(string_to_array($5, ' ') || quire_word_pairs(doc) \
+             || ARRAY['xqr' || ($1 / 1024), 'xqrb' || ($1 / 8192), 'xqrc' || ($1 / 65536)]), $6 \
+           FROM (SELECT head, head || setweight(to_tsvector('english', $4), 'D') AS doc FROM \
+             (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h) d \
            ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
-           document = EXCLUDED.document"
+           document = EXCLUDED.document, listed_from = EXCLUDED.listed_from"
     } else {
         "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body, facets) VALUES ($1, $2, $3, $4, $5)"
     }
@@ -317,25 +341,39 @@ pub(super) struct IndexSource {
     subtitle: Option<String>,
     summary: String,
     kind: String,
+    status: String,
     published_at: Option<time::OffsetDateTime>,
     body: String,
 }
 
-/// A paper's search entry: (title, summary, plain text, facet words).
-pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) -> (String, String, String, String) {
-    let title = crate::domain::full_title(&src.title, src.subtitle.as_deref());
+/// A paper's search entry.
+pub(super) struct IndexEntry {
+    pub title: String,
+    pub summary: String,
+    /// The body as plain text.
+    pub text: String,
+    /// Facet words, separated by spaces.
+    pub facets: String,
+    /// When readers may find the paper: its publication time while it is
+    /// published or scheduled, else never.
+    pub listed_from: Option<time::OffsetDateTime>,
+}
+
+pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) -> IndexEntry {
     let mut facets = vec![facet::kind(&src.kind)];
     if let Some(t) = src.published_at {
         facets.push(facet::year(t.year()));
     }
     facets.extend(topics.iter().map(|id| facet::topic(*id)));
     facets.extend(authors.iter().map(|id| facet::author(*id)));
-    (
-        title,
-        src.summary.clone(),
-        crate::markdown::to_plain_text(&src.body),
-        facets.join(" "),
-    )
+    let listable = matches!(src.status.as_str(), "published" | "scheduled");
+    IndexEntry {
+        title: crate::domain::full_title(&src.title, src.subtitle.as_deref()),
+        summary: src.summary.clone(),
+        text: crate::markdown::to_plain_text(&src.body),
+        facets: facets.join(" "),
+        listed_from: src.published_at.filter(|_| listable),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -351,101 +389,194 @@ struct SnippetRow {
     snippet: String,
 }
 
-/// PostgreSQL: the newest papers matching `tsquery` (a query in tsquery
-/// syntax) and `condition` (over `args`), newest first, at most one more
-/// than RANK_POOL.
+/// The recency words that together name exactly the papers with ids in
+/// `from..to` (both multiples of RECENCY_STEP), coarsest words where they
+/// fit; None when that takes more than MAX_WINDOW_WORDS.
+fn recency_words(from: i64, to: i64) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut at = from;
+    while at < to {
+        let (size, prefix) = RECENCY_LEVELS
+            .iter()
+            .rev()
+            .find(|(size, _)| at % size == 0 && at + size <= to)
+            .unwrap_or(&RECENCY_LEVELS[0]);
+        words.push(format!("'{prefix}{}'", at / size));
+        if words.len() > MAX_WINDOW_WORDS {
+            return None;
+        }
+        at += size;
+    }
+    Some(words)
+}
+
+/// `n` rounded up to a multiple of RECENCY_STEP.
+fn step_up(n: i64) -> i64 {
+    (n + RECENCY_STEP - 1).div_euclid(RECENCY_STEP) * RECENCY_STEP
+}
+
+/// One PostgreSQL search, in its own transaction: the newest matches of a
+/// query that readers may see, with their rank.
 ///
-/// Matches are read through the GIN index only, window by window of
-/// recency words, newest first, each window as wide as the matches found
-/// so far say is needed: a common word fills the pool from the newest
-/// thousand papers, a rare one is found in a few windows. Which of those
-/// papers readers may see is then checked by id. No plan reads papers one
-/// by one to test their documents, which is what made searches slow.
-async fn pg_newest_matches(
-    pool: &sqlx::PgPool,
-    tsquery: &str,
-    condition: &str,
-    args: &[Arg],
-) -> Result<Vec<i64>, StoreError> {
-    let mut tx = pool.begin().await?;
-    // The index must be the planner's only way to the matches: scanning
-    // the table would test every document ("+ 0" below likewise keeps the
-    // id index from offering matches in order).
-    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
-        .fetch_one(&mut *tx)
-        .await?;
-    let Some(newest) = newest else {
-        return Ok(Vec::new());
-    };
-    let visible_sql = format!(
-        "SELECT p.id FROM papers p WHERE p.id = ANY(${}) AND {condition} ORDER BY p.id DESC",
-        args.len() + 1
-    );
-    let mut found: Vec<i64> = Vec::new();
-    // Papers below this id are still to be searched.
-    let mut below = newest + 1;
-    let mut hi = newest / RECENCY_BUCKET;
-    let mut span = 1;
-    loop {
-        let want = RANK_POOL as usize + 1 - found.len();
-        let lo = hi - span + 1;
-        let last = lo <= 0 || span > MAX_WINDOW;
-        let candidates: Vec<i64> = if last {
+/// The GIN index finds matches but cannot give them newest first, and
+/// testing documents one by one is slow. So the search reads windows of
+/// ids, newest first, each named by recency words that the index
+/// intersects with the query's words: a common word fills the pool from
+/// the newest thousand papers; a rare one is found in a few wider
+/// windows; where nothing matched yet, the search first asks whether a
+/// wide window holds a match at all (the index alone answers that) and
+/// narrows down to the newest stretch that does, so that matches far back
+/// (a year's papers, say) are read a stretch at a time too.
+struct PgSearch<'a> {
+    tx: sqlx::Transaction<'a, sqlx::Postgres>,
+    /// The query, facets included, as tsquery text.
+    matching: String,
+    /// The reader's words as tsquery text: what ranks a match.
+    ranking: String,
+    /// Readers' view at this time, if not every paper.
+    listed_at: Option<time::OffsetDateTime>,
+    /// Further conditions on papers (`p`), checked by id, with their
+    /// arguments.
+    extra: Option<(String, Vec<Arg>)>,
+}
+
+impl PgSearch<'_> {
+    /// The conditions of a window `from..to` and its bound values after
+    /// the query's ($1); ids are compared as `paper_id + 0` so that no plan
+    /// walks the id index testing documents.
+    fn window(&self, from: i64, to: i64) -> (String, Vec<Arg>) {
+        let mut args = vec![Arg::Int(from), Arg::Int(to)];
+        let mut sql = String::from("paper_id + 0 >= $2 AND paper_id + 0 < $3");
+        match recency_words(from, step_up(to)) {
+            Some(words) => {
+                args.push(Arg::Text(words.join(" | ")));
+                sql.push_str(&format!(
+                    " AND document @@ (CAST($1 AS tsquery) && CAST(${} AS tsquery))",
+                    args.len() + 1
+                ));
+            }
+            None => sql.push_str(" AND document @@ CAST($1 AS tsquery)"),
+        }
+        if let Some(t) = self.listed_at {
+            args.push(Arg::Time(t));
+            sql.push_str(&format!(" AND listed_from <= ${}", args.len() + 1));
+        }
+        (sql, args)
+    }
+
+    /// Whether papers `from..to` hold a match readers may see: the index
+    /// intersects the words, one row is read.
+    async fn any(&mut self, from: i64, to: i64) -> Result<bool, StoreError> {
+        let (cond, args) = self.window(from, to);
+        let sql = format!("SELECT paper_id FROM paper_search WHERE {cond} LIMIT 1");
+        let found: Option<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)).bind(&self.matching), &args)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// The newest `want` matches among papers `from..to`, newest first,
+    /// with their rank; and when all `want` were read (more may follow),
+    /// the lowest id read.
+    async fn read(&mut self, from: i64, to: i64, want: usize) -> Result<(Vec<(i64, f64)>, Option<i64>), StoreError> {
+        let (cond, args) = self.window(from, to);
+        // Ranked after the limit: only the rows kept are ranked.
+        let sql = format!(
+            "SELECT paper_id, ts_rank(head, CAST(${} AS tsquery))::float8 FROM \
+             (SELECT paper_id, head FROM paper_search WHERE {cond} ORDER BY paper_id + 0 DESC LIMIT {want}) newest",
+            args.len() + 2
+        );
+        let mut rows: Vec<(i64, f64)> = bind_all!(sqlx::query_as(AssertSqlSafe(sql)).bind(&self.matching), &args)
+            .bind(&self.ranking)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let lowest = rows.last().map(|r| r.0).filter(|_| rows.len() == want);
+        if let (Some((condition, extra_args)), false) = (&self.extra, rows.is_empty()) {
+            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
             let sql = format!(
-                "SELECT paper_id FROM paper_search WHERE document @@ CAST($1 AS tsquery) AND paper_id < $2 \
-                 ORDER BY paper_id + 0 DESC LIMIT {want}"
+                "SELECT p.id FROM papers p WHERE p.id = ANY(${}) AND {condition}",
+                extra_args.len() + 1
             );
-            sqlx::query_scalar(AssertSqlSafe(sql))
-                .bind(tsquery)
-                .bind(below)
-                .fetch_all(&mut *tx)
+            let keep: std::collections::HashSet<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)), extra_args)
+                .bind(&ids)
+                .fetch_all(&mut *self.tx)
                 .await?
-        } else {
-            let words: Vec<String> = (lo..=hi).map(|b| format!("'xqr{b}'")).collect();
-            let sql = format!(
-                "SELECT paper_id FROM paper_search \
-                 WHERE document @@ (CAST($1 AS tsquery) && CAST($2 AS tsquery)) AND paper_id < $3 \
-                 ORDER BY paper_id + 0 DESC LIMIT {want}"
-            );
-            sqlx::query_scalar(AssertSqlSafe(sql))
-                .bind(tsquery)
-                .bind(words.join(" | "))
-                .bind(below)
-                .fetch_all(&mut *tx)
-                .await?
-        };
-        let full = candidates.len() == want;
-        if let Some(lowest) = candidates.last() {
-            below = *lowest;
-            let visible: Vec<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(visible_sql.clone())), args)
-                .bind(&candidates)
-                .fetch_all(&mut *tx)
-                .await?;
-            found.extend(visible);
+                .into_iter()
+                .collect();
+            rows.retain(|r| keep.contains(&r.0));
         }
-        if found.len() > RANK_POOL as usize || (last && !full) {
-            tx.commit().await?;
-            return Ok(found);
+        Ok((rows, lowest))
+    }
+
+    /// The newest matches, newest first, at most one more than RANK_POOL
+    /// (to tell whether there are more), each with its rank.
+    async fn newest(mut self) -> Result<Vec<(i64, f64)>, StoreError> {
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *self.tx)
+            .await?;
+        let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let mut found: Vec<(i64, f64)> = Vec::new();
+        // Papers below this id are still to be searched.
+        let mut below = newest.map_or(0, |n| n + 1);
+        // Ids a window spans.
+        let mut span = RECENCY_STEP;
+        // Where the first match turned up: the density of matches since
+        // then sizes the windows that follow.
+        let mut first_hit: Option<i64> = None;
+        while below > 0 && found.len() <= RANK_POOL as usize {
+            let want = RANK_POOL as usize + 1 - found.len();
+            let mut from = (step_up(below) - span).max(0);
+            if first_hit.is_none() && span > RECENCY_STEP {
+                if !self.any(from, below).await? {
+                    below = from;
+                    span *= 8;
+                    continue;
+                }
+                // Narrow down to the newest stretch of RECENCY_STEP ids
+                // that holds a match: an eighth of the window at a time.
+                let mut part = span;
+                while part > RECENCY_STEP {
+                    part /= 8;
+                    loop {
+                        let top = (step_up(below) - part).max(from);
+                        // The last part holds the match when none above it does.
+                        if top == from || self.any(top, below).await? {
+                            from = top;
+                            break;
+                        }
+                        below = top;
+                    }
+                }
+                span = RECENCY_STEP;
+            }
+            let (rows, lowest) = self.read(from, below, want).await?;
+            if first_hit.is_none() && !rows.is_empty() {
+                first_hit = Some(step_up(below));
+            }
+            found.extend(rows);
+            if let Some(lowest) = lowest {
+                // The window had more matches than wanted, but readers may
+                // not see some of those read: read on below them.
+                below = lowest;
+                continue;
+            }
+            below = from;
+            span = match first_hit {
+                None => span * 8,
+                // As wide as the matches since the first say is needed to
+                // fill the pool, with a tenth to spare.
+                Some(top) => {
+                    let density = found.len() as f64 / (top - from).max(1) as f64;
+                    let missing = (RANK_POOL as usize + 1).saturating_sub(found.len()) as f64;
+                    step_up((missing / density.max(1e-9) * 1.1).min(i64::MAX as f64 / 2.0) as i64).max(RECENCY_STEP)
+                }
+            };
         }
-        if full {
-            // Hidden papers took places in this window: read on in it.
-            continue;
-        }
-        below = lo * RECENCY_BUCKET;
-        // The next window is as wide as the matches found so far say it
-        // must be to fill the pool, with a tenth to spare; eight times the
-        // last when nothing matched yet.
-        let searched = (newest - lo * RECENCY_BUCKET + 1) as f64;
-        let density = found.len() as f64 / searched;
-        let missing = (RANK_POOL as usize + 1 - found.len()) as f64;
-        span = if density > 0.0 {
-            ((missing / density * 1.1) / RECENCY_BUCKET as f64).ceil() as i64
-        } else {
-            span * 8
-        }
-        .max(1);
-        hi = lo - 1;
+        self.tx.commit().await?;
+        Ok(found)
     }
 }
 
@@ -496,25 +627,12 @@ impl Store {
             ..q.filter.clone()
         };
         let (condition, mut args) = paper_condition(&rest);
-        let query_text = if is_postgres {
-            q.terms.tsquery()
-        } else {
-            let mut t = q.terms.fts5();
-            for f in &facets {
-                t.push_str(&format!(" facets:\"{f}\""));
-            }
-            t
-        };
+        let mut query_text = q.terms.fts5();
+        for f in &facets {
+            query_text.push_str(&format!(" facets:\"{f}\""));
+        }
         args.push(Arg::Text(query_text));
         let m = args.len();
-        // PostgreSQL: facet words are matched exactly, never stemmed.
-        let pg_query = if facets.is_empty() {
-            format!("to_tsquery('english', ${m})")
-        } else {
-            let words: Vec<String> = facets.iter().map(|f| format!("'{f}'")).collect();
-            args.push(Arg::Text(words.join(" & ")));
-            format!("(to_tsquery('english', ${m}) && CAST(${} AS tsquery))", args.len())
-        };
         // Ranking every match of a common word costs time in proportion to
         // the archive; ranking the most recently added matches (all of
         // them when there are at most RANK_POOL) keeps every search fast.
@@ -559,25 +677,10 @@ impl Store {
                 (total, rows.into_iter().map(|r| r.id).collect())
             }
             Db::Postgres(pool) => {
-                // The query as tsquery text, made once from the reader's
-                // words (stemmed) and the filters' facet words.
-                let tsquery: String = bind_all!(
-                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT ({pg_query})::text"))),
-                    &args
-                )
-                .fetch_one(pool)
-                .await?;
-                let newest = pg_newest_matches(pool, &tsquery, &condition, &args[..m - 1]).await?;
+                let newest = self.pg_newest_matches(pool, q, &facets).await?;
                 let total = i64::try_from(newest.len()).unwrap_or(i64::MAX);
-                let pooled = &newest[..newest.len().min(RANK_POOL as usize)];
-                let mut scored: Vec<(i64, f64)> = sqlx::query_as(
-                    "SELECT paper_id, ts_rank(head, CAST($1 AS tsquery))::float8 FROM paper_search \
-                     WHERE paper_id = ANY($2)",
-                )
-                .bind(&tsquery)
-                .bind(pooled)
-                .fetch_all(pool)
-                .await?;
+                let mut scored = newest;
+                scored.truncate(RANK_POOL as usize);
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
                 let ids = scored
                     .into_iter()
@@ -637,6 +740,71 @@ impl Store {
             total_is_exact,
             hits,
         })
+    }
+
+    /// PostgreSQL: the newest matches of `q` with `facets` that its
+    /// filter lets through, newest first, with their rank: at most one
+    /// more than RANK_POOL.
+    async fn pg_newest_matches(
+        &self,
+        pool: &sqlx::PgPool,
+        q: &SearchQuery,
+        facets: &[String],
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
+        // The query as tsquery text, made once: the reader's words
+        // stemmed, each phrase as its word pairs, facet words exact.
+        let (words, phrases) = q.terms.pg_parts();
+        let mut parts = Vec::new();
+        let mut args = Vec::new();
+        if let Some(words) = words {
+            args.push(Arg::Text(words));
+            parts.push(format!("to_tsquery('english', ${})", args.len()));
+        }
+        for phrase in phrases {
+            args.push(Arg::Text(phrase));
+            parts.push(format!("quire_phrase_query(${})", args.len()));
+        }
+        if !facets.is_empty() {
+            let words: Vec<String> = facets.iter().map(|f| format!("'{f}'")).collect();
+            args.push(Arg::Text(words.join(" & ")));
+            parts.push(format!("CAST(${} AS tsquery)", args.len()));
+        }
+        args.push(Arg::Text(q.terms.tsquery()));
+        let sql = format!(
+            "SELECT ({})::text, to_tsquery('english', ${})::text",
+            parts.join(" && "),
+            args.len()
+        );
+        let (matching, ranking): (String, String) = bind_all!(sqlx::query_as(AssertSqlSafe(sql)), &args)
+            .fetch_one(pool)
+            .await?;
+        // Words PostgreSQL ignores (stop words) left nothing to find.
+        if matching.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed_at = match q.filter.visibility {
+            super::Visibility::ListedAt(t) => Some(super::db_time(t)),
+            super::Visibility::All => None,
+        };
+        // What the filter asks beyond readers' view and facets.
+        let (condition, extra_args) = paper_condition(&PaperQuery {
+            visibility: super::Visibility::All,
+            kind: None,
+            topic: None,
+            author: None,
+            year: None,
+            ..q.filter.clone()
+        });
+        let extra = (condition != "1 = 1").then_some((condition, extra_args));
+        PgSearch {
+            tx: pool.begin().await?,
+            matching,
+            ranking,
+            listed_at,
+            extra,
+        }
+        .newest()
+        .await
     }
 
     /// Writes search entries for papers that have none: papers stored
@@ -732,6 +900,23 @@ mod tests {
         assert!(t.shortened);
         assert!(matches!(&t.terms[0], Term::Word(w) if w.chars().count() == MAX_WORD_CHARS));
         assert!(!SearchTerms::parse("ports and water").shortened);
+    }
+
+    #[test]
+    fn recency_words_name_a_stretch_exactly_with_the_fewest_words() {
+        let words = |from, to| recency_words(from, to).map(|w| w.join(" "));
+        assert_eq!(words(0, 3072).as_deref(), Some("'xqr0' 'xqr1' 'xqr2'"));
+        assert_eq!(
+            words(7168, 73728).as_deref(),
+            Some("'xqr7' 'xqrb1' 'xqrb2' 'xqrb3' 'xqrb4' 'xqrb5' 'xqrb6' 'xqrb7' 'xqrb8'")
+        );
+        assert_eq!(words(65536, 131072).as_deref(), Some("'xqrc1'"));
+        assert_eq!(words(2048, 2048).as_deref(), Some(""));
+        // Millions of papers at once: no words, the id bounds alone.
+        assert_eq!(words(0, 65536 * 30), None);
+        assert_eq!(step_up(1), 1024);
+        assert_eq!(step_up(1024), 1024);
+        assert_eq!(step_up(0), 0);
     }
 
     #[test]

@@ -377,6 +377,51 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn phrases_match_their_words_in_order_only() {
+            let Some((store, _guard)) = $open("phrase_order").await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            let mut papers = Vec::new();
+            for (slug, body) in [
+                ("ordered", "The cost of capital rose while long-term contracts held."),
+                ("reversed", "Capital cost fell."),
+                ("apart", "The cost rose; capital stayed."),
+                ("three", "Supply chain risk grew."),
+                ("scattered", "Supply chain gaps widened; chain risk eased."),
+                ("future", "The cost of capital will rise, and supply chain risk with it."),
+            ] {
+                let mut p = common::paper(slug, t(2), &["ada"], &[]);
+                p.title = format!("Paper {slug}");
+                p.summary = "A summary.".into();
+                p.body = body.into();
+                if slug == "future" {
+                    p.status = Status::Scheduled;
+                    p.published_at = Some(OffsetDateTime::now_utc() + time::Duration::days(5));
+                }
+                papers.push(p);
+            }
+            store.add_papers(&papers, AddOptions::default()).await.expect("add");
+            for (q, expected) in [
+                ("\"cost of capital\"", vec!["ordered"]),
+                ("\"capital cost\"", vec!["reversed"]),
+                // Words that stand apart in every paper are no phrase.
+                ("\"cost capital\"", vec![]),
+                ("\"supply chain risk\"", vec!["three"]),
+                ("\"chain gaps\" \"chain risk\"", vec!["scattered"]),
+                ("\"long term contracts\"", vec!["ordered"]),
+                ("\"contracts long\"", vec![]),
+            ] {
+                let found = store.search(&search_for(q)).await.expect("search");
+                assert_eq!(slugs(&found), expected, "{q}");
+            }
+            // The scheduled paper turns up once its time has come.
+            let mut later = search_for("\"cost of capital\"");
+            later.filter.visibility = quire::store::Visibility::ListedAt(OffsetDateTime::now_utc() + time::Duration::days(6));
+            let mut found = slugs(&store.search(&later).await.expect("search")).into_iter().map(str::to_owned).collect::<Vec<_>>();
+            found.sort();
+            assert_eq!(found, ["future", "ordered"]);
+        }
+
+        #[tokio::test]
         async fn publishing_moves_a_paper_into_its_year_filter() {
             let Some((store, _guard)) = $open("publish_facets").await else { return };
             search_corpus(&store).await;
