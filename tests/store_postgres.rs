@@ -190,8 +190,8 @@ async fn search_finds_matches_across_recency_windows() {
     let mut expected = Vec::new();
     for (start, slugs) in [
         (None, vec!["a1", "a2"]),
-        (Some(5_000), vec!["b1"]),
-        (Some(70_000), vec!["c1", "c-draft"]),
+        (Some(5_000), vec!["b1", "b-foghorn"]),
+        (Some(70_000), vec!["c1", "c-draft", "c-foghorn"]),
         (Some(300_000), vec!["d1", "d2"]),
     ] {
         if let Some(start) = start {
@@ -212,6 +212,9 @@ async fn search_finds_matches_across_recency_windows() {
                 } else {
                     "A keeper of the old lighthouse.".into()
                 };
+                if slug.ends_with("foghorn") {
+                    p.body = "Only a foghorn here.".into();
+                }
                 if *slug == "b1" {
                     p.published_at = Some(now - time::Duration::days(800));
                 }
@@ -223,7 +226,7 @@ async fn search_finds_matches_across_recency_windows() {
             })
             .collect();
         store.add_papers(&papers, AddOptions::default()).await.expect("add");
-        expected.extend(slugs.into_iter().filter(|s| *s != "c-draft"));
+        expected.extend(slugs.into_iter().filter(|s| *s != "c-draft" && !s.ends_with("foghorn")));
     }
     expected.reverse();
     let search = |q: &str, topic: Option<&str>| SearchQuery {
@@ -244,6 +247,9 @@ async fn search_finds_matches_across_recency_windows() {
         .await
         .expect("phrase");
     assert_eq!(slugs(phrase), ["d1", "c1", "b1", "a1"]);
+    // Only far back: the search narrows down to where the matches are.
+    let rare = store.search(&search("foghorn", None)).await.expect("rare");
+    assert_eq!(slugs(rare), ["c-foghorn", "b-foghorn"]);
     // Only far back: found after the newer windows turned out empty.
     let mut long_ago = search("lighthouse", None);
     long_ago.filter.year = Some((now - time::Duration::days(800)).year());

@@ -1,4 +1,4 @@
--- Three changes that let the GIN index answer a search without reading
+-- Four changes that let the GIN index answer a search without reading
 -- documents one by one.
 --
 -- 1. Word pairs. Every two words that stand next to each other in a
@@ -51,6 +51,23 @@ SET listed_from = CASE WHEN p.status IN ('published', 'scheduled') THEN p.publis
     )
 FROM papers p
 WHERE p.id = s.paper_id;
+-- Rows in id order again. The index intersects a query's words with the
+-- recency words in the order rows lie in the table: where that is id
+-- order, the papers of a recency word lie together and the index skips
+-- over all others; the rewrite above scattered them through the space
+-- that the previous one freed. A tenth of every page stays free so that
+-- an edited entry stays on its page.
+ALTER TABLE paper_search SET (fillfactor = 90);
+CLUSTER paper_search USING paper_search_pkey;
 -- Built once, compact, after the rewrite; entries go straight into it
 -- afterwards (see 0003).
 CREATE INDEX paper_search_document ON paper_search USING GIN (document) WITH (fastupdate = off);
+
+-- 4. Where each filter's papers end: a search filtered by topic, author
+--    or year starts at the newest paper that has it instead of looking
+--    for it through every newer paper. These answer that at once.
+CREATE INDEX papers_by_year ON papers ((extract(year FROM published_at AT TIME ZONE 'UTC')::int), id);
+CREATE INDEX paper_topics_by_topic_paper ON paper_topics (topic_id, paper_id);
+DROP INDEX paper_topics_by_topic;
+CREATE INDEX paper_authors_by_author_paper ON paper_authors (author_id, paper_id);
+DROP INDEX paper_authors_by_author;

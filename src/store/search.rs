@@ -300,7 +300,8 @@ pub fn make_snippet(text: &str, terms: &SearchTerms) -> Vec<SnippetPart> {
 /// summary, plain text, facet words separated by spaces) and, on
 /// PostgreSQL, the time the paper is listed from. Run in the paper's
 /// transaction. PostgreSQL's document adds word pairs and recency words
-/// (migration 0004 says why).
+/// (migration 0004 says why); an entry that would not change is left as
+/// it is, since rewriting a row moves it away from its neighbours in id.
 pub(super) fn index_statement(is_postgres: bool) -> &'static str {
     if is_postgres {
         "INSERT INTO paper_search (paper_id, body_text, head, document, listed_from) \
@@ -309,7 +310,9 @@ pub(super) fn index_statement(is_postgres: bool) -> &'static str {
            FROM (SELECT head, head || setweight(to_tsvector('english', $4), 'D') AS doc FROM \
              (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h) d \
            ON CONFLICT (paper_id) DO UPDATE SET body_text = EXCLUDED.body_text, head = EXCLUDED.head, \
-           document = EXCLUDED.document, listed_from = EXCLUDED.listed_from"
+           document = EXCLUDED.document, listed_from = EXCLUDED.listed_from \
+           WHERE (paper_search.body_text, paper_search.head, paper_search.document, paper_search.listed_from) \
+             IS DISTINCT FROM (EXCLUDED.body_text, EXCLUDED.head, EXCLUDED.document, EXCLUDED.listed_from)"
     } else {
         "INSERT OR REPLACE INTO papers_fts (rowid, title, summary, body, facets) VALUES ($1, $2, $3, $4, $5)"
     }
@@ -433,6 +436,14 @@ struct PgSearch<'a> {
     matching: String,
     /// The reader's words as tsquery text: what ranks a match.
     ranking: String,
+    /// The filters' facet words as tsquery text, if any: while they are
+    /// what is rare, asking whether a stretch holds papers with them is
+    /// cheaper than asking for whole matches (a common word's papers
+    /// need not be read through), and no less safe for skipping it.
+    facets: Option<String>,
+    /// The query that gives the newest id a match may have, with its
+    /// arguments.
+    newest: (String, Vec<Arg>),
     /// Readers' view at this time, if not every paper.
     listed_at: Option<time::OffsetDateTime>,
     /// Further conditions on papers (`p`), checked by id, with their
@@ -464,12 +475,14 @@ impl PgSearch<'_> {
         (sql, args)
     }
 
-    /// Whether papers `from..to` hold a match readers may see: the index
-    /// intersects the words, one row is read.
+    /// Whether papers `from..to` may hold a match readers may see (with
+    /// `self.facets`, whether they hold papers with the facets): the
+    /// index intersects the words, one row is read.
     async fn any(&mut self, from: i64, to: i64) -> Result<bool, StoreError> {
         let (cond, args) = self.window(from, to);
         let sql = format!("SELECT paper_id FROM paper_search WHERE {cond} LIMIT 1");
-        let found: Option<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)).bind(&self.matching), &args)
+        let words = self.facets.as_ref().unwrap_or(&self.matching);
+        let found: Option<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(sql)).bind(words), &args)
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(found.is_some())
@@ -515,7 +528,7 @@ impl PgSearch<'_> {
         sqlx::query("SET LOCAL enable_seqscan = off")
             .execute(&mut *self.tx)
             .await?;
-        let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(paper_id) FROM paper_search")
+        let newest: Option<i64> = bind_all!(sqlx::query_scalar(AssertSqlSafe(self.newest.0.clone())), &self.newest.1)
             .fetch_one(&mut *self.tx)
             .await?;
         let mut found: Vec<(i64, f64)> = Vec::new();
@@ -553,8 +566,14 @@ impl PgSearch<'_> {
                 span = RECENCY_STEP;
             }
             let (rows, lowest) = self.read(from, below, want).await?;
-            if first_hit.is_none() && !rows.is_empty() {
-                first_hit = Some(step_up(below));
+            if first_hit.is_none() {
+                if rows.is_empty() {
+                    // Papers with the facets but without the words: ask
+                    // for whole matches from now on.
+                    self.facets = None;
+                } else {
+                    first_hit = Some(step_up(below));
+                }
             }
             found.extend(rows);
             if let Some(lowest) = lowest {
@@ -593,12 +612,30 @@ impl Store {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         // Filters by kind, topic, author and year are facet words.
         let mut facets = Vec::new();
+        // PostgreSQL: where each filter's papers end (the newest id having
+        // it), as (subquery over `$n`, its value). Written as a range and
+        // an order so that only the filter's own index can answer: for
+        // `MAX(id) … WHERE x = $n` the planner would walk all ids down
+        // from the newest, expecting the filter's papers among them.
+        let mut ends: Vec<(&str, i64)> = Vec::new();
         if let Some(kind) = &q.filter.kind {
             facets.push(facet::kind(kind));
         }
-        for (slug, table, make) in [
-            (&q.filter.topic, "topics", facet::topic as fn(i64) -> String),
-            (&q.filter.author, "authors", facet::author),
+        for (slug, table, make, end) in [
+            (
+                &q.filter.topic,
+                "topics",
+                facet::topic as fn(i64) -> String,
+                "SELECT paper_id FROM paper_topics WHERE topic_id BETWEEN $n AND $n \
+                 ORDER BY topic_id DESC, paper_id DESC LIMIT 1",
+            ),
+            (
+                &q.filter.author,
+                "authors",
+                facet::author,
+                "SELECT paper_id FROM paper_authors WHERE author_id BETWEEN $n AND $n \
+                 ORDER BY author_id DESC, paper_id DESC LIMIT 1",
+            ),
         ] {
             let Some(slug) = slug else { continue };
             let sql = format!("SELECT id FROM {table} WHERE slug = $1");
@@ -606,7 +643,10 @@ impl Store {
                 sqlx::query_scalar(AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await?
             });
             match id {
-                Some(id) => facets.push(make(id)),
+                Some(id) => {
+                    facets.push(make(id));
+                    ends.push((end, id));
+                }
                 None => {
                     return Ok(SearchPage {
                         total: 0,
@@ -618,6 +658,11 @@ impl Store {
         }
         if let Some(year) = q.filter.year {
             facets.push(facet::year(year));
+            ends.push((
+                "SELECT id FROM papers WHERE (extract(year FROM published_at AT TIME ZONE 'UTC'))::int BETWEEN $n AND $n \
+                 ORDER BY (extract(year FROM published_at AT TIME ZONE 'UTC'))::int DESC, id DESC LIMIT 1",
+                i64::from(year),
+            ));
         }
         let rest = PaperQuery {
             kind: None,
@@ -677,7 +722,7 @@ impl Store {
                 (total, rows.into_iter().map(|r| r.id).collect())
             }
             Db::Postgres(pool) => {
-                let newest = self.pg_newest_matches(pool, q, &facets).await?;
+                let newest = self.pg_newest_matches(pool, q, &facets, &ends).await?;
                 let total = i64::try_from(newest.len()).unwrap_or(i64::MAX);
                 let mut scored = newest;
                 scored.truncate(RANK_POOL as usize);
@@ -750,6 +795,7 @@ impl Store {
         pool: &sqlx::PgPool,
         q: &SearchQuery,
         facets: &[String],
+        ends: &[(&str, i64)],
     ) -> Result<Vec<(i64, f64)>, StoreError> {
         // The query as tsquery text, made once: the reader's words
         // stemmed, each phrase as its word pairs, facet words exact.
@@ -764,9 +810,10 @@ impl Store {
             args.push(Arg::Text(phrase));
             parts.push(format!("quire_phrase_query(${})", args.len()));
         }
-        if !facets.is_empty() {
-            let words: Vec<String> = facets.iter().map(|f| format!("'{f}'")).collect();
-            args.push(Arg::Text(words.join(" & ")));
+        let facets =
+            (!facets.is_empty()).then(|| facets.iter().map(|f| format!("'{f}'")).collect::<Vec<_>>().join(" & "));
+        if let Some(facets) = &facets {
+            args.push(Arg::Text(facets.clone()));
             parts.push(format!("CAST(${} AS tsquery)", args.len()));
         }
         args.push(Arg::Text(q.terms.tsquery()));
@@ -796,10 +843,22 @@ impl Store {
             ..q.filter.clone()
         });
         let extra = (condition != "1 = 1").then_some((condition, extra_args));
+        // No paper above the newest that has every filter can match.
+        let mut newest_sql = String::from("SELECT LEAST((SELECT MAX(paper_id) FROM paper_search)");
+        for (i, (end, _)) in ends.iter().enumerate() {
+            newest_sql.push_str(&format!(
+                ", COALESCE(({}), 0)",
+                end.replace("$n", &format!("${}", i + 1))
+            ));
+        }
+        newest_sql.push(')');
+        let newest_args: Vec<Arg> = ends.iter().map(|(_, v)| Arg::Int(*v)).collect();
         PgSearch {
             tx: pool.begin().await?,
+            newest: (newest_sql, newest_args),
             matching,
             ranking,
+            facets,
             listed_at,
             extra,
         }
