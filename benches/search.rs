@@ -247,7 +247,7 @@ fn main() {
         for (name, times) in &results {
             let mut slowest: Vec<(Duration, &str)> =
                 times.iter().zip(&queries).map(|(t, (_, q))| (*t, q.as_str())).collect();
-            slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
             println!("\nSlowest on {name}:");
             for (t, q) in slowest.iter().take(3) {
                 println!("  {:>7.2} ms  /search?{q}", t.as_secs_f64() * 1000.0);
