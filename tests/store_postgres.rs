@@ -260,3 +260,105 @@ async fn search_finds_matches_across_recency_windows() {
         .expect("search");
     assert_eq!(none.total, 0);
 }
+
+#[tokio::test]
+async fn papers_indexed_before_word_pairs_are_found_after_upgrading() {
+    use quire::store::{PaperQuery, SearchQuery, SearchTerms};
+    use sqlx::Connection;
+    let Some(db) = common::PgTestDb::create("upgrade_pairs").await else {
+        return;
+    };
+    let guard = Guard { db: Some(db) };
+    let db = guard.db.as_ref().expect("db");
+    let old = db.unmigrated_store().await;
+    old.migrate_up_to(3).await.expect("schema 3");
+    // Two papers as schema 3 stored them: one published in 2021, one draft.
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET search_path = {}", db.schema)))
+        .execute(&mut sql)
+        .await
+        .expect("schema");
+    for (slug, status, published) in [
+        ("old", "published", Some("2021-03-04T05:06:07Z")),
+        ("draft", "draft", None),
+    ] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO papers (slug, title, kind, summary, language, status, published_at, word_count, \
+             created_at, updated_at) VALUES ($1, 'Harbour lights', 'report', 'Coasts.', 'en', $2, \
+             CAST($3 AS timestamptz), 6, now(), now()) RETURNING id",
+        )
+        .bind(slug)
+        .bind(status)
+        .bind(published)
+        .fetch_one(&mut sql)
+        .await
+        .expect("paper");
+        let body = "The lighthouse keeper kept the log of every ship.";
+        sqlx::query("INSERT INTO paper_bodies (paper_id, body) VALUES ($1, $2)")
+            .bind(id)
+            .bind(body)
+            .execute(&mut sql)
+            .await
+            .expect("body");
+        let facets = if published.is_some() {
+            "xqkreport xqy2021"
+        } else {
+            "xqkreport"
+        };
+        sqlx::query(
+            "INSERT INTO paper_search (paper_id, body_text, head, document) \
+             SELECT $1, $4, head, head || setweight(to_tsvector('english', $4), 'D') \
+               || array_to_tsvector(string_to_array($5, ' ') || ('xqr' || ($1 / 1024))) \
+             FROM (SELECT setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') AS head) h",
+        )
+        .bind(id)
+        .bind("Harbour lights")
+        .bind("Coasts.")
+        .bind(body)
+        .bind(facets)
+        .execute(&mut sql)
+        .await
+        .expect("search entry");
+    }
+    let store = db.store().await;
+    let search = |q: &str, year: Option<i32>| SearchQuery {
+        terms: SearchTerms::parse(q),
+        filter: PaperQuery {
+            limit: Some(10),
+            year,
+            ..PaperQuery::listed_at(time::OffsetDateTime::now_utc())
+        },
+    };
+    let slugs =
+        |page: quire::store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
+    for (q, year, expected) in [
+        ("\"lighthouse keeper\"", None, vec!["old"]),
+        ("\"keeper lighthouse\"", None, vec![]),
+        ("\"kept the log\"", Some(2021), vec!["old"]),
+        ("ship", Some(2020), vec![]),
+    ] {
+        assert_eq!(
+            slugs(store.search(&search(q, year)).await.expect("search")),
+            expected,
+            "{q}"
+        );
+    }
+    // Readers' view came from the papers: the draft stays hidden until
+    // it is published.
+    store
+        .set_status(
+            "draft",
+            quire::domain::Status::Published,
+            Some(time::OffsetDateTime::now_utc()),
+        )
+        .await
+        .expect("publish");
+    let mut found = slugs(
+        store
+            .search(&search("\"lighthouse keeper\"", None))
+            .await
+            .expect("search"),
+    );
+    found.sort();
+    assert_eq!(found, ["draft", "old"]);
+}

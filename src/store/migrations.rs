@@ -41,7 +41,7 @@ fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'stat
 }
 
 /// The migrations up to `version` only: tests start from old schemas.
-fn migrator_up_to(
+pub(super) fn migrator_up_to(
     version: i64,
     pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str,
 ) -> Migrator {

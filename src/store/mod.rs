@@ -479,6 +479,17 @@ impl Store {
         self.index_unindexed_papers().await
     }
 
+    /// Applies migrations up to `version` only: tests start from an older
+    /// schema, store what it held, and check that upgrading keeps it.
+    #[doc(hidden)]
+    pub async fn migrate_up_to(&self, version: i64) -> Result<(), StoreError> {
+        let result = match &self.db {
+            Db::Sqlite(pool) => migrations::migrator_up_to(version, |m| m.2).run(pool).await,
+            Db::Postgres(pool) => migrations::migrator_up_to(version, |m| m.3).run(pool).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
     /// "sqlite" or "postgres", for logs and health checks.
     pub fn backend(&self) -> &'static str {
         match self.db {

@@ -70,12 +70,17 @@ impl PgTestDb {
 
     /// A new, migrated store (its own pool) on this schema.
     pub async fn store(&self) -> Store {
+        let store = self.unmigrated_store().await;
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    /// A store on this schema as it is: upgrade tests build old schemas.
+    pub async fn unmigrated_store(&self) -> Store {
         let options = PgConnectOptions::from_str(&self.url)
             .expect("postgres url")
             .options([("search_path", self.schema.as_str())]);
-        let store = Store::connect_postgres(options).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        store
+        Store::connect_postgres(options).await.expect("connect")
     }
 
     pub async fn cleanup(self) {
