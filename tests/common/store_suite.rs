@@ -295,7 +295,8 @@ macro_rules! store_suite {
             for q in [
                 "\"", "\"\"", "*", "harbour*", "title:harbour", "harbour OR water", "NOT harbour", "NEAR(harbour water)",
                 "harbour AND", "'; DROP TABLE papers; --", "x' | 'y' & !z:*", "(((", "\u{0}\u{1}harbour", "\u{202E}harbour",
-                "^harbour", "-harbour", "harbour:*", "<script>", "🙂", "the", long.as_str(),
+                "^harbour", "-harbour", "harbour:*", "<script>", "🙂", "the", "\"the of\"", "harbour \"of the\"",
+                "\"supply \" chain\"", long.as_str(),
             ] {
                 let found = store.search(&search_for(q)).await;
                 assert!(found.is_ok(), "{q:?}: {found:?}");
