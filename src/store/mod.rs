@@ -463,6 +463,10 @@ impl Store {
     pub async fn connect_postgres(options: PgConnectOptions) -> Result<Store, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            // Kept open ahead of need, and replaced in the background when
+            // they age out: opening one (TLS, authentication) takes tens of
+            // milliseconds that a reader would otherwise wait for.
+            .min_connections(4)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await?;
