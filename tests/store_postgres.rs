@@ -250,6 +250,9 @@ async fn search_finds_matches_across_recency_windows() {
     // Only far back: the search narrows down to where the matches are.
     let rare = store.search(&search("foghorn", None)).await.expect("rare");
     assert_eq!(slugs(rare), ["c-foghorn", "b-foghorn"]);
+    // A filter every paper has does not lead the search astray.
+    let rare = store.search(&search("foghorn", Some("coasts"))).await.expect("rare");
+    assert_eq!(slugs(rare), ["c-foghorn", "b-foghorn"]);
     // Only far back: found after the newer windows turned out empty.
     let mut long_ago = search("lighthouse", None);
     long_ago.filter.year = Some((now - time::Duration::days(800)).year());

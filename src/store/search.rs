@@ -542,7 +542,8 @@ impl PgSearch<'_> {
         while below > 0 && found.len() <= RANK_POOL as usize {
             let want = RANK_POOL as usize + 1 - found.len();
             let mut from = (step_up(below) - span).max(0);
-            if first_hit.is_none() && span > RECENCY_STEP {
+            let probed = first_hit.is_none() && span > RECENCY_STEP;
+            if probed {
                 if !self.any(from, below).await? {
                     below = from;
                     span *= 8;
@@ -566,14 +567,13 @@ impl PgSearch<'_> {
                 span = RECENCY_STEP;
             }
             let (rows, lowest) = self.read(from, below, want).await?;
-            if first_hit.is_none() {
-                if rows.is_empty() {
-                    // Papers with the facets but without the words: ask
-                    // for whole matches from now on.
-                    self.facets = None;
-                } else {
-                    first_hit = Some(step_up(below));
-                }
+            if first_hit.is_none() && !rows.is_empty() {
+                first_hit = Some(step_up(below));
+            }
+            if probed && rows.is_empty() {
+                // The facets led to papers without the words: ask for
+                // whole matches from now on.
+                self.facets = None;
             }
             found.extend(rows);
             if let Some(lowest) = lowest {
