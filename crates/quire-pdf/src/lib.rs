@@ -1,0 +1,316 @@
+//! Typeset PDF of a paper, made by the Typst compiler in memory.
+//!
+//! A paper's body (pulldown-cmark events, the same the web page is made
+//! from) becomes Typst markup (`markup`), its metadata becomes string
+//! literals, and a template lays both out. The compiler sees a sandbox
+//! (`world`): the generated file, the template, the fonts and the paper's
+//! own images, nothing else: no file system, no packages, no network.
+
+mod markup;
+mod world;
+
+pub use markup::{ImageLookup, body_markup, escape_text, string_literal};
+
+use pulldown_cmark::Event;
+use std::collections::HashMap;
+use typst::diag::SourceDiagnostic;
+use typst::foundations::Bytes;
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt};
+use typst_layout::PagedDocument;
+
+/// The built-in template.
+pub const DEFAULT_TEMPLATE: &str = include_str!("paper.typ");
+
+/// Fonts Quire brings beyond Typst's own (which have no Arabic face).
+const EXTRA_FONTS: [&[u8]; 2] = [
+    include_bytes!("../fonts/NotoNaskhArabic-Regular.ttf"),
+    include_bytes!("../fonts/NotoNaskhArabic-Bold.ttf"),
+];
+
+/// Why a PDF could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The template (or, if Quire has a bug, the generated markup) did not
+    /// compile; the messages say where.
+    #[error("the PDF template did not compile: {0}")]
+    Compile(String),
+    #[error("the PDF could not be written: {0}")]
+    Export(String),
+}
+
+/// A paper's author as printed.
+#[derive(Clone, Debug)]
+pub struct Author {
+    pub name: String,
+    pub affiliation: Option<String>,
+}
+
+/// An image of the paper, held by Quire.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// The URL the Markdown uses for it.
+    pub url: String,
+    /// "png", "jpg", "gif", "svg" or "webp".
+    pub extension: String,
+    pub data: Vec<u8>,
+}
+
+/// What the first page, the running header and footer, the document
+/// metadata and the closing citation show.
+#[derive(Clone, Debug, Default)]
+pub struct PaperInfo {
+    /// The publisher: the site's name.
+    pub organisation: String,
+    pub kind: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    /// For the running header.
+    pub short_title: String,
+    pub authors: Vec<Author>,
+    /// As printed ("5 March 2026").
+    pub date: String,
+    /// (year, month, day) for the PDF's metadata.
+    pub date_parts: Option<(i32, u8, u8)>,
+    pub summary: String,
+    pub permalink: String,
+    /// BCP 47 language of the paper ("en", "he", "ar").
+    pub language: String,
+    pub right_to_left: bool,
+    /// Topics, as the PDF's keywords.
+    pub keywords: Vec<String>,
+    /// The citation the web page shows.
+    pub citation: String,
+}
+
+/// A typeset paper.
+pub struct Pdf {
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+    /// Each font family used, with the writing systems set in it, so a
+    /// face used for a script it was not made for shows.
+    pub fonts: Vec<(String, Vec<Script>)>,
+}
+
+/// Writing systems Quire checks fonts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Script {
+    Latin,
+    Hebrew,
+    Arabic,
+    Other,
+}
+
+impl Script {
+    fn of(c: char) -> Option<Script> {
+        match c {
+            c if c.is_ascii_alphabetic() => Some(Script::Latin),
+            '\u{00C0}'..='\u{024F}' => Some(Script::Latin),
+            '\u{0590}'..='\u{05FF}' | '\u{FB1D}'..='\u{FB4F}' => Some(Script::Hebrew),
+            '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}' => {
+                Some(Script::Arabic)
+            }
+            c if c.is_alphabetic() => Some(Script::Other),
+            _ => None,
+        }
+    }
+
+    /// The faces made for this script in Quire's template, besides the
+    /// monospace face of code.
+    pub fn faces(self) -> &'static [&'static str] {
+        match self {
+            Script::Latin => &["Libertinus Serif", "DejaVu Sans Mono"],
+            Script::Hebrew => &["Libertinus Serif"],
+            Script::Arabic => &["Noto Naskh Arabic"],
+            Script::Other => &[],
+        }
+    }
+}
+
+/// Makes PDFs. Holds the fonts and the standard library, loaded once: the
+/// compiler's caches then make later papers fast.
+pub struct Typesetter {
+    library: LazyHash<Library>,
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+    template: String,
+}
+
+impl Typesetter {
+    /// A typesetter with `template` (Typst source defining `paper`), or
+    /// the built-in one.
+    pub fn new(template: Option<String>) -> Typesetter {
+        let fonts: Vec<Font> = typst_assets::fonts()
+            .chain(EXTRA_FONTS)
+            .flat_map(|data| Font::iter(Bytes::new(data)))
+            .collect();
+        let book = FontBook::from_fonts(&fonts);
+        Typesetter {
+            library: LazyHash::new(Library::builder().build()),
+            book: LazyHash::new(book),
+            fonts,
+            template: template.unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned()),
+        }
+    }
+
+    /// The Typst source of a paper: the template's `paper` applied to the
+    /// metadata (string literals) and the body markup.
+    pub fn source<'a>(&self, info: &PaperInfo, body: impl IntoIterator<Item = Event<'a>>, images: &[Image]) -> String {
+        let paths: HashMap<String, String> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| (image.url.clone(), image_path(i, image)))
+            .collect();
+        let body = body_markup(body, &paths);
+        let s = |t: &str| string_literal(t);
+        let authors: Vec<String> = info
+            .authors
+            .iter()
+            .map(|a| {
+                format!(
+                    "(name: {}, affiliation: {})",
+                    s(&a.name),
+                    a.affiliation.as_deref().map_or("none".to_owned(), s)
+                )
+            })
+            .collect();
+        let keywords: Vec<String> = info.keywords.iter().map(|k| s(k)).collect();
+        let date_parts = info
+            .date_parts
+            .map_or("none".to_owned(), |(y, m, d)| format!("({y}, {m}, {d})"));
+        format!(
+            "#import \"/template.typ\": paper\n\
+             #show: paper.with(\n  organisation: {},\n  kind: {},\n  title: {},\n  subtitle: {},\n  short-title: {},\n  \
+             authors: ({}),\n  date: {},\n  date-parts: {date_parts},\n  summary: {},\n  permalink: {},\n  lang: {},\n  \
+             right-to-left: {},\n  keywords: ({}),\n  citation: {},\n)\n\n{body}",
+            s(&info.organisation),
+            s(&info.kind),
+            s(&info.title),
+            info.subtitle.as_deref().map_or("none".to_owned(), s),
+            s(&info.short_title),
+            authors.iter().map(|a| format!("{a}, ")).collect::<String>(),
+            s(&info.date),
+            s(&info.summary),
+            s(&info.permalink),
+            s(&language_code(&info.language)),
+            info.right_to_left,
+            keywords.iter().map(|k| format!("{k}, ")).collect::<String>(),
+            s(&info.citation),
+        )
+    }
+
+    /// Typesets a paper.
+    pub fn typeset<'a>(
+        &self,
+        info: &PaperInfo,
+        body: impl IntoIterator<Item = Event<'a>>,
+        images: &[Image],
+    ) -> Result<Pdf, PdfError> {
+        let source = self.source(info, body, images);
+        let files: Vec<(String, Bytes)> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| (image_path(i, image), Bytes::new(image.data.clone())))
+            .collect();
+        let world = world::PaperWorld::new(self, source, &files);
+        let document = typst::compile::<PagedDocument>(&world)
+            .output
+            .map_err(|errors| PdfError::Compile(describe(&errors)))?;
+        let options = typst_pdf::PdfOptions {
+            ident: typst::foundations::Smart::Custom(info.permalink.clone()),
+            creator: typst::foundations::Smart::Custom(Some("Quire".to_owned())),
+            ..Default::default()
+        };
+        let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| PdfError::Export(describe(&errors)))?;
+        Ok(Pdf {
+            bytes,
+            pages: document.pages().len(),
+            fonts: fonts_used(&document),
+        })
+    }
+}
+
+impl Default for Typesetter {
+    fn default() -> Self {
+        Typesetter::new(None)
+    }
+}
+
+/// Where image `i` lives in the sandbox.
+fn image_path(i: usize, image: &Image) -> String {
+    let ext: String = image.extension.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("/images/{i}.{ext}")
+}
+
+/// The primary language subtag Typst knows ("en" of "en-GB").
+fn language_code(language: &str) -> String {
+    let code: String = language
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if (2..=3).contains(&code.len()) {
+        code
+    } else {
+        "en".to_owned()
+    }
+}
+
+fn describe(errors: &[SourceDiagnostic]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Font families used in `document`, each with the scripts set in it.
+fn fonts_used(document: &PagedDocument) -> Vec<(String, Vec<Script>)> {
+    fn walk(frame: &typst::layout::Frame, found: &mut HashMap<String, Vec<Script>>) {
+        for (_, item) in frame.items() {
+            match item {
+                typst::layout::FrameItem::Group(group) => walk(&group.frame, found),
+                typst::layout::FrameItem::Text(text) => {
+                    let family = text.font.font().info().family.clone();
+                    let scripts = found.entry(family).or_default();
+                    for script in text.text.chars().filter_map(Script::of) {
+                        if !scripts.contains(&script) {
+                            scripts.push(script);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = HashMap::new();
+    for page in document.pages() {
+        walk(&page.frame, &mut found);
+    }
+    let mut fonts: Vec<(String, Vec<Script>)> = found
+        .into_iter()
+        .map(|(family, mut scripts)| {
+            scripts.sort();
+            (family, scripts)
+        })
+        .collect();
+    fonts.sort();
+    fonts
+}
+
+/// Fonts given a script they were not made for, as "family: script".
+pub fn misused_fonts(pdf: &Pdf) -> Vec<String> {
+    pdf.fonts
+        .iter()
+        .flat_map(|(family, scripts)| {
+            scripts
+                .iter()
+                .filter(|s| !s.faces().contains(&family.as_str()))
+                .map(move |s| format!("{family}: {s:?}"))
+        })
+        .collect()
+}
