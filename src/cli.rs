@@ -58,6 +58,14 @@ enum Command {
     /// List and add topics
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// Typeset a paper as PDF (drafts too), with the theme's pdf/paper.typ if it has one
+    Pdf {
+        /// The paper's slug
+        slug: String,
+        /// Where to write the PDF [default: SLUG.pdf in this folder]
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -274,6 +282,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
             topic_command(&store, cmd).await
+        }
+        Command::Pdf { slug, output } => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            let paper = store
+                .get_paper(slug)
+                .await?
+                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            let template = match ctx.config.theme_path(&ctx.data_dir) {
+                Some(dir) => Theme::load(&dir).map_err(|e| bad_input(e.to_string()))?.pdf_template,
+                None => None,
+            };
+            let typesetter = quire_pdf::Typesetter::new(template);
+            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &ctx.config.site_name, ctx.config.base())
+                .map_err(|e| bad_input(e.to_string()))?;
+            let path = output.clone().unwrap_or_else(|| PathBuf::from(format!("{slug}.pdf")));
+            std::fs::write(&path, &pdf.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "Wrote {} ({} page{}, {} KB)",
+                path.display(),
+                pdf.pages,
+                if pdf.pages == 1 { "" } else { "s" },
+                pdf.bytes.len().div_ceil(1024)
+            );
+            Ok(())
         }
     }
 }

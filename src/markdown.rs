@@ -39,6 +39,12 @@ fn options() -> Options {
         | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// A paper body as parsed Markdown, with the same extensions as the web
+/// page: what the PDF is typeset from.
+pub fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
+    Parser::new_ext(markdown, options())
+}
+
 /// Ids the page itself uses; a heading with the same name gets a suffix.
 const RESERVED_IDS: [&str; 6] = ["content", "toc", "footnotes", "top", "main", "summary"];
 

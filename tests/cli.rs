@@ -653,3 +653,54 @@ fn settings_from_file_and_environment_reach_the_pages() {
         "the paper's canonical URL wins"
     );
 }
+
+#[test]
+fn pdf_typesets_a_paper_to_a_file() {
+    let dir = new_site();
+    let files = [fixture("ports.md"), fixture("hebrew.md")];
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(names.iter().map(String::as_str));
+    let out = quire(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for slug in ["ports-harbours", "namal"] {
+        let path = dir.path().join(format!("{slug}.pdf"));
+        let out = quire(dir.path(), &["pdf", slug, "-o", &path.display().to_string()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).starts_with(&format!("Wrote {}", path.display())),
+            "{}",
+            text(&out.stdout)
+        );
+        let bytes = std::fs::read(&path).expect("pdf written");
+        assert!(bytes.starts_with(b"%PDF-"), "{slug}");
+        assert!(String::from_utf8_lossy(&bytes).contains("/Outlines") || slug == "namal");
+    }
+    let out = quire(dir.path(), &["pdf", "no-such-paper"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no paper has the slug \"no-such-paper\""),
+        "{}",
+        text(&out.stderr)
+    );
+    // A theme's template is used, and a broken one is reported, not a crash.
+    std::fs::create_dir_all(dir.path().join("theme/pdf")).expect("theme");
+    std::fs::write(
+        dir.path().join("theme/pdf/paper.typ"),
+        "#let paper(..args, doc) = { oops( }\n",
+    )
+    .expect("template");
+    let config = std::fs::read_to_string(dir.path().join("quire.toml")).expect("config");
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        format!("theme_dir = \"theme\"\n{config}"),
+    )
+    .expect("config");
+    let out = quire(dir.path(), &["pdf", "ports-harbours", "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("PDF template did not compile: pdf/paper.typ, line 1:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

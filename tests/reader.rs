@@ -176,8 +176,7 @@ async fn paper_pages_carry_metadata_for_every_reader() {
         assert!(html.contains(expected), "missing {expected}");
     }
     assert!(html.contains(r#"<meta name="citation_publication_date" content=""#));
-    assert!(!html.contains("citation_pdf_url"), "no PDF link until PDFs exist");
-    assert!(!html.contains(".pdf"), "no PDF link until PDFs exist");
+    assert!(html.contains(r#"<meta name="citation_pdf_url" content="http://127.0.0.1:8080/papers/ports.pdf">"#));
     let start = html.find(r#"<script type="application/ld+json">"#).expect("JSON-LD") + 35;
     let end = start + html[start..].find("</script>").expect("end");
     let ld: serde_json::Value = serde_json::from_str(&html[start..end]).expect("JSON-LD parses");
@@ -405,4 +404,66 @@ async fn broken_theme_folders_are_refused_with_the_file_and_line() {
         .map(|e| e.to_string())
         .expect("refused");
     assert!(missing.contains("is not a folder"), "{missing}");
+}
+
+#[tokio::test]
+async fn papers_come_as_typeset_pdfs_kept_until_edited() {
+    let site = reader_site(Config::default()).await;
+    let page = get(&site.state, "/papers/ports/").await;
+    assert!(
+        page.text().contains("href=\"/papers/ports.pdf\""),
+        "the page links its PDF"
+    );
+    assert!(
+        page.text()
+            .contains("name=\"citation_pdf_url\" content=\"http://127.0.0.1:8080/papers/ports.pdf\""),
+        "scholarly indexers find the PDF"
+    );
+    let pdf = get(&site.state, "/papers/ports.pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(header(&pdf, "content-type"), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    let etag = header(&pdf, "etag").to_owned();
+    let again = request(
+        &site.state,
+        "GET",
+        "/papers/ports.pdf",
+        &[("if-none-match", etag.as_str())],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    // The Hebrew paper typesets too; drafts, future papers and strangers'
+    // paths are not found.
+    assert_eq!(get(&site.state, "/papers/namal.pdf").await.status, StatusCode::OK);
+    for path in [
+        "/papers/secret-draft.pdf",
+        "/papers/future.pdf",
+        "/papers/nope.pdf",
+        "/papers/..%2Fetc%2Fpasswd.pdf",
+        "/papers/%00.pdf",
+        "/papers/.pdf",
+    ] {
+        assert_eq!(get(&site.state, path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // An edit makes a new PDF.
+    let mut ports = standard_papers()
+        .into_iter()
+        .find(|p| p.slug == "ports")
+        .expect("ports");
+    ports.body.push_str("\n\nA new closing paragraph.\n");
+    site.state
+        .store
+        .add_papers(
+            &[ports],
+            quire::store::AddOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("edit");
+    site.state.cache.invalidate();
+    let edited = get(&site.state, "/papers/ports.pdf").await;
+    assert_eq!(edited.status, StatusCode::OK);
+    assert_ne!(header(&edited, "etag"), etag, "the edited paper's PDF is new");
 }

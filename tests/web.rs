@@ -212,7 +212,8 @@ async fn hostile_urls_never_fail() {
         "/papers//",
         "//etc/passwd",
         "/papers/ports/extra/",
-        "/papers/ports.pdf",
+        "/papers/ports.pdf.pdf",
+        "/papers/%23read.pdf",
         "/papers/ports",
     ];
     for uri in cases {

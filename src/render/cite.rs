@@ -113,6 +113,17 @@ impl Citation {
     /// Chicago author-date, reference-list form, as HTML:
     /// `Okafor, Miriam, and Tomás Reyes. 2025. "Title: Subtitle." Policy brief. Site. URL.`
     pub fn chicago_html(&self) -> String {
+        let url = escape_html(&self.url);
+        self.chicago(escape_html, &format!("<a href=\"{url}\">{url}</a>"))
+    }
+
+    /// The same citation as plain text, for the PDF.
+    pub fn chicago_text(&self) -> String {
+        self.chicago(|s| s.to_owned(), &self.url)
+    }
+
+    /// Chicago author-date with `escape` applied to every part but `link`.
+    fn chicago(&self, escape: impl Fn(&str) -> String, link: &str) -> String {
         let names: Vec<String> = self
             .authors
             .iter()
@@ -126,23 +137,21 @@ impl Citation {
             })
             .collect();
         let authors = match names.len() {
-            0 => escape_html(&self.publisher),
-            1 => escape_html(&names[0]),
-            2 => escape_html(&format!("{}, and {}", names[0], names[1])),
-            n if n <= 10 => escape_html(&format!("{}, and {}", names[..n - 1].join(", "), names[n - 1])),
-            _ => escape_html(&format!("{}, et al", names[..7].join(", "))),
+            0 => escape(&self.publisher),
+            1 => escape(&names[0]),
+            2 => escape(&format!("{}, and {}", names[0], names[1])),
+            n if n <= 10 => escape(&format!("{}, and {}", names[..n - 1].join(", "), names[n - 1])),
+            _ => escape(&format!("{}, et al", names[..7].join(", "))),
         };
         let title = self.full_title();
         format!(
-            "{}. {}. “{}{}” {}. {}. <a href=\"{}\">{}</a>.",
+            "{}. {}. “{}{}” {}. {}. {link}.",
             authors.trim_end_matches('.'),
             self.year(),
-            escape_html(&title),
+            escape(&title),
             if title.ends_with(['?', '!', '.']) { "" } else { "." },
-            escape_html(&self.genre),
-            escape_html(&self.publisher),
-            escape_html(&self.url),
-            escape_html(&self.url)
+            escape(&self.genre),
+            escape(&self.publisher),
         )
     }
 

@@ -6,6 +6,7 @@ mod assets;
 pub mod cite;
 pub mod feeds;
 mod paper;
+pub mod pdf;
 mod search;
 
 pub use assets::{Asset, Assets, compressible};
@@ -51,6 +52,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub struct Theme {
     env: Environment<'static>,
     pub assets: Assets,
+    /// The theme's PDF template (`pdf/paper.typ`), if it has one.
+    pub pdf_template: Option<String>,
 }
 
 /// A theme folder that cannot be used, naming the file and the fix.
@@ -125,6 +128,7 @@ impl Theme {
         let mut theme = Theme {
             env,
             assets: Assets::embedded(),
+            pdf_template: None,
         };
         theme.register_asset_urls();
         Ok(theme)
@@ -159,11 +163,18 @@ impl Theme {
         let mut theme = Theme::embedded().map_err(|e| ThemeError::new(dir, e.to_string()))?;
         let templates = dir.join("templates");
         let assets = dir.join("assets");
-        if !templates.is_dir() && !assets.is_dir() {
+        let pdf = dir.join("pdf").join("paper.typ");
+        if !templates.is_dir() && !assets.is_dir() && !pdf.is_file() {
             return Err(ThemeError::new(
                 dir,
-                "holds neither templates/ nor assets/; put overriding templates in templates/ and files in assets/",
+                "holds neither templates/ nor assets/ nor pdf/paper.typ; put overriding templates in templates/, \
+                 files in assets/ and a PDF template in pdf/paper.typ",
             ));
+        }
+        if pdf.is_file() {
+            let source = std::fs::read_to_string(&pdf)
+                .map_err(|e| ThemeError::new(&pdf, format!("cannot read it as UTF-8 text: {e}")))?;
+            theme.pdf_template = Some(source);
         }
         if templates.is_dir() {
             for (name, path) in files_under(&templates)? {

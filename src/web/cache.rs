@@ -97,6 +97,18 @@ impl CachedPage {
         asset
     }
 
+    /// A binary file made by Quire (a PDF): kept and revalidated like a
+    /// page, and not compressed again.
+    pub fn file(bytes: Bytes, content_type: &'static str, built_at: OffsetDateTime) -> CachedPage {
+        let page = RenderedPage {
+            status: StatusCode::OK,
+            html: String::new(),
+            content_type,
+            download_as: None,
+        };
+        Self::build_bytes(page, bytes, built_at, [false, false])
+    }
+
     /// `[gzip, brotli]` says which compressed copies to make.
     fn build(mut page: RenderedPage, built_at: OffsetDateTime, wanted: [bool; 2]) -> CachedPage {
         let identity = exact_bytes(std::mem::take(&mut page.html).into_bytes());

@@ -6,6 +6,7 @@
 pub mod cache;
 mod discovery;
 mod pages;
+mod pdf;
 mod search;
 
 use crate::config::Config;
@@ -46,11 +47,14 @@ pub struct AppState {
     facets: Arc<std::sync::Mutex<Option<search::FacetsAt>>>,
     /// Theme files by served (hashed) name, compressed once at start.
     assets: Arc<std::collections::HashMap<String, Arc<CachedPage>>>,
+    /// Typesets papers' PDFs.
+    pdf: Arc<pdf::PdfMaker>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config, theme: Theme) -> AppState {
         let site = SiteView::new(&config, &theme.assets);
+        let pdf = Arc::new(pdf::PdfMaker::new(theme.pdf_template.clone()));
         let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
         let assets = theme
             .assets
@@ -66,6 +70,7 @@ impl AppState {
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
             facets: Arc::new(std::sync::Mutex::new(None)),
+            pdf,
             assets: Arc::new(assets),
             config: Arc::new(config),
         }
@@ -78,7 +83,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/papers/{slug}/", get(pages::paper))
         .route("/papers/{slug}/{file}", get(discovery::paper_file))
-        .route("/papers/{slug}", get(pages::add_slash))
+        .route("/papers/{slug}", get(pages::paper_or_pdf))
         .route("/papers/", get(pages::to_archive))
         .route("/papers", get(pages::to_archive))
         .route("/authors/", get(pages::authors))
@@ -147,6 +152,8 @@ pub enum PageError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Render(#[from] render::RenderError),
+    #[error("the PDF could not be made: {0}")]
+    Pdf(String),
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);

@@ -82,7 +82,10 @@ pub async fn paper(State(state): State<AppState>, Path(slug): Path<String>, head
                 authors: &authors,
                 words_per_minute: state.config.words_per_minute,
                 translations: &translations,
-                pdf_path: None,
+                pdf_path: Some(format!(
+                    "{}.pdf",
+                    render::paths::paper(&paper.meta.slug).trim_end_matches('/')
+                )),
             };
             Ok(render::render_paper(&state.theme, &state.site, &paper, &extras)?)
         })
@@ -328,6 +331,20 @@ pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 /// `/papers/slug` → `/papers/slug/` (and the same for every section), so
 /// each page has one address. Only well-formed paths are redirected.
+/// `/papers/{slug}.pdf` is the paper's PDF; any other `/papers/{slug}`
+/// goes to the paper's page.
+pub async fn paper_or_pdf(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response<Body> {
+    let last = uri.path().rsplit('/').next().unwrap_or("");
+    if let Some(slug) = last.strip_suffix(".pdf") {
+        let slug = percent_decode(slug);
+        if validate_slug(&slug).is_err() {
+            return state.not_found_page(&headers).await;
+        }
+        return super::pdf::paper_pdf(state, &slug, &headers).await;
+    }
+    add_slash(State(state), uri, headers).await
+}
+
 pub async fn add_slash(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let path = uri.path();
     let well_formed = path

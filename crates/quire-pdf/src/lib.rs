@@ -13,7 +13,6 @@ pub use markup::{ImageLookup, body_markup, escape_text, string_literal};
 
 use pulldown_cmark::Event;
 use std::collections::HashMap;
-use typst::diag::SourceDiagnostic;
 use typst::foundations::Bytes;
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
@@ -208,6 +207,12 @@ impl Typesetter {
         images: &[Image],
     ) -> Result<Pdf, PdfError> {
         let source = self.source(info, body, images);
+        self.compile(source, images, &info.permalink)
+    }
+
+    /// Typesets Typst `source` made by `source()`; `ident` (the paper's
+    /// permalink) identifies the document across versions.
+    pub fn compile(&self, source: String, images: &[Image], ident: &str) -> Result<Pdf, PdfError> {
         let files: Vec<(String, Bytes)> = images
             .iter()
             .enumerate()
@@ -216,18 +221,25 @@ impl Typesetter {
         let world = world::PaperWorld::new(self, source, &files);
         let document = typst::compile::<PagedDocument>(&world)
             .output
-            .map_err(|errors| PdfError::Compile(describe(&errors)))?;
+            .map_err(|errors| PdfError::Compile(world.describe(&errors)))?;
         let options = typst_pdf::PdfOptions {
-            ident: typst::foundations::Smart::Custom(info.permalink.clone()),
+            ident: typst::foundations::Smart::Custom(ident.to_owned()),
             creator: typst::foundations::Smart::Custom(Some("Quire".to_owned())),
             ..Default::default()
         };
-        let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| PdfError::Export(describe(&errors)))?;
+        let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| PdfError::Export(world.describe(&errors)))?;
         Ok(Pdf {
             bytes,
             pages: document.pages().len(),
             fonts: fonts_used(&document),
         })
+    }
+}
+
+impl Typesetter {
+    /// The template in use: with the source, what a PDF depends on.
+    pub fn template(&self) -> &str {
+        &self.template
     }
 }
 
@@ -258,14 +270,6 @@ fn language_code(language: &str) -> String {
     } else {
         "en".to_owned()
     }
-}
-
-fn describe(errors: &[SourceDiagnostic]) -> String {
-    errors
-        .iter()
-        .map(|e| e.message.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Font families used in `document`, each with the scripts set in it.

@@ -3,7 +3,8 @@
 //! disk, a package, `/etc/passwd`) is not found; there is no network.
 
 use crate::Typesetter;
-use typst::diag::{FileError, FileResult};
+use typst::WorldExt;
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
@@ -34,6 +35,34 @@ impl<'t> PaperWorld<'t> {
                 .map(|(path, data)| (file_id(path), data.clone()))
                 .collect(),
         }
+    }
+}
+
+impl PaperWorld<'_> {
+    /// Compiler messages with where they point: the template (as a theme
+    /// names it, `pdf/paper.typ`) or the generated paper, and the line.
+    pub fn describe(&self, errors: &[SourceDiagnostic]) -> String {
+        errors
+            .iter()
+            .map(|e| {
+                let place = e.span.id().and_then(|id| {
+                    let source = self.source(id).ok()?;
+                    let range = self.range(e.span)?;
+                    let line = source.text()[..range.start.min(source.text().len())]
+                        .matches('\n')
+                        .count()
+                        + 1;
+                    let file = if id == self.template.id() {
+                        "pdf/paper.typ"
+                    } else {
+                        "the generated paper"
+                    };
+                    Some(format!("{file}, line {line}: "))
+                });
+                format!("{}{}", place.unwrap_or_default(), e.message)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

@@ -1,0 +1,45 @@
+//! A paper's typeset PDF: what the PDF shows, from the stored paper and
+//! the site, handed to `quire_pdf`, which does the typesetting.
+
+use crate::domain::{Direction, Paper};
+use crate::render::cite::Citation;
+use crate::render::{DateView, paths};
+use quire_pdf::{Author, PaperInfo, Pdf, PdfError, Typesetter};
+
+/// What the first page, running header and footer, metadata and closing
+/// citation of `paper`'s PDF show, for the site `site_name` at `base_url`.
+pub fn paper_info(paper: &Paper, site_name: &str, base_url: &str) -> PaperInfo {
+    let meta = &paper.meta;
+    let permalink = format!("{base_url}{}", paths::paper(&meta.slug));
+    let citation = Citation::new(meta, site_name, permalink.clone()).chicago_text();
+    PaperInfo {
+        organisation: site_name.to_owned(),
+        kind: crate::render::capitalise(&meta.kind),
+        title: meta.title.clone(),
+        subtitle: meta.subtitle.clone(),
+        short_title: meta.title.clone(),
+        authors: meta
+            .authors
+            .iter()
+            .map(|a| Author {
+                name: a.name.clone(),
+                affiliation: a.affiliation.clone(),
+            })
+            .collect(),
+        date: meta.published_at.map(|t| DateView::new(t).display).unwrap_or_default(),
+        date_parts: meta.published_at.map(|t| (t.year(), u8::from(t.month()), t.day())),
+        summary: meta.summary.clone(),
+        permalink,
+        language: meta.language.clone(),
+        right_to_left: meta.direction() == Direction::Rtl,
+        keywords: meta.topics.iter().map(|t| t.name.clone()).collect(),
+        citation,
+    }
+}
+
+/// Typesets `paper`. CPU-bound for tens of milliseconds: callers on the
+/// async runtime run it on a blocking thread.
+pub fn typeset(typesetter: &Typesetter, paper: &Paper, site_name: &str, base_url: &str) -> Result<Pdf, PdfError> {
+    let info = paper_info(paper, site_name, base_url);
+    typesetter.typeset(&info, crate::markdown::events(&paper.body), &[])
+}

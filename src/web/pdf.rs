@@ -1,0 +1,116 @@
+//! `/papers/{slug}.pdf`: the paper typeset by Typst, made on a blocking
+//! thread, a few at a time and within a time limit, and kept by a hash of
+//! everything it is made from, so an edit makes a new one and nothing
+//! else does.
+
+use super::{AppState, PageError};
+use crate::domain::Paper;
+use crate::web::cache::CachedPage;
+use bytes::Bytes;
+use quire_pdf::Typesetter;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// PDFs typeset at once: each keeps a core busy.
+const AT_ONCE: usize = 2;
+/// Longest a reader waits for one; a longer paper is an error to look at.
+const TIME_LIMIT: Duration = Duration::from_secs(30);
+/// PDFs kept by content hash.
+const KEPT: usize = 64;
+
+/// PDFs by the hash of what they were made from, oldest first.
+#[derive(Default)]
+struct Kept {
+    pdfs: HashMap<[u8; 32], Bytes>,
+    order: VecDeque<[u8; 32]>,
+}
+
+/// Makes and keeps PDFs for the server.
+pub struct PdfMaker {
+    typesetter: Arc<Typesetter>,
+    permits: Semaphore,
+    kept: Mutex<Kept>,
+}
+
+impl PdfMaker {
+    pub fn new(template: Option<String>) -> PdfMaker {
+        PdfMaker {
+            typesetter: Arc::new(Typesetter::new(template)),
+            permits: Semaphore::new(AT_ONCE),
+            kept: Mutex::new(Kept::default()),
+        }
+    }
+
+    /// The PDF of `paper`: kept, or typeset now.
+    pub async fn pdf(&self, paper: &Paper, site_name: &str, base_url: &str) -> Result<Bytes, PageError> {
+        let info = crate::render::pdf::paper_info(paper, site_name, base_url);
+        let source = self.typesetter.source(&info, crate::markdown::events(&paper.body), &[]);
+        let mut hasher = Sha256::new();
+        hasher.update(self.typesetter.template().as_bytes());
+        hasher.update([0]);
+        hasher.update(source.as_bytes());
+        let key: [u8; 32] = hasher.finalize().into();
+        if let Some(pdf) = self.kept.lock().ok().and_then(|kept| kept.pdfs.get(&key).cloned()) {
+            return Ok(pdf);
+        }
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PageError::Pdf("the typesetter is shutting down".into()))?;
+        let typesetter = self.typesetter.clone();
+        let ident = info.permalink.clone();
+        // The compile goes on to its end if the time runs out (it cannot
+        // be stopped), but the permit is held until then, so runaway
+        // papers cannot pile up.
+        let job = tokio::task::spawn_blocking(move || typesetter.compile(source, &[], &ident));
+        let pdf = match tokio::time::timeout(TIME_LIMIT, job).await {
+            Ok(Ok(Ok(pdf))) => Bytes::from(pdf.bytes),
+            Ok(Ok(Err(e))) => return Err(PageError::Pdf(e.to_string())),
+            Ok(Err(e)) => return Err(PageError::Pdf(format!("the typesetter stopped: {e}"))),
+            Err(_) => {
+                return Err(PageError::Pdf(format!(
+                    "typesetting took over {} s",
+                    TIME_LIMIT.as_secs()
+                )));
+            }
+        };
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.pdfs.insert(key, pdf.clone()).is_none() {
+                kept.order.push_back(key);
+            }
+            while kept.order.len() > KEPT {
+                if let Some(old) = kept.order.pop_front() {
+                    kept.pdfs.remove(&old);
+                }
+            }
+        }
+        Ok(pdf)
+    }
+}
+
+/// Serves `/papers/{slug}.pdf` (`slug` without `.pdf`).
+pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::HeaderMap) -> axum::response::Response {
+    let key = format!("{}.pdf", crate::render::paths::paper(slug).trim_end_matches('/'));
+    if let Some(page) = state.cache.get(&key) {
+        return page.respond(headers);
+    }
+    let generation = state.cache.generation();
+    let now = time::OffsetDateTime::now_utc();
+    let paper = match state.public_paper(slug, now).await {
+        Ok(paper) => paper,
+        Err(PageError::NotFound) => return state.not_found_page(headers).await,
+        Err(e) => return state.error_page(&e),
+    };
+    match state.pdf.pdf(&paper, &state.site.name, &state.site.base_url).await {
+        Ok(bytes) => {
+            let page = Arc::new(CachedPage::file(bytes, "application/pdf", now));
+            state.cache.insert(generation, key, page.clone());
+            page.respond(headers)
+        }
+        Err(e) => state.error_page(&e),
+    }
+}
