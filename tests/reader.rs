@@ -467,3 +467,18 @@ async fn papers_come_as_typeset_pdfs_kept_until_edited() {
     assert_eq!(edited.status, StatusCode::OK);
     assert_ne!(header(&edited, "etag"), etag, "the edited paper's PDF is new");
 }
+
+#[tokio::test]
+async fn a_broken_pdf_template_gives_an_error_page_not_a_crash() {
+    let site = reader_site(Config::default()).await;
+    let mut theme = Theme::embedded().expect("theme");
+    theme.pdf_template = Some("#let paper(..args, doc) = { oops( }\n".into());
+    let state = AppState::new(site.state.store.clone(), Config::default(), theme);
+    for _ in 0..2 {
+        let reply = get(&state, "/papers/ports.pdf").await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(reply.text().contains("Something went wrong"), "{}", reply.text());
+    }
+    // The rest of the site is unharmed.
+    assert_eq!(get(&state, "/papers/ports/").await.status, StatusCode::OK);
+}
