@@ -295,8 +295,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 None => None,
             };
             let typesetter = quire_pdf::Typesetter::new(template);
-            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &ctx.config.site_name, ctx.config.base())
-                .map_err(|e| bad_input(e.to_string()))?;
+            let site = crate::render::pdf::PdfSite {
+                name: &ctx.config.site_name,
+                base_url: ctx.config.base(),
+                language: &ctx.config.language,
+            };
+            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &site).map_err(|e| bad_input(e.to_string()))?;
             let path = output.clone().unwrap_or_else(|| PathBuf::from(format!("{slug}.pdf")));
             std::fs::write(&path, &pdf.bytes).with_context(|| format!("cannot write {}", path.display()))?;
             println!(

@@ -6,9 +6,17 @@ use crate::render::cite::Citation;
 use crate::render::{DateView, paths};
 use quire_pdf::{Author, PaperInfo, Pdf, PdfError, Typesetter};
 
+/// Which site a PDF is made for: its name, address and language.
+pub struct PdfSite<'a> {
+    pub name: &'a str,
+    pub base_url: &'a str,
+    pub language: &'a str,
+}
+
 /// What the first page, running header and footer, metadata and closing
-/// citation of `paper`'s PDF show, for the site `site_name` at `base_url`.
-pub fn paper_info(paper: &Paper, site_name: &str, base_url: &str) -> PaperInfo {
+/// citation of `paper`'s PDF show.
+pub fn paper_info(paper: &Paper, site: &PdfSite<'_>) -> PaperInfo {
+    let (site_name, base_url) = (site.name, site.base_url);
     let meta = &paper.meta;
     let permalink = format!("{base_url}{}", paths::paper(&meta.slug));
     let citation = Citation::new(meta, site_name, permalink.clone()).chicago_text();
@@ -32,6 +40,7 @@ pub fn paper_info(paper: &Paper, site_name: &str, base_url: &str) -> PaperInfo {
         permalink,
         language: meta.language.clone(),
         right_to_left: meta.direction() == Direction::Rtl,
+        site_language: site.language.to_owned(),
         keywords: meta.topics.iter().map(|t| t.name.clone()).collect(),
         citation,
     }
@@ -39,7 +48,7 @@ pub fn paper_info(paper: &Paper, site_name: &str, base_url: &str) -> PaperInfo {
 
 /// Typesets `paper`. CPU-bound for tens of milliseconds: callers on the
 /// async runtime run it on a blocking thread.
-pub fn typeset(typesetter: &Typesetter, paper: &Paper, site_name: &str, base_url: &str) -> Result<Pdf, PdfError> {
-    let info = paper_info(paper, site_name, base_url);
+pub fn typeset(typesetter: &Typesetter, paper: &Paper, site: &PdfSite<'_>) -> Result<Pdf, PdfError> {
+    let info = paper_info(paper, site);
     typesetter.typeset(&info, crate::markdown::events(&paper.body), &[])
 }

@@ -45,8 +45,13 @@ impl PdfMaker {
     }
 
     /// The PDF of `paper`: kept, or typeset now.
-    pub async fn pdf(&self, paper: &Paper, site_name: &str, base_url: &str) -> Result<Bytes, PageError> {
-        let info = crate::render::pdf::paper_info(paper, site_name, base_url);
+    pub async fn pdf(&self, paper: &Paper, site: &crate::render::SiteView) -> Result<Bytes, PageError> {
+        let site = crate::render::pdf::PdfSite {
+            name: &site.name,
+            base_url: &site.base_url,
+            language: &site.language,
+        };
+        let info = crate::render::pdf::paper_info(paper, &site);
         let source = self.typesetter.source(&info, crate::markdown::events(&paper.body), &[]);
         let mut hasher = Sha256::new();
         hasher.update(self.typesetter.template().as_bytes());
@@ -105,7 +110,7 @@ pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::Header
         Err(PageError::NotFound) => return state.not_found_page(headers).await,
         Err(e) => return state.error_page(&e),
     };
-    match state.pdf.pdf(&paper, &state.site.name, &state.site.base_url).await {
+    match state.pdf.pdf(&paper, &state.site).await {
         Ok(bytes) => {
             let page = Arc::new(CachedPage::file(bytes, "application/pdf", now));
             state.cache.insert(generation, key, page.clone());

@@ -77,6 +77,8 @@ pub struct PaperInfo {
     /// BCP 47 language of the paper ("en", "he", "ar").
     pub language: String,
     pub right_to_left: bool,
+    /// The site's language, for its own words (date, labels).
+    pub site_language: String,
     /// Topics, as the PDF's keywords.
     pub keywords: Vec<String>,
     /// The citation the web page shows.
@@ -182,7 +184,7 @@ impl Typesetter {
             "#import \"/template.typ\": paper\n\
              #show: paper.with(\n  organisation: {},\n  kind: {},\n  title: {},\n  subtitle: {},\n  short-title: {},\n  \
              authors: ({}),\n  date: {},\n  date-parts: {date_parts},\n  summary: {},\n  permalink: {},\n  lang: {},\n  \
-             right-to-left: {},\n  keywords: ({}),\n  citation: {},\n)\n\n{body}",
+             right-to-left: {},\n  site-lang: {},\n  keywords: ({}),\n  citation: {},\n)\n\n{body}",
             s(&info.organisation),
             s(&info.kind),
             s(&info.title),
@@ -194,6 +196,7 @@ impl Typesetter {
             s(&info.permalink),
             s(&language_code(&info.language)),
             info.right_to_left,
+            s(&language_code(&info.site_language)),
             keywords.iter().map(|k| format!("{k}, ")).collect::<String>(),
             s(&info.citation),
         )

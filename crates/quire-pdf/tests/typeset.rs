@@ -32,6 +32,7 @@ fn info(title: &str, language: &str, rtl: bool) -> PaperInfo {
         permalink: "https://papers.example.org/papers/harbours/".into(),
         language: language.into(),
         right_to_left: rtl,
+        site_language: "en".into(),
         keywords: vec!["Trade".into(), "Water".into()],
         citation: "Lovelace, Ada, and Alan Turing. 2026. “Harbours.” Institute for Harbour Studies.".into(),
     }
