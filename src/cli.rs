@@ -301,6 +301,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 language: &ctx.config.language,
             };
             let pdf = crate::render::pdf::typeset(&typesetter, &paper, &site).map_err(|e| bad_input(e.to_string()))?;
+            let misused = quire_pdf::misused_fonts(&pdf);
+            if !misused.is_empty() {
+                eprintln!(
+                    "warning: some text has no font made for its script and may print as empty boxes ({})",
+                    misused.join(", ")
+                );
+            }
             let path = output.clone().unwrap_or_else(|| PathBuf::from(format!("{slug}.pdf")));
             std::fs::write(&path, &pdf.bytes).with_context(|| format!("cannot write {}", path.display()))?;
             println!(

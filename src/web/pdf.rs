@@ -73,7 +73,13 @@ impl PdfMaker {
         // papers cannot pile up.
         let job = tokio::task::spawn_blocking(move || typesetter.compile(source, &[], &ident));
         let pdf = match tokio::time::timeout(TIME_LIMIT, job).await {
-            Ok(Ok(Ok(pdf))) => Bytes::from(pdf.bytes),
+            Ok(Ok(Ok(pdf))) => {
+                let misused = quire_pdf::misused_fonts(&pdf);
+                if !misused.is_empty() {
+                    tracing::warn!(slug = %paper.meta.slug, fonts = ?misused, "the PDF sets text in faces not made for it");
+                }
+                Bytes::from(pdf.bytes)
+            }
             Ok(Ok(Err(e))) => return Err(PageError::Pdf(e.to_string())),
             Ok(Err(e)) => return Err(PageError::Pdf(format!("the typesetter stopped: {e}"))),
             Err(_) => {

@@ -88,6 +88,8 @@ pub struct PaperInfo {
 /// A typeset paper.
 pub struct Pdf {
     pub bytes: Vec<u8>,
+    /// Conforms to PDF/UA-1 (accessible PDF).
+    pub accessible: bool,
     pub pages: usize,
     /// Each font family used, with the writing systems set in it, so a
     /// face used for a script it was not made for shows.
@@ -225,14 +227,30 @@ impl Typesetter {
         let document = typst::compile::<PagedDocument>(&world)
             .output
             .map_err(|errors| PdfError::Compile(world.describe(&errors)))?;
-        let options = typst_pdf::PdfOptions {
+        // PDF/UA-1 where the paper allows it: tagged for screen readers,
+        // with that standard's checks (a title, a language, text for
+        // images, every glyph in its font). A paper that fails them (text
+        // in a script Quire has no face for) is still typeset, tagged but
+        // not claiming the standard; `misused_fonts` says why.
+        let options = |standards| typst_pdf::PdfOptions {
             ident: typst::foundations::Smart::Custom(ident.to_owned()),
             creator: typst::foundations::Smart::Custom(Some("Quire".to_owned())),
+            standards,
             ..Default::default()
         };
-        let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| PdfError::Export(world.describe(&errors)))?;
+        let ua = typst_pdf::PdfStandards::new(&[typst_pdf::PdfStandard::Ua_1])
+            .map_err(|e| PdfError::Export(e.message().to_string()))?;
+        let (bytes, accessible) = match typst_pdf::pdf(&document, &options(ua)) {
+            Ok(bytes) => (bytes, true),
+            Err(_) => (
+                typst_pdf::pdf(&document, &options(typst_pdf::PdfStandards::default()))
+                    .map_err(|errors| PdfError::Export(world.describe(&errors)))?,
+                false,
+            ),
+        };
         Ok(Pdf {
             bytes,
+            accessible,
             pages: document.pages().len(),
             fonts: fonts_used(&document),
         })

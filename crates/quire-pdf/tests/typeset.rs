@@ -163,6 +163,7 @@ fn hebrew_and_arabic_papers_use_faces_made_for_them() {
         "## רקע\n\nהנמלים חשובים לסחר.[^1]\n\n[^1]: הערה על מכסים.\n",
     );
     keep("hebrew", &hebrew);
+    assert!(hebrew.accessible, "PDF/UA-1");
     assert_eq!(misused_fonts(&hebrew), Vec::<String>::new(), "{:?}", hebrew.fonts);
     if let Some(text) = tool("pdftotext", &["-enc", "UTF-8"], &hebrew) {
         assert!(text.contains("הנמלים"), "{text}");
@@ -179,6 +180,7 @@ fn hebrew_and_arabic_papers_use_faces_made_for_them() {
         "## خلفية\n\nالموانئ مهمة للتجارة.[^1]\n\n[^1]: ملاحظة عن التعريفات.\n",
     );
     keep("arabic", &arabic);
+    assert!(arabic.accessible, "PDF/UA-1");
     assert_eq!(misused_fonts(&arabic), Vec::<String>::new(), "{:?}", arabic.fonts);
     assert!(
         arabic
