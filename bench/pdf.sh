@@ -30,8 +30,8 @@ body, note, n = [], 0, 0
 for s in range(1, 11):
     body.append(f"## Section {s}: findings and evidence\n")
     for p in range(8):
-        text = " ".join(words[(i + p) % len(words)] for i in range(60)).capitalize() + "."
-        n += 61
+        text = " ".join(words[(i + p) % len(words)] for i in range(62)).capitalize() + "."
+        n += 62
         if note < 40 and p % 2 == 0:
             note += 1
             text += f"[^{note}]"
