@@ -135,6 +135,18 @@ fn an_english_paper_is_a_clean_pdf_with_its_text_fonts_and_outline() {
         String::from_utf8_lossy(&pdf.bytes).contains("/Outlines"),
         "headings make bookmarks"
     );
+    assert!(pdf.accessible, "PDF/UA-1");
+    let raw = String::from_utf8_lossy(&pdf.bytes);
+    for metadata in [
+        "/CreationDate(D:20260305000000Z)",
+        "/Lang(en)",
+        "Harbour governance",
+        "Ada Lovelace",
+        "Trade, Water",
+        "It finds much.",
+    ] {
+        assert!(raw.contains(metadata), "PDF metadata lacks {metadata}");
+    }
     assert_eq!(misused_fonts(&pdf), Vec::<String>::new(), "{:?}", pdf.fonts);
     let Some(check) = tool("qpdf", &["--check"], &pdf) else {
         return;
