@@ -31,15 +31,21 @@ struct Kept {
 /// Makes and keeps PDFs for the server.
 pub struct PdfMaker {
     typesetter: Arc<Typesetter>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    time_limit: Duration,
     kept: Mutex<Kept>,
 }
 
 impl PdfMaker {
     pub fn new(template: Option<String>) -> PdfMaker {
+        Self::with_limit(template, TIME_LIMIT)
+    }
+
+    fn with_limit(template: Option<String>, time_limit: Duration) -> PdfMaker {
         PdfMaker {
             typesetter: Arc::new(Typesetter::new(template)),
-            permits: Semaphore::new(AT_ONCE),
+            permits: Arc::new(Semaphore::new(AT_ONCE)),
+            time_limit,
             kept: Mutex::new(Kept::default()),
         }
     }
@@ -61,18 +67,22 @@ impl PdfMaker {
         if let Some(pdf) = self.kept.lock().ok().and_then(|kept| kept.pdfs.get(&key).cloned()) {
             return Ok(pdf);
         }
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| PageError::Pdf("the typesetter is shutting down".into()))?;
         let typesetter = self.typesetter.clone();
         let ident = info.permalink.clone();
         // The compile goes on to its end if the time runs out (it cannot
-        // be stopped), but the permit is held until then, so runaway
-        // papers cannot pile up.
-        let job = tokio::task::spawn_blocking(move || typesetter.compile(source, &[], &ident));
-        let pdf = match tokio::time::timeout(TIME_LIMIT, job).await {
+        // be stopped), and holds its permit until then, so runaway papers
+        // cannot pile up.
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            typesetter.compile(source, &[], &ident)
+        });
+        let pdf = match tokio::time::timeout(self.time_limit, job).await {
             Ok(Ok(Ok(pdf))) => {
                 let misused = quire_pdf::misused_fonts(&pdf);
                 if !misused.is_empty() {
@@ -84,8 +94,8 @@ impl PdfMaker {
             Ok(Err(e)) => return Err(PageError::Pdf(format!("the typesetter stopped: {e}"))),
             Err(_) => {
                 return Err(PageError::Pdf(format!(
-                    "typesetting took over {} s",
-                    TIME_LIMIT.as_secs()
+                    "typesetting took over {} ms",
+                    self.time_limit.as_millis()
                 )));
             }
         };
@@ -123,5 +133,63 @@ pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::Header
             page.respond(headers)
         }
         Err(e) => state.error_page(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PaperMeta, Status};
+
+    fn paper() -> Paper {
+        let now = time::OffsetDateTime::now_utc();
+        Paper {
+            meta: PaperMeta {
+                id: 1,
+                slug: "slow".into(),
+                title: "Slow".into(),
+                subtitle: None,
+                kind: "report".into(),
+                summary: "A summary.".into(),
+                language: "en".into(),
+                status: Status::Published,
+                published_at: Some(now),
+                updated_at: now,
+                canonical_url: None,
+                translation_of: None,
+                word_count: 1,
+                authors: Vec::new(),
+                topics: Vec::new(),
+            },
+            body: "Body.".into(),
+        }
+    }
+
+    /// A template that computes for seconds is cut off at the limit, and
+    /// its permit is held until it ends, so such papers cannot pile up.
+    #[test]
+    fn typesetting_past_the_time_limit_is_an_error() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let slow = "#let paper(..args, doc) = { let n = 0; for i in range(5000000) { n += 1 }; [#n]; doc }\n";
+        let maker = PdfMaker::with_limit(Some(slow.into()), Duration::from_millis(50));
+        let site = crate::render::SiteView::new(
+            &crate::config::Config::default(),
+            &crate::render::Theme::embedded().expect("theme").assets,
+        );
+        let result = runtime.block_on(maker.pdf(&paper(), &site));
+        match result {
+            Err(PageError::Pdf(message)) => assert!(message.contains("took over 50 ms"), "{message}"),
+            other => panic!("expected the time limit, got {:?}", other.map(|b| b.len())),
+        }
+        assert_eq!(
+            maker.permits.available_permits(),
+            AT_ONCE - 1,
+            "the running compile keeps its permit"
+        );
+        // The compile runs on to its end in the background; do not wait.
+        runtime.shutdown_background();
     }
 }
