@@ -186,13 +186,28 @@ impl AppState {
         F: FnOnce(AppState) -> Fut,
         Fut: std::future::Future<Output = Result<RenderedPage, PageError>>,
     {
+        self.cached_page(request, key, |state| async move {
+            build(state)
+                .await
+                .map(|rendered| CachedPage::new(rendered, OffsetDateTime::now_utc()))
+        })
+        .await
+    }
+
+    /// Serves `key` from the cache, or builds it as a ready `CachedPage`
+    /// (binary files such as PDFs too), caches and serves it.
+    async fn cached_page<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<CachedPage, PageError>>,
+    {
         if let Some(page) = self.cache.get(&key) {
             return page.respond(request);
         }
         let generation = self.cache.generation();
         match build(self.clone()).await {
-            Ok(rendered) => {
-                let page = Arc::new(CachedPage::new(rendered, OffsetDateTime::now_utc()));
+            Ok(page) => {
+                let page = Arc::new(page);
                 self.cache.insert(generation, key, page.clone());
                 page.respond(request)
             }

@@ -116,24 +116,15 @@ impl PdfMaker {
 /// Serves `/papers/{slug}.pdf` (`slug` without `.pdf`).
 pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::HeaderMap) -> axum::response::Response {
     let key = format!("{}.pdf", crate::render::paths::paper(slug).trim_end_matches('/'));
-    if let Some(page) = state.cache.get(&key) {
-        return page.respond(headers);
-    }
-    let generation = state.cache.generation();
-    let now = time::OffsetDateTime::now_utc();
-    let paper = match state.public_paper(slug, now).await {
-        Ok(paper) => paper,
-        Err(PageError::NotFound) => return state.not_found_page(headers).await,
-        Err(e) => return state.error_page(&e),
-    };
-    match state.pdf.pdf(&paper, &state.site).await {
-        Ok(bytes) => {
-            let page = Arc::new(CachedPage::file(bytes, "application/pdf", now));
-            state.cache.insert(generation, key, page.clone());
-            page.respond(headers)
-        }
-        Err(e) => state.error_page(&e),
-    }
+    let slug = slug.to_owned();
+    state
+        .cached_page(headers, key, |state| async move {
+            let now = time::OffsetDateTime::now_utc();
+            let paper = state.public_paper(&slug, now).await?;
+            let bytes = state.pdf.pdf(&paper, &state.site).await?;
+            Ok(CachedPage::file(bytes, "application/pdf", now))
+        })
+        .await
 }
 
 #[cfg(test)]

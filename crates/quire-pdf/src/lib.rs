@@ -9,8 +9,6 @@
 mod markup;
 mod world;
 
-pub use markup::{ImageLookup, body_markup, escape_text, string_literal};
-
 use pulldown_cmark::Event;
 use std::collections::HashMap;
 use typst::foundations::Bytes;
@@ -165,8 +163,8 @@ impl Typesetter {
             .enumerate()
             .map(|(i, image)| (image.url.clone(), image_path(i, image)))
             .collect();
-        let body = body_markup(body, &paths);
-        let s = |t: &str| string_literal(t);
+        let body = markup::body_markup(body, &paths);
+        let s = |t: &str| markup::string_literal(t);
         let authors: Vec<String> = info
             .authors
             .iter()

@@ -48,23 +48,11 @@ pub fn string_literal(text: &str) -> String {
     out
 }
 
-/// Where the paper's images come from: the path inside the document's
-/// sandbox for an image URL, or None when the image is not available (its
-/// description is printed instead).
-pub trait ImageLookup {
-    fn path_for(&self, url: &str) -> Option<String>;
-}
-
-impl ImageLookup for HashMap<String, String> {
-    fn path_for(&self, url: &str) -> Option<String> {
-        self.get(url).cloned()
-    }
-}
-
 /// Typst markup for a paper body given as pulldown-cmark events (parsed
 /// with tables and footnotes on). Footnotes are typeset where they are
-/// referenced, at the foot of that page.
-pub fn body_markup<'a>(events: impl IntoIterator<Item = Event<'a>>, images: &dyn ImageLookup) -> String {
+/// referenced, at the foot of that page. `images` maps an image URL to its
+/// path in the sandbox; an image not there is described instead.
+pub fn body_markup<'a>(events: impl IntoIterator<Item = Event<'a>>, images: &HashMap<String, String>) -> String {
     // Footnote definitions may come anywhere; gather them first.
     let mut body = Vec::new();
     let mut notes: HashMap<String, Vec<Event<'a>>> = HashMap::new();
@@ -111,7 +99,7 @@ struct Writer<'a, 'i> {
     notes: HashMap<String, Vec<Event<'a>>>,
     /// Footnotes already typeset, by label: later references point to them.
     note_numbers: HashMap<String, usize>,
-    images: &'i dyn ImageLookup,
+    images: &'i HashMap<String, String>,
     /// Open tables: their alignments and whether the head is being written.
     tables: Vec<Vec<Alignment>>,
     /// Inside an image: its description is gathered here.
@@ -218,7 +206,7 @@ impl<'a> Writer<'a, '_> {
                 out.push_str(")[");
             }
             Tag::Image { dest_url, .. } => {
-                let path = self.images.path_for(&dest_url);
+                let path = self.images.get(dest_url.as_ref()).cloned();
                 self.image_alt = Some((String::new(), path));
             }
             // Definition lists, metadata blocks and HTML blocks are not
