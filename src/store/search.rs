@@ -664,26 +664,28 @@ impl Store {
                 i64::from(year),
             ));
         }
-        let rest = PaperQuery {
-            kind: None,
-            topic: None,
-            author: None,
-            year: None,
-            ..q.filter.clone()
-        };
-        let (condition, mut args) = paper_condition(&rest);
-        let mut query_text = q.terms.fts5();
-        for f in &facets {
-            query_text.push_str(&format!(" facets:\"{f}\""));
-        }
-        args.push(Arg::Text(query_text));
-        let m = args.len();
         // Ranking every match of a common word costs time in proportion to
         // the archive; ranking the most recently added matches (all of
         // them when there are at most RANK_POOL) keeps every search fast.
         let limit = q.filter.limit.unwrap_or(20);
         let (total, ids): (i64, Vec<i64>) = match &self.db {
             Db::Sqlite(pool) => {
+                // The filters other than facets, on papers (`p`), then the
+                // query with the facets as words of their column.
+                let rest = PaperQuery {
+                    kind: None,
+                    topic: None,
+                    author: None,
+                    year: None,
+                    ..q.filter.clone()
+                };
+                let (condition, mut args) = paper_condition(&rest);
+                let mut query_text = q.terms.fts5();
+                for f in &facets {
+                    query_text.push_str(&format!(" facets:\"{f}\""));
+                }
+                args.push(Arg::Text(query_text));
+                let m = args.len();
                 // One pass: FTS5 reads matches newest first and stops at
                 // the pool's end (one more than RANK_POOL, to learn whether
                 // there are more), then the pool is counted and ranked.
