@@ -90,6 +90,7 @@ fn bench_render(c: &mut Criterion) {
             topics: vec![],
         },
         body: md.clone(),
+        media: Vec::new(),
     };
     let extras = quire::render::PaperExtras {
         authors: &[],

@@ -13,7 +13,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -300,7 +300,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 base_url: ctx.config.base(),
                 language: &ctx.config.language,
             };
-            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &site).map_err(|e| bad_input(e.to_string()))?;
+            let media = store.media_files(paper.meta.id).await?;
+            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &media, &site)
+                .map_err(|e| bad_input(e.to_string()))?;
             let misused = quire_pdf::misused_fonts(&pdf);
             if !misused.is_empty() {
                 eprintln!(
@@ -520,9 +522,8 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             }
             std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
             for paper in &papers {
-                let path = out.join(format!("{}.md", paper.meta.slug));
-                std::fs::write(&path, crate::domain::write_paper_file(paper))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let media = store.media_files(paper.meta.id).await?;
+                write_paper_bundle(out, paper, &media)?;
             }
             println!(
                 "Exported {} paper{} to {}",
@@ -543,6 +544,37 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             Ok(())
         }
     }
+}
+
+/// Writes `paper` as OUT/SLUG.md or, when it has images, as a folder
+/// OUT/SLUG/ holding SLUG.md and its images under the names its body
+/// uses, so that `quire paper add` reads it back whole and papers whose
+/// images share a name cannot overwrite each other's.
+fn write_paper_bundle(out: &Path, paper: &crate::domain::Paper, media: &[crate::domain::MediaFile]) -> Result<(), Failure> {
+    let slug = &paper.meta.slug;
+    let folder = if media.is_empty() {
+        out.to_path_buf()
+    } else {
+        out.join(slug)
+    };
+    for file in media {
+        // Names were checked when stored; check again before writing.
+        if crate::domain::media_name(&crate::domain::media_path(&file.meta.name)) != Ok(Some(file.meta.name.clone())) {
+            return Err(Failure::Other(anyhow!(
+                "paper {slug:?} has an image with the unusable name {:?}: add the paper again from its file",
+                file.meta.name
+            )));
+        }
+        let path = folder.join(&file.meta.name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, &file.data).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    let path = folder.join(format!("{slug}.md"));
+    std::fs::write(&path, crate::domain::write_paper_file(paper)).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// The line of `key = …` in a paper file, for messages about checks that
@@ -585,7 +617,10 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
             }
         };
         match parse_paper_file(&name, &text, &rules) {
-            Ok(p) => parsed.push((name, text, p)),
+            Ok(mut p) => {
+                attach_media(path, &name, &text, &mut p, &mut errors);
+                parsed.push((name, text, p));
+            }
             Err(errs) => errors.extend(errs),
         }
     }
@@ -628,6 +663,101 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
         errors.len(),
         if errors.len() == 1 { "" } else { "s" }
     )))
+}
+
+/// Reads the images a paper file's body names from its folder, checks
+/// them as the web and the typesetter will read them, and attaches them to
+/// `paper`. Each problem names the file and line; images from the web are
+/// left as addresses, with a note that the PDF cannot show them.
+fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, errors: &mut Vec<FrontMatterError>) {
+    let references = crate::markdown::image_references(&paper.body);
+    if references.is_empty() {
+        return;
+    }
+    // The body is the end of the file; lines count from the file's start.
+    let body_start = if text.ends_with(paper.body.as_str()) {
+        text.len() - paper.body.len()
+    } else {
+        0
+    };
+    let line_of = |offset: usize| text[..(body_start + offset).min(text.len())].matches('\n').count() + 1;
+    let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(p) => p.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let folder = match folder.canonicalize() {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(file_error(file, 1, format!("its folder cannot be read: {e}")));
+            return;
+        }
+    };
+    for (reference, offset) in references {
+        let line = line_of(offset);
+        let name = match crate::domain::media_name(&reference) {
+            Ok(Some(name)) => name,
+            Ok(None) => {
+                if reference.starts_with("http://") || reference.starts_with("https://") {
+                    eprintln!(
+                        "note: {file}, line {line}: image {reference:?} is on the web, not stored with the paper: \
+                         the PDF prints its description instead; save it beside the paper file to embed it"
+                    );
+                }
+                continue;
+            }
+            Err(message) => {
+                errors.push(file_error(file, line, message));
+                continue;
+            }
+        };
+        if paper.media.iter().any(|m| m.name == name) {
+            continue;
+        }
+        match read_media(&folder, &name) {
+            Ok(media) => paper.media.push(media),
+            Err(message) => errors.push(file_error(file, line, message)),
+        }
+    }
+}
+
+/// Reads and checks the image `name` below `folder` (both canonical).
+fn read_media(folder: &Path, name: &str) -> Result<crate::domain::MediaInput, String> {
+    let path = folder.join(name);
+    let real = path.canonicalize().map_err(|e| {
+        format!(
+            "image {name:?} cannot be read from {} ({e}): put the file there, or correct the name",
+            folder.display()
+        )
+    })?;
+    if !real.starts_with(folder) {
+        return Err(format!(
+            "image {name:?} is a link to a file outside the paper's folder: copy the image into the folder instead"
+        ));
+    }
+    let size = std::fs::metadata(&real).map_err(|e| format!("image {name:?} cannot be read: {e}"))?;
+    if !size.is_file() {
+        return Err(format!("image {name:?} is not a file: name the image file itself"));
+    }
+    // Refused before reading a huge file into memory.
+    crate::domain::check_media_size(name, size.len())?;
+    let data = std::fs::read(&real).map_err(|e| format!("image {name:?} cannot be read: {e}"))?;
+    let (kind, pixels) = crate::domain::check_media(name, &data)?;
+    let drawn = quire_pdf::check_image(&data, kind.extension())
+        .map_err(|e| format!("image {name:?} cannot be used: {e}: export it again"))?;
+    let (width, height) = match pixels {
+        Some((w, h)) => (Some(w), Some(h)),
+        None => {
+            let side = |v: f64| (v.is_finite() && v >= 1.0 && v <= 100_000.0).then(|| v.round() as u32);
+            (side(drawn.0), side(drawn.1))
+        }
+    };
+    Ok(crate::domain::MediaInput {
+        name: name.to_owned(),
+        kind,
+        width,
+        height,
+        data,
+    })
 }
 
 fn file_error(file: &str, line: usize, message: String) -> FrontMatterError {

@@ -639,6 +639,7 @@ impl Iterator for DemoPapers {
             published_at,
             canonical_url: None,
             translation_of,
+            media: Vec::new(),
         })
     }
 }

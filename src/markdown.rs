@@ -5,6 +5,7 @@
 //! back-links; headings get stable ids; whatever raw HTML an author wrote
 //! passes an allow-list sanitiser. Pure functions: no I/O.
 
+use crate::domain::{MediaMeta, media_name, media_path};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -45,11 +46,62 @@ pub fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     Parser::new_ext(markdown, options())
 }
 
+/// Every image address a body gives, with the byte offset where its image
+/// starts: for reading the images a paper file names.
+pub fn image_references(markdown: &str) -> Vec<(String, usize)> {
+    Parser::new_ext(markdown, options())
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Image { dest_url, .. }) => Some((dest_url.to_string(), range.start)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Ids the page itself uses; a heading with the same name gets a suffix.
 const RESERVED_IDS: [&str; 6] = ["content", "toc", "footnotes", "top", "main", "summary"];
 
+/// Where a paper's own images are served, so that the names its body gives
+/// them become working addresses wherever the HTML is read.
+pub struct ImageLinks<'a> {
+    /// What an image's path is appended to: the paper's path on its page,
+    /// its absolute URL in feeds.
+    pub prefix: &'a str,
+    /// The images stored with the paper, for their sizes.
+    pub media: &'a [MediaMeta],
+}
+
+impl ImageLinks<'_> {
+    /// The `<img>` for an image of the paper named by `dest`, or None when
+    /// `dest` is not such a name (a web address stays as written).
+    fn img(&self, dest: &str, title: &str, alt: &str) -> Option<String> {
+        let name = media_name(dest).ok().flatten()?;
+        let mut tag = format!("<img src=\"{}{}\" alt=\"", self.prefix, media_path(&name));
+        let _ = pulldown_cmark_escape::escape_html(&mut tag, alt);
+        tag.push('"');
+        if !title.is_empty() {
+            tag.push_str(" title=\"");
+            let _ = pulldown_cmark_escape::escape_html(&mut tag, title);
+            tag.push('"');
+        }
+        if let Some(m) = self.media.iter().find(|m| m.name == name)
+            && let (Some(w), Some(h)) = (m.width, m.height)
+        {
+            tag.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
+        }
+        tag.push_str(" loading=\"lazy\" decoding=\"async\">");
+        Some(tag)
+    }
+}
+
 /// Renders a Markdown document to sanitised HTML with its table of contents.
 pub fn render(markdown: &str) -> RenderedMarkdown {
+    render_with_images(markdown, None)
+}
+
+/// Renders a paper body whose relative image names point at the images
+/// stored with it (`images`).
+pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> RenderedMarkdown {
     let mut body: Vec<Event<'_>> = Vec::new();
     let mut definitions: HashMap<String, Vec<Event<'_>>> = HashMap::new();
     let mut definition_order: Vec<String> = Vec::new();
@@ -85,7 +137,7 @@ pub fn render(markdown: &str) -> RenderedMarkdown {
     let mut notes = FootnoteNumbers::default();
     let mut ids = HeadingIds::default();
     let mut toc = Vec::new();
-    let body = transform(body, &mut notes, &mut ids, Some(&mut toc));
+    let body = transform(body, &mut notes, &mut ids, Some(&mut toc), images);
 
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, body.into_iter());
@@ -104,7 +156,7 @@ pub fn render(markdown: &str) -> RenderedMarkdown {
         done.insert(label.clone());
         let events = definitions.remove(&label).unwrap_or_default();
         let number = notes.number_of(&label);
-        let events = transform(events, &mut notes, &mut ids, None);
+        let events = transform(events, &mut notes, &mut ids, None, images);
         let mut note_html = String::new();
         html::push_html(&mut note_html, events.into_iter());
         let backlinks: String = (1..=notes.uses(&label))
@@ -273,6 +325,7 @@ fn transform<'a>(
     notes: &mut FootnoteNumbers,
     ids: &mut HeadingIds,
     mut toc: Option<&mut Vec<TocEntry>>,
+    images: Option<&ImageLinks<'_>>,
 ) -> Vec<Event<'a>> {
     let mut out = Vec::with_capacity(events.len() + 8);
     let mut i = 0;
@@ -335,13 +388,24 @@ fn transform<'a>(
                 dest_url,
                 title,
                 id,
-            }) if !safe_url(dest_url) => {
-                out.push(Event::Start(Tag::Image {
-                    link_type: *link_type,
-                    dest_url: CowStr::from(""),
-                    title: title.clone(),
-                    id: id.clone(),
-                }));
+            }) => {
+                let end = image_end(&events, i);
+                let alt = plain_text(&events[i + 1..end]);
+                if let Some(img) = images.and_then(|links| links.img(dest_url, title, &alt)) {
+                    out.push(Event::InlineHtml(CowStr::from(img)));
+                    i = end + 1;
+                    continue;
+                }
+                if safe_url(dest_url) {
+                    out.push(events[i].clone());
+                } else {
+                    out.push(Event::Start(Tag::Image {
+                        link_type: *link_type,
+                        dest_url: CowStr::from(""),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
             }
             Event::Start(Tag::Table(_)) => {
                 out.push(Event::Html(CowStr::from("<div class=\"table-scroll\">")));
@@ -356,6 +420,25 @@ fn transform<'a>(
         i += 1;
     }
     out
+}
+
+/// The index of the end of the image that starts at `start` (images may
+/// hold images in their description).
+fn image_end(events: &[Event<'_>], start: usize) -> usize {
+    let mut depth = 0usize;
+    for (k, e) in events.iter().enumerate().skip(start) {
+        match e {
+            Event::Start(Tag::Image { .. }) => depth += 1,
+            Event::End(TagEnd::Image) => {
+                depth -= 1;
+                if depth == 0 {
+                    return k;
+                }
+            }
+            _ => {}
+        }
+    }
+    events.len().saturating_sub(1)
 }
 
 /// Whether a link or image may point at `url`: relative addresses and the
@@ -419,6 +502,7 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     ])
     .add_generic_attributes(["id", "class", "aria-label", "dir"])
     .add_tag_attributes("ol", ["start"])
+    .add_tag_attributes("img", ["title", "loading", "decoding"])
     .add_tag_attributes("td", ["colspan", "rowspan"])
     .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
     .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())

@@ -399,3 +399,109 @@ async fn health_check_answers() {
     assert!(html.contains("Something went wrong") && html.contains("<code>"));
     assert!(!html.to_lowercase().contains("pool") && !html.contains("sqlx"));
 }
+
+/// A published paper with a PNG in a subfolder and an SVG, and a draft
+/// with an image of its own.
+async fn site_with_images(png: &[u8]) -> common::http::Site {
+    let mut charts = common::paper("charts", days_ago(1), &["ada"], &["trade"]);
+    charts.body = "Intro.\n\n![Exports by port, <2025>](figures/exports%20by%20port.png \"Figure 1\")\n\n\
+                   ![A drawing](./drawing.svg)\n\n![From elsewhere](https://example.org/x.png)\n\n\
+                   ![Escaping](../secret/leak.png)\n"
+        .into();
+    charts.media = vec![
+        common::media("figures/exports by port.png", png),
+        common::media("drawing.svg", common::SVG.as_bytes()),
+    ];
+    let mut secret = common::paper("secret", days_ago(1), &["ada"], &[]);
+    secret.status = quire::domain::Status::Draft;
+    secret.body = "![Leak](leak.png)\n".into();
+    secret.media = vec![common::media("leak.png", png)];
+    site_with(vec![charts, secret], Config::default()).await
+}
+
+#[tokio::test]
+async fn paper_images_are_shown_served_and_sandboxed() {
+    let png = common::png(40, 20, [0, 90, 160]);
+    let site = site_with_images(&png).await;
+    let page = get(&site.state, "/papers/charts/").await.text();
+    assert!(
+        page.contains(
+            "<img src=\"/papers/charts/figures/exports%20by%20port.png\" alt=\"Exports by port, &lt;2025&gt;\" \
+             title=\"Figure 1\" width=\"40\" height=\"20\" loading=\"lazy\" decoding=\"async\">"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<img src=\"/papers/charts/drawing.svg\" alt=\"A drawing\" loading=\"lazy\""));
+    assert!(page.contains("src=\"https://example.org/x.png\""), "web images stay where they are");
+
+    let r = get(&site.state, "/papers/charts/figures/exports%20by%20port.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, png, "the stored bytes, unchanged");
+    assert_eq!(r.headers["content-type"], "image/png");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers["cache-control"], "public, max-age=3600");
+    assert!(r.headers.get("content-encoding").is_none(), "PNG is not compressed again");
+    let etag = r.headers["etag"].to_str().expect("etag").to_owned();
+    let again = request(
+        &site.state,
+        "GET",
+        "/papers/charts/figures/exports%20by%20port.png",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    let r = request(&site.state, "GET", "/papers/charts/drawing.svg", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/svg+xml");
+    let csp = r.headers["content-security-policy"].to_str().expect("csp");
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "an SVG opened alone runs no script: {csp}");
+
+    for uri in [
+        "/papers/charts/missing.png",
+        "/papers/charts/../secret/leak.png",
+        "/papers/charts/%2e%2e/secret/leak.png",
+        "/papers/charts/..%2Fsecret%2Fleak.png",
+        "/papers/charts/figures/..%2F..%2F..%2Fquire.db",
+        "/papers/charts/drawing.svg%00.png",
+        "/papers/charts/%252e%252e/x.png",
+        "/papers/charts/DRAWING.SVG",
+        "/papers/charts/figures/exports%20by%20port.png/",
+        "/papers/secret/leak.png",
+        "/papers/nobody/leak.png",
+        "/papers/charts/cite.txt",
+    ] {
+        let r = get(&site.state, uri).await;
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+            "{uri}: {}",
+            r.status
+        );
+        assert_ne!(r.body, png, "{uri} served an image it should not");
+    }
+    assert_eq!(
+        get(&site.state, "/papers/charts/cite.bib").await.status,
+        StatusCode::OK,
+        "citations still live beside the images"
+    );
+
+    let feed = get(&site.state, "/feed.atom").await.text();
+    assert!(
+        feed.contains("http://127.0.0.1:8080/papers/charts/figures/exports%20by%20port.png"),
+        "feed readers get absolute image addresses"
+    );
+    assert!(!feed.contains("leak.png\""), "the draft is not in the feed");
+}
+
+#[tokio::test]
+async fn a_papers_pdf_embeds_its_images() {
+    let png = common::png(40, 20, [0, 90, 160]);
+    let site = site_with_images(&png).await;
+    let r = get(&site.state, "/papers/charts.pdf").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let pdf = String::from_utf8_lossy(&r.body).replace("/Subtype /", "/Subtype/");
+    assert!(pdf.contains("/Subtype/Image"), "the PNG is embedded as an image");
+    assert!(pdf.contains("/Width 40"), "at its own size");
+    assert!(!pdf.contains("/Width 30"), "the SVG is drawn as vectors, not a picture");
+}
+

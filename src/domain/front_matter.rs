@@ -286,6 +286,7 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         published_at,
         canonical_url,
         translation_of,
+        media: Vec::new(),
     })
 }
 
@@ -633,6 +634,7 @@ Body in Markdown.[^1]
                     .collect(),
             },
             body: "+++\nA body that starts like a fence.\n".into(),
+            media: Vec::new(),
         };
         let text = write_paper_file(&paper);
         let back = parse_paper_file("x.md", &text, &rules(&k)).expect("parses back");

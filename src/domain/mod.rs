@@ -2,8 +2,12 @@
 //! languages and the paper file format. Pure data and rules; no I/O.
 
 mod front_matter;
+mod media;
 
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
+pub use media::{
+    MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
+};
 
 use serde::Serialize;
 use std::fmt;
@@ -232,6 +236,8 @@ pub struct PaperInput {
     pub canonical_url: Option<String>,
     /// Slug of the paper this one translates, if it is a translation.
     pub translation_of: Option<String>,
+    /// The images the body shows, stored with the paper.
+    pub media: Vec<MediaInput>,
 }
 
 /// A paper's byline entry: enough of an author to print and link a name.
@@ -308,6 +314,8 @@ pub struct Paper {
     #[serde(flatten)]
     pub meta: PaperMeta,
     pub body: String,
+    /// The images stored with it, without their bytes.
+    pub media: Vec<MediaMeta>,
 }
 
 /// A link on an author's page (personal site, ORCID, social profile).

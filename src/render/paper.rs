@@ -201,14 +201,20 @@ pub fn render_paper(
     extras: &PaperExtras<'_>,
 ) -> Result<String, RenderError> {
     let meta = &paper.meta;
-    let body = markdown::render(&paper.body);
+    let path = paths::paper(&meta.slug);
+    let body = markdown::render_with_images(
+        &paper.body,
+        Some(&markdown::ImageLinks {
+            prefix: &path,
+            media: &paper.media,
+        }),
+    );
     let card = PaperCard::new(meta, extras.words_per_minute);
     // An edit on a later day than publication is worth telling readers.
     let updated = match meta.published_at {
         Some(p) if meta.updated_at.date() > p.date() => Some(DateView::new(meta.updated_at)),
         _ => None,
     };
-    let path = paths::paper(&meta.slug);
     let permalink = format!("{}{}", site.base_url, path);
     let canonical = meta.canonical_url.clone().unwrap_or_else(|| permalink.clone());
     let full_title = meta.full_title();

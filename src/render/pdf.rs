@@ -1,10 +1,11 @@
 //! A paper's typeset PDF: what the PDF shows, from the stored paper and
 //! the site, handed to `quire_pdf`, which does the typesetting.
 
-use crate::domain::{Direction, Paper};
+use crate::domain::{Direction, MediaFile, Paper, media_name};
 use crate::render::cite::Citation;
 use crate::render::{DateView, paths};
-use quire_pdf::{Author, PaperInfo, Pdf, PdfError, Typesetter};
+use pulldown_cmark::{Event, Tag};
+use quire_pdf::{Author, Image, PaperInfo, Pdf, PdfError, Typesetter};
 
 /// Which site a PDF is made for: its name, address and language.
 pub struct PdfSite<'a> {
@@ -46,9 +47,31 @@ pub fn paper_info(paper: &Paper, site: &PdfSite<'_>) -> PaperInfo {
     }
 }
 
-/// Typesets `paper`. CPU-bound for tens of milliseconds: callers on the
-/// async runtime run it on a blocking thread.
-pub fn typeset(typesetter: &Typesetter, paper: &Paper, site: &PdfSite<'_>) -> Result<Pdf, PdfError> {
+/// The images `paper`'s body shows that are stored with it (`media`), under
+/// the address the body gives each: what the typesetter embeds. Images
+/// from elsewhere are not fetched; the PDF prints their description.
+pub fn images(paper: &Paper, media: &[MediaFile]) -> Vec<Image> {
+    let mut out: Vec<Image> = Vec::new();
+    for event in crate::markdown::events(&paper.body) {
+        let Event::Start(Tag::Image { dest_url, .. }) = event else { continue };
+        if out.iter().any(|i| i.url == dest_url.as_ref()) {
+            continue;
+        }
+        let Ok(Some(name)) = media_name(&dest_url) else { continue };
+        if let Some(file) = media.iter().find(|m| m.meta.name == name) {
+            out.push(Image {
+                url: dest_url.to_string(),
+                extension: file.meta.kind.extension().to_owned(),
+                data: file.data.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Typesets `paper` with its stored images. CPU-bound for tens of
+/// milliseconds: callers on the async runtime run it on a blocking thread.
+pub fn typeset(typesetter: &Typesetter, paper: &Paper, media: &[MediaFile], site: &PdfSite<'_>) -> Result<Pdf, PdfError> {
     let info = paper_info(paper, site);
-    typesetter.typeset(&info, crate::markdown::events(&paper.body), &[])
+    typesetter.typeset(&info, crate::markdown::events(&paper.body), &images(paper, media))
 }

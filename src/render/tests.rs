@@ -77,6 +77,7 @@ fn paper_page() {
     let paper = Paper {
         meta: meta("ports-harbours", "Ports & Harbours", "en"),
         body: BODY.into(),
+        media: Vec::new(),
     };
     let html = render_paper(
         &theme(),
@@ -98,6 +99,7 @@ fn rtl_paper_page() {
     let paper = Paper {
         meta: meta("namal", "מדיניות נמלים", "he"),
         body: "נמלים קטנים חשובים.[^1]\n\n[^1]: הערה.\n".into(),
+        media: Vec::new(),
     };
     let html = render_paper(
         &theme(),
@@ -185,6 +187,7 @@ fn text_is_escaped_everywhere() {
     let paper = Paper {
         meta: m,
         body: String::new(),
+        media: Vec::new(),
     };
     let html = render_paper(
         &theme(),

@@ -34,6 +34,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "",
         include_str!("../../migrations/postgres/0004_search_pairs_levels.sql"),
     ),
+    (
+        5,
+        "paper images",
+        include_str!("../../migrations/sqlite/0005_media.sql"),
+        include_str!("../../migrations/postgres/0005_media.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

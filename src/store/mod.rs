@@ -11,7 +11,8 @@ mod migrations;
 
 use crate::config::redact_url;
 use crate::domain::{
-    Author, AuthorInput, AuthorLink, AuthorRef, Paper, PaperInput, PaperMeta, Status, Topic, TopicInput, TopicRef,
+    Author, AuthorInput, AuthorLink, AuthorRef, MediaFile, MediaKind, MediaMeta, Paper, PaperInput, PaperMeta, Status,
+    Topic, TopicInput, TopicRef,
     name_from_slug,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -45,6 +46,56 @@ pub struct PaperStamp {
 
 /// Rows per `IN (…)` list when loading bylines and topics.
 const IN_CHUNK: usize = 500;
+
+/// The columns of `paper_media` that describe an image, for `MediaRow`.
+const MEDIA_COLUMNS: &str = "name, kind, width, height, byte_size, sha256";
+
+#[derive(sqlx::FromRow)]
+struct MediaRow {
+    name: String,
+    kind: String,
+    width: Option<i64>,
+    height: Option<i64>,
+    byte_size: i64,
+    sha256: String,
+}
+
+impl MediaRow {
+    fn into_meta(self) -> Result<MediaMeta, StoreError> {
+        let kind = MediaKind::parse(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("image {:?} has the unknown kind {:?}", self.name, self.kind)))?;
+        Ok(MediaMeta {
+            kind,
+            width: self.width.and_then(|w| u32::try_from(w).ok()),
+            height: self.height.and_then(|h| u32::try_from(h).ok()),
+            byte_size: u64::try_from(self.byte_size).unwrap_or(0),
+            sha256: self.sha256,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MediaFileRow {
+    #[sqlx(flatten)]
+    meta: MediaRow,
+    data: Vec<u8>,
+}
+
+impl MediaFileRow {
+    fn into_file(self) -> Result<MediaFile, StoreError> {
+        Ok(MediaFile {
+            meta: self.meta.into_meta()?,
+            data: self.data,
+        })
+    }
+}
+
+/// Hex SHA-256, the fingerprint images are stored under.
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// What can go wrong in the store; each says what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -610,6 +661,23 @@ impl Store {
                 .bind(&p.body)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("DELETE FROM paper_media WHERE paper_id = $1").bind(id).execute(&mut *tx).await?;
+                for m in &p.media {
+                    sqlx::query(
+                        "INSERT INTO paper_media (paper_id, name, kind, width, height, byte_size, sha256, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(id)
+                    .bind(&m.name)
+                    .bind(m.kind.as_str())
+                    .bind(m.width.map(i64::from))
+                    .bind(m.height.map(i64::from))
+                    .bind(i64::try_from(m.data.len()).unwrap_or(i64::MAX))
+                    .bind(sha256_hex(&m.data))
+                    .bind(&m.data)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 for (position, author_id) in authors.iter().enumerate() {
                     sqlx::query("INSERT INTO paper_authors (paper_id, author_id, position) VALUES ($1, $2, $3)")
                         .bind(id)
@@ -825,7 +893,35 @@ impl Store {
             sqlx::query_scalar("SELECT body FROM paper_bodies WHERE paper_id = $1").bind(id).fetch_one(pool).await?
         });
         let meta = meta.pop().ok_or_else(|| StoreError::Corrupt("paper vanished".into()))?;
-        Ok(Some(Paper { meta, body }))
+        let rows: Vec<MediaRow> = with_pool!(self, pool => {
+            sqlx::query_as::<_, MediaRow>(AssertSqlSafe(format!(
+                "SELECT {MEDIA_COLUMNS} FROM paper_media WHERE paper_id = $1 ORDER BY name"
+            )))
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        });
+        let media = rows.into_iter().map(MediaRow::into_meta).collect::<Result<_, _>>()?;
+        Ok(Some(Paper { meta, body, media }))
+    }
+
+    /// One image of the paper with id `paper_id`, with its bytes.
+    pub async fn media_file(&self, paper_id: i64, name: &str) -> Result<Option<MediaFile>, StoreError> {
+        let sql = format!("SELECT {MEDIA_COLUMNS}, data FROM paper_media WHERE paper_id = $1 AND name = $2");
+        let row: Option<MediaFileRow> = with_pool!(self, pool => {
+            sqlx::query_as::<_, MediaFileRow>(AssertSqlSafe(sql)).bind(paper_id).bind(name).fetch_optional(pool).await?
+        });
+        row.map(MediaFileRow::into_file).transpose()
+    }
+
+    /// Every image of the paper with id `paper_id`, with their bytes: for
+    /// its PDF and its export.
+    pub async fn media_files(&self, paper_id: i64) -> Result<Vec<MediaFile>, StoreError> {
+        let sql = format!("SELECT {MEDIA_COLUMNS}, data FROM paper_media WHERE paper_id = $1 ORDER BY name");
+        let rows: Vec<MediaFileRow> = with_pool!(self, pool => {
+            sqlx::query_as::<_, MediaFileRow>(AssertSqlSafe(sql)).bind(paper_id).fetch_all(pool).await?
+        });
+        rows.into_iter().map(MediaFileRow::into_file).collect()
     }
 
     /// Fills in bylines and topics, a few queries for the whole list.

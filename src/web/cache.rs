@@ -61,7 +61,12 @@ pub struct CachedPage {
     content_type: HeaderValue,
     disposition: Option<HeaderValue>,
     cache_control: HeaderValue,
+    content_security_policy: HeaderValue,
 }
+
+/// What a paper's image may do when opened on its own: nothing. An SVG's
+/// scripts never run and it cannot reach the site's cookies.
+pub const MEDIA_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 /// Pages: browsers keep them but ask again (ETag) before reuse.
 const REVALIDATE: HeaderValue = HeaderValue::from_static("public, max-age=0, must-revalidate");
@@ -107,6 +112,22 @@ impl CachedPage {
             download_as: None,
         };
         Self::build_bytes(page, bytes, built_at, [false, false])
+    }
+
+    /// An image stored with a paper: sandboxed, compressed only when it is
+    /// text (SVG), and kept by browsers for an hour before they ask again.
+    pub fn media(bytes: Bytes, kind: crate::domain::MediaKind, modified_at: OffsetDateTime) -> CachedPage {
+        let page = RenderedPage {
+            status: StatusCode::OK,
+            html: String::new(),
+            content_type: kind.content_type(),
+            download_as: None,
+        };
+        let text = kind == crate::domain::MediaKind::Svg;
+        let mut media = Self::build_bytes(page, bytes, modified_at, [text, text]);
+        media.cache_control = HeaderValue::from_static("public, max-age=3600");
+        media.content_security_policy = HeaderValue::from_static(MEDIA_SECURITY_POLICY);
+        media
     }
 
     /// `[gzip, brotli]` says which compressed copies to make.
@@ -163,6 +184,7 @@ impl CachedPage {
             content_type,
             disposition,
             cache_control: REVALIDATE,
+            content_security_policy: HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         }
     }
 
@@ -200,10 +222,7 @@ impl CachedPage {
         }
         builder = builder
             .header(header::CONTENT_TYPE, self.content_type.clone())
-            .header(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            )
+            .header(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone())
             .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
             .header(
                 header::REFERRER_POLICY,

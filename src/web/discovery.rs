@@ -2,7 +2,7 @@
 //! citation files; sitemaps and robots.txt. All cached like pages, with
 //! the same ETags, Last-Modified and 304s.
 
-use super::cache::RenderedPage;
+use super::cache::{CachedPage, RenderedPage};
 use super::pages::redirect;
 use super::{AppState, PageError};
 use crate::domain::{PaperMeta, validate_slug};
@@ -13,6 +13,7 @@ use crate::store::{PaperQuery, Visibility};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response, StatusCode};
+use bytes::Bytes;
 use time::OffsetDateTime;
 
 /// The feed formats, by file extension.
@@ -133,6 +134,32 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
         .await
 }
 
+/// An image stored with a paper, served beside it while readers may see
+/// the paper (a draft's images stay private).
+async fn paper_media(state: AppState, slug: String, name: String, headers: &HeaderMap) -> Response<Body> {
+    // Only names Quire could have stored, in the one spelling it stores.
+    let canonical = crate::domain::media_name(&crate::domain::media_path(&name));
+    if validate_slug(&slug).is_err() || canonical != Ok(Some(name.clone())) {
+        return state.not_found_page(headers).await;
+    }
+    let key = format!("{}{}", paths::paper(&slug), crate::domain::media_path(&name));
+    state
+        .cached_page(headers, key, |state| async move {
+            let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+            let file = state
+                .store
+                .media_file(paper.meta.id, &name)
+                .await?
+                .ok_or(PageError::NotFound)?;
+            Ok(CachedPage::media(
+                Bytes::from(file.data),
+                file.meta.kind,
+                paper.meta.updated_at,
+            ))
+        })
+        .await
+}
+
 /// Feed entries for `papers`, with full text when the site says so.
 async fn feed_entries(state: &AppState, papers: &[PaperMeta]) -> Result<Vec<FeedEntry>, PageError> {
     let base = &state.site.base_url;
@@ -144,7 +171,15 @@ async fn feed_entries(state: &AppState, papers: &[PaperMeta]) -> Result<Vec<Feed
     Ok(papers
         .iter()
         .map(|p| {
-            let html = bodies.get(&p.id).map(|b| crate::markdown::render(b).html);
+            // Feed readers resolve nothing: images get absolute addresses.
+            let prefix = format!("{base}{}", paths::paper(&p.slug));
+            let links = crate::markdown::ImageLinks {
+                prefix: &prefix,
+                media: &[],
+            };
+            let html = bodies
+                .get(&p.id)
+                .map(|b| crate::markdown::render_with_images(b, Some(&links)).html);
             FeedEntry::new(p, base, html.as_deref())
         })
         .collect())
@@ -202,7 +237,7 @@ pub async fn paper_file(
         "cite.bib" => CiteFormat::Bibtex,
         "cite.ris" => CiteFormat::Ris,
         "cite.json" => CiteFormat::CslJson,
-        _ => return state.not_found_page(&headers).await,
+        _ => return paper_media(state, slug, file, &headers).await,
     };
     if validate_slug(&slug).is_err() {
         return state.not_found_page(&headers).await;

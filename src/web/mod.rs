@@ -82,7 +82,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/papers/{slug}/", get(pages::paper))
-        .route("/papers/{slug}/{file}", get(discovery::paper_file))
+        .route("/papers/{slug}/{*file}", get(discovery::paper_file))
         .route("/papers/{slug}", get(pages::paper_or_pdf))
         .route("/papers/", get(pages::to_archive))
         .route("/papers", get(pages::to_archive))

@@ -4,7 +4,7 @@
 //! else does.
 
 use super::{AppState, PageError};
-use crate::domain::Paper;
+use crate::domain::{MediaFile, Paper};
 use crate::web::cache::CachedPage;
 use bytes::Bytes;
 use quire_pdf::Typesetter;
@@ -50,19 +50,31 @@ impl PdfMaker {
         }
     }
 
-    /// The PDF of `paper`: kept, or typeset now.
-    pub async fn pdf(&self, paper: &Paper, site: &crate::render::SiteView) -> Result<Bytes, PageError> {
+    /// The PDF of `paper` with its stored images (`media`): kept, or
+    /// typeset now.
+    pub async fn pdf(
+        &self,
+        paper: &Paper,
+        media: &[MediaFile],
+        site: &crate::render::SiteView,
+    ) -> Result<Bytes, PageError> {
         let site = crate::render::pdf::PdfSite {
             name: &site.name,
             base_url: &site.base_url,
             language: &site.language,
         };
         let info = crate::render::pdf::paper_info(paper, &site);
-        let source = self.typesetter.source(&info, crate::markdown::events(&paper.body), &[]);
+        let images = crate::render::pdf::images(paper, media);
+        let source = self.typesetter.source(&info, crate::markdown::events(&paper.body), &images);
         let mut hasher = Sha256::new();
         hasher.update(self.typesetter.template().as_bytes());
         hasher.update([0]);
         hasher.update(source.as_bytes());
+        // The source names images by number: their bytes count too.
+        for image in &images {
+            hasher.update([0]);
+            hasher.update(Sha256::digest(&image.data));
+        }
         let key: [u8; 32] = hasher.finalize().into();
         if let Some(pdf) = self.kept.lock().ok().and_then(|kept| kept.pdfs.get(&key).cloned()) {
             return Ok(pdf);
@@ -80,7 +92,7 @@ impl PdfMaker {
         // cannot pile up.
         let job = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            typesetter.compile(source, &[], &ident)
+            typesetter.compile(source, &images, &ident)
         });
         let pdf = match tokio::time::timeout(self.time_limit, job).await {
             Ok(Ok(Ok(pdf))) => {
@@ -121,7 +133,8 @@ pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::Header
         .cached_page(headers, key, |state| async move {
             let now = time::OffsetDateTime::now_utc();
             let paper = state.public_paper(&slug, now).await?;
-            let bytes = state.pdf.pdf(&paper, &state.site).await?;
+            let media = state.store.media_files(paper.meta.id).await?;
+            let bytes = state.pdf.pdf(&paper, &media, &state.site).await?;
             Ok(CachedPage::file(bytes, "application/pdf", now))
         })
         .await
@@ -153,6 +166,7 @@ mod tests {
                 topics: Vec::new(),
             },
             body: "Body.".into(),
+            media: Vec::new(),
         }
     }
 
@@ -170,7 +184,7 @@ mod tests {
             &crate::config::Config::default(),
             &crate::render::Theme::embedded().expect("theme").assets,
         );
-        let result = runtime.block_on(maker.pdf(&paper(), &site));
+        let result = runtime.block_on(maker.pdf(&paper(), &[], &site));
         match result {
             Err(PageError::Pdf(message)) => assert!(message.contains("took over 50 ms"), "{message}"),
             other => panic!("expected the time limit, got {:?}", other.map(|b| b.len())),

@@ -128,5 +128,55 @@ pub fn paper(slug: &str, published_at: OffsetDateTime, authors: &[&str], topics:
         published_at: Some(published_at),
         canonical_url: None,
         translation_of: None,
+        media: Vec::new(),
+    }
+}
+
+/// A real PNG of `w` × `h` pixels in one colour, so that tests need no
+/// binary fixtures.
+pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend(u32::try_from(data.len()).expect("chunk size").to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc.sum().to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend(w.to_be_bytes());
+    header.extend(h.to_be_bytes());
+    header.extend([8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &header);
+    let mut raw = Vec::new();
+    for _ in 0..h {
+        raw.push(0);
+        for _ in 0..w {
+            raw.extend(rgb);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).expect("compress");
+    chunk(&mut out, b"IDAT", &z.finish().expect("compress"));
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A small SVG drawing that also carries a script, which must never run.
+pub const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"30\" height=\"10\" viewBox=\"0 0 30 10\">\
+    <script>alert(1)</script><rect width=\"30\" height=\"10\" fill=\"#c00\"/></svg>";
+
+/// `data` as an image the paper stores under `name`.
+pub fn media(name: &str, data: &[u8]) -> quire::domain::MediaInput {
+    let (kind, size) = quire::domain::check_media(name, data).expect("a valid test image");
+    quire::domain::MediaInput {
+        name: name.into(),
+        kind,
+        width: size.map(|s| s.0),
+        height: size.map(|s| s.1),
+        data: data.to_vec(),
     }
 }

@@ -48,6 +48,45 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn images_are_stored_with_their_paper() {
+            let Some((store, _guard)) = $open("images").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            let chart = common::png(3, 2, [200, 30, 30]);
+            let mut p = common::paper("charts", t(1), &["ada"], &[]);
+            p.media = vec![common::media("figures/chart one.png", &chart), common::media("رسم.svg", common::SVG.as_bytes())];
+            store.add_papers(std::slice::from_ref(&p), AddOptions::default()).await.expect("add");
+            let got = store.get_paper("charts").await.expect("get").expect("exists");
+            let mut names: Vec<&str> = got.media.iter().map(|m| m.name.as_str()).collect();
+            names.sort();
+            assert_eq!(names, ["figures/chart one.png", "رسم.svg"]);
+            let meta = got.media.iter().find(|m| m.name == "figures/chart one.png").expect("chart");
+            assert_eq!((meta.kind, meta.width, meta.height, meta.byte_size), (quire::domain::MediaKind::Png, Some(3), Some(2), chart.len() as u64));
+            assert_eq!(meta.sha256.len(), 64);
+            let file = store.media_file(got.meta.id, "figures/chart one.png").await.expect("read").expect("stored");
+            assert_eq!(file.data, chart, "bytes come back exactly");
+            assert!(store.media_file(got.meta.id, "other.png").await.expect("read").is_none());
+            assert!(store.media_file(got.meta.id + 1, "figures/chart one.png").await.expect("read").is_none(), "images belong to one paper");
+
+            // Replacing the paper replaces its images.
+            let bigger = common::png(4, 4, [0, 0, 200]);
+            p.media = vec![common::media("figures/chart one.png", &bigger)];
+            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: false, replace: true }).await.expect("replace");
+            let files = store.media_files(got.meta.id).await.expect("files");
+            assert_eq!(files.len(), 1);
+            assert_eq!((files[0].data.as_slice(), files[0].meta.width), (bigger.as_slice(), Some(4)));
+
+            // A failed batch leaves them as they were.
+            let mut emptied = p.clone();
+            emptied.media.clear();
+            let err = store
+                .add_papers(&[emptied, common::paper("x", t(1), &["ghost"], &[])], AddOptions { create_missing: false, replace: true })
+                .await
+                .expect_err("unknown author");
+            assert!(matches!(err, StoreError::UnknownReference { .. }), "{err}");
+            assert_eq!(store.media_files(got.meta.id).await.expect("files").len(), 1, "nothing half-written");
+        }
+
+        #[tokio::test]
         async fn batches_are_all_or_nothing() {
             let Some((store, _guard)) = $open("all_or_nothing").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");

@@ -268,6 +268,30 @@ impl Default for Typesetter {
     }
 }
 
+/// Decodes an image the way the typesetter will, so that a file which would
+/// break a paper's PDF is refused when the paper is added, not when a
+/// reader asks for it. `extension` is "png", "jpg", "gif", "webp" or "svg".
+/// Returns the image's size: pixels, or an SVG drawing's own units.
+pub fn check_image(data: &[u8], extension: &str) -> Result<(f64, f64), String> {
+    use typst::visualize::{ExchangeFormat, RasterImage};
+    let format = match extension {
+        "png" => ExchangeFormat::Png,
+        "jpg" | "jpeg" => ExchangeFormat::Jpg,
+        "gif" => ExchangeFormat::Gif,
+        "webp" => ExchangeFormat::Webp,
+        "svg" => {
+            let tree = usvg::Tree::from_data(data, &usvg::Options::default())
+                .map_err(|e| format!("the SVG cannot be read ({e})"))?;
+            let size = tree.size();
+            return Ok((f64::from(size.width()), f64::from(size.height())));
+        }
+        other => return Err(format!("{other:?} is not an image format the typesetter reads")),
+    };
+    let image = RasterImage::plain(Bytes::new(data.to_vec()), format)
+        .map_err(|e| format!("the image cannot be decoded ({e})"))?;
+    Ok((f64::from(image.width()), f64::from(image.height())))
+}
+
 /// Where image `i` lives in the sandbox.
 fn image_path(i: usize, image: &Image) -> String {
     let ext: String = image.extension.chars().filter(char::is_ascii_alphanumeric).collect();
