@@ -550,7 +550,11 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
 /// OUT/SLUG/ holding SLUG.md and its images under the names its body
 /// uses, so that `quire paper add` reads it back whole and papers whose
 /// images share a name cannot overwrite each other's.
-fn write_paper_bundle(out: &Path, paper: &crate::domain::Paper, media: &[crate::domain::MediaFile]) -> Result<(), Failure> {
+fn write_paper_bundle(
+    out: &Path,
+    paper: &crate::domain::Paper,
+    media: &[crate::domain::MediaFile],
+) -> Result<(), Failure> {
     let slug = &paper.meta.slug;
     let folder = if media.is_empty() {
         out.to_path_buf()
@@ -573,7 +577,8 @@ fn write_paper_bundle(out: &Path, paper: &crate::domain::Paper, media: &[crate::
     }
     std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let path = folder.join(format!("{slug}.md"));
-    std::fs::write(&path, crate::domain::write_paper_file(paper)).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, crate::domain::write_paper_file(paper))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -747,7 +752,7 @@ fn read_media(folder: &Path, name: &str) -> Result<crate::domain::MediaInput, St
     let (width, height) = match pixels {
         Some((w, h)) => (Some(w), Some(h)),
         None => {
-            let side = |v: f64| (v.is_finite() && v >= 1.0 && v <= 100_000.0).then(|| v.round() as u32);
+            let side = |v: f64| (1.0..=100_000.0).contains(&v).then(|| v.round() as u32);
             (side(drawn.0), side(drawn.1))
         }
     };

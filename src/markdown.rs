@@ -72,6 +72,29 @@ pub struct ImageLinks<'a> {
 }
 
 impl ImageLinks<'_> {
+    /// A paragraph at `i` that is nothing but one of the paper's images
+    /// with a title becomes a figure captioned by the title (the PDF does
+    /// the same): its HTML and the index after the paragraph.
+    fn figure(&self, events: &[Event<'_>], i: usize) -> Option<(String, usize)> {
+        let (Event::Start(Tag::Paragraph), Some(Event::Start(Tag::Image { dest_url, title, .. }))) =
+            (&events[i], events.get(i + 1))
+        else {
+            return None;
+        };
+        if title.is_empty() {
+            return None;
+        }
+        let end = image_end(events, i + 1);
+        if !matches!(events.get(end + 1), Some(Event::End(TagEnd::Paragraph))) {
+            return None;
+        }
+        let img = self.img(dest_url, "", &plain_text(&events[i + 2..end]))?;
+        let mut html = format!("<figure>{img}<figcaption>");
+        let _ = pulldown_cmark_escape::escape_html(&mut html, title);
+        html.push_str("</figcaption></figure>\n");
+        Some((html, end + 2))
+    }
+
     /// The `<img>` for an image of the paper named by `dest`, or None when
     /// `dest` is not such a name (a web address stays as written).
     fn img(&self, dest: &str, title: &str, alt: &str) -> Option<String> {
@@ -330,6 +353,11 @@ fn transform<'a>(
     let mut out = Vec::with_capacity(events.len() + 8);
     let mut i = 0;
     while i < events.len() {
+        if let Some((figure, next)) = images.and_then(|links| links.figure(&events, i)) {
+            out.push(Event::Html(CowStr::from(figure)));
+            i = next;
+            continue;
+        }
         match &events[i] {
             Event::Start(Tag::Heading {
                 level,
@@ -577,6 +605,54 @@ mod tests {
         assert_eq!(r.toc[2].text, "Ports & harbours");
         assert_eq!(r.toc[2].level, 3);
         assert!(r.html.contains("<h2 id=\"background-2\">"));
+    }
+
+    #[test]
+    fn own_images_get_addresses_sizes_and_captions() {
+        let media = [crate::domain::MediaMeta {
+            name: "figures/chart 1.png".into(),
+            kind: crate::domain::MediaKind::Png,
+            width: Some(800),
+            height: Some(400),
+            byte_size: 10,
+            sha256: "00".into(),
+        }];
+        let links = ImageLinks {
+            prefix: "/papers/ports/",
+            media: &media,
+        };
+        let md = "![Exports <b>\"2025\"</b>](figures/chart%201.png \"Figure 1: Exports & <imports>\")\n\n\
+                  Inline ![icon](./logo.svg) here, ![far](https://example.org/a.png) and ![up](../x.png).\n\n\
+                  ![Chart, no title](figures/chart%201.png)\n";
+        let html = render_with_images(md, Some(&links)).html;
+        assert!(
+            html.contains(
+                "<figure><img src=\"/papers/ports/figures/chart%201.png\" alt=\"Exports “2025”\" \
+                 width=\"800\" height=\"400\" loading=\"lazy\" decoding=\"async\">\
+                 <figcaption>Figure 1: Exports &amp; &lt;imports&gt;</figcaption></figure>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"/papers/ports/logo.svg\" alt=\"icon\" loading=\"lazy\""),
+            "an image not stored keeps no size: {html}"
+        );
+        assert!(
+            html.contains("<img src=\"https://example.org/a.png\" alt=\"far\""),
+            "{html}"
+        );
+        assert!(html.contains("<img src=\"../x.png\" alt=\"up\""), "{html}");
+        assert!(
+            html.contains("<p><img src=\"/papers/ports/figures/chart%201.png\" alt=\"Chart, no title\" width=\"800\""),
+            "no title, no figure: {html}"
+        );
+        // With raw HTML the sanitiser runs, and keeps what Quire wrote.
+        let html = render_with_images(&format!("{md}\n<b>bold</b>\n"), Some(&links)).html;
+        assert!(
+            html.contains("width=\"800\" height=\"400\" loading=\"lazy\" decoding=\"async\""),
+            "{html}"
+        );
+        assert!(html.contains("<figcaption>"), "{html}");
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const QUIRE: &str = env!("CARGO_BIN_EXE_quire");
 
 fn fixture(name: &str) -> PathBuf {
@@ -490,8 +492,9 @@ fn serve_with(dir: &Path, env: &[(&str, &str)]) -> Server {
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("read");
+    let buf = String::from_utf8_lossy(&buf).into_owned();
     let code = buf.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     (code, buf)
 }
@@ -703,4 +706,167 @@ fn pdf_typesets_a_paper_to_a_file() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// A paper file `name` in `folder` whose body shows `images`.
+fn paper_with_images(folder: &Path, name: &str, slug: &str, images: &[&str]) -> PathBuf {
+    let mut body = String::from("Figures follow.\n\n");
+    for (i, image) in images.iter().enumerate() {
+        body.push_str(&format!("![Figure {}]({image})\n\n", i + 1));
+    }
+    let text = format!(
+        "+++\ntitle = \"Charts {slug}\"\nslug = \"{slug}\"\nkind = \"report\"\nsummary = \"Charts.\"\n\
+         authors = [\"ada-lovelace\"]\nstatus = \"published\"\npublished_at = 2026-03-05T09:00:00Z\n+++\n{body}"
+    );
+    write(folder, name, &text)
+}
+
+#[test]
+fn images_beside_a_paper_file_are_stored_served_typeset_and_exported() {
+    let dir = new_site();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("figures")).expect("folders");
+    let chart = common::png(120, 60, [20, 80, 160]);
+    std::fs::write(src.join("figures/chart.png"), &chart).expect("png");
+    std::fs::write(src.join("flow.svg"), common::SVG).expect("svg");
+    let file = paper_with_images(
+        &src,
+        "charts.md",
+        "charts",
+        &["figures/chart.png", "./flow.svg", "https://example.org/remote.png"],
+    );
+    let out = quire(
+        dir.path(),
+        &["paper", "add", "--create-missing", &file.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("line 16: image \"https://example.org/remote.png\" is on the web"),
+        "web images are noted: {}",
+        text(&out.stderr)
+    );
+
+    let server = serve(dir.path());
+    let (code, response) = http_get(&server.addr, "/papers/charts/figures/chart.png");
+    assert_eq!(code, 200, "{response}");
+    assert!(response.contains("content-type: image/png"), "{response}");
+    let (_, page) = http_get(&server.addr, "/papers/charts/");
+    assert!(
+        page.contains("src=\"/papers/charts/figures/chart.png\" alt=\"Figure 1\" width=\"120\" height=\"60\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("src=\"/papers/charts/flow.svg\" alt=\"Figure 2\" width=\"30\" height=\"10\""),
+        "an SVG's own size"
+    );
+    drop(server);
+
+    let pdf_path = dir.path().join("charts.pdf");
+    let out = quire(dir.path(), &["pdf", "charts", "-o", &pdf_path.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pdf = String::from_utf8_lossy(&std::fs::read(&pdf_path).expect("pdf")).replace("/Subtype /", "/Subtype/");
+    assert!(
+        pdf.contains("/Subtype/Image") && pdf.contains("/Width 120"),
+        "the chart is embedded"
+    );
+
+    // Exported as a folder with its images, and added back whole.
+    let export = dir.path().join("export");
+    let out = quire(dir.path(), &["paper", "export", "--out", &export.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(export.join("charts/figures/chart.png")).expect("exported image"),
+        chart
+    );
+    assert_eq!(
+        std::fs::read_to_string(export.join("charts/flow.svg")).expect("exported svg"),
+        common::SVG
+    );
+    let other = new_site();
+    let out = quire(
+        other.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            &export.join("charts/charts.md").display().to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = quire(
+        other.path(),
+        &["pdf", "charts", "-o", &other.path().join("c.pdf").display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn bad_images_stop_the_batch_with_file_and_line() {
+    let dir = new_site();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).expect("folder");
+    let chart = common::png(8, 8, [1, 2, 3]);
+    std::fs::write(dir.path().join("outside.png"), &chart).expect("outside");
+    std::fs::write(src.join("good.png"), &chart).expect("good");
+    std::fs::write(src.join("text.png"), "<html><script>alert(1)</script>").expect("text");
+    std::fs::write(src.join("drawing.png"), common::SVG).expect("svg as png");
+    let mut broken = chart.clone();
+    broken.truncate(chart.len() - 20);
+    std::fs::write(src.join("broken.png"), &broken).expect("broken");
+    let mut bomb = chart.clone();
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    std::fs::write(src.join("bomb.png"), &bomb).expect("bomb");
+    let huge = std::fs::File::create(src.join("huge.png")).expect("huge");
+    huge.set_len(26 * 1024 * 1024).expect("sparse file");
+    std::fs::write(src.join("bad.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"><g>").expect("bad svg");
+    std::os::unix::fs::symlink(dir.path().join("outside.png"), src.join("link.png")).expect("symlink");
+    std::os::unix::fs::symlink("/etc/passwd", src.join("passwd.png")).expect("symlink");
+    std::fs::create_dir_all(src.join("folder.png")).expect("folder named like an image");
+    std::fs::write(
+        src.join("linking.svg"),
+        common::SVG.replace("<rect", "<image href=\"/etc/hostname\" width=\"5\" height=\"5\"/><rect"),
+    )
+    .expect("linking svg");
+    let cases: [(&str, &str); 14] = [
+        ("../outside.png", "points outside the paper's folder"),
+        ("%2e%2e/outside.png", "points outside the paper's folder"),
+        ("missing.png", "cannot be read from"),
+        ("text.png", "is not a PNG image"),
+        ("drawing.png", "holds a SVG image: rename it to .svg"),
+        ("broken.png", "cannot be used: the image cannot be decoded"),
+        ("bomb.png", "100000 × 100000 pixels"),
+        ("huge.png", "Quire keeps images up to 25 MB"),
+        ("bad.svg", "cannot be used: the SVG cannot be read"),
+        ("link.png", "a link to a file outside the paper's folder"),
+        ("passwd.png", "a link to a file outside the paper's folder"),
+        ("folder.png", "is not a file"),
+        ("notes.txt", "PNG, JPEG, GIF, WebP and SVG"),
+        ("linking.svg", "the SVG links to the file \"/etc/hostname\""),
+    ];
+    let mut files = vec![
+        paper_with_images(&src, "fine.md", "fine", &["good.png"])
+            .display()
+            .to_string(),
+    ];
+    for (i, (image, _)) in cases.iter().enumerate() {
+        let file = paper_with_images(&src, &format!("bad{i}.md"), &format!("bad{i}"), &["good.png", image]);
+        files.push(file.display().to_string());
+    }
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(files.iter().map(String::as_str));
+    let out = quire(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    for (i, (image, says)) in cases.iter().enumerate() {
+        let file = src.join(format!("bad{i}.md"));
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("{}:14: ", file.display())))
+            .unwrap_or_else(|| panic!("{image}: no error at its line: {stderr}"));
+        assert!(line.contains(says), "{image}: {line}");
+    }
+    assert!(stderr.contains("14 problems found; nothing was added"), "{stderr}");
+    assert!(!stderr.contains("root:"), "nothing of /etc/passwd is shown");
+    assert!(list_json(dir.path(), "paper").is_empty(), "not even the good paper");
 }

@@ -426,13 +426,16 @@ async fn paper_images_are_shown_served_and_sandboxed() {
     let page = get(&site.state, "/papers/charts/").await.text();
     assert!(
         page.contains(
-            "<img src=\"/papers/charts/figures/exports%20by%20port.png\" alt=\"Exports by port, &lt;2025&gt;\" \
-             title=\"Figure 1\" width=\"40\" height=\"20\" loading=\"lazy\" decoding=\"async\">"
+            "<figure><img src=\"/papers/charts/figures/exports%20by%20port.png\" alt=\"Exports by port, &lt;2025&gt;\" \
+             width=\"40\" height=\"20\" loading=\"lazy\" decoding=\"async\"><figcaption>Figure 1</figcaption></figure>"
         ),
         "{page}"
     );
     assert!(page.contains("<img src=\"/papers/charts/drawing.svg\" alt=\"A drawing\" loading=\"lazy\""));
-    assert!(page.contains("src=\"https://example.org/x.png\""), "web images stay where they are");
+    assert!(
+        page.contains("src=\"https://example.org/x.png\""),
+        "web images stay where they are"
+    );
 
     let r = get(&site.state, "/papers/charts/figures/exports%20by%20port.png").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -440,7 +443,10 @@ async fn paper_images_are_shown_served_and_sandboxed() {
     assert_eq!(r.headers["content-type"], "image/png");
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
     assert_eq!(r.headers["cache-control"], "public, max-age=3600");
-    assert!(r.headers.get("content-encoding").is_none(), "PNG is not compressed again");
+    assert!(
+        r.headers.get("content-encoding").is_none(),
+        "PNG is not compressed again"
+    );
     let etag = r.headers["etag"].to_str().expect("etag").to_owned();
     let again = request(
         &site.state,
@@ -451,11 +457,20 @@ async fn paper_images_are_shown_served_and_sandboxed() {
     .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
-    let r = request(&site.state, "GET", "/papers/charts/drawing.svg", &[("accept-encoding", "gzip")]).await;
+    let r = request(
+        &site.state,
+        "GET",
+        "/papers/charts/drawing.svg",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["content-type"], "image/svg+xml");
     let csp = r.headers["content-security-policy"].to_str().expect("csp");
-    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "an SVG opened alone runs no script: {csp}");
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "an SVG opened alone runs no script: {csp}"
+    );
 
     for uri in [
         "/papers/charts/missing.png",
@@ -504,4 +519,3 @@ async fn a_papers_pdf_embeds_its_images() {
     assert!(pdf.contains("/Width 40"), "at its own size");
     assert!(!pdf.contains("/Width 30"), "the SVG is drawn as vectors, not a picture");
 }
-

@@ -192,7 +192,9 @@ pub fn media_name(reference: &str) -> Result<Option<String>, String> {
     }
     let name = parts.join("/");
     if name.is_empty() {
-        return Err(format!("image {reference:?} names a folder, not a file: name the image file"));
+        return Err(format!(
+            "image {reference:?} names a folder, not a file: name the image file"
+        ));
     }
     if name.len() > MAX_NAME_BYTES || parts.len() > 8 {
         return Err(format!(
@@ -327,10 +329,10 @@ mod tests {
 
     /// A 1 × 1 PNG.
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-        0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
-        0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
-        0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
+        0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF,
+        0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
 
     #[test]
@@ -407,7 +409,13 @@ mod tests {
         );
         assert_eq!(MediaKind::sniff(b"<html><script>alert(1)</script>"), None);
         assert_eq!(MediaKind::sniff(b"hello"), None);
-        for kind in [MediaKind::Png, MediaKind::Jpeg, MediaKind::Gif, MediaKind::Webp, MediaKind::Svg] {
+        for kind in [
+            MediaKind::Png,
+            MediaKind::Jpeg,
+            MediaKind::Gif,
+            MediaKind::Webp,
+            MediaKind::Svg,
+        ] {
             assert_eq!(MediaKind::parse(kind.as_str()), Some(kind));
             assert_eq!(MediaKind::from_extension(kind.extension()), Some(kind));
         }
@@ -430,12 +438,19 @@ mod tests {
         bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
         let err = check_media("bomb.png", &bomb).expect_err("bomb");
-        assert!(err.contains("100000 × 100000 pixels") && err.contains("scale it down"), "{err}");
+        assert!(
+            err.contains("100000 × 100000 pixels") && err.contains("scale it down"),
+            "{err}"
+        );
         let mut wide = PNG.to_vec();
         wide[16..20].copy_from_slice(&30_000u32.to_be_bytes());
         assert!(check_media("wide.png", &wide).expect_err("wide").contains("a side"));
         let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>";
         assert_eq!(check_media("d.svg", svg), Ok((MediaKind::Svg, None)));
-        assert!(check_media("d.svg", PNG).expect_err("png as svg").contains("rename it to .png"));
+        assert!(
+            check_media("d.svg", PNG)
+                .expect_err("png as svg")
+                .contains("rename it to .png")
+        );
     }
 }

@@ -53,11 +53,15 @@ pub fn paper_info(paper: &Paper, site: &PdfSite<'_>) -> PaperInfo {
 pub fn images(paper: &Paper, media: &[MediaFile]) -> Vec<Image> {
     let mut out: Vec<Image> = Vec::new();
     for event in crate::markdown::events(&paper.body) {
-        let Event::Start(Tag::Image { dest_url, .. }) = event else { continue };
+        let Event::Start(Tag::Image { dest_url, .. }) = event else {
+            continue;
+        };
         if out.iter().any(|i| i.url == dest_url.as_ref()) {
             continue;
         }
-        let Ok(Some(name)) = media_name(&dest_url) else { continue };
+        let Ok(Some(name)) = media_name(&dest_url) else {
+            continue;
+        };
         if let Some(file) = media.iter().find(|m| m.meta.name == name) {
             out.push(Image {
                 url: dest_url.to_string(),
@@ -71,7 +75,12 @@ pub fn images(paper: &Paper, media: &[MediaFile]) -> Vec<Image> {
 
 /// Typesets `paper` with its stored images. CPU-bound for tens of
 /// milliseconds: callers on the async runtime run it on a blocking thread.
-pub fn typeset(typesetter: &Typesetter, paper: &Paper, media: &[MediaFile], site: &PdfSite<'_>) -> Result<Pdf, PdfError> {
+pub fn typeset(
+    typesetter: &Typesetter,
+    paper: &Paper,
+    media: &[MediaFile],
+    site: &PdfSite<'_>,
+) -> Result<Pdf, PdfError> {
     let info = paper_info(paper, site);
     typesetter.typeset(&info, crate::markdown::events(&paper.body), &images(paper, media))
 }

@@ -12,8 +12,7 @@ mod migrations;
 use crate::config::redact_url;
 use crate::domain::{
     Author, AuthorInput, AuthorLink, AuthorRef, MediaFile, MediaKind, MediaMeta, Paper, PaperInput, PaperMeta, Status,
-    Topic, TopicInput, TopicRef,
-    name_from_slug,
+    Topic, TopicInput, TopicRef, name_from_slug,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -62,8 +61,9 @@ struct MediaRow {
 
 impl MediaRow {
     fn into_meta(self) -> Result<MediaMeta, StoreError> {
-        let kind = MediaKind::parse(&self.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("image {:?} has the unknown kind {:?}", self.name, self.kind)))?;
+        let kind = MediaKind::parse(&self.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("image {:?} has the unknown kind {:?}", self.name, self.kind))
+        })?;
         Ok(MediaMeta {
             kind,
             width: self.width.and_then(|w| u32::try_from(w).ok()),

@@ -65,7 +65,9 @@ impl PdfMaker {
         };
         let info = crate::render::pdf::paper_info(paper, &site);
         let images = crate::render::pdf::images(paper, media);
-        let source = self.typesetter.source(&info, crate::markdown::events(&paper.body), &images);
+        let source = self
+            .typesetter
+            .source(&info, crate::markdown::events(&paper.body), &images);
         let mut hasher = Sha256::new();
         hasher.update(self.typesetter.template().as_bytes());
         hasher.update([0]);
@@ -168,6 +170,53 @@ mod tests {
             body: "Body.".into(),
             media: Vec::new(),
         }
+    }
+
+    fn drawing(fill: &str) -> MediaFile {
+        let data = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"20\" height=\"10\"><rect width=\"20\" height=\"10\" fill=\"{fill}\"/></svg>"
+        )
+        .into_bytes();
+        MediaFile {
+            meta: crate::domain::MediaMeta {
+                name: "a.svg".into(),
+                kind: crate::domain::MediaKind::Svg,
+                width: None,
+                height: None,
+                byte_size: data.len() as u64,
+                sha256: String::new(),
+            },
+            data,
+        }
+    }
+
+    /// The same text with another image under the same name is another
+    /// PDF: the kept one is not served.
+    #[test]
+    fn a_changed_image_makes_a_new_pdf() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let maker = PdfMaker::new(None);
+        let site = crate::render::SiteView::new(
+            &crate::config::Config::default(),
+            &crate::render::Theme::embedded().expect("theme").assets,
+        );
+        let mut paper = paper();
+        paper.body = "![A box](a.svg)\n".into();
+        let red = runtime
+            .block_on(maker.pdf(&paper, &[drawing("#c00")], &site))
+            .expect("red");
+        let again = runtime
+            .block_on(maker.pdf(&paper, &[drawing("#c00")], &site))
+            .expect("red again");
+        let blue = runtime
+            .block_on(maker.pdf(&paper, &[drawing("#00c")], &site))
+            .expect("blue");
+        assert_eq!(red, again, "kept");
+        assert_ne!(red, blue, "made again for the new image");
+        assert_eq!(maker.kept.lock().expect("kept").order.len(), 2);
     }
 
     /// A template that computes for seconds is cut off at the limit, and

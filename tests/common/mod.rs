@@ -151,13 +151,11 @@ pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     header.extend(h.to_be_bytes());
     header.extend([8, 2, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &header);
-    let mut raw = Vec::new();
-    for _ in 0..h {
-        raw.push(0);
-        for _ in 0..w {
-            raw.extend(rgb);
-        }
-    }
+    // Each row: filter byte 0, then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain(rgb.iter().copied().cycle().take(3 * w as usize))
+        .collect();
+    let raw = row.repeat(h as usize);
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(&raw).expect("compress");
     chunk(&mut out, b"IDAT", &z.finish().expect("compress"));

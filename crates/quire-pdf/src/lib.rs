@@ -280,8 +280,28 @@ pub fn check_image(data: &[u8], extension: &str) -> Result<(f64, f64), String> {
         "gif" => ExchangeFormat::Gif,
         "webp" => ExchangeFormat::Webp,
         "svg" => {
-            let tree = usvg::Tree::from_data(data, &usvg::Options::default())
-                .map_err(|e| format!("the SVG cannot be read ({e})"))?;
+            // The typesetter refuses an SVG that links to another file (it
+            // may read none), and so must this check; it must not read the
+            // file either, as usvg's own resolver would.
+            let linked = std::sync::Mutex::new(None::<String>);
+            let options = usvg::Options {
+                image_href_resolver: usvg::ImageHrefResolver {
+                    resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+                    resolve_string: Box::new(|href, _| {
+                        if let Ok(mut first) = linked.lock() {
+                            first.get_or_insert_with(|| href.to_owned());
+                        }
+                        None
+                    }),
+                },
+                ..usvg::Options::default()
+            };
+            let tree = usvg::Tree::from_data(data, &options).map_err(|e| format!("the SVG cannot be read ({e})"))?;
+            if let Some(href) = linked.lock().ok().and_then(|l| l.clone()) {
+                return Err(format!(
+                    "the SVG links to the file {href:?}, which cannot travel with the paper: embed that picture in the SVG or remove it"
+                ));
+            }
             let size = tree.size();
             return Ok((f64::from(size.width()), f64::from(size.height())));
         }

@@ -110,9 +110,54 @@ struct Writer<'a, 'i> {
 
 impl<'a> Writer<'a, '_> {
     fn write(&mut self, events: Vec<Event<'a>>) {
-        for event in events {
-            self.event(event);
+        let mut i = 0;
+        while i < events.len() {
+            if let Some((figure, next)) = self.figure(&events, i) {
+                self.out.push_str(&figure);
+                i = next;
+                continue;
+            }
+            self.event(events[i].clone());
+            i += 1;
         }
+    }
+
+    /// A paragraph at `i` that is nothing but a held image with a title
+    /// becomes a figure captioned by the title, as on the web page: its
+    /// markup and the index after the paragraph.
+    fn figure(&self, events: &[Event<'a>], i: usize) -> Option<(String, usize)> {
+        let (Event::Start(Tag::Paragraph), Some(Event::Start(Tag::Image { dest_url, title, .. }))) =
+            (&events[i], events.get(i + 1))
+        else {
+            return None;
+        };
+        let path = self.images.get(dest_url.as_ref())?;
+        if title.is_empty() {
+            return None;
+        }
+        let end = i
+            + 2
+            + events[i + 2..]
+                .iter()
+                .position(|e| matches!(e, Event::End(TagEnd::Image)))?;
+        if !matches!(events.get(end + 1), Some(Event::End(TagEnd::Paragraph))) {
+            return None;
+        }
+        let alt: String = events[i + 2..end]
+            .iter()
+            .filter_map(|e| match e {
+                Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let mut out = format!(
+            "\n\n#figure(image({}, alt: {}, width: 100%), numbering: none, caption: [",
+            string_literal(path),
+            string_literal(&alt)
+        );
+        escape_text(title, &mut out);
+        out.push_str("])\n\n");
+        Some((out, end + 2))
     }
 
     fn event(&mut self, event: Event<'a>) {

@@ -252,3 +252,114 @@ fn the_sandbox_reads_no_file_and_no_package() {
         assert!(result.is_err(), "{attempt} compiled");
     }
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .expect("fixture")
+}
+
+/// The chart without the file link that the fixture carries to test
+/// refusals.
+fn chart_svg() -> Vec<u8> {
+    let svg = String::from_utf8(fixture("chart.svg")).expect("svg");
+    svg.lines()
+        .filter(|l| !l.contains("<image"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+#[test]
+fn held_images_are_embedded_and_titled_ones_become_captioned_figures() {
+    let images = [
+        quire_pdf::Image {
+            url: "figures/gradient.png".into(),
+            extension: "png".into(),
+            data: fixture("gradient.png"),
+        },
+        quire_pdf::Image {
+            url: "chart.svg".into(),
+            extension: "svg".into(),
+            data: chart_svg(),
+        },
+    ];
+    let markdown = "## Figures\n\nThe gradient:\n\n\
+        ![A gradient from blue to green](figures/gradient.png \"Figure 1: Colour by latitude\")\n\n\
+        ![Bars for three ports](chart.svg \"Figure 2: Tonnage, #read(\\\"/etc/passwd\\\") $x$\")\n\n\
+        An image from elsewhere: ![A remote photo](https://example.org/photo.jpg).\n";
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES;
+    let source = TYPESETTER.source(
+        &info("Figures", "en", false),
+        Parser::new_ext(markdown, options),
+        &images,
+    );
+    assert!(
+        source.contains("numbering: none, caption: [Figure 1\\: Colour by latitude]"),
+        "{source}"
+    );
+    let pdf = TYPESETTER
+        .typeset(
+            &info("Figures", "en", false),
+            Parser::new_ext(markdown, options),
+            &images,
+        )
+        .expect("typeset");
+    assert!(pdf.accessible, "images carry their descriptions, so PDF/UA holds");
+    let raw = String::from_utf8_lossy(&pdf.bytes).replace("/Subtype /", "/Subtype/");
+    assert!(
+        raw.contains("/Subtype/Image") && raw.contains("/Width 160"),
+        "the PNG is embedded"
+    );
+    if let Some(listing) = tool("pdfimages", &["-list"], &pdf) {
+        let rows: Vec<&str> = listing.lines().skip(2).collect();
+        assert_eq!(
+            rows.len(),
+            1,
+            "one raster image; the SVG is drawn as vectors: {listing}"
+        );
+        assert!(rows[0].split_whitespace().nth(3) == Some("160"), "{listing}");
+    }
+    if let Some(text) = tool("pdftotext", &[], &pdf) {
+        assert!(text.contains("Figure 1: Colour by latitude"), "{text}");
+        assert!(
+            text.contains("Figure 2: Tonnage, #read(\"/etc/passwd\") $x$"),
+            "a caption prints literally: {text}"
+        );
+        assert!(
+            text.contains("[A remote photo]"),
+            "an image not held is described: {text}"
+        );
+        assert!(!text.contains("root:"), "{text}");
+    }
+    keep("figures", &pdf);
+}
+
+#[test]
+fn images_are_checked_as_the_typesetter_reads_them() {
+    let png = fixture("gradient.png");
+    assert_eq!(quire_pdf::check_image(&png, "png"), Ok((160.0, 80.0)));
+    assert_eq!(quire_pdf::check_image(&chart_svg(), "svg"), Ok((300.0, 120.0)));
+    let truncated = &png[..png.len() / 2];
+    let err = quire_pdf::check_image(truncated, "png").expect_err("truncated");
+    assert!(err.starts_with("the image cannot be decoded"), "{err}");
+    let err = quire_pdf::check_image(&png, "jpg").expect_err("not a JPEG");
+    assert!(err.starts_with("the image cannot be decoded"), "{err}");
+    let err = quire_pdf::check_image(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><g>", "svg").expect_err("bad svg");
+    assert!(err.starts_with("the SVG cannot be read"), "{err}");
+    let linking = String::from_utf8(fixture("chart.svg")).expect("svg");
+    let err = quire_pdf::check_image(linking.as_bytes(), "svg").expect_err("links a file");
+    assert!(err.contains("links to the file \"file:///etc/hostname\""), "{err}");
+    let err = quire_pdf::check_image(
+        &linking.replace("file:///etc/hostname", "other.png").into_bytes(),
+        "svg",
+    )
+    .expect_err("links a file");
+    assert!(err.contains("links to the file \"other.png\""), "{err}");
+    let err = quire_pdf::check_image(b"<html></html>", "svg").expect_err("not svg");
+    assert!(err.starts_with("the SVG cannot be read"), "{err}");
+    assert!(quire_pdf::check_image(&png, "bmp").is_err());
+}
