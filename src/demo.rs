@@ -3,7 +3,7 @@
 //! Hebrew and one in Arabic. Deterministic (same count, same site), and
 //! every sentence is assembled here, not copied from anywhere.
 
-use crate::domain::{AuthorInput, AuthorLink, PaperInput, Status, TopicInput, slugify};
+use crate::domain::{AuthorInput, AuthorLink, MediaInput, MediaKind, PaperInput, Status, TopicInput, slugify};
 use time::{Duration, OffsetDateTime};
 
 /// Everything the demo site holds.
@@ -367,9 +367,12 @@ fn footnote(rng: &mut Rng, year: i32) -> String {
     )
 }
 
-fn table(rng: &mut Rng, year: i32) -> String {
+/// The indicator table, and its "Projects completed" row by year for the
+/// chart that may follow it.
+fn table(rng: &mut Rng, year: i32) -> (String, Vec<(i32, f64)>) {
     let mut t = String::from("| Indicator | ");
     let years: Vec<i32> = (0..4).map(|i| year - 3 + i).collect();
+    let mut projects = Vec::new();
     t.push_str(&years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(" | "));
     t.push_str(" |\n|:--|");
     t.push_str(&"--:|".repeat(years.len()));
@@ -381,15 +384,53 @@ fn table(rng: &mut Rng, year: i32) -> String {
         "Average delay (months)",
     ] {
         t.push_str(&format!("| {label} |"));
-        for _ in &years {
-            t.push_str(&format!(" {}.{} |", rng.range(1, 60), rng.below(10)));
+        for y in &years {
+            let (whole, tenth) = (rng.range(1, 60), rng.below(10));
+            t.push_str(&format!(" {whole}.{tenth} |"));
+            if label == "Projects completed" {
+                projects.push((*y, whole as f64 + tenth as f64 / 10.0));
+            }
         }
         t.push('\n');
     }
-    t
+    (t, projects)
 }
 
-fn english_body(rng: &mut Rng, year: i32) -> String {
+/// A bar chart of `values` by year as SVG: the demo's figure, drawn here.
+fn bar_chart(title: &str, values: &[(i32, f64)]) -> String {
+    let (w, h, left, bottom, top) = (480.0, 240.0, 40.0, 200.0, 48.0);
+    let max = values.iter().map(|v| v.1).fold(1.0_f64, f64::max);
+    let step = (w - left - 20.0) / values.len().max(1) as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         font-family=\"Libertinus Serif, Georgia, serif\" font-size=\"13\">\n\
+         <rect width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\n\
+         <text x=\"{left}\" y=\"18\" fill=\"#333333\">{title}</text>\n"
+    );
+    for (i, (year, value)) in values.iter().enumerate() {
+        let bar = (bottom - top) * value / max;
+        let x = left + step * i as f64 + step * 0.2;
+        let y = bottom - bar;
+        let (bw, cx) = (step * 0.6, x + step * 0.3);
+        svg.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"{bar:.1}\" fill=\"#1f4e79\"/>\n\
+             <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333333\">{value:.1}</text>\n\
+             <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333333\">{year}</text>\n",
+            y - 5.0,
+            bottom + 18.0
+        ));
+    }
+    svg.push_str(&format!(
+        "<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{:.1}\" y2=\"{bottom}\" stroke=\"#333333\" stroke-width=\"1.5\"/>\n</svg>\n",
+        w - 20.0
+    ));
+    svg
+}
+
+/// An English paper's body and, when `with_chart`, the chart its second
+/// section shows (stored with the paper as `figure-1.svg`).
+fn english_body(rng: &mut Rng, year: i32, with_chart: bool) -> (String, Option<MediaInput>) {
+    let mut chart = None;
     let mut body = String::new();
     let mut notes = Vec::new();
     body.push_str(&paragraph(rng, 4));
@@ -413,8 +454,24 @@ fn english_body(rng: &mut Rng, year: i32) -> String {
                 notes.len() + 1
             ));
             notes.push(footnote(rng, year));
-            body.push_str(&table(rng, year));
+            let (table, projects) = table(rng, year);
+            body.push_str(&table);
             body.push('\n');
+            if with_chart {
+                let (first, last) = (year - 3, year);
+                body.push_str(&format!(
+                    "![Bar chart of projects completed each year from {first} to {last}](figure-1.svg \
+                     \"Figure 1: Projects completed, {first}–{last}\")\n\n"
+                ));
+                let svg = bar_chart("Projects completed", &projects);
+                chart = Some(MediaInput {
+                    name: "figure-1.svg".into(),
+                    kind: MediaKind::Svg,
+                    width: Some(480),
+                    height: Some(240),
+                    data: svg.into_bytes(),
+                });
+            }
         }
         if i == 2 {
             body.push_str("### Three approaches\n\n");
@@ -431,7 +488,7 @@ fn english_body(rng: &mut Rng, year: i32) -> String {
     for (i, n) in notes.iter().enumerate() {
         body.push_str(&format!("[^{}]: {n}\n", i + 1));
     }
-    body
+    (body, chart)
 }
 
 fn rtl_body(rng: &mut Rng, words: &[&str], headings: &[&str]) -> String {
@@ -572,6 +629,7 @@ impl Iterator for DemoPapers {
             }
         }
         let kind = self.kinds[self.rng.below(self.kinds.len())].clone();
+        let mut media = Vec::new();
         let (title, subtitle, summary, body, language) = if i == self.hebrew_at && self.total > 1 {
             (
                 "מדיניות נמלים ותשתיות אזוריות".to_owned(),
@@ -598,13 +656,13 @@ impl Iterator for DemoPapers {
             )
         } else {
             let title = format!("{} {}", self.rng.pick(OPENERS), self.rng.pick(SUBJECTS));
-            (
-                title,
-                (self.rng.below(3) > 0).then(|| (*self.rng.pick(SUBTITLES)).to_owned()),
-                paragraph(&mut self.rng, 2),
-                english_body(&mut self.rng, year),
-                "en".to_owned(),
-            )
+            let subtitle = (self.rng.below(3) > 0).then(|| (*self.rng.pick(SUBTITLES)).to_owned());
+            let summary = paragraph(&mut self.rng, 2);
+            // A chart in every third of the first papers: enough to show
+            // figures, without weighing down large generated sites.
+            let (body, chart) = english_body(&mut self.rng, year, i < 60 && i % 3 == 0);
+            media.extend(chart);
+            (title, subtitle, summary, body, "en".to_owned())
         };
         let mut slug = slugify(&title);
         if !self.used.insert(slug.clone()) {
@@ -639,7 +697,7 @@ impl Iterator for DemoPapers {
             published_at,
             canonical_url: None,
             translation_of,
-            media: Vec::new(),
+            media,
         })
     }
 }
@@ -685,6 +743,18 @@ mod tests {
             a.papers.iter().filter(|p| p.body.contains("|--")).count() > 30,
             "tables"
         );
+        let charted: Vec<_> = a.papers.iter().filter(|p| !p.media.is_empty()).collect();
+        assert!(charted.len() >= 10, "figures");
+        for p in charted {
+            assert!(p.body.contains("](figure-1.svg \"Figure 1: Projects completed"), "{}", p.slug);
+            let chart = &p.media[0];
+            assert_eq!(
+                crate::domain::check_media(&chart.name, &chart.data),
+                Ok((MediaKind::Svg, None))
+            );
+            let drawn = quire_pdf::check_image(&chart.data, "svg").expect("the typesetter reads the chart");
+            assert_eq!(drawn, (480.0, 240.0));
+        }
         for p in &a.papers {
             assert!(crate::domain::validate_slug(&p.slug).is_ok(), "{}", p.slug);
             for au in &p.authors {
