@@ -52,6 +52,16 @@ const pages = [
   ["search (hostile)", `/search?q=${encodeURIComponent('"><script>alert(1)</script> OR title:* NEAR(')}&year=abc`],
   ["404", "/no-such-page/"],
 ];
+// A paper with a figure (the demo draws charts for some English papers).
+let figured = null;
+for (const p of listed.filter((p) => p.language === "en")) {
+  if ((await fetch(`${base}/papers/${p.slug}/figure-1.svg`)).ok) {
+    figured = p;
+    break;
+  }
+}
+if (!figured) throw new Error("the demo should have a listed paper with a figure");
+pages.push(["paper (figure)", `/papers/${figured.slug}/`]);
 
 let failures = 0;
 const fail = (msg) => {
@@ -142,6 +152,21 @@ for (const scheme of ["light", "dark"]) {
   await bare.goto(`${base}/papers/${english.slug}/`);
   if (await bare.isVisible("[data-print]")) fail("the Print button shows without script, where it cannot work");
   if (!(await bare.isVisible(".paper-body"))) fail("the paper's text is not visible without script");
+  // Figures load and keep their proportions (width and height are given).
+  await page.goto(`${base}/papers/${figured.slug}/`);
+  const figure = await page.evaluate(async () => {
+    const img = document.querySelector(".paper-body figure img");
+    if (!img) return null;
+    img.scrollIntoView();
+    await img.decode().catch(() => {});
+    return { natural: img.naturalWidth, width: img.width, height: img.height, caption: img.nextElementSibling?.textContent };
+  });
+  if (!figure) fail("the paper with a figure shows no figure");
+  else {
+    if (figure.natural === 0) fail("the figure's image did not load");
+    if (Math.abs(figure.width / figure.height - 2) > 0.05) fail(`the figure is distorted: ${figure.width}×${figure.height}`);
+    if (!figure.caption?.startsWith("Figure 1:")) fail(`the figure's caption is ${figure.caption}`);
+  }
   await bare.goto(`${base}/search?q=${encodeURIComponent(titleWord)}`);
   if ((await bare.locator(".result").count()) === 0) fail("search finds nothing without script");
   await noScript.close();
@@ -163,6 +188,7 @@ const shots = [
   ["paper-rtl", `/papers/${hebrew.slug}/`, { colorScheme: "light", viewport: { width: 1280, height: 1100 } }],
   ["paper-rtl-arabic-dark", `/papers/${arabic.slug}/`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["paper-320", `/papers/${english.slug}/`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
+  ["paper-figure-dark", `/papers/${figured.slug}/#the-problem-in-numbers`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["search-320", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
   ["search-light", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 1280, height: 1000 } }],
 ];

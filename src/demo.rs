@@ -746,7 +746,11 @@ mod tests {
         let charted: Vec<_> = a.papers.iter().filter(|p| !p.media.is_empty()).collect();
         assert!(charted.len() >= 10, "figures");
         for p in charted {
-            assert!(p.body.contains("](figure-1.svg \"Figure 1: Projects completed"), "{}", p.slug);
+            assert!(
+                p.body.contains("](figure-1.svg \"Figure 1: Projects completed"),
+                "{}",
+                p.slug
+            );
             let chart = &p.media[0];
             assert_eq!(
                 crate::domain::check_media(&chart.name, &chart.data),
