@@ -660,7 +660,7 @@ impl Iterator for DemoPapers {
             let summary = paragraph(&mut self.rng, 2);
             // A chart in every third of the first papers: enough to show
             // figures, without weighing down large generated sites.
-            let (body, chart) = english_body(&mut self.rng, year, i < 60 && i % 3 == 0);
+            let (body, chart) = english_body(&mut self.rng, year, i < 60 && i.is_multiple_of(3));
             media.extend(chart);
             (title, subtitle, summary, body, "en".to_owned())
         };
