@@ -1,7 +1,7 @@
 //! A paper's typeset PDF: what the PDF shows, from the stored paper and
 //! the site, handed to `quire_pdf`, which does the typesetting.
 
-use crate::domain::{Direction, MediaFile, Paper, media_name};
+use crate::domain::{Direction, MediaFile, MediaMeta, Paper, media_name};
 use crate::render::cite::Citation;
 use crate::render::{DateView, paths};
 use pulldown_cmark::{Event, Tag};
@@ -47,33 +47,45 @@ pub fn paper_info(paper: &Paper, site: &PdfSite<'_>) -> PaperInfo {
     }
 }
 
-/// The images `paper`'s body shows that are stored with it (`media`), under
-/// the address the body gives each: what the typesetter embeds. Images
-/// from elsewhere are not fetched; the PDF prints their description.
-pub fn images(paper: &Paper, media: &[MediaFile]) -> Vec<Image> {
-    let mut out: Vec<Image> = Vec::new();
+/// The images `paper`'s body shows that are stored with it (`media`), each
+/// under the address the body gives it, in order of first use: what the
+/// typesetter embeds. Images from elsewhere are not fetched; the PDF
+/// prints their description.
+pub fn image_refs<'m>(paper: &Paper, media: &'m [MediaMeta]) -> Vec<(String, &'m MediaMeta)> {
+    let mut out: Vec<(String, &MediaMeta)> = Vec::new();
     for event in crate::markdown::events(&paper.body) {
         let Event::Start(Tag::Image { dest_url, .. }) = event else {
             continue;
         };
-        if out.iter().any(|i| i.url == dest_url.as_ref()) {
+        if out.iter().any(|(url, _)| url == dest_url.as_ref()) {
             continue;
         }
         let Ok(Some(name)) = media_name(&dest_url) else {
             continue;
         };
-        if let Some(file) = media.iter().find(|m| m.meta.name == name) {
-            out.push(Image {
-                url: dest_url.to_string(),
-                extension: file.meta.kind.extension().to_owned(),
-                data: file.data.clone(),
-            });
+        if let Some(meta) = media.iter().find(|m| m.name == name) {
+            out.push((dest_url.to_string(), meta));
         }
     }
     out
 }
 
-/// Typesets `paper` with its stored images. CPU-bound for tens of
+/// The typesetter's images for `refs`, with their bytes from `files` (an
+/// image missing there is described instead).
+pub fn images(refs: &[(String, &MediaMeta)], files: &[MediaFile]) -> Vec<Image> {
+    refs.iter()
+        .filter_map(|(url, meta)| {
+            let file = files.iter().find(|f| f.meta.name == meta.name)?;
+            Some(Image {
+                url: url.clone(),
+                extension: file.meta.kind.extension().to_owned(),
+                data: file.data.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Typesets `paper` with its stored images (`media`). CPU-bound for tens of
 /// milliseconds: callers on the async runtime run it on a blocking thread.
 pub fn typeset(
     typesetter: &Typesetter,
@@ -82,5 +94,7 @@ pub fn typeset(
     site: &PdfSite<'_>,
 ) -> Result<Pdf, PdfError> {
     let info = paper_info(paper, site);
-    typesetter.typeset(&info, crate::markdown::events(&paper.body), &images(paper, media))
+    let metas: Vec<MediaMeta> = media.iter().map(|m| m.meta.clone()).collect();
+    let images = images(&image_refs(paper, &metas), media);
+    typesetter.typeset(&info, crate::markdown::events(&paper.body), &images)
 }

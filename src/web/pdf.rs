@@ -37,6 +37,11 @@ pub struct PdfMaker {
 }
 
 impl PdfMaker {
+    /// The PDF kept under `key`, if any.
+    fn kept(&self, key: &[u8; 32]) -> Option<Bytes> {
+        self.kept.lock().ok().and_then(|kept| kept.pdfs.get(key).cloned())
+    }
+
     pub fn new(template: Option<String>) -> PdfMaker {
         Self::with_limit(template, TIME_LIMIT)
     }
@@ -50,35 +55,50 @@ impl PdfMaker {
         }
     }
 
-    /// The PDF of `paper` with its stored images (`media`): kept, or
-    /// typeset now.
-    pub async fn pdf(
+    /// The PDF of `paper`: kept, or typeset now with the images
+    /// `load_media` reads. Images are read only once a typesetting permit
+    /// is held, so readers asking for many PDFs at once cannot make the
+    /// server hold every paper's images in memory.
+    pub async fn pdf<F, Fut>(
         &self,
         paper: &Paper,
-        media: &[MediaFile],
         site: &crate::render::SiteView,
-    ) -> Result<Bytes, PageError> {
+        load_media: F,
+    ) -> Result<Bytes, PageError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<MediaFile>, PageError>>,
+    {
         let site = crate::render::pdf::PdfSite {
             name: &site.name,
             base_url: &site.base_url,
             language: &site.language,
         };
         let info = crate::render::pdf::paper_info(paper, &site);
-        let images = crate::render::pdf::images(paper, media);
+        let refs = crate::render::pdf::image_refs(paper, &paper.media);
+        // The source names images by number and extension only.
+        let placeholders: Vec<quire_pdf::Image> = refs
+            .iter()
+            .map(|(url, meta)| quire_pdf::Image {
+                url: url.clone(),
+                extension: meta.kind.extension().to_owned(),
+                data: Vec::new(),
+            })
+            .collect();
         let source = self
             .typesetter
-            .source(&info, crate::markdown::events(&paper.body), &images);
+            .source(&info, crate::markdown::events(&paper.body), &placeholders);
         let mut hasher = Sha256::new();
         hasher.update(self.typesetter.template().as_bytes());
         hasher.update([0]);
         hasher.update(source.as_bytes());
-        // The source names images by number: their bytes count too.
-        for image in &images {
+        // The images' bytes count too, by their stored fingerprints.
+        for (_, meta) in &refs {
             hasher.update([0]);
-            hasher.update(Sha256::digest(&image.data));
+            hasher.update(meta.sha256.as_bytes());
         }
         let key: [u8; 32] = hasher.finalize().into();
-        if let Some(pdf) = self.kept.lock().ok().and_then(|kept| kept.pdfs.get(&key).cloned()) {
+        if let Some(pdf) = self.kept(&key) {
             return Ok(pdf);
         }
         let permit = self
@@ -87,6 +107,15 @@ impl PdfMaker {
             .acquire_owned()
             .await
             .map_err(|_| PageError::Pdf("the typesetter is shutting down".into()))?;
+        // Made while this request waited its turn.
+        if let Some(pdf) = self.kept(&key) {
+            return Ok(pdf);
+        }
+        let images = if refs.is_empty() {
+            Vec::new()
+        } else {
+            crate::render::pdf::images(&refs, &load_media().await?)
+        };
         let typesetter = self.typesetter.clone();
         let ident = info.permalink.clone();
         // The compile goes on to its end if the time runs out (it cannot
@@ -135,8 +164,12 @@ pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::Header
         .cached_page(headers, key, |state| async move {
             let now = time::OffsetDateTime::now_utc();
             let paper = state.public_paper(&slug, now).await?;
-            let media = state.store.media_files(paper.meta.id).await?;
-            let bytes = state.pdf.pdf(&paper, &media, &state.site).await?;
+            let store = state.store.clone();
+            let id = paper.meta.id;
+            let bytes = state
+                .pdf
+                .pdf(&paper, &state.site, || async move { Ok(store.media_files(id).await?) })
+                .await?;
             Ok(CachedPage::file(bytes, "application/pdf", now))
         })
         .await
@@ -184,7 +217,7 @@ mod tests {
                 width: None,
                 height: None,
                 byte_size: data.len() as u64,
-                sha256: String::new(),
+                sha256: format!("{:x}", Sha256::digest(&data)),
             },
             data,
         }
@@ -205,18 +238,28 @@ mod tests {
         );
         let mut paper = paper();
         paper.body = "![A box](a.svg)\n".into();
-        let red = runtime
-            .block_on(maker.pdf(&paper, &[drawing("#c00")], &site))
-            .expect("red");
-        let again = runtime
-            .block_on(maker.pdf(&paper, &[drawing("#c00")], &site))
-            .expect("red again");
-        let blue = runtime
-            .block_on(maker.pdf(&paper, &[drawing("#00c")], &site))
-            .expect("blue");
+        let pdf = |fill: &'static str| {
+            let mut paper = paper.clone();
+            let file = drawing(fill);
+            paper.media = vec![file.meta.clone()];
+            let maker = &maker;
+            let site = &site;
+            async move { maker.pdf(&paper, site, || async move { Ok(vec![file]) }).await }
+        };
+        let red = runtime.block_on(pdf("#c00")).expect("red");
+        let again = runtime.block_on(pdf("#c00")).expect("red again");
+        let blue = runtime.block_on(pdf("#00c")).expect("blue");
         assert_eq!(red, again, "kept");
         assert_ne!(red, blue, "made again for the new image");
         assert_eq!(maker.kept.lock().expect("kept").order.len(), 2);
+        // A kept PDF reads no image.
+        paper.media = vec![drawing("#c00").meta];
+        let kept = runtime
+            .block_on(maker.pdf(&paper, &site, || async {
+                Err(PageError::Pdf("images were read for a kept PDF".into()))
+            }))
+            .expect("kept");
+        assert_eq!(kept, red);
     }
 
     /// A template that computes for seconds is cut off at the limit, and
@@ -233,7 +276,7 @@ mod tests {
             &crate::config::Config::default(),
             &crate::render::Theme::embedded().expect("theme").assets,
         );
-        let result = runtime.block_on(maker.pdf(&paper(), &[], &site));
+        let result = runtime.block_on(maker.pdf(&paper(), &site, || async { Ok(Vec::new()) }));
         match result {
             Err(PageError::Pdf(message)) => assert!(message.contains("took over 50 ms"), "{message}"),
             other => panic!("expected the time limit, got {:?}", other.map(|b| b.len())),
