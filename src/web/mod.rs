@@ -287,13 +287,19 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
                 })
         };
         let mut due = next_due().await;
+        // The schedule is also read again now and then: a write that lands
+        // between this read and the watcher's first look sends no change.
+        let mut ticks: u32 = 0;
         loop {
             tokio::select! {
                 () = changed.notified() => due = next_due().await,
                 () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    ticks = ticks.wrapping_add(1);
                     if due.is_some_and(|t| t <= OffsetDateTime::now_utc()) {
                         tracing::info!("a scheduled paper is due; refreshing pages");
                         cache.invalidate();
+                        due = next_due().await;
+                    } else if ticks.is_multiple_of(10) {
                         due = next_due().await;
                     }
                 }
