@@ -188,7 +188,6 @@ const shots = [
   ["paper-rtl", `/papers/${hebrew.slug}/`, { colorScheme: "light", viewport: { width: 1280, height: 1100 } }],
   ["paper-rtl-arabic-dark", `/papers/${arabic.slug}/`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["paper-320", `/papers/${english.slug}/`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
-  ["paper-figure-dark", `/papers/${figured.slug}/#the-problem-in-numbers`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["search-320", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
   ["search-light", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 1280, height: 1000 } }],
 ];
@@ -197,6 +196,15 @@ for (const [name, path, options] of shots) {
   const page = await context.newPage();
   await page.goto(base + path);
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  await context.close();
+}
+for (const colorScheme of ["light", "dark"]) {
+  const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 1100 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/papers/${figured.slug}/`);
+  const figure = page.locator(".paper-body figure").first();
+  await figure.scrollIntoViewIfNeeded();
+  await figure.screenshot({ path: join(artifacts, `paper-figure-${colorScheme}.png`) });
   await context.close();
 }
 {
