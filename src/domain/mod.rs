@@ -1,9 +1,14 @@
 //! The content model: papers, authors and topics, their validation, slugs,
 //! languages and the paper file format. Pure data and rules; no I/O.
 
+mod comment;
 mod front_matter;
 mod media;
 
+pub use comment::{
+    CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, Verdict, comment_html,
+    link_count, moderate, validate_comment, validate_email,
+};
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 pub use media::{
     MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
