@@ -85,6 +85,7 @@ fn bench_render(c: &mut Criterion) {
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             canonical_url: None,
             translation_of: None,
+            comments: quire::domain::CommentsMode::Open,
             word_count: 5000,
             authors: vec![],
             topics: vec![],

@@ -3,7 +3,9 @@
 //! Hebrew and one in Arabic. Deterministic (same count, same site), and
 //! every sentence is assembled here, not copied from anywhere.
 
-use crate::domain::{AuthorInput, AuthorLink, MediaInput, MediaKind, PaperInput, Status, TopicInput, slugify};
+use crate::domain::{
+    AuthorInput, AuthorLink, CommentsMode, MediaInput, MediaKind, PaperInput, Status, TopicInput, slugify,
+};
 use time::{Duration, OffsetDateTime};
 
 /// Everything the demo site holds.
@@ -697,6 +699,7 @@ impl Iterator for DemoPapers {
             published_at,
             canonical_url: None,
             translation_of,
+            comments: CommentsMode::Open,
             media,
         })
     }

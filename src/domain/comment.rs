@@ -87,6 +87,69 @@ pub struct CommentInput {
     pub parent_id: Option<i64>,
 }
 
+/// A stored comment with everything a moderator sees. Pages get only
+/// [`PublicComment`], which has no email or IP address to leak.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    pub id: i64,
+    /// The paper's slug.
+    pub paper: String,
+    pub parent_id: Option<i64>,
+    pub status: CommentStatus,
+    pub name: String,
+    pub email: String,
+    pub url: Option<String>,
+    pub text: String,
+    /// Full while moderation may need it, then truncated.
+    pub ip: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// A comment as readers see it: no email, no IP address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PublicComment {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub status: CommentStatus,
+    pub name: String,
+    pub url: Option<String>,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl From<Comment> for PublicComment {
+    fn from(c: Comment) -> Self {
+        PublicComment {
+            id: c.id,
+            parent_id: c.parent_id,
+            status: c.status,
+            name: c.name,
+            url: c.url,
+            text: c.text,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// An IP address with its host part dropped, for keeping past the
+/// moderation period: IPv4 keeps 24 bits, IPv6 48, as analytics tools
+/// anonymise. Anything else is dropped whole.
+pub fn truncate_ip(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// Characters that reorder text on screen (bidirectional embeddings,
 /// overrides and isolates): in a name or comment they can disguise what
 /// the text says, so they are removed. Right-to-left text needs none of
@@ -679,6 +742,13 @@ mod tests {
         );
         let hold = ModerationRules { hold_all: true, ..open };
         assert_eq!(moderate(&ok, "", &hold, true).status, CommentStatus::Pending);
+    }
+
+    #[test]
+    fn ip_addresses_lose_their_host_part() {
+        assert_eq!(truncate_ip("203.0.113.77"), "203.0.113.0");
+        assert_eq!(truncate_ip("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::");
+        assert_eq!(truncate_ip("not an ip"), "");
     }
 
     #[test]

@@ -56,6 +56,7 @@ struct RawFrontMatter {
     published_at: Option<Spanned<Datetime>>,
     canonical_url: Option<Spanned<String>>,
     translation_of: Option<Spanned<String>>,
+    comments: Option<Spanned<String>>,
 }
 
 /// Where the front matter sits inside the file.
@@ -269,6 +270,14 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         None => None,
     };
 
+    let comments = match &raw.comments {
+        Some(c) => c.get_ref().parse::<super::CommentsMode>().unwrap_or_else(|e| {
+            errors.push(loc.error(c.span().start, "comments", e));
+            super::CommentsMode::Open
+        }),
+        None => super::CommentsMode::Open,
+    };
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -286,6 +295,7 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         published_at,
         canonical_url,
         translation_of,
+        comments,
         media: Vec::new(),
     })
 }
@@ -326,6 +336,9 @@ pub fn write_paper_file(paper: &super::Paper) -> String {
     }
     if let Some(original) = &m.translation_of {
         out.push_str(&format!("translation_of = {}\n", quote(original)));
+    }
+    if m.comments != super::CommentsMode::Open {
+        out.push_str(&format!("comments = {}\n", quote(m.comments.as_str())));
     }
     out.push_str("+++\n");
     out.push_str(&paper.body);
@@ -429,7 +442,7 @@ fn toml_error(loc: &Located<'_>, e: &toml::de::Error) -> FrontMatterError {
         None => (1, named),
     };
     let hint = if message.starts_with("unknown field") {
-        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url, translation_of)"
+        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url, translation_of, comments)"
     } else if field.as_deref() == Some("published_at") {
         " (write a TOML datetime without quotes, such as 2026-01-05T10:00:00Z)"
     } else if message.starts_with("missing field") {
@@ -603,6 +616,7 @@ Body in Markdown.[^1]
         let paper = crate::domain::Paper {
             meta: crate::domain::PaperMeta {
                 translation_of: Some("ports-original".into()),
+                comments: crate::domain::CommentsMode::Closed,
                 id: 1,
                 slug: input.slug.clone(),
                 title: "Quotes \" and \\ backslashes\nand a newline".into(),
@@ -645,6 +659,29 @@ Body in Markdown.[^1]
         assert_eq!(back.published_at, input.published_at);
         assert_eq!(back.canonical_url, input.canonical_url);
         assert_eq!(back.translation_of.as_deref(), Some("ports-original"));
+        assert_eq!(back.comments, crate::domain::CommentsMode::Closed);
+    }
+
+    #[test]
+    fn comments_are_open_unless_the_file_says() {
+        let k = kinds();
+        assert_eq!(
+            parse_paper_file("x.md", GOOD, &rules(&k)).expect("valid").comments,
+            crate::domain::CommentsMode::Open
+        );
+        let hidden = GOOD.replacen("+++\n", "+++\ncomments = \"hidden\"\n", 1);
+        assert_eq!(
+            parse_paper_file("x.md", &hidden, &rules(&k)).expect("valid").comments,
+            crate::domain::CommentsMode::Hidden
+        );
+        let bad = GOOD.replacen("+++\n", "+++\ncomments = \"off\"\n", 1);
+        let errors = parse_paper_file("x.md", &bad, &rules(&k)).expect_err("invalid");
+        assert_eq!((errors[0].line, errors[0].field.as_deref()), (2, Some("comments")));
+        assert!(
+            errors[0].message.contains("use open, closed or hidden"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ mod front_matter;
 mod media;
 
 pub use comment::{
-    CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, Verdict, comment_html,
-    link_count, moderate, validate_comment, validate_email,
+    Comment, CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, PublicComment,
+    Verdict, comment_html, link_count, moderate, truncate_ip, validate_comment, validate_email,
 };
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 pub use media::{
@@ -241,6 +241,8 @@ pub struct PaperInput {
     pub canonical_url: Option<String>,
     /// Slug of the paper this one translates, if it is a translation.
     pub translation_of: Option<String>,
+    /// Whether readers may comment.
+    pub comments: CommentsMode,
     /// The images the body shows, stored with the paper.
     pub media: Vec<MediaInput>,
 }
@@ -279,6 +281,8 @@ pub struct PaperMeta {
     pub canonical_url: Option<String>,
     /// Slug of the paper this one translates, if it is a translation.
     pub translation_of: Option<String>,
+    /// Whether readers may comment, see comments, or neither.
+    pub comments: CommentsMode,
     pub word_count: i64,
     pub authors: Vec<AuthorRef>,
     pub topics: Vec<TopicRef>,

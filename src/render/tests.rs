@@ -46,6 +46,7 @@ fn meta(slug: &str, title: &str, language: &str) -> PaperMeta {
         updated_at: datetime!(2026-02-01 09:00 UTC),
         canonical_url: None,
         translation_of: None,
+        comments: crate::domain::CommentsMode::Open,
         word_count: 120,
         authors: vec![
             AuthorRef {

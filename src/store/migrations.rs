@@ -40,6 +40,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_media.sql"),
         include_str!("../../migrations/postgres/0005_media.sql"),
     ),
+    (
+        6,
+        "comments",
+        include_str!("../../migrations/sqlite/0006_comments.sql"),
+        include_str!("../../migrations/postgres/0006_comments.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

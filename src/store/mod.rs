@@ -11,8 +11,8 @@ mod migrations;
 
 use crate::config::redact_url;
 use crate::domain::{
-    Author, AuthorInput, AuthorLink, AuthorRef, MediaFile, MediaKind, MediaMeta, Paper, PaperInput, PaperMeta, Status,
-    Topic, TopicInput, TopicRef, name_from_slug,
+    Author, AuthorInput, AuthorLink, AuthorRef, CommentsMode, MediaFile, MediaKind, MediaMeta, Paper, PaperInput,
+    PaperMeta, Status, Topic, TopicInput, TopicRef, name_from_slug,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -112,6 +112,12 @@ pub enum StoreError {
     DuplicatePaper(String),
     #[error("unknown {what} {slug:?}: add it first, or pass --create-missing to create it")]
     UnknownReference { what: &'static str, slug: String },
+    #[error("no comment has the id {0}: see `quire comments list`")]
+    CommentNotFound(i64),
+    #[error("comment {0} cannot be replied to: it is not an approved comment on this paper")]
+    BadReply(i64),
+    #[error("the same comment is already on this paper")]
+    DuplicateComment,
     #[error("the database holds a value Quire cannot read: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -329,8 +335,10 @@ macro_rules! index_paper {
     }};
 }
 
+mod comments;
 mod search;
 
+pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
 
 /// A point in time as the store keeps it: UTC, whole seconds.
@@ -353,6 +361,7 @@ struct PaperRow {
     canonical_url: Option<String>,
     translation_of: Option<String>,
     word_count: i64,
+    comments: String,
 }
 
 impl PaperRow {
@@ -360,6 +369,10 @@ impl PaperRow {
         let status = self
             .status
             .parse::<Status>()
+            .map_err(|e| StoreError::Corrupt(format!("paper {:?}: {e}", self.slug)))?;
+        let comments = self
+            .comments
+            .parse::<CommentsMode>()
             .map_err(|e| StoreError::Corrupt(format!("paper {:?}: {e}", self.slug)))?;
         Ok(PaperMeta {
             id: self.id,
@@ -374,6 +387,7 @@ impl PaperRow {
             updated_at: self.updated_at,
             canonical_url: self.canonical_url,
             translation_of: self.translation_of,
+            comments,
             word_count: self.word_count,
             authors: Vec::new(),
             topics: Vec::new(),
@@ -430,7 +444,7 @@ struct TopicRow {
 }
 
 const PAPER_COLUMNS: &str = "p.id, p.slug, p.title, p.subtitle, p.kind, p.summary, p.language, \
-     p.status, p.published_at, p.updated_at, p.canonical_url, p.translation_of, p.word_count";
+     p.status, p.published_at, p.updated_at, p.canonical_url, p.translation_of, p.word_count, p.comments";
 
 /// The SQL condition for "a reader may see this in lists", its time bound
 /// to the placeholder `$n`.
@@ -610,7 +624,7 @@ impl Store {
                         sqlx::query(
                             "UPDATE papers SET title = $2, subtitle = $3, kind = $4, summary = $5, \
                              language = $6, status = $7, published_at = $8, canonical_url = $9, \
-                             word_count = $10, updated_at = $11, translation_of = $12 WHERE id = $1",
+                             word_count = $10, updated_at = $11, translation_of = $12, comments = $13 WHERE id = $1",
                         )
                         .bind(id)
                         .bind(&p.title)
@@ -624,6 +638,7 @@ impl Store {
                         .bind(word_count)
                         .bind(now)
                         .bind(&p.translation_of)
+                        .bind(p.comments.as_str())
                         .execute(&mut *tx)
                         .await?;
                         sqlx::query("DELETE FROM paper_authors WHERE paper_id = $1").bind(id).execute(&mut *tx).await?;
@@ -633,8 +648,8 @@ impl Store {
                     None => {
                         sqlx::query_scalar(
                             "INSERT INTO papers (slug, title, subtitle, kind, summary, language, status, \
-                             published_at, canonical_url, word_count, created_at, updated_at, translation_of) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                             published_at, canonical_url, word_count, created_at, updated_at, translation_of, comments) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
                         )
                         .bind(&p.slug)
                         .bind(&p.title)
@@ -649,6 +664,7 @@ impl Store {
                         .bind(now)
                         .bind(first_version_at)
                         .bind(&p.translation_of)
+                        .bind(p.comments.as_str())
                         .fetch_one(&mut *tx)
                         .await?
                     }

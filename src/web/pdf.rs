@@ -196,6 +196,7 @@ mod tests {
                 updated_at: now,
                 canonical_url: None,
                 translation_of: None,
+                comments: crate::domain::CommentsMode::Open,
                 word_count: 1,
                 authors: Vec::new(),
                 topics: Vec::new(),

@@ -128,6 +128,7 @@ pub fn paper(slug: &str, published_at: OffsetDateTime, authors: &[&str], topics:
         published_at: Some(published_at),
         canonical_url: None,
         translation_of: None,
+        comments: quire::domain::CommentsMode::Open,
         media: Vec::new(),
     }
 }

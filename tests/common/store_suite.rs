@@ -87,6 +87,94 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn comments_are_added_threaded_and_moderated() {
+            use quire::domain::{CommentInput, CommentStatus as C};
+            use quire::store::{CommentQuery, NewComment};
+            let Some((store, _guard)) = $open("comments").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            store
+                .add_papers(&[common::paper("ports", t(3), &["ada"], &[]), common::paper("water", t(2), &["ada"], &[])], AddOptions::default())
+                .await
+                .expect("papers");
+            let ports = store.get_paper("ports").await.expect("get").expect("ports").meta.id;
+            let water = store.get_paper("water").await.expect("get").expect("water").meta.id;
+            let input = |name: &str, email: &str, text: &str, parent: Option<i64>| CommentInput {
+                name: name.into(),
+                email: email.into(),
+                url: Some("https://example.org/".into()),
+                text: text.into(),
+                parent_id: parent,
+            };
+            let now = OffsetDateTime::now_utc();
+            let add = |paper_id: i64, input: CommentInput, status: C| {
+                let store = store.clone();
+                async move {
+                    store
+                        .add_comment(&NewComment { paper_id, input: &input, status, ip: "203.0.113.9", user_agent: "test", notify_replies: false, now })
+                        .await
+                }
+            };
+            let v0 = store.content_version().await.expect("version");
+            let first = add(ports, input("Ada", "ada@example.org", "Harbours <b>matter</b> — \"quoted\" & שלום", None), C::Approved).await.expect("first");
+            assert!(store.content_version().await.expect("version") > v0, "an approved comment changes the pages");
+            assert!(store.approved_before("ada@example.org").await.expect("q"));
+            assert!(!store.approved_before("bob@example.org").await.expect("q"));
+            let reply = add(ports, input("Bob", "bob@example.org", "A reply.", Some(first)), C::Pending).await.expect("reply");
+            for parent in [reply, 99_999] {
+                let err = add(ports, input("Eve", "eve@example.org", &format!("to {parent}"), Some(parent)), C::Approved).await.expect_err("bad parent");
+                assert!(matches!(err, StoreError::BadReply(p) if p == parent), "{err}");
+            }
+            let err = add(water, input("Eve", "eve@example.org", "across papers", Some(first)), C::Approved).await.expect_err("other paper");
+            assert!(matches!(err, StoreError::BadReply(_)), "{err}");
+            let err = add(ports, input("Other", "o@example.org", "A reply.", None), C::Pending).await.expect_err("duplicate");
+            assert!(matches!(err, StoreError::DuplicateComment), "{err}");
+            let on_water = add(water, input("Bob", "bob@example.org", "A reply.", None), C::Approved).await.expect("same text, other paper");
+
+            let thread = store.paper_comments(ports, &[]).await.expect("thread");
+            assert_eq!(thread.iter().map(|c| c.id).collect::<Vec<_>>(), [first]);
+            assert_eq!(thread[0].text, "Harbours <b>matter</b> — \"quoted\" & שלום", "text kept exactly");
+            assert_eq!(thread[0].paper, "ports");
+            let with_own = store.paper_comments(ports, &[reply, on_water]).await.expect("thread");
+            assert_eq!(with_own.iter().map(|c| c.id).collect::<Vec<_>>(), [first, reply], "a pending comment only for its writer, only on its paper");
+            assert_eq!(with_own[1].parent_id, Some(first));
+            let counts = store.comment_counts(&[ports, water]).await.expect("counts");
+            assert_eq!((counts[&ports], counts[&water]), (1, 1));
+
+            let pending = store.list_comments(&CommentQuery { status: Some(C::Pending), ..CommentQuery::default() }).await.expect("list");
+            assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), [reply]);
+            let water_list = store.list_comments(&CommentQuery { paper: Some("water".into()), ..CommentQuery::default() }).await.expect("list");
+            assert_eq!(water_list.iter().map(|c| c.id).collect::<Vec<_>>(), [on_water]);
+            assert_eq!(store.list_comments(&CommentQuery::default()).await.expect("all").len(), 3);
+
+            let err = store.set_comment_status(&[reply, 99_999], C::Approved).await.expect_err("unknown id");
+            assert!(matches!(err, StoreError::CommentNotFound(99_999)), "{err}");
+            assert_eq!(store.get_comment(reply).await.expect("get").expect("there").status, C::Pending, "all or nothing");
+            store.set_comment_status(&[reply], C::Approved).await.expect("approve");
+            assert_eq!(store.comment_counts(&[ports]).await.expect("counts")[&ports], 2);
+            store.set_comment_status(&[first], C::Spam).await.expect("spam");
+            store.set_comment_status(&[first], C::Trash).await.expect("then trash");
+            store.restore_comments(&[first]).await.expect("restore");
+            assert_eq!(store.get_comment(first).await.expect("get").expect("there").status, C::Approved, "back where it was before spam");
+
+            store.set_comment_status(&[on_water], C::Trash).await.expect("trash");
+            assert_eq!(store.purge_comments(&[C::Spam, C::Trash], now - time::Duration::hours(1)).await.expect("purge"), 0, "too recent");
+            assert_eq!(store.purge_comments(&[C::Spam, C::Trash], now + time::Duration::hours(1)).await.expect("purge"), 1);
+            assert!(store.get_comment(on_water).await.expect("get").is_none());
+            assert!(store.get_comment(first).await.expect("get").is_some(), "approved ones stay");
+
+            assert_eq!(store.truncate_comment_ips(now + time::Duration::seconds(5)).await.expect("truncate"), 2);
+            assert_eq!(store.get_comment(first).await.expect("get").expect("there").ip.as_deref(), Some("203.0.113.0"));
+            assert_eq!(store.truncate_comment_ips(now + time::Duration::seconds(5)).await.expect("again"), 0, "once only");
+
+            assert_eq!(store.comments_by_email("BOB@example.org").await.expect("export").len(), 1);
+            assert_eq!(store.erase_comments_by_email("bob@example.org").await.expect("erase"), 1);
+            let erased = store.get_comment(reply).await.expect("get").expect("kept");
+            assert_eq!((erased.name.as_str(), erased.email.as_str(), erased.url.as_deref(), erased.ip.as_deref()), ("Anonymous", "erased@invalid", None, None));
+            assert_eq!(erased.text, "A reply.", "the thread still reads");
+            assert!(store.comments_by_email("bob@example.org").await.expect("export").is_empty());
+        }
+
+        #[tokio::test]
         async fn batches_are_all_or_nothing() {
             let Some((store, _guard)) = $open("all_or_nothing").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
