@@ -58,6 +58,9 @@ enum Command {
     /// List and add topics
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// List, moderate, purge, export and erase readers' comments
+    #[command(subcommand)]
+    Comments(CommentsCommand),
     /// Typeset a paper as PDF (drafts too), with the theme's pdf/paper.typ if it has one
     Pdf {
         /// The paper's slug
@@ -114,6 +117,61 @@ enum PaperCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         slugs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CommentsCommand {
+    /// List comments, newest first
+    List {
+        /// Only comments with this status (pending, approved, spam, trash)
+        #[arg(long)]
+        status: Option<String>,
+        /// Only comments on this paper (its slug)
+        #[arg(long, value_name = "SLUG")]
+        paper: Option<String>,
+        /// Print one JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve comments: readers see them
+    Approve {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Mark comments as spam
+    Spam {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Move comments to the trash
+    Trash {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Bring comments back from spam or trash to where they were
+    Restore {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Delete old comments for good, by status
+    Purge {
+        /// Age, such as 30d, 12h, 2w or 90m
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+        /// Statuses to purge, comma-separated
+        #[arg(long, value_name = "S,S", default_value = "spam,trash")]
+        status: String,
+    },
+    /// Print every comment made with an email address, as JSON (a data request)
+    Export {
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove the name, address, website and IP address from every comment made with an email address
+    Erase {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -177,9 +235,10 @@ impl From<anyhow::Error> for Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { .. } | StoreError::DuplicatePaper(_) | StoreError::UnknownReference { .. } => {
-                Failure::BadInput(e.into())
-            }
+            StoreError::NotFound { .. }
+            | StoreError::DuplicatePaper(_)
+            | StoreError::UnknownReference { .. }
+            | StoreError::CommentNotFound(_) => Failure::BadInput(e.into()),
             other => Failure::Other(other.into()),
         }
     }
@@ -282,6 +341,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
             topic_command(&store, cmd).await
+        }
+        Command::Comments(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            comments_command(&store, cmd).await
         }
         Command::Pdf { slug, output } => {
             let ctx = load_context(&cli, data_dir)?;
@@ -922,6 +986,155 @@ async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure>
             let created = store.upsert_topic(&input).await?;
             println!("{} topic {}", if created { "Added" } else { "Updated" }, input.slug);
             Ok(())
+        }
+    }
+}
+
+/// An age such as `30d`, `12h`, `2w` or `90m`.
+fn parse_age(text: &str) -> Result<time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n <= 100_000)
+        .ok_or_else(|| format!("{text:?} is not an age: write a number and a unit, such as 30d, 12h, 2w or 90m"))?;
+    match unit {
+        "m" => Ok(time::Duration::minutes(n)),
+        "h" => Ok(time::Duration::hours(n)),
+        "d" => Ok(time::Duration::days(n)),
+        "w" => Ok(time::Duration::weeks(n)),
+        _ => Err(format!(
+            "{text:?} has no unit Quire knows: write m (minutes), h (hours), d (days) or w (weeks), such as 30d"
+        )),
+    }
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+async fn comments_command(store: &Store, cmd: &CommentsCommand) -> Result<(), Failure> {
+    use crate::domain::CommentStatus;
+    use crate::store::CommentQuery;
+    let moderate = |ids: &Vec<i64>, to: Option<CommentStatus>, done: &'static str| {
+        let store = store.clone();
+        let ids = ids.clone();
+        async move {
+            match to {
+                Some(to) => store.set_comment_status(&ids, to).await?,
+                None => store.restore_comments(&ids).await?,
+            }
+            println!("{} {done}", plural(ids.len(), "comment"));
+            Ok::<(), Failure>(())
+        }
+    };
+    match cmd {
+        CommentsCommand::List { status, paper, json } => {
+            let status = match status {
+                Some(s) => Some(
+                    s.parse::<CommentStatus>()
+                        .map_err(|e| bad_input(format!("--status: {e}")))?,
+                ),
+                None => None,
+            };
+            if let Some(slug) = paper
+                && store.get_paper(slug).await?.is_none()
+            {
+                return Err(bad_input(format!(
+                    "--paper: no paper has the slug {slug:?}: see `quire paper list`"
+                )));
+            }
+            let comments = store
+                .list_comments(&CommentQuery {
+                    status,
+                    paper: paper.clone(),
+                    limit: None,
+                })
+                .await?;
+            if *json {
+                return print_json(&comments);
+            }
+            let mut out = String::new();
+            for c in &comments {
+                let excerpt: String = c
+                    .text
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(60)
+                    .collect();
+                out.push_str(&format!(
+                    "{:<7} {:<9} {} {:<30} {:<24} {excerpt}\n",
+                    c.id,
+                    c.status.as_str(),
+                    c.created_at.date(),
+                    c.paper,
+                    c.name.chars().take(24).collect::<String>(),
+                ));
+            }
+            if comments.is_empty() {
+                out.push_str("No comments.\n");
+            }
+            print!("{out}");
+            Ok(())
+        }
+        CommentsCommand::Approve { ids } => moderate(ids, Some(CommentStatus::Approved), "approved").await,
+        CommentsCommand::Spam { ids } => moderate(ids, Some(CommentStatus::Spam), "marked as spam").await,
+        CommentsCommand::Trash { ids } => moderate(ids, Some(CommentStatus::Trash), "moved to the trash").await,
+        CommentsCommand::Restore { ids } => moderate(ids, None, "restored").await,
+        CommentsCommand::Purge { older_than, status } => {
+            let age = parse_age(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
+            let mut statuses = Vec::new();
+            for s in status.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                statuses.push(
+                    s.parse::<CommentStatus>()
+                        .map_err(|e| bad_input(format!("--status: {e}")))?,
+                );
+            }
+            if statuses.contains(&CommentStatus::Approved) {
+                return Err(bad_input(
+                    "--status: purge deletes for good and does not take approved comments: move them to the trash first",
+                ));
+            }
+            let gone = store.purge_comments(&statuses, OffsetDateTime::now_utc() - age).await?;
+            println!(
+                "Deleted {}",
+                plural(usize::try_from(gone).unwrap_or(usize::MAX), "comment")
+            );
+            Ok(())
+        }
+        CommentsCommand::Export { email } => print_json(&store.comments_by_email(email).await?),
+        CommentsCommand::Erase { email } => {
+            let n = store.erase_comments_by_email(email).await?;
+            println!(
+                "Erased the name, address, website and IP address from {}",
+                plural(usize::try_from(n).unwrap_or(usize::MAX), "comment")
+            );
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_age;
+
+    #[test]
+    fn ages_read_in_minutes_hours_days_and_weeks() {
+        assert_eq!(parse_age("90m"), Ok(time::Duration::minutes(90)));
+        assert_eq!(parse_age(" 12h "), Ok(time::Duration::hours(12)));
+        assert_eq!(parse_age("30d"), Ok(time::Duration::days(30)));
+        assert_eq!(parse_age("2w"), Ok(time::Duration::weeks(2)));
+        assert_eq!(parse_age("0m"), Ok(time::Duration::ZERO));
+        for bad in ["", "d", "30", "30 d", "-1d", "1y", "99999999999999999999d", "1000000d"] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
         }
     }
 }

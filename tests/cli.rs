@@ -45,9 +45,7 @@ fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
 }
 
 fn list_json(dir: &Path, what: &str) -> Vec<serde_json::Value> {
-    let out = quire(dir, &[what, "list", "--json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("one JSON array")
+    list_json_args(dir, &[what, "list", "--json"])
 }
 
 #[test]
@@ -869,4 +867,151 @@ fn bad_images_stop_the_batch_with_file_and_line() {
     assert!(stderr.contains("14 problems found; nothing was added"), "{stderr}");
     assert!(!stderr.contains("root:"), "nothing of /etc/passwd is shown");
     assert!(list_json(dir.path(), "paper").is_empty(), "not even the good paper");
+}
+
+/// Comments written straight into a site's database, as the comment form
+/// will write them.
+fn add_comments(dir: &Path, slug: &str, comments: &[(&str, &str, &str, quire::domain::CommentStatus)]) -> Vec<i64> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = quire::store::Store::connect(&format!("sqlite://{}", dir.join("quire.db").display()))
+            .await
+            .expect("store");
+        let paper = store.get_paper(slug).await.expect("get").expect("paper");
+        let mut ids = Vec::new();
+        for (name, email, text, status) in comments {
+            let input = quire::domain::CommentInput {
+                name: (*name).into(),
+                email: (*email).into(),
+                url: None,
+                text: (*text).into(),
+                parent_id: None,
+            };
+            let id = store
+                .add_comment(&quire::store::NewComment {
+                    paper_id: paper.meta.id,
+                    input: &input,
+                    status: *status,
+                    ip: "198.51.100.4",
+                    user_agent: "test",
+                    notify_replies: false,
+                    now: time::OffsetDateTime::now_utc(),
+                })
+                .await
+                .expect("comment");
+            ids.push(id);
+        }
+        store.close().await;
+        ids
+    })
+}
+
+#[test]
+fn comments_are_listed_moderated_purged_exported_and_erased() {
+    use quire::domain::CommentStatus as C;
+    let dir = new_site();
+    let file = fixture("ports.md").display().to_string();
+    assert!(
+        quire(dir.path(), &["paper", "add", "--create-missing", &file])
+            .status
+            .success()
+    );
+    let ids = add_comments(
+        dir.path(),
+        "ports-harbours",
+        &[
+            ("Ada", "ada@example.org", "Approved remark.", C::Approved),
+            ("Bob", "bob@example.org", "Waiting remark.", C::Pending),
+            ("Spammer", "spam@example.org", "Buy now.", C::Spam),
+        ],
+    );
+    let (ada, bob, spam) = (ids[0].to_string(), ids[1].to_string(), ids[2].to_string());
+    let status_of = |id: &str| -> String {
+        let all = list_json_args(dir.path(), &["comments", "list", "--json"]);
+        all.iter()
+            .find(|c| c["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
+            .map(|c| c["status"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+
+    let all = list_json_args(dir.path(), &["comments", "list", "--json"]);
+    assert_eq!(all.len(), 3);
+    for key in ["id", "paper", "status", "name", "created_at"] {
+        assert!(all.iter().all(|c| c.get(key).is_some()), "every object has {key}");
+    }
+    assert_eq!(all[0]["paper"], "ports-harbours");
+    let out = quire(dir.path(), &["comments", "list", "--status", "pending"]);
+    assert!(out.status.success());
+    let listing = text(&out.stdout);
+    assert_eq!(listing.lines().count(), 1, "{listing}");
+    assert!(
+        listing.contains("Bob") && listing.contains("Waiting remark."),
+        "{listing}"
+    );
+    for (args, says) in [
+        (
+            vec!["comments", "list", "--status", "deleted"],
+            "is not a comment status",
+        ),
+        (
+            vec!["comments", "list", "--paper", "nope"],
+            "no paper has the slug \"nope\"",
+        ),
+        (vec!["comments", "approve", "99999"], "no comment has the id 99999"),
+        (vec!["comments", "purge", "--older-than", "30x"], "has no unit"),
+        (vec!["comments", "purge", "--older-than", "d"], "is not an age"),
+        (
+            vec!["comments", "purge", "--older-than", "1d", "--status", "approved"],
+            "does not take approved",
+        ),
+    ] {
+        let out = quire(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = quire(dir.path(), &["comments", "approve", &bob, "99999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(status_of(&bob), "pending", "all or nothing");
+
+    assert!(quire(dir.path(), &["comments", "approve", &bob]).status.success());
+    assert_eq!(status_of(&bob), "approved");
+    let out = quire(dir.path(), &["comments", "trash", &ada, &bob]);
+    assert!(
+        text(&out.stdout).contains("2 comments moved to the trash"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(quire(dir.path(), &["comments", "restore", &ada]).status.success());
+    assert_eq!(status_of(&ada), "approved", "restored to where it was");
+
+    let out = quire(dir.path(), &["comments", "purge", "--older-than", "1d"]);
+    assert!(text(&out.stdout).contains("Deleted 0 comments"), "too recent");
+    let out = quire(
+        dir.path(),
+        &["comments", "purge", "--older-than", "0m", "--status", "spam"],
+    );
+    assert!(text(&out.stdout).contains("Deleted 1 comment"), "{}", text(&out.stdout));
+    assert_eq!(status_of(&spam), "", "gone");
+    assert_eq!(status_of(&bob), "trash", "only the statuses named");
+
+    let exported = list_json_args(dir.path(), &["comments", "export", "--email", "ADA@example.org"]);
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0]["email"], "ada@example.org");
+    assert_eq!(exported[0]["ip"], "198.51.100.4");
+    let out = quire(dir.path(), &["comments", "erase", "--email", "ada@example.org"]);
+    assert!(text(&out.stdout).contains("from 1 comment"), "{}", text(&out.stdout));
+    assert!(list_json_args(dir.path(), &["comments", "export", "--email", "ada@example.org"]).is_empty());
+    let all = list_json_args(dir.path(), &["comments", "list", "--json"]);
+    let erased = all.iter().find(|c| c["id"].as_i64() == Some(ids[0])).expect("kept");
+    assert_eq!(
+        (erased["name"].as_str(), erased["ip"].as_str()),
+        (Some("Anonymous"), None)
+    );
+    assert_eq!(erased["text"], "Approved remark.");
+}
+
+fn list_json_args(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = quire(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("one JSON array")
 }

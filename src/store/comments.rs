@@ -305,7 +305,7 @@ impl Store {
             return Ok(0);
         }
         let sql = format!(
-            "DELETE FROM comments WHERE created_at < $1 AND status IN ({})",
+            "DELETE FROM comments WHERE created_at <= $1 AND status IN ({})",
             placeholders(2, statuses.len())
         );
         let mut args = vec![Arg::Time(db_time(before))];
