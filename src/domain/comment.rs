@@ -351,16 +351,7 @@ pub fn link_count(input: &CommentInput) -> usize {
 }
 
 fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = pulldown_cmark_escape::escape_html(out, s);
 }
 
 /// A comment's text as HTML: plain text, escaped; blank lines separate
