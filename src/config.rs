@@ -93,6 +93,32 @@ pub struct Config {
     pub feed_items: u32,
     /// URLs per sitemap file; past this, `/sitemap.xml` becomes an index.
     pub sitemap_urls_per_file: u32,
+    /// Deepest level of replies (1: no replies).
+    pub comment_depth: u32,
+    /// Top-level comments per page under a paper.
+    pub comments_per_page: u32,
+    /// "oldest" or "newest" comments first.
+    pub comment_order: String,
+    /// Close comments on papers published this many days ago (0: never).
+    pub comment_close_after_days: u32,
+    /// Hold a comment with more links than this.
+    pub comment_max_links: u32,
+    /// Approve at once only addresses with an approved comment before.
+    pub comment_previously_approved: bool,
+    /// Hold every comment for an editor.
+    pub comment_hold_all: bool,
+    /// Words that send a comment to moderation.
+    pub comment_moderation_words: Vec<String>,
+    /// Words that send a comment to spam.
+    pub comment_disallowed_words: Vec<String>,
+    /// A comment posted sooner than this after the form was shown is held.
+    pub comment_min_seconds: u32,
+    /// Comments one IP address may post a minute (0: no limit).
+    pub comment_rate_per_minute: u32,
+    /// Comments one IP address may post an hour (0: no limit).
+    pub comment_rate_per_hour: u32,
+    /// Days a commenter's full IP address is kept before it is truncated.
+    pub comment_ip_retention_days: u32,
 }
 
 impl Default for Config {
@@ -113,12 +139,25 @@ impl Default for Config {
             feed_items: 20,
             search_per_page: 10,
             sitemap_urls_per_file: crate::render::feeds::SITEMAP_MAX_URLS,
+            comment_depth: 5,
+            comments_per_page: 50,
+            comment_order: "oldest".into(),
+            comment_close_after_days: 0,
+            comment_max_links: 2,
+            comment_previously_approved: true,
+            comment_hold_all: false,
+            comment_moderation_words: Vec::new(),
+            comment_disallowed_words: Vec::new(),
+            comment_min_seconds: 3,
+            comment_rate_per_minute: 5,
+            comment_rate_per_hour: 30,
+            comment_ip_retention_days: 30,
         }
     }
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 28] = [
     "base_url",
     "addr",
     "database_url",
@@ -134,6 +173,19 @@ pub const KEYS: [&str; 15] = [
     "feed_items",
     "search_per_page",
     "sitemap_urls_per_file",
+    "comment_depth",
+    "comments_per_page",
+    "comment_order",
+    "comment_close_after_days",
+    "comment_max_links",
+    "comment_previously_approved",
+    "comment_hold_all",
+    "comment_moderation_words",
+    "comment_disallowed_words",
+    "comment_min_seconds",
+    "comment_rate_per_minute",
+    "comment_rate_per_hour",
+    "comment_ip_retention_days",
 ];
 
 /// A setting that cannot be used, with where it came from.
@@ -211,6 +263,11 @@ impl Config {
                     .parse::<i64>()
                     .map(toml::Value::Integer)
                     .map_err(|_| invalid(&var, format!("{raw:?} is not a whole number")))?,
+                Some(toml::Value::Boolean(_)) => match raw.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+                    "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+                    _ => return Err(invalid(&var, format!("{raw:?} is neither true nor false"))),
+                },
                 Some(toml::Value::Array(_)) => toml::Value::Array(
                     raw.split(',')
                         .map(|s| toml::Value::String(s.trim().to_owned()))
@@ -287,6 +344,21 @@ impl Config {
                 "key `sitemap_urls_per_file`: use a number from 1 to {most} (the sitemap limit)"
             ));
         }
+        if self.comment_depth == 0 || self.comment_depth > 10 {
+            return Err("key `comment_depth`: use a number from 1 (no replies) to 10".into());
+        }
+        if self.comments_per_page == 0 || self.comments_per_page > 1000 {
+            return Err("key `comments_per_page`: use a number from 1 to 1000".into());
+        }
+        if !matches!(self.comment_order.as_str(), "oldest" | "newest") {
+            return Err(format!(
+                "key `comment_order`: {:?} is neither \"oldest\" nor \"newest\" (which comments come first)",
+                self.comment_order
+            ));
+        }
+        if self.comment_min_seconds > 3600 {
+            return Err("key `comment_min_seconds`: use a number of seconds from 0 to 3600".into());
+        }
         if self.theme_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
             return Err("key `theme_dir`: give a folder, or leave the key out for the built-in theme".into());
         }
@@ -297,6 +369,17 @@ impl Config {
     /// data directory.
     pub fn theme_path(&self, data_dir: &Path) -> Option<PathBuf> {
         self.theme_dir.as_deref().map(|d| data_dir.join(d))
+    }
+
+    /// The moderation rules these settings make.
+    pub fn moderation_rules(&self) -> crate::domain::ModerationRules {
+        crate::domain::ModerationRules {
+            max_links: self.comment_max_links as usize,
+            previously_approved: self.comment_previously_approved,
+            hold_all: self.comment_hold_all,
+            moderation_words: self.comment_moderation_words.clone(),
+            disallowed_words: self.comment_disallowed_words.clone(),
+        }
     }
 
     /// Whether feeds carry whole papers rather than summaries.
@@ -337,7 +420,21 @@ impl Config {
              feed_content = {:?}  # \"full\" or \"summary\"\n\
              feed_items = {}\n\
              search_per_page = {}\n\
-             sitemap_urls_per_file = {}\n",
+             sitemap_urls_per_file = {}\n\n\
+             # Comments (WordPress's defaults)\n\
+             comment_depth = {}\n\
+             comments_per_page = {}\n\
+             comment_order = {:?}  # \"oldest\" or \"newest\"\n\
+             comment_close_after_days = {}  # 0: never\n\
+             comment_max_links = {}\n\
+             comment_previously_approved = {}\n\
+             comment_hold_all = {}\n\
+             comment_moderation_words = []\n\
+             comment_disallowed_words = []\n\
+             comment_min_seconds = {}\n\
+             comment_rate_per_minute = {}  # 0: no limit\n\
+             comment_rate_per_hour = {}  # 0: no limit\n\
+             comment_ip_retention_days = {}\n",
             d.site_name,
             d.site_description,
             d.base_url,
@@ -351,6 +448,17 @@ impl Config {
             d.feed_items,
             d.search_per_page,
             d.sitemap_urls_per_file,
+            d.comment_depth,
+            d.comments_per_page,
+            d.comment_order,
+            d.comment_close_after_days,
+            d.comment_max_links,
+            d.comment_previously_approved,
+            d.comment_hold_all,
+            d.comment_min_seconds,
+            d.comment_rate_per_minute,
+            d.comment_rate_per_hour,
+            d.comment_ip_retention_days,
         )
     }
 }
@@ -427,6 +535,11 @@ mod tests {
             ("kinds = []", "kinds"),
             ("papers_per_page = 0", "papers_per_page"),
             ("database_url = \"mysql://x\"", "database_url"),
+            ("comment_depth = 0", "comment_depth"),
+            ("comment_order = \"random\"", "comment_order"),
+            ("comments_per_page = 0", "comments_per_page"),
+            ("comment_min_seconds = 99999", "comment_min_seconds"),
+            ("comment_hold_all = \"yes\"", "comment_hold_all"),
         ] {
             let msg = Config::parse(text, "quire.toml").expect_err(text).to_string();
             assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
@@ -454,6 +567,9 @@ mod tests {
             ("QUIRE_PAPERS_PER_PAGE", "12"),
             ("QUIRE_KINDS", "brief, report"),
             ("QUIRE_TEST_POSTGRES_URL", "ignored"),
+            ("QUIRE_COMMENT_RATE_PER_MINUTE", "0"),
+            ("QUIRE_COMMENT_PREVIOUSLY_APPROVED", "off"),
+            ("QUIRE_COMMENT_DISALLOWED_WORDS", "casino, viagra"),
         ]
         .into_iter()
         .collect();
@@ -462,6 +578,16 @@ mod tests {
         assert_eq!(c.addr, "127.0.0.1:9000");
         assert_eq!(c.papers_per_page, 12);
         assert_eq!(c.kinds, ["brief", "report"]);
+        assert_eq!(c.comment_rate_per_minute, 0);
+        assert_eq!(c.comment_rate_per_hour, 30, "unset keys keep their default");
+        let rules = c.moderation_rules();
+        assert!(!rules.previously_approved);
+        assert_eq!(rules.disallowed_words, ["casino", "viagra"]);
+        let e = Config::load(dir.path(), |k| (k == "QUIRE_COMMENT_HOLD_ALL").then(|| "maybe".into())).expect_err("bad");
+        assert!(
+            e.to_string().contains("QUIRE_COMMENT_HOLD_ALL") && e.to_string().contains("neither true nor false"),
+            "{e}"
+        );
         let e = Config::load(dir.path(), |k| (k == "QUIRE_PAPERS_PER_PAGE").then(|| "many".into())).expect_err("bad");
         assert!(e.to_string().contains("QUIRE_PAPERS_PER_PAGE"), "{e}");
     }
