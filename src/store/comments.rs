@@ -143,6 +143,24 @@ impl Store {
         })
     }
 
+    /// The site's secret key `name`: made at random on first use, then the
+    /// same for every server sharing this database, so a form signed by
+    /// one is accepted by another.
+    pub async fn site_key(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| StoreError::Corrupt(format!("no randomness for a key: {e}")))?;
+        let key: Vec<u8> = with_pool!(self, pool => {
+            sqlx::query("INSERT INTO site_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(fresh.as_slice())
+                .bind(db_time(OffsetDateTime::now_utc()))
+                .execute(pool)
+                .await?;
+            sqlx::query_scalar("SELECT secret FROM site_keys WHERE name = $1").bind(name).fetch_one(pool).await?
+        });
+        Ok(key)
+    }
+
     /// Whether `email` has an approved comment: WordPress approves such
     /// commenters at once.
     pub async fn approved_before(&self, email: &str) -> Result<bool, StoreError> {

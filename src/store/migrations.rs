@@ -46,6 +46,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_comments.sql"),
         include_str!("../../migrations/postgres/0006_comments.sql"),
     ),
+    (
+        7,
+        "site keys",
+        include_str!("../../migrations/sqlite/0007_site_keys.sql"),
+        include_str!("../../migrations/postgres/0007_site_keys.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

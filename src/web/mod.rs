@@ -8,6 +8,7 @@ mod discovery;
 mod pages;
 mod pdf;
 mod search;
+pub mod signing;
 
 use crate::config::Config;
 use crate::render::{self, SiteView, Theme};

@@ -175,6 +175,18 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn site_keys_are_made_once_and_shared() {
+            let Some((store, guard)) = $open("site_keys").await else { return };
+            let key = store.site_key("comments").await.expect("key");
+            assert_eq!(key.len(), 32);
+            assert_eq!(store.site_key("comments").await.expect("again"), key, "made once");
+            let other = guard.second_store().await;
+            assert_eq!(other.site_key("comments").await.expect("other server"), key, "every server signs alike");
+            other.close().await;
+            assert_ne!(store.site_key("cookies").await.expect("another"), key);
+        }
+
+        #[tokio::test]
         async fn batches_are_all_or_nothing() {
             let Some((store, _guard)) = $open("all_or_nothing").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
