@@ -98,6 +98,7 @@ fn bench_render(c: &mut Criterion) {
         words_per_minute: 230,
         translations: &[],
         pdf_path: None,
+        comments: None,
     };
     c.bench_function("paper_page_5000_words", |b| {
         b.iter(|| quire::render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))

@@ -4,6 +4,7 @@
 
 mod assets;
 pub mod cite;
+pub mod comments;
 pub mod feeds;
 mod paper;
 pub mod pdf;

@@ -19,6 +19,8 @@ pub struct PaperExtras<'a> {
     pub translations: &'a [TranslationRef],
     /// Path of the typeset PDF, when Quire can make one.
     pub pdf_path: Option<String>,
+    /// The comments section; None when the paper's comments are hidden.
+    pub comments: Option<&'a super::comments::CommentsView>,
 }
 
 #[derive(Serialize)]
@@ -26,6 +28,7 @@ struct PaperContext<'a> {
     site: &'a SiteView,
     page: PageHead,
     paper: PaperView,
+    comments: Option<&'a super::comments::CommentsView>,
 }
 
 /// A whole paper as its page shows it.
@@ -336,7 +339,15 @@ pub fn render_paper(
         meta: tags,
         json_ld,
     };
-    theme.render("paper.html", &PaperContext { site, page, paper })
+    theme.render(
+        "paper.html",
+        &PaperContext {
+            site,
+            page,
+            paper,
+            comments: extras.comments,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -89,6 +89,7 @@ fn paper_page() {
             words_per_minute: 230,
             translations: &[],
             pdf_path: None,
+            comments: None,
         },
     )
     .expect("render");
@@ -122,6 +123,7 @@ fn rtl_paper_page() {
                 },
             ],
             pdf_path: None,
+            comments: None,
         },
     )
     .expect("render");
@@ -199,6 +201,7 @@ fn text_is_escaped_everywhere() {
             words_per_minute: 230,
             translations: &[],
             pdf_path: None,
+            comments: None,
         },
     )
     .expect("render");

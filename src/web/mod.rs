@@ -4,6 +4,7 @@
 //! `render`; they hold no business rules.
 
 pub mod cache;
+pub mod comments;
 mod discovery;
 mod pages;
 mod pdf;
@@ -50,6 +51,11 @@ pub struct AppState {
     assets: Arc<std::collections::HashMap<String, Arc<CachedPage>>>,
     /// Typesets papers' PDFs.
     pdf: Arc<pdf::PdfMaker>,
+    /// Signs comment forms and commenters' cookies, with the site key read
+    /// from the database on first use.
+    signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
+    /// Comment posts per IP address.
+    comment_limits: Arc<comments::RateLimiter>,
 }
 
 impl AppState {
@@ -74,7 +80,19 @@ impl AppState {
             pdf,
             assets: Arc::new(assets),
             config: Arc::new(config),
+            signer: Arc::new(tokio::sync::OnceCell::new()),
+            comment_limits: Arc::new(comments::RateLimiter::new()),
         }
+    }
+
+    /// The signer for comment forms and cookies.
+    async fn signer(&self) -> Result<&signing::Signer, PageError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let key = self.store.site_key("comments").await?;
+                Ok::<_, PageError>(signing::Signer::new(&key))
+            })
+            .await
     }
 }
 
@@ -83,6 +101,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/papers/{slug}/", get(pages::paper))
+        .route("/papers/{slug}/comments", axum::routing::post(comments::post_comment))
+        .route("/papers/{slug}/comments/token", get(comments::fresh_token))
         .route("/papers/{slug}/{*file}", get(discovery::paper_file))
         .route("/papers/{slug}", get(pages::paper_or_pdf))
         .route("/papers/", get(pages::to_archive))
@@ -314,9 +334,12 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
 /// the requests under way.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let upkeep = spawn_cache_upkeep(&state);
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let result = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     for task in upkeep {
         task.abort();
     }

@@ -1,6 +1,7 @@
 //! Handlers for the reader-facing pages. Each fetches what its page shows,
 //! then renders it; the cache in `AppState::cached` does the rest.
 
+use super::comments::CommentsRequest;
 use super::{AppState, PageError};
 use crate::domain::{PaperMeta, validate_slug};
 use crate::render::{
@@ -64,32 +65,80 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
         .await
 }
 
-pub async fn paper(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response<Body> {
+/// A paper's page. Every reader shares the plain page, which the cache
+/// keeps; later comment pages (`?cpage=N`), a reader answering a comment
+/// (`?replytocom=ID`) and one with comments awaiting moderation get a page
+/// made for them.
+pub async fn paper(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
     if validate_slug(&slug).is_err() {
         return state.not_found_page(&headers).await;
     }
+    let mut request = CommentsRequest {
+        page: 1,
+        ..CommentsRequest::default()
+    };
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "cpage" => request.page = v.parse::<u32>().unwrap_or(1).clamp(1, MAX_PAGE),
+            "replytocom" => request.reply_to = v.parse::<i64>().ok(),
+            _ => {}
+        }
+    }
+    if super::comments::cookie_present(&headers) {
+        match state.signer().await {
+            Ok(signer) => request.held = super::comments::held_ids(signer, &headers),
+            Err(e) => return state.error_page(&e),
+        }
+    }
+    if !request.is_shared() {
+        let built = async {
+            let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+            render_paper_page(&state, &paper, request).await
+        };
+        return match built.await {
+            Ok(html) => super::comments::private_page(StatusCode::OK, html),
+            Err(PageError::NotFound) => state.not_found_page(&headers).await,
+            Err(e) => state.error_page(&e),
+        };
+    }
     state
         .cached(&headers, paths::paper(&slug), |state| async move {
-            let now = OffsetDateTime::now_utc();
-            let paper = state.public_paper(&slug, now).await?;
-            let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
-            let authors = state.store.authors_by_slugs(&slugs).await?;
-            let translations = state
-                .store
-                .translations(&paper.meta.slug, paper.meta.translation_of.as_deref(), now)
-                .await?;
-            let extras = PaperExtras {
-                authors: &authors,
-                words_per_minute: state.config.words_per_minute,
-                translations: &translations,
-                pdf_path: Some(format!(
-                    "{}.pdf",
-                    render::paths::paper(&paper.meta.slug).trim_end_matches('/')
-                )),
-            };
-            Ok(render::render_paper(&state.theme, &state.site, &paper, &extras)?)
+            let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+            render_paper_page(&state, &paper, request).await
         })
         .await
+}
+
+/// Renders `paper`'s page with the comments `request` asks for.
+pub(super) async fn render_paper_page(
+    state: &AppState,
+    paper: &crate::domain::Paper,
+    request: CommentsRequest,
+) -> Result<String, PageError> {
+    let now = OffsetDateTime::now_utc();
+    let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
+    let authors = state.store.authors_by_slugs(&slugs).await?;
+    let translations = state
+        .store
+        .translations(&paper.meta.slug, paper.meta.translation_of.as_deref(), now)
+        .await?;
+    let comments = super::comments::section(state, paper, request).await?;
+    let extras = PaperExtras {
+        authors: &authors,
+        words_per_minute: state.config.words_per_minute,
+        translations: &translations,
+        pdf_path: Some(format!(
+            "{}.pdf",
+            render::paths::paper(&paper.meta.slug).trim_end_matches('/')
+        )),
+        comments: comments.as_ref(),
+    };
+    Ok(render::render_paper(&state.theme, &state.site, paper, &extras)?)
 }
 
 /// The `page` and `kind` a list was asked for; anything else in the query
