@@ -68,6 +68,8 @@ pub struct CommentsView {
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
     pub form: Option<CommentFormView>,
+    /// When comments closed while a reader wrote one: their text, to keep.
+    pub kept_text: Option<String>,
 }
 
 /// The top-level comment each comment hangs from (itself, for a top-level
@@ -172,6 +174,7 @@ pub fn comments_view(
         prev_url: (page > 1).then(|| comments_page_url(paper_path, page - 1)),
         next_url: (page < pages).then(|| comments_page_url(paper_path, page + 1)),
         form,
+        kept_text: None,
     }
 }
 

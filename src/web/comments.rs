@@ -189,6 +189,7 @@ pub async fn section(
     let now = OffsetDateTime::now_utc();
     let comments = public_comments(state, paper, &request.held).await?;
     let path = paths::paper(&paper.meta.slug);
+    let mut kept_text: Option<String> = None;
     let form = if comments_open(paper, state.config.comment_close_after_days, now) {
         let signer = state.signer().await?;
         let mut form = request.form.unwrap_or_default();
@@ -207,15 +208,12 @@ pub async fn section(
         }
         Some(form)
     } else {
+        kept_text = request.form.map(|f| f.text).filter(|t| !t.trim().is_empty());
         None
     };
-    Ok(Some(comments_view(
-        &path,
-        &comments,
-        &layout(state),
-        request.page.max(1),
-        form,
-    )))
+    let mut view = comments_view(&path, &comments, &layout(state), request.page.max(1), form);
+    view.kept_text = kept_text;
+    Ok(Some(view))
 }
 
 /// The client's address: the connection's peer. (Behind a reverse proxy

@@ -103,6 +103,25 @@ pub async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str
     Reply { status, headers, body }
 }
 
+/// A form POST with a urlencoded `body`.
+pub async fn post_form(state: &AppState, uri: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app(state.clone())
+        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
 pub async fn get(state: &AppState, uri: &str) -> Reply {
     request(state, "GET", uri, &[]).await
 }

@@ -1,0 +1,431 @@
+//! Comments through HTTP, as a reader's browser posts them: the form, the
+//! defences, moderation, the held-comment cookie and the thread.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::http::{Reply, Site, days_ago, get, post_form, request, site_with};
+use quire::config::Config;
+use quire::domain::{CommentStatus, CommentsMode};
+use quire::store::CommentQuery;
+
+/// A site with one open paper, `ports`, and these settings.
+async fn site(config: Config) -> Site {
+    let mut ports = common::paper("ports", days_ago(2), &["ada"], &["trade"]);
+    ports.title = "Ports".into();
+    let mut closed = common::paper("closed", days_ago(2), &["ada"], &[]);
+    closed.comments = CommentsMode::Closed;
+    let mut hidden = common::paper("hidden", days_ago(2), &["ada"], &[]);
+    hidden.comments = CommentsMode::Hidden;
+    let old = common::paper("old", days_ago(40), &["ada"], &[]);
+    site_with(vec![ports, closed, hidden, old], config).await
+}
+
+fn quick() -> Config {
+    Config {
+        comment_min_seconds: 0,
+        ..Config::default()
+    }
+}
+
+/// The form token in a page.
+fn token(page: &str) -> String {
+    let at = page.find("name=\"token\" value=\"").expect("a token in the form") + 20;
+    page[at..].split('"').next().expect("token").to_owned()
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Posts a comment on `slug` through its form.
+async fn post(site: &Site, slug: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+    let page = get(&site.state, &format!("/papers/{slug}/")).await.text();
+    let mut body = format!("token={}", enc(&token(&page)));
+    for (k, v) in fields {
+        body.push_str(&format!("&{k}={}", enc(v)));
+    }
+    post_form(&site.state, &format!("/papers/{slug}/comments"), &body, headers).await
+}
+
+fn ada(text: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("author", "Ada Lovelace".into()),
+        ("email", "ada@example.org".into()),
+        ("url", "ada.example.org".into()),
+        ("comment", text.into()),
+    ]
+}
+
+fn fields<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn location(r: &Reply) -> String {
+    r.headers["location"].to_str().expect("location").to_owned()
+}
+
+async fn statuses(site: &Site) -> Vec<CommentStatus> {
+    let mut all = site.store.list_comments(&CommentQuery::default()).await.expect("list");
+    all.reverse();
+    all.into_iter().map(|c| c.status).collect()
+}
+
+#[tokio::test]
+async fn a_first_comment_waits_for_moderation_then_appears() {
+    let site = site(quick()).await;
+    let page = get(&site.state, "/papers/ports/").await.text();
+    for words in [
+        "Leave a Reply",
+        "Your email address will not be published.",
+        "Required fields are marked",
+        "No comments yet",
+        "name=\"author\"",
+        "name=\"website_confirm\"",
+    ] {
+        assert!(page.contains(words), "{words}");
+    }
+    let r = post(
+        &site,
+        "ports",
+        &fields(&ada("Harbours matter.\n\nSee https://example.org/report.")),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let id = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    assert_eq!(location(&r), format!("/papers/ports/#comment-{id}"));
+    let cookie = r.headers["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(
+        cookie.starts_with("quire_held=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(
+        statuses(&site).await,
+        [CommentStatus::Pending],
+        "a first-time address waits"
+    );
+
+    let public = get(&site.state, "/papers/ports/").await.text();
+    assert!(!public.contains("Harbours matter."), "others do not see a held comment");
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let own = request(&site.state, "GET", "/papers/ports/", &[("cookie", &pair)]).await;
+    assert_eq!(own.headers["cache-control"], "private, no-store");
+    let own = own.text();
+    assert!(
+        own.contains("Harbours matter.") && own.contains("Your comment is awaiting moderation."),
+        "{own}"
+    );
+    let forged = request(&site.state, "GET", "/papers/ports/", &[("cookie", "quire_held=h1.00")])
+        .await
+        .text();
+    assert!(!forged.contains("Harbours matter."), "a forged cookie shows nothing");
+
+    site.store
+        .set_comment_status(&[id], CommentStatus::Approved)
+        .await
+        .expect("approve");
+    site.state.cache.invalidate();
+    let public = get(&site.state, "/papers/ports/").await.text();
+    assert!(public.contains("1 comment"));
+    assert!(public.contains(&format!("id=\"comment-{id}\"")));
+    assert!(
+        public.contains("<a href=\"https://ada.example.org\" rel=\"nofollow ugc\">Ada Lovelace</a>"),
+        "{public}"
+    );
+    assert!(public.contains("<a href=\"https://example.org/report\" rel=\"nofollow ugc noopener\">"));
+    assert!(
+        !public.contains("ada@example.org"),
+        "the address never leaves the server"
+    );
+    assert!(!public.contains("Your comment is awaiting moderation."));
+
+    // The same address is approved at once from now on, with no cookie.
+    let r = post(&site, "ports", &fields(&ada("A second thought.")), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.headers.get("set-cookie").is_none());
+    assert_eq!(
+        statuses(&site).await,
+        [CommentStatus::Approved, CommentStatus::Approved]
+    );
+}
+
+#[tokio::test]
+async fn mistakes_come_back_with_every_typed_value() {
+    let site = site(quick()).await;
+    let long_name = "N".repeat(300);
+    let text = "My <b>long</b> & careful comment\nwith two lines.";
+    let r = post(
+        &site,
+        "ports",
+        &[
+            ("author", &long_name),
+            ("email", "not-an-address"),
+            ("url", "javascript:alert(1)"),
+            ("comment", text),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.headers["cache-control"], "private, no-store");
+    let page = r.text();
+    assert!(
+        page.contains("My &lt;b&gt;long&lt;/b&gt; &amp; careful comment\nwith two lines.</textarea>"),
+        "the text is kept"
+    );
+    assert!(page.contains(&format!("value=\"{long_name}\"")), "the name is kept");
+    assert!(page.contains("value=\"not-an-address\""));
+    assert!(
+        page.contains("value=\"javascript:alert(1)\""),
+        "kept, as text in the field"
+    );
+    assert!(page.contains("Name is 300 characters long"));
+    assert!(page.contains("Email is not an email address"));
+    assert!(page.contains("Website is not a web address"));
+    assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"email-error\""));
+    assert!(statuses(&site).await.is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn forged_old_and_fast_forms_are_caught() {
+    let site = site(Config::default()).await;
+    let base = "author=Bob&email=bob%40example.org&comment=Hello";
+    for (token, what) in [("", "no token"), ("c1:1.00", "a forged token")] {
+        let r = post_form(
+            &site.state,
+            "/papers/ports/comments",
+            &format!("{base}&token={token}"),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+        assert!(
+            r.text().contains("This form was too old to take") && r.text().contains(">Hello</textarea>"),
+            "{what}"
+        );
+    }
+    // A token made for another paper does not work here.
+    let closed_page = get(&site.state, "/papers/old/").await.text();
+    let other = token(&closed_page);
+    let r = post_form(
+        &site.state,
+        "/papers/ports/comments",
+        &format!("{base}&token={}", enc(&other)),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(statuses(&site).await.is_empty());
+
+    // Posted at once (under comment_min_seconds): held, even for an
+    // address approved before.
+    let r = post(&site, "ports", &fields(&ada("Fast.")), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    site.store
+        .set_comment_status(&[id], CommentStatus::Approved)
+        .await
+        .expect("approve");
+    let r = post(&site, "ports", &fields(&ada("Fast again.")), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(statuses(&site).await, [CommentStatus::Approved, CommentStatus::Pending]);
+
+    // The script's fresh token works.
+    let fresh = get(&site.state, "/papers/ports/comments/token").await;
+    assert_eq!(fresh.headers["cache-control"], "no-store");
+    let fresh = fresh.text();
+    let id = site
+        .store
+        .get_paper("ports")
+        .await
+        .expect("get")
+        .expect("ports")
+        .meta
+        .id;
+    assert!(fresh.starts_with(&format!("c{id}:")), "{fresh}");
+    assert_eq!(
+        get(&site.state, "/papers/closed/comments/token").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn robots_other_sites_and_floods_are_stopped() {
+    let site = site(Config {
+        comment_rate_per_minute: 2,
+        ..quick()
+    })
+    .await;
+    let mut robot = ada("Buy now.");
+    robot.push(("website_confirm", "https://spam.example".into()));
+    let r = post(&site, "ports", &fields(&robot), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "a robot learns nothing");
+    assert!(statuses(&site).await.is_empty(), "and nothing is kept");
+
+    let r = post(
+        &site,
+        "ports",
+        &fields(&ada("From elsewhere.")),
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        &site,
+        "ports",
+        &fields(&ada("From elsewhere.")),
+        &[("sec-fetch-site", "cross-site")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(statuses(&site).await.is_empty());
+
+    // The honeypot post counted as one; one more passes, then 429.
+    assert_eq!(
+        post(&site, "ports", &fields(&ada("One.")), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = post(&site, "ports", &fields(&ada("Two, kept for later.")), &[]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers["retry-after"]
+        .to_str()
+        .expect("retry-after")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(
+        r.text().contains(">Two, kept for later.</textarea>"),
+        "the text is not lost"
+    );
+    assert_eq!(statuses(&site).await.len(), 1);
+}
+
+#[tokio::test]
+async fn duplicates_closed_and_hidden_papers() {
+    let site = site(Config {
+        comment_close_after_days: 30,
+        ..quick()
+    })
+    .await;
+    assert_eq!(
+        post(&site, "ports", &fields(&ada("Only once.")), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = post(&site, "ports", &fields(&ada("Only once.")), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("already said that") && r.text().contains(">Only once.</textarea>"));
+
+    for slug in ["closed", "old"] {
+        let page = get(&site.state, &format!("/papers/{slug}/")).await.text();
+        assert!(
+            page.contains("Comments are closed.") && !page.contains("Leave a Reply"),
+            "{slug}"
+        );
+        let r = post_form(
+            &site.state,
+            &format!("/papers/{slug}/comments"),
+            "author=A&email=a%40b.co&comment=Late+words",
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{slug}");
+        assert!(
+            r.text().contains("Comments are closed.") && r.text().contains("readonly>Late words</textarea>"),
+            "the text is given back"
+        );
+    }
+    let page = get(&site.state, "/papers/hidden/").await.text();
+    assert!(!page.contains("id=\"comments\""), "hidden: no section at all");
+    let r = post_form(
+        &site.state,
+        "/papers/hidden/comments",
+        "author=A&email=a%40b.co&comment=x",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(statuses(&site).await.len(), 1);
+}
+
+#[tokio::test]
+async fn replies_thread_under_their_comment() {
+    let site = site(Config {
+        comment_previously_approved: false,
+        ..quick()
+    })
+    .await;
+    post(&site, "ports", &fields(&ada("The first.")), &[]).await;
+    let first = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    let reply_page = get(&site.state, &format!("/papers/ports/?replytocom={first}")).await;
+    assert_eq!(reply_page.headers["cache-control"], "private, no-store");
+    let reply_page = reply_page.text();
+    assert!(reply_page.contains("Reply to <bdi>Ada Lovelace</bdi>"), "{reply_page}");
+    assert!(reply_page.contains(&format!("name=\"comment_parent\" value=\"{first}\"")));
+    let body = format!(
+        "token={}&author=Bob&email=bob%40example.org&comment=I+agree.&comment_parent={first}",
+        enc(&token(&reply_page))
+    );
+    let r = post_form(&site.state, "/papers/ports/comments", &body, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    site.state.cache.invalidate();
+    let page = get(&site.state, "/papers/ports/").await.text();
+    let thread = page
+        .split(&format!("id=\"comment-{first}\""))
+        .nth(1)
+        .expect("first comment");
+    assert!(
+        thread.contains("<ol class=\"children\">") && thread.contains("I agree."),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"/papers/ports/?replytocom={first}#respond\"")));
+    // A reply to nothing is refused with the text kept.
+    let body = format!(
+        "token={}&author=Bob&email=bob%40example.org&comment=Lost+reply&comment_parent=99999",
+        enc(&token(&page))
+    );
+    let r = post_form(&site.state, "/papers/ports/comments", &body, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(">Lost reply</textarea>"));
+}
+
+#[tokio::test]
+async fn hostile_comments_are_stored_exactly_and_shown_inert() {
+    let site = site(Config {
+        comment_previously_approved: false,
+        ..quick()
+    })
+    .await;
+    let text = "<script>alert(1)</script><img src=x onerror=alert(2)> javascript:alert(3) \u{202e}evil";
+    let name = "<svg onload=alert(4)>";
+    let r = post(
+        &site,
+        "ports",
+        &[("author", name), ("email", "x@example.org"), ("comment", text)],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    site.state.cache.invalidate();
+    let page = get(&site.state, "/papers/ports/").await.text();
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;svg onload=alert(4)&gt;"));
+    assert!(!page.contains("<script>alert") && !page.contains("<svg onload") && !page.contains("<img src=x"));
+    assert!(!page.contains('\u{202e}'), "bidi overrides are removed");
+    // Invalid UTF-8 and NUL bytes in the body are taken safely.
+    let page = get(&site.state, "/papers/ports/").await.text();
+    let body = format!(
+        "token={}&author=Z%FF%FE&email=z%40example.org&comment=A%00B%C3",
+        enc(&token(&page))
+    );
+    let r = post_form(&site.state, "/papers/ports/comments", &body, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let stored = &site.store.list_comments(&CommentQuery::default()).await.expect("list")[0];
+    assert_eq!(
+        (stored.name.as_str(), stored.text.as_str()),
+        ("Z\u{fffd}\u{fffd}", "AB\u{fffd}")
+    );
+}
