@@ -188,6 +188,8 @@ const shots = [
   ["paper-rtl", `/papers/${hebrew.slug}/`, { colorScheme: "light", viewport: { width: 1280, height: 1100 } }],
   ["paper-rtl-arabic-dark", `/papers/${arabic.slug}/`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["paper-320", `/papers/${english.slug}/`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
+  ["paper-comments", `/papers/${english.slug}/#comments`, { colorScheme: "light", viewport: { width: 1280, height: 1100 } }],
+  ["paper-comment-form-dark", `/papers/${english.slug}/#respond`, { colorScheme: "dark", viewport: { width: 1280, height: 1100 } }],
   ["search-320", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 320, height: 900 } }],
   ["search-light", `/search?q=${encodeURIComponent(titleWord)}`, { colorScheme: "light", viewport: { width: 1280, height: 1000 } }],
 ];
