@@ -1015,3 +1015,102 @@ fn list_json_args(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
     serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("one JSON array")
 }
+
+/// One HTTP request on a new connection: the status and the whole reply,
+/// or None when the server is gone.
+fn http_exchange(addr: &str, request: &str) -> Option<(u16, String)> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let buf = String::from_utf8_lossy(&buf).into_owned();
+    let code = buf.get(9..12).and_then(|c| c.parse().ok())?;
+    Some((code, buf))
+}
+
+/// Posts comments one after another until the server stops answering;
+/// sends each one the server accepted (303), as (id, text).
+fn post_until_gone(addr: String, round: usize, accepted: std::sync::mpsc::Sender<(i64, String)>) {
+    for n in 0.. {
+        let get =
+            format!("GET /papers/ports-harbours/comments/token HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let Some((200, reply)) = http_exchange(&addr, &get) else {
+            return;
+        };
+        let token = reply.rsplit("\r\n\r\n").next().unwrap_or("").trim().to_owned();
+        let text = format!("Round {round}, comment {n}: durable words.");
+        let body = format!(
+            "token={}&author=Durable&email=durable%40example.org&comment={}",
+            token.replace(':', "%3A"),
+            text.replace(' ', "+").replace(',', "%2C").replace(':', "%3A")
+        );
+        let post = format!(
+            "POST /papers/ports-harbours/comments HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        match http_exchange(&addr, &post) {
+            Some((303, reply)) => {
+                let id = reply
+                    .split("#comment-")
+                    .nth(1)
+                    .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|id| id.parse().ok())
+                    .expect("the redirect names the comment");
+                if accepted.send((id, text)).is_err() {
+                    return;
+                }
+            }
+            Some((status, reply)) => panic!("comment refused with {status}: {reply}"),
+            None => return,
+        }
+    }
+}
+
+#[test]
+fn every_accepted_comment_survives_the_server_being_killed() {
+    let dir = new_site();
+    let file = fixture("ports.md").display().to_string();
+    assert!(
+        quire(dir.path(), &["paper", "add", "--create-missing", &file])
+            .status
+            .success()
+    );
+    let env = [
+        ("QUIRE_COMMENT_RATE_PER_MINUTE", "0"),
+        ("QUIRE_COMMENT_RATE_PER_HOUR", "0"),
+        ("QUIRE_COMMENT_MIN_SECONDS", "0"),
+    ];
+    let (tx, rx) = std::sync::mpsc::channel();
+    for round in 0..3 {
+        let mut server = serve_with(dir.path(), &env);
+        let poster = {
+            let (addr, tx) = (server.addr.clone(), tx.clone());
+            std::thread::spawn(move || post_until_gone(addr, round, tx))
+        };
+        std::thread::sleep(Duration::from_millis(700 + 300 * round as u64));
+        // SIGKILL: no shutdown, no flushing, mid-request.
+        server.child.kill().expect("kill -9");
+        server.child.wait().expect("reaped");
+        poster.join().expect("poster");
+    }
+    drop(tx);
+    let accepted: Vec<(i64, String)> = rx.iter().collect();
+    assert!(accepted.len() >= 3, "some comments were posted: {}", accepted.len());
+    let stored = list_json_args(dir.path(), &["comments", "list", "--json"]);
+    for (id, text) in &accepted {
+        assert!(
+            stored
+                .iter()
+                .any(|c| c["id"].as_i64() == Some(*id) && c["text"].as_str() == Some(text)),
+            "comment {id} was accepted but is gone after the kill"
+        );
+    }
+    println!(
+        "{} comments accepted over 3 kills with SIGKILL; all {} found after restart ({} stored in all)",
+        accepted.len(),
+        accepted.len(),
+        stored.len()
+    );
+}

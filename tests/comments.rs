@@ -429,3 +429,50 @@ async fn hostile_comments_are_stored_exactly_and_shown_inert() {
         ("Z\u{fffd}\u{fffd}", "AB\u{fffd}")
     );
 }
+
+#[tokio::test]
+async fn old_ip_addresses_are_truncated_by_the_server() {
+    let site = site(quick()).await;
+    let paper = site.store.get_paper("ports").await.expect("get").expect("ports");
+    for (age, text) in [(40, "Old remark."), (1, "New remark.")] {
+        let input = quire::domain::CommentInput {
+            name: "Ada".into(),
+            email: "ada@example.org".into(),
+            url: None,
+            text: text.into(),
+            parent_id: None,
+        };
+        site.store
+            .add_comment(&quire::store::NewComment {
+                paper_id: paper.meta.id,
+                input: &input,
+                status: CommentStatus::Approved,
+                ip: "198.51.100.77",
+                user_agent: "test",
+                notify_replies: false,
+                now: days_ago(age),
+            })
+            .await
+            .expect("comment");
+    }
+    let upkeep = quire::web::spawn_comment_upkeep(&site.state);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let all = site.store.list_comments(&CommentQuery::default()).await.expect("list");
+        let ip = |text: &str| all.iter().find(|c| c.text == text).and_then(|c| c.ip.clone());
+        if ip("Old remark.").as_deref() == Some("198.51.100.0") {
+            assert_eq!(
+                ip("New remark.").as_deref(),
+                Some("198.51.100.77"),
+                "kept within the retention period"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old address was never truncated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    upkeep.abort();
+}

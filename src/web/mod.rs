@@ -330,10 +330,29 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
     vec![watcher, scheduler]
 }
 
+/// Truncates commenters' IP addresses once the retention period
+/// (`comment_ip_retention_days`) is over: at start, then every hour.
+pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let store = state.store.clone();
+    let days = i64::from(state.config.comment_ip_retention_days);
+    tokio::spawn(async move {
+        loop {
+            let before = OffsetDateTime::now_utc() - time::Duration::days(days);
+            match store.truncate_comment_ips(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(comments = n, "truncated commenters' IP addresses past their retention"),
+                Err(e) => tracing::warn!(error = %e, "cannot truncate commenters' IP addresses"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    })
+}
+
 /// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
 /// the requests under way.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    let upkeep = spawn_cache_upkeep(&state);
+    let mut upkeep = spawn_cache_upkeep(&state);
+    upkeep.push(spawn_comment_upkeep(&state));
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
