@@ -75,30 +75,35 @@ pub struct CommentsView {
 /// The top-level comment each comment hangs from (itself, for a top-level
 /// one), following parents through the comments shown: a reply whose
 /// parent is not shown stands at the top.
-fn roots(comments: &[PublicComment]) -> HashMap<i64, i64> {
-    let parents: HashMap<i64, Option<i64>> = comments.iter().map(|c| (c.id, c.parent_id)).collect();
-    let mut out = HashMap::new();
-    for c in comments {
-        let mut at = c.id;
+fn roots(links: &[(i64, Option<i64>)]) -> HashMap<i64, i64> {
+    let parents: HashMap<i64, Option<i64>> = links.iter().copied().collect();
+    let mut out = HashMap::with_capacity(links.len());
+    for (id, _) in links {
+        let mut at = *id;
         let mut steps = 0;
         while let Some(Some(parent)) = parents.get(&at) {
-            if !parents.contains_key(parent) || steps > comments.len() {
+            if !parents.contains_key(parent) || steps > links.len() {
                 break;
             }
             at = *parent;
             steps += 1;
         }
-        out.insert(c.id, at);
+        out.insert(*id, at);
     }
     out
 }
 
+/// Each comment's id and the id it replies to.
+fn links(comments: &[PublicComment]) -> Vec<(i64, Option<i64>)> {
+    comments.iter().map(|c| (c.id, c.parent_id)).collect()
+}
+
 /// Top-level comments in page order.
-fn top_level(comments: &[PublicComment], layout: &CommentLayout) -> Vec<i64> {
-    let roots = roots(comments);
-    let mut tops: Vec<i64> = comments
+fn top_level(links: &[(i64, Option<i64>)], layout: &CommentLayout) -> Vec<i64> {
+    let roots = roots(links);
+    let mut tops: Vec<i64> = links
         .iter()
-        .map(|c| c.id)
+        .map(|(id, _)| *id)
         .filter(|id| roots.get(id) == Some(id))
         .collect();
     tops.sort_unstable();
@@ -108,11 +113,12 @@ fn top_level(comments: &[PublicComment], layout: &CommentLayout) -> Vec<i64> {
     tops
 }
 
-/// The page (from 1) that shows comment `id`, for its permalink.
-pub fn page_of(comments: &[PublicComment], id: i64, layout: &CommentLayout) -> u32 {
-    let roots = roots(comments);
+/// The page (from 1) that shows comment `id`, for its permalink; `links`
+/// are the shown comments' ids and the ids they reply to.
+pub fn page_of(links: &[(i64, Option<i64>)], id: i64, layout: &CommentLayout) -> u32 {
+    let roots = roots(links);
     let root = roots.get(&id).copied().unwrap_or(id);
-    let tops = top_level(comments, layout);
+    let tops = top_level(links, layout);
     let index = tops.iter().position(|t| *t == root).unwrap_or(0);
     u32::try_from(index / layout.per_page.max(1) as usize).unwrap_or(0) + 1
 }
@@ -137,7 +143,8 @@ pub fn comments_view(
     form: Option<CommentFormView>,
 ) -> CommentsView {
     let count = comments.iter().filter(|c| c.status == CommentStatus::Approved).count();
-    let tops = top_level(comments, layout);
+    let links = links(comments);
+    let tops = top_level(&links, layout);
     let per_page = layout.per_page.max(1) as usize;
     let pages = u32::try_from(tops.len().div_ceil(per_page)).unwrap_or(u32::MAX).max(1);
     let page = page.clamp(1, pages);
@@ -147,7 +154,7 @@ pub fn comments_view(
         .take(per_page)
         .copied()
         .collect();
-    let roots = roots(comments);
+    let roots = roots(&links);
     let mut children: HashMap<i64, Vec<&PublicComment>> = HashMap::new();
     for c in comments {
         if roots.get(&c.id) != Some(&c.id)
@@ -300,14 +307,14 @@ mod tests {
         assert_eq!((p2.page, p2.pages), (2, 3));
         assert_eq!(p2.prev_url.as_deref(), Some("/papers/p/#comments"));
         assert_eq!(p2.next_url.as_deref(), Some("/papers/p/?cpage=3#comments"));
-        assert_eq!(page_of(&all, 6, &l), 1, "a reply is on its thread's page");
-        assert_eq!(page_of(&all, 5, &l), 3);
+        assert_eq!(page_of(&links(&all), 6, &l), 1, "a reply is on its thread's page");
+        assert_eq!(page_of(&links(&all), 5, &l), 3);
         let newest = layout(5, 2, true);
         assert_eq!(
             ids(&comments_view("/papers/p/", &all, &newest, 1, None).threads),
             [5, 4]
         );
-        assert_eq!(page_of(&all, 1, &newest), 3);
+        assert_eq!(page_of(&links(&all), 1, &newest), 3);
         assert_eq!(
             comments_view("/papers/p/", &all, &l, 99, None).page,
             3,

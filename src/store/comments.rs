@@ -84,7 +84,7 @@ impl Store {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let input = c.input;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             let written: Result<i64, StoreError> = async {
                 if let Some(parent) = input.parent_id {
                     let found: Option<(i64, String)> =
@@ -197,6 +197,25 @@ impl Store {
         rows_into(rows)
     }
 
+    /// The ids of a paper's approved comments and of `also` (pending ones
+    /// of one reader), each with the id it replies to: enough to find the
+    /// page a comment is on without reading every text.
+    pub async fn comment_links(&self, paper_id: i64, also: &[i64]) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let also: Vec<i64> = also.iter().copied().take(50).collect();
+        let extra = if also.is_empty() {
+            String::new()
+        } else {
+            format!(" OR (status = 'pending' AND id IN ({}))", placeholders(2, also.len()))
+        };
+        let sql = format!("SELECT id, parent_id FROM comments WHERE paper_id = $1 AND (status = 'approved'{extra})");
+        let mut args = vec![Arg::Int(paper_id)];
+        args.extend(also.iter().map(|id| Arg::Int(*id)));
+        let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, (i64, Option<i64>)>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
     /// Approved comments per paper, for counts on pages and lists.
     pub async fn comment_counts(&self, paper_ids: &[i64]) -> Result<HashMap<i64, u64>, StoreError> {
         let mut out = HashMap::new();
@@ -267,7 +286,7 @@ impl Store {
     async fn change_comments(&self, ids: &[i64], to: Option<CommentStatus>) -> Result<(), StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             let written: Result<(), StoreError> = async {
                 for id in ids {
                     let status: Option<String> = sqlx::query_scalar("SELECT status FROM comments WHERE id = $1")
@@ -353,7 +372,7 @@ impl Store {
     pub async fn erase_comments_by_email(&self, email: &str) -> Result<u64, StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             let done = sqlx::query(
                 "UPDATE comments SET name = $2, email = $3, url = NULL, ip = NULL, user_agent = '', \
                  notify_replies = $4 WHERE email = $1",

@@ -224,6 +224,19 @@ macro_rules! with_pool {
     };
 }
 
+/// Begins a write transaction. SQLite's is IMMEDIATE: it takes the write
+/// lock at once, waiting its turn, where a deferred one that read first
+/// fails with "database is locked" when another writer got in between.
+macro_rules! begin_write {
+    ($pool:expr, $is_postgres:expr) => {
+        if $is_postgres {
+            $pool.begin().await?
+        } else {
+            $pool.begin_with("BEGIN IMMEDIATE").await?
+        }
+    };
+}
+
 /// Counts a write and, on PostgreSQL, tells every listening server; part
 /// of the write's transaction, so readers see both or neither.
 macro_rules! bump_version {
@@ -577,7 +590,7 @@ impl Store {
         let now = db_time(OffsetDateTime::now_utc());
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             // Errors roll back at once, so no connection sits idle in a
             // transaction holding locks until the pool reuses it.
             let written: Result<Vec<i64>, StoreError> = async {
@@ -740,7 +753,7 @@ impl Store {
         let published_at = published_at.map(db_time);
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             // A status change is not an edit: updated_at stays.
             let id: Option<i64> =
                 sqlx::query_scalar("UPDATE papers SET status = $2, published_at = $3 WHERE slug = $1 RETURNING id")
@@ -776,7 +789,7 @@ impl Store {
         let links = serde_json::to_string(&a.links).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             // Asked inside the transaction, so "new" is true of this write.
             let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM authors WHERE slug = $1")
                 .bind(&a.slug)
@@ -808,7 +821,7 @@ impl Store {
         let now = db_time(OffsetDateTime::now_utc());
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(pool, is_postgres);
             // Asked inside the transaction, so "new" is true of this write.
             let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1")
                 .bind(&t.slug)

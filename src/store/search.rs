@@ -886,7 +886,7 @@ impl Store {
                 return Ok(());
             }
             with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin_write!(pool, is_postgres);
                 for id in &ids {
                     index_paper!(tx, *id, is_postgres);
                 }

@@ -425,8 +425,8 @@ async fn post(
             held.drain(..held.len() - HELD_KEPT);
         }
     }
-    let comments = public_comments(state, &paper, &held).await?;
-    let page = page_of(&comments, id, &layout(state));
+    let links = state.store.comment_links(paper.meta.id, &held).await?;
+    let page = page_of(&links, id, &layout(state));
     let path = paths::paper(slug);
     let target = if page > 1 {
         format!("{path}?cpage={page}#comment-{id}")

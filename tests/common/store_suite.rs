@@ -175,6 +175,40 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn concurrent_comments_all_land() {
+            use quire::domain::{CommentInput, CommentStatus as C};
+            use quire::store::NewComment;
+            let Some((store, _guard)) = $open("concurrent_comments").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            store.add_papers(&[common::paper("ports", t(3), &["ada"], &[])], AddOptions::default()).await.expect("paper");
+            let paper = store.get_paper("ports").await.expect("get").expect("ports").meta.id;
+            // Each transaction reads before it writes: with deferred
+            // transactions SQLite would refuse some with "database is locked".
+            let tasks: Vec<_> = (0..40)
+                .map(|i| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let input = CommentInput {
+                            name: format!("Reader {i}"),
+                            email: format!("r{i}@example.org"),
+                            url: None,
+                            text: format!("Comment {i}"),
+                            parent_id: None,
+                        };
+                        let status = if i % 2 == 0 { C::Approved } else { C::Pending };
+                        store
+                            .add_comment(&NewComment { paper_id: paper, input: &input, status, ip: "", user_agent: "", notify_replies: false, now: OffsetDateTime::now_utc() })
+                            .await
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task").expect("every comment lands");
+            }
+            assert_eq!(store.list_comments(&quire::store::CommentQuery::default()).await.expect("list").len(), 40);
+        }
+
+        #[tokio::test]
         async fn site_keys_are_made_once_and_shared() {
             let Some((store, guard)) = $open("site_keys").await else { return };
             let key = store.site_key("comments").await.expect("key");
