@@ -355,8 +355,15 @@ async fn replies_thread_under_their_comment() {
         ..quick()
     })
     .await;
-    post(&site, "ports", &fields(&ada("The first.")), &[]).await;
+    let mut asks = ada("The first.");
+    asks.push(("notify_replies", "1".into()));
+    post(&site, "ports", &fields(&asks), &[]).await;
     let first = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    assert_eq!(
+        site.store.reply_subscriber(first).await.expect("q").as_deref(),
+        Some("ada@example.org"),
+        "asked to hear of replies"
+    );
     let reply_page = get(&site.state, &format!("/papers/ports/?replytocom={first}")).await;
     assert_eq!(reply_page.headers["cache-control"], "private, no-store");
     let reply_page = reply_page.text();
@@ -368,6 +375,12 @@ async fn replies_thread_under_their_comment() {
     );
     let r = post_form(&site.state, "/papers/ports/comments", &body, &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let reply = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    assert_eq!(
+        site.store.reply_subscriber(reply).await.expect("q"),
+        None,
+        "did not ask"
+    );
     site.state.cache.invalidate();
     let page = get(&site.state, "/papers/ports/").await.text();
     let thread = page

@@ -45,6 +45,8 @@ pub struct CommentFormView {
     pub text: String,
     /// The comment replied to, if any.
     pub parent: Option<i64>,
+    /// The reader asked to hear of replies by email.
+    pub notify_replies: bool,
     pub reply_to_name: Option<String>,
     /// Leaves reply mode: the paper's own comment form.
     pub cancel_reply_url: String,

@@ -161,6 +161,19 @@ impl Store {
         Ok(key)
     }
 
+    /// The address to tell of replies to comment `id`, when its writer
+    /// asked to hear of them.
+    pub async fn reply_subscriber(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let email: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT email FROM comments WHERE id = $1 AND notify_replies = $2 AND status = 'approved'")
+                .bind(id)
+                .bind(true)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(email)
+    }
+
     /// Whether `email` has an approved comment: WordPress approves such
     /// commenters at once.
     pub async fn approved_before(&self, email: &str) -> Result<bool, StoreError> {

@@ -309,6 +309,7 @@ async fn post(
         url: form.url.clone(),
         text: form.text.clone(),
         parent: form.parent.trim().parse().ok(),
+        notify_replies: !field("notify_replies").is_empty(),
         ..CommentFormView::default()
     };
     let again = |problem: &str, status: StatusCode| {
@@ -393,7 +394,7 @@ async fn post(
             status: verdict.status,
             ip: &ip_text,
             user_agent: &user_agent,
-            notify_replies: false,
+            notify_replies: typed.notify_replies,
             now,
         })
         .await;
@@ -417,6 +418,7 @@ async fn post(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(id, slug, status = %verdict.status, reason = %verdict.reason, "comment added");
+    notify_comment(state, &paper, id, verdict.status, input.parent_id);
     let mut held = held_ids(signer, headers);
     if verdict.status == CommentStatus::Pending {
         held.retain(|h| *h != id);
@@ -448,6 +450,33 @@ async fn post(
         }
     }
     Ok(response)
+}
+
+/// Who hears of a new comment: the paper's authors of one waiting for
+/// moderation, and the writer of the comment answered, when they asked to
+/// hear of replies. The messages go through the mail outbox, which the
+/// newsletter work brings; until a site has one, this records what would
+/// be sent, so the call sites are already in place.
+fn notify_comment(state: &AppState, paper: &Paper, id: i64, status: CommentStatus, parent: Option<i64>) {
+    let store = state.store.clone();
+    let slug = paper.meta.slug.clone();
+    let authors: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
+    tokio::spawn(async move {
+        if status == CommentStatus::Pending {
+            tracing::info!(comment = id, paper = %slug, authors = ?authors, "notice due to the paper's authors: a comment awaits moderation");
+        }
+        if status == CommentStatus::Approved
+            && let Some(parent) = parent
+        {
+            match store.reply_subscriber(parent).await {
+                Ok(Some(_)) => {
+                    tracing::info!(comment = id, parent, paper = %slug, "notice due to the commenter answered")
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read who asked to hear of replies"),
+            }
+        }
+    });
 }
 
 fn see_other(location: &str) -> Response<Body> {
