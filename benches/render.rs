@@ -86,6 +86,7 @@ fn bench_render(c: &mut Criterion) {
             canonical_url: None,
             translation_of: None,
             comments: quire::domain::CommentsMode::Open,
+            comment_count: 0,
             word_count: 5000,
             authors: vec![],
             topics: vec![],

@@ -139,6 +139,20 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
         "the address never leaves the server"
     );
     assert!(!public.contains("Your comment is awaiting moderation."));
+    let archive = get(&site.state, "/archive/").await.text();
+    assert!(
+        archive.contains("<a href=\"/papers/ports/#comments\">1 comment</a>"),
+        "counts in lists"
+    );
+    let listed = site
+        .store
+        .list_papers(&quire::store::PaperQuery::all())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.iter().find(|p| p.slug == "ports").map(|p| p.comment_count),
+        Some(1)
+    );
 
     // The same address is approved at once from now on, with no cookie.
     let r = post(&site, "ports", &fields(&ada("A second thought.")), &[]).await;

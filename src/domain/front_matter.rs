@@ -617,6 +617,7 @@ Body in Markdown.[^1]
             meta: crate::domain::PaperMeta {
                 translation_of: Some("ports-original".into()),
                 comments: crate::domain::CommentsMode::Closed,
+                comment_count: 0,
                 id: 1,
                 slug: input.slug.clone(),
                 title: "Quotes \" and \\ backslashes\nand a newline".into(),

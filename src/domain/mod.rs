@@ -283,6 +283,8 @@ pub struct PaperMeta {
     pub translation_of: Option<String>,
     /// Whether readers may comment, see comments, or neither.
     pub comments: CommentsMode,
+    /// Approved comments.
+    pub comment_count: u64,
     pub word_count: i64,
     pub authors: Vec<AuthorRef>,
     pub topics: Vec<TopicRef>,

@@ -371,6 +371,8 @@ pub struct PaperCard {
     pub topics: Vec<LinkView>,
     pub published: Option<DateView>,
     pub reading_minutes: u32,
+    /// Approved comments, shown when there are any.
+    pub comment_count: u64,
 }
 
 /// Paths of the site's pages, in one place.
@@ -419,6 +421,7 @@ impl PaperCard {
                 .collect(),
             published: p.published_at.map(DateView::new),
             reading_minutes: markdown::reading_minutes(usize::try_from(p.word_count).unwrap_or(0), words_per_minute),
+            comment_count: p.comment_count,
         }
     }
 }

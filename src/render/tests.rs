@@ -47,6 +47,7 @@ fn meta(slug: &str, title: &str, language: &str) -> PaperMeta {
         canonical_url: None,
         translation_of: None,
         comments: crate::domain::CommentsMode::Open,
+        comment_count: 0,
         word_count: 120,
         authors: vec![
             AuthorRef {

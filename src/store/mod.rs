@@ -401,6 +401,7 @@ impl PaperRow {
             canonical_url: self.canonical_url,
             translation_of: self.translation_of,
             comments,
+            comment_count: 0,
             word_count: self.word_count,
             authors: Vec::new(),
             topics: Vec::new(),
@@ -970,10 +971,20 @@ impl Store {
                  JOIN topics t ON t.id = pt.topic_id WHERE pt.paper_id IN ({list}) \
                  ORDER BY pt.paper_id, pt.position"
             );
-            let (bylines, topics): (Vec<BylineRow>, Vec<TopicRefRow>) = with_pool!(self, pool => {(
+            let counts_sql = format!(
+                "SELECT paper_id, COUNT(*) FROM comments WHERE status = 'approved' AND paper_id IN ({list}) \
+                 GROUP BY paper_id"
+            );
+            let (bylines, topics, counts): (Vec<BylineRow>, Vec<TopicRefRow>, Vec<(i64, i64)>) = with_pool!(self, pool => {(
                 bind_all!(sqlx::query_as::<_, BylineRow>(AssertSqlSafe(authors_sql)), &args).fetch_all(pool).await?,
                 bind_all!(sqlx::query_as::<_, TopicRefRow>(AssertSqlSafe(topics_sql)), &args).fetch_all(pool).await?,
+                bind_all!(sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(counts_sql)), &args).fetch_all(pool).await?,
             )});
+            for (paper_id, n) in counts {
+                if let Some(&i) = index.get(&paper_id) {
+                    papers[i].comment_count = u64::try_from(n).unwrap_or(0);
+                }
+            }
             for b in bylines {
                 if let Some(&i) = index.get(&b.paper_id) {
                     papers[i].authors.push(AuthorRef {

@@ -197,6 +197,7 @@ mod tests {
                 canonical_url: None,
                 translation_of: None,
                 comments: crate::domain::CommentsMode::Open,
+                comment_count: 0,
                 word_count: 1,
                 authors: Vec::new(),
                 topics: Vec::new(),
