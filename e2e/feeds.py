@@ -126,5 +126,27 @@ for name, prefix, mine in scopes:
     if name == "site" or failures:
         print(f"  {name:30} atom, rss, json: {expected} entries each")
 
+# The comment feeds (after e2e/comments.mjs has posted comments): the site's
+# and one paper's, each parsed, each entry a comment permalink.
+for url in [f"{base}/comments.atom"] + [f"{base}/papers/{p['slug']}/comments.atom" for p in listed[:3]]:
+    with urllib.request.urlopen(url) as response:
+        body = response.read()
+        content_type = response.headers.get("Content-Type", "")
+    parsed = feedparser.parse(body, response_headers={"content-type": content_type})
+    checked += 1
+    problems = []
+    if parsed["bozo"]:
+        problems.append(f"bozo: {parsed['bozo_exception']!r}")
+    for entry in parsed["entries"]:
+        if "#comment-" not in entry.get("link", ""):
+            problems.append(f"entry link {entry.get('link')!r}")
+        if "@" in entry.get("author", ""):
+            problems.append("an entry shows an email address")
+    if problems:
+        failures += 1
+        print(f"FAIL {url}: " + "; ".join(problems))
+    else:
+        print(f"  {url.replace(base, ''):60} {len(parsed['entries'])} comments")
+
 print(f"feedparser {feedparser.__version__}: {checked} feeds checked, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -108,6 +108,13 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
 
     let public = get(&site.state, "/papers/ports/").await.text();
     assert!(!public.contains("Harbours matter."), "others do not see a held comment");
+    assert!(
+        !get(&site.state, "/comments.atom")
+            .await
+            .text()
+            .contains("Harbours matter."),
+        "nor do feeds"
+    );
     let pair = cookie.split(';').next().expect("pair").to_owned();
     let own = request(&site.state, "GET", "/papers/ports/", &[("cookie", &pair)]).await;
     assert_eq!(own.headers["cache-control"], "private, no-store");
@@ -139,6 +146,18 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
         "the address never leaves the server"
     );
     assert!(!public.contains("Your comment is awaiting moderation."));
+    let feed = get(&site.state, "/papers/ports/comments.atom").await;
+    assert_eq!(feed.headers["content-type"], "application/atom+xml; charset=utf-8");
+    let feed = feed.text();
+    assert!(
+        feed.contains("<title>Comment on Ports: A subtitle by Ada Lovelace</title>"),
+        "{feed}"
+    );
+    assert!(feed.contains(&format!("/papers/ports/#comment-{id}</id>")));
+    assert!(!feed.contains("ada@example.org"), "no address in feeds");
+    let site_feed = get(&site.state, "/comments.atom").await.text();
+    assert!(site_feed.contains(&format!("#comment-{id}")));
+    assert!(public.contains("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Comments on Ports\" href=\"/papers/ports/comments.atom\">"));
     let archive = get(&site.state, "/archive/").await.text();
     assert!(
         archive.contains("<a href=\"/papers/ports/#comments\">1 comment</a>"),
@@ -351,6 +370,14 @@ async fn duplicates_closed_and_hidden_papers() {
     }
     let page = get(&site.state, "/papers/hidden/").await.text();
     assert!(!page.contains("id=\"comments\""), "hidden: no section at all");
+    assert_eq!(
+        get(&site.state, "/papers/hidden/comments.atom").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&site.state, "/papers/nope/comments.atom").await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = post_form(
         &site.state,
         "/papers/hidden/comments",

@@ -72,6 +72,8 @@ pub struct CommentsView {
     pub form: Option<CommentFormView>,
     /// When comments closed while a reader wrote one: their text, to keep.
     pub kept_text: Option<String>,
+    /// The paper's comments feed.
+    pub feed_url: String,
 }
 
 /// The top-level comment each comment hangs from (itself, for a top-level
@@ -184,6 +186,7 @@ pub fn comments_view(
         next_url: (page < pages).then(|| comments_page_url(paper_path, page + 1)),
         form,
         kept_text: None,
+        feed_url: format!("{paper_path}comments.atom"),
     }
 }
 

@@ -64,6 +64,31 @@ impl FeedEntry {
     }
 }
 
+impl FeedEntry {
+    /// The entry for an approved comment on the paper `paper_title` (its
+    /// full title), as WordPress titles them: "Comment on … by …".
+    pub fn comment(comment: &crate::domain::Comment, paper_title: &str, base_url: &str, language: &str) -> FeedEntry {
+        let paper_url = format!("{base_url}{}", paths::paper(&comment.paper));
+        let url = format!("{paper_url}#comment-{}", comment.id);
+        let summary: String = comment.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let summary = match summary.char_indices().nth(300) {
+            Some((cut, _)) => format!("{}…", &summary[..cut]),
+            None => summary,
+        };
+        FeedEntry {
+            title: format!("Comment on {paper_title} by {}", comment.name),
+            summary,
+            content_html: Some(crate::domain::comment_html(&comment.text)),
+            published: comment.created_at,
+            updated: comment.created_at,
+            authors: vec![(comment.name.clone(), url.clone())],
+            categories: Vec::new(),
+            language: language.to_owned(),
+            url,
+        }
+    }
+}
+
 /// Rewrites the links a paper body uses (`#fn:1`, `/papers/…`) to absolute
 /// ones: feed readers show entries away from the site.
 fn absolute_links(html: &str, base_url: &str, page_url: &str) -> String {

@@ -51,6 +51,14 @@ impl CommentRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct RecentRow {
+    #[sqlx(flatten)]
+    comment: CommentRow,
+    title: String,
+    subtitle: Option<String>,
+}
+
 /// A comment to add, checked and moderated.
 pub struct NewComment<'a> {
     pub paper_id: i64,
@@ -227,6 +235,36 @@ impl Store {
             bind_all!(sqlx::query_as::<_, (i64, Option<i64>)>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
         });
         Ok(rows)
+    }
+
+    /// The newest approved comments readers may see at `now` (on public
+    /// papers whose comments are not hidden), on one paper or all, with
+    /// each paper's full title.
+    pub async fn recent_comments(
+        &self,
+        paper_id: Option<i64>,
+        limit: u32,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(Comment, String)>, StoreError> {
+        let one = if paper_id.is_some() { " AND c.paper_id = $2" } else { "" };
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, p.title, p.subtitle FROM comments c JOIN papers p ON p.id = c.paper_id \
+             WHERE c.status = 'approved' AND p.comments <> 'hidden' AND p.status IN ('published', 'scheduled', 'archived') \
+             AND p.published_at <= $1{one} ORDER BY c.id DESC LIMIT {limit}"
+        );
+        let mut args = vec![Arg::Time(db_time(now))];
+        if let Some(id) = paper_id {
+            args.push(Arg::Int(id));
+        }
+        let rows: Vec<RecentRow> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, RecentRow>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                let title = crate::domain::full_title(&r.title, r.subtitle.as_deref());
+                Ok((r.comment.into_comment()?, title))
+            })
+            .collect()
     }
 
     /// Approved comments per paper, for counts on pages and lists.

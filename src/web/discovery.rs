@@ -134,6 +134,63 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
         .await
 }
 
+pub async fn site_comments_feed(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
+    comments_feed(state, None, headers).await
+}
+
+/// `/comments.atom` (every paper) and `/papers/{slug}/comments.atom`: the
+/// newest approved comments, as WordPress's comment feeds.
+pub async fn comments_feed(state: AppState, slug: Option<String>, headers: HeaderMap) -> Response<Body> {
+    if slug.as_deref().is_some_and(|s| validate_slug(s).is_err()) {
+        return state.not_found_page(&headers).await;
+    }
+    let key = match &slug {
+        Some(s) => format!("{}comments.atom", paths::paper(s)),
+        None => "/comments.atom".to_owned(),
+    };
+    state
+        .cached_file(&headers, key, |state| async move {
+            let now = OffsetDateTime::now_utc();
+            let base = state.site.base_url.clone();
+            let (paper, title, page_url) = match &slug {
+                Some(s) => {
+                    let paper = state.public_paper(s, now).await?;
+                    if paper.meta.comments == crate::domain::CommentsMode::Hidden {
+                        return Err(PageError::NotFound);
+                    }
+                    let title = format!("Comments on {}", paper.meta.full_title());
+                    (Some(paper), title, format!("{base}{}", paths::paper(s)))
+                }
+                None => (None, format!("Comments on {}", state.site.name), format!("{base}/")),
+            };
+            let comments = state
+                .store
+                .recent_comments(paper.as_ref().map(|p| p.meta.id), state.config.feed_items, now)
+                .await?;
+            let language = paper
+                .as_ref()
+                .map_or(state.config.language.clone(), |p| p.meta.language.clone());
+            let entries: Vec<FeedEntry> = comments
+                .iter()
+                .map(|(c, title)| FeedEntry::comment(c, title, &base, &language))
+                .collect();
+            let info = FeedInfo {
+                title,
+                description: format!("The newest comments, from {}", state.site.name),
+                feed_url_stem: format!("{}/comments", page_url.trim_end_matches('/')),
+                page_url,
+                language,
+                site_name: state.site.name.clone(),
+            };
+            let updated = paper.as_ref().map_or(now, |p| p.meta.updated_at);
+            Ok(file_response(
+                feeds::atom(&info, &entries, updated),
+                "application/atom+xml; charset=utf-8",
+            ))
+        })
+        .await
+}
+
 /// An image stored with a paper, served beside it while readers may see
 /// the paper (a draft's images stay private).
 async fn paper_media(state: AppState, slug: String, name: String, headers: &HeaderMap) -> Response<Body> {
@@ -237,6 +294,7 @@ pub async fn paper_file(
         "cite.bib" => CiteFormat::Bibtex,
         "cite.ris" => CiteFormat::Ris,
         "cite.json" => CiteFormat::CslJson,
+        "comments.atom" => return comments_feed(state, Some(slug), headers).await,
         _ => return paper_media(state, slug, file, &headers).await,
     };
     if validate_slug(&slug).is_err() {

@@ -123,6 +123,7 @@ pub fn app(state: AppState) -> Router {
         .route("/feed.atom", get(discovery::site_feed_atom))
         .route("/feed.rss", get(discovery::site_feed_rss))
         .route("/feed.json", get(discovery::site_feed_json))
+        .route("/comments.atom", get(discovery::site_comments_feed))
         .route("/feed/", get(discovery::wordpress_feed))
         .route("/feed", get(discovery::wordpress_feed))
         .route("/sitemap.xml", get(discovery::sitemap))
