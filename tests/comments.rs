@@ -158,6 +158,13 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
     let site_feed = get(&site.state, "/comments.atom").await.text();
     assert!(site_feed.contains(&format!("#comment-{id}")));
     assert!(public.contains("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Comments on Ports\" href=\"/papers/ports/comments.atom\">"));
+    let home = get(&site.state, "/").await.text();
+    assert!(
+        home.contains(&format!(
+            "<bdi>Ada Lovelace</bdi> on <a href=\"/papers/ports/#comment-{id}\">Ports: A subtitle</a>"
+        )),
+        "recent comments on the home page"
+    );
     let archive = get(&site.state, "/archive/").await.text();
     assert!(
         archive.contains("<a href=\"/papers/ports/#comments\">1 comment</a>"),

@@ -540,14 +540,36 @@ struct HomeContext<'a> {
     page: PageHead,
     latest: &'a [PaperCard],
     shelves: &'a [KindShelf],
+    recent_comments: &'a [RecentComment],
 }
 
-/// The home page: the latest papers, then a shelf per kind.
+/// A line of the home page's "Recent comments": who, on which paper.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecentComment {
+    pub name: String,
+    pub paper_title: String,
+    /// The comment's permalink.
+    pub url: String,
+}
+
+impl RecentComment {
+    pub fn new(comment: &crate::domain::Comment, paper_title: &str) -> RecentComment {
+        RecentComment {
+            name: comment.name.clone(),
+            paper_title: paper_title.to_owned(),
+            url: format!("{}#comment-{}", paths::paper(&comment.paper), comment.id),
+        }
+    }
+}
+
+/// The home page: the latest papers, then a shelf per kind, and the
+/// newest comments (WordPress's "Recent Comments").
 pub fn render_home(
     theme: &Theme,
     site: &SiteView,
     latest: &[PaperCard],
     shelves: &[KindShelf],
+    recent_comments: &[RecentComment],
 ) -> Result<String, RenderError> {
     let page = head(site, site.name.clone(), site.description.clone(), "/");
     theme.render(
@@ -557,6 +579,7 @@ pub fn render_home(
             page,
             latest,
             shelves,
+            recent_comments,
         },
     )
 }

@@ -141,7 +141,7 @@ fn home_page() {
         url: paths::kind("policy brief"),
         papers: vec![card.clone()],
     };
-    let html = render_home(&theme(), &site(), &[card], &[shelf]).expect("render");
+    let html = render_home(&theme(), &site(), &[card], &[shelf], &[]).expect("render");
     insta::assert_snapshot!(html);
 }
 

@@ -55,11 +55,19 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
                     });
                 }
             }
+            let recent: Vec<render::RecentComment> = state
+                .store
+                .recent_comments(None, 5, now)
+                .await?
+                .iter()
+                .map(|(c, title)| render::RecentComment::new(c, title))
+                .collect();
             Ok(render::render_home(
                 &state.theme,
                 &state.site,
                 &cards(&state, &latest),
                 &shelves,
+                &recent,
             )?)
         })
         .await
