@@ -24,6 +24,19 @@
         .catch(function () {});
     });
   });
+  // A comment's permalink (#comment-N) names no page: when the comment is
+  // on a later one, ask which and go there.
+  var wanted = /^#comment-(\d+)$/.exec(location.hash);
+  if (wanted && !document.getElementById("comment-" + wanted[1]) && document.getElementById("comments") && window.fetch) {
+    var here = location.pathname;
+    fetch(here + "comments/page?id=" + wanted[1], { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (page) {
+        var n = page && parseInt(page, 10);
+        if (n && n > 1 && !/[?&]cpage=/.test(location.search)) location.replace(here + "?cpage=" + n + location.hash);
+      })
+      .catch(function () {});
+  }
   // "Reply" moves the form under the comment instead of loading a page.
   document.querySelectorAll("a[data-reply-to]").forEach(function (link) {
     link.addEventListener("click", function (event) {

@@ -205,6 +205,19 @@ for (let n = 1; n <= 5; n++) {
   shownPages += 1;
   if (!(await page.locator(".comment-pages a[rel=next]").count())) break;
 }
+// A permalink without a page number reaches a comment on a later page.
+{
+  const approved = JSON.parse(quire("comments", "list", "--status", "approved", "--paper", paper.slug, "--json"));
+  const last = Math.max(...approved.map((c) => c.id));
+  await page.goto(`${paperUrl}#comment-${last}`);
+  try {
+    await page.waitForURL(new RegExp(`cpage=\\d+#comment-${last}$`), { timeout: 10000 });
+    if (!(await page.locator(`#comment-${last}`).isVisible())) fail(`comment ${last} is not on the page its permalink led to`);
+    else console.log(`the permalink #comment-${last} led to ${new URL(page.url()).search}`);
+  } catch {
+    fail(`the permalink #comment-${last} did not lead to its page (${page.url()})`);
+  }
+}
 // The same inputs typed into the form, in every field, come back on the
 // page that lists what was wrong.
 for (const [i, v] of vectors.slice(0, 56).entries()) {

@@ -128,7 +128,7 @@ for name, prefix, mine in scopes:
 
 # The comment feeds (after e2e/comments.mjs has posted comments): the site's
 # and one paper's, each parsed, each entry a comment permalink.
-for url in [f"{base}/comments.atom"] + [f"{base}/papers/{p['slug']}/comments.atom" for p in listed[:3]]:
+for url in [f"{base}/comments.atom"] + [f"{base}/papers/{urllib.parse.quote(p['slug'])}/comments.atom" for p in listed[:3]]:
     with urllib.request.urlopen(url) as response:
         body = response.read()
         content_type = response.headers.get("Content-Type", "")

@@ -537,3 +537,54 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
     }
     upkeep.abort();
 }
+
+#[tokio::test]
+async fn permalinks_find_the_page_of_their_comment() {
+    let site = site(Config {
+        comments_per_page: 2,
+        comment_previously_approved: false,
+        ..quick()
+    })
+    .await;
+    for i in 1..=5 {
+        let r = post(&site, "ports", &fields(&ada(&format!("Remark {i}."))), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        if i == 5 {
+            let id = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+            assert_eq!(
+                location(&r),
+                format!("/papers/ports/?cpage=3#comment-{id}"),
+                "the redirect names the page"
+            );
+            let page = get(&site.state, &format!("/papers/ports/comments/page?id={id}")).await;
+            assert_eq!((page.status, page.text()), (StatusCode::OK, "3".to_owned()));
+            let third = get(&site.state, "/papers/ports/?cpage=3").await.text();
+            assert!(third.contains(&format!("id=\"comment-{id}\"")) && third.contains("Page 3 of 3"));
+        }
+    }
+    for bad in ["?id=999999", "?id=abc", "", "?id=-1"] {
+        let r = get(&site.state, &format!("/papers/ports/comments/page{bad}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let first = site
+        .store
+        .list_comments(&CommentQuery::default())
+        .await
+        .expect("list")
+        .last()
+        .expect("one")
+        .id;
+    assert_eq!(
+        get(&site.state, &format!("/papers/ports/comments/page?id={first}"))
+            .await
+            .text(),
+        "1"
+    );
+    assert_eq!(
+        get(&site.state, &format!("/papers/hidden/comments/page?id={first}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "not from another paper"
+    );
+}

@@ -523,6 +523,40 @@ pub fn private_page(status: StatusCode, html: String) -> Response<Body> {
         .unwrap_or_default()
 }
 
+/// `GET /papers/{slug}/comments/page?id=N`: the comment page that shows
+/// approved comment N, so that the permalink `/papers/{slug}/#comment-N`
+/// reaches it (the page's script asks when the comment is not on the
+/// first page).
+pub async fn comment_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let id = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "id")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let (Some(id), Ok(())) = (id, crate::domain::validate_slug(&slug).map(|_| ())) else {
+        return state.not_found_page(&headers).await;
+    };
+    let found = async {
+        let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+        if paper.meta.comments == CommentsMode::Hidden {
+            return Err(PageError::NotFound);
+        }
+        let links = state.store.comment_links(paper.meta.id, &[]).await?;
+        if !links.iter().any(|(c, _)| *c == id) {
+            return Err(PageError::NotFound);
+        }
+        Ok(page_of(&links, id, &layout(&state)))
+    };
+    match found.await {
+        Ok(page) => plain(StatusCode::OK, &page.to_string()),
+        Err(PageError::NotFound) => state.not_found_page(&headers).await,
+        Err(e) => state.error_page(&e),
+    }
+}
+
 /// `GET /papers/{slug}/comments/token`: a fresh form token, which the
 /// page's script puts in the form (the cached page's own was signed when
 /// the page was made).

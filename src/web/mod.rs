@@ -103,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .route("/papers/{slug}/", get(pages::paper))
         .route("/papers/{slug}/comments", axum::routing::post(comments::post_comment))
         .route("/papers/{slug}/comments/token", get(comments::fresh_token))
+        .route("/papers/{slug}/comments/page", get(comments::comment_page))
         .route("/papers/{slug}/{*file}", get(discovery::paper_file))
         .route("/papers/{slug}", get(pages::paper_or_pdf))
         .route("/papers/", get(pages::to_archive))
