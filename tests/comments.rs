@@ -4,13 +4,15 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::http::{Reply, Site, days_ago, get, post_form, request, site_with};
+use common::http::{Reply, Site, days_ago, get, post_form, request, site_on_either};
 use quire::config::Config;
 use quire::domain::{CommentStatus, CommentsMode};
 use quire::store::CommentQuery;
 
-/// A site with one open paper, `ports`, and these settings.
-async fn site(config: Config) -> Site {
+/// A site with one open paper, `ports`, and these settings, on PostgreSQL
+/// when QUIRE_TEST_POSTGRES_URL is set, else SQLite; `test` names the
+/// PostgreSQL schema.
+async fn site(test: &str, config: Config) -> Site {
     let mut ports = common::paper("ports", days_ago(2), &["ada"], &["trade"]);
     ports.title = "Ports".into();
     let mut closed = common::paper("closed", days_ago(2), &["ada"], &[]);
@@ -18,7 +20,7 @@ async fn site(config: Config) -> Site {
     let mut hidden = common::paper("hidden", days_ago(2), &["ada"], &[]);
     hidden.comments = CommentsMode::Hidden;
     let old = common::paper("old", days_ago(40), &["ada"], &[]);
-    site_with(vec![ports, closed, hidden, old], config).await
+    site_on_either(test, vec![ports, closed, hidden, old], config).await
 }
 
 fn quick() -> Config {
@@ -73,7 +75,7 @@ async fn statuses(site: &Site) -> Vec<CommentStatus> {
 
 #[tokio::test]
 async fn a_first_comment_waits_for_moderation_then_appears() {
-    let site = site(quick()).await;
+    let site = site("a_first_comment_waits_for_moderation_then_appears", quick()).await;
     let page = get(&site.state, "/papers/ports/").await.text();
     for words in [
         "Leave a Reply",
@@ -192,7 +194,7 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
 
 #[tokio::test]
 async fn mistakes_come_back_with_every_typed_value() {
-    let site = site(quick()).await;
+    let site = site("mistakes_come_back_with_every_typed_value", quick()).await;
     let long_name = "N".repeat(300);
     let text = "My <b>long</b> & careful comment\nwith two lines.";
     let r = post(
@@ -229,7 +231,7 @@ async fn mistakes_come_back_with_every_typed_value() {
 
 #[tokio::test]
 async fn forged_old_and_fast_forms_are_caught() {
-    let site = site(Config::default()).await;
+    let site = site("forged_old_and_fast_forms_are_caught", Config::default()).await;
     let base = "author=Bob&email=bob%40example.org&comment=Hello";
     for (token, what) in [("", "no token"), ("c1:1.00", "a forged token")] {
         let r = post_form(
@@ -292,10 +294,13 @@ async fn forged_old_and_fast_forms_are_caught() {
 
 #[tokio::test]
 async fn robots_other_sites_and_floods_are_stopped() {
-    let site = site(Config {
-        comment_rate_per_minute: 2,
-        ..quick()
-    })
+    let site = site(
+        "robots_other_sites_and_floods_are_stopped",
+        Config {
+            comment_rate_per_minute: 2,
+            ..quick()
+        },
+    )
     .await;
     let mut robot = ada("Buy now.");
     robot.push(("website_confirm", "https://spam.example".into()));
@@ -343,10 +348,13 @@ async fn robots_other_sites_and_floods_are_stopped() {
 
 #[tokio::test]
 async fn duplicates_closed_and_hidden_papers() {
-    let site = site(Config {
-        comment_close_after_days: 30,
-        ..quick()
-    })
+    let site = site(
+        "duplicates_closed_and_hidden_papers",
+        Config {
+            comment_close_after_days: 30,
+            ..quick()
+        },
+    )
     .await;
     assert_eq!(
         post(&site, "ports", &fields(&ada("Only once.")), &[]).await.status,
@@ -398,10 +406,13 @@ async fn duplicates_closed_and_hidden_papers() {
 
 #[tokio::test]
 async fn replies_thread_under_their_comment() {
-    let site = site(Config {
-        comment_previously_approved: false,
-        ..quick()
-    })
+    let site = site(
+        "replies_thread_under_their_comment",
+        Config {
+            comment_previously_approved: false,
+            ..quick()
+        },
+    )
     .await;
     let mut asks = ada("The first.");
     asks.push(("notify_replies", "1".into()));
@@ -452,10 +463,13 @@ async fn replies_thread_under_their_comment() {
 
 #[tokio::test]
 async fn hostile_comments_are_stored_exactly_and_shown_inert() {
-    let site = site(Config {
-        comment_previously_approved: false,
-        ..quick()
-    })
+    let site = site(
+        "hostile_comments_are_stored_exactly_and_shown_inert",
+        Config {
+            comment_previously_approved: false,
+            ..quick()
+        },
+    )
     .await;
     let text = "<script>alert(1)</script><img src=x onerror=alert(2)> javascript:alert(3) \u{202e}evil";
     let name = "<svg onload=alert(4)>";
@@ -493,7 +507,7 @@ async fn hostile_comments_are_stored_exactly_and_shown_inert() {
 
 #[tokio::test]
 async fn old_ip_addresses_are_truncated_by_the_server() {
-    let site = site(quick()).await;
+    let site = site("old_ip_addresses_are_truncated_by_the_server", quick()).await;
     let paper = site.store.get_paper("ports").await.expect("get").expect("ports");
     for (age, text) in [(40, "Old remark."), (1, "New remark.")] {
         let input = quire::domain::CommentInput {
@@ -540,11 +554,14 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
 
 #[tokio::test]
 async fn permalinks_find_the_page_of_their_comment() {
-    let site = site(Config {
-        comments_per_page: 2,
-        comment_previously_approved: false,
-        ..quick()
-    })
+    let site = site(
+        "permalinks_find_the_page_of_their_comment",
+        Config {
+            comments_per_page: 2,
+            comment_previously_approved: false,
+            ..quick()
+        },
+    )
     .await;
     for i in 1..=5 {
         let r = post(&site, "ports", &fields(&ada(&format!("Remark {i}."))), &[]).await;

@@ -8,35 +8,12 @@ mod store_suite;
 
 use quire::store::Store;
 
-/// Drops the test's schema when the test ends.
-struct Guard {
-    db: Option<common::PgTestDb>,
-}
-
-impl Guard {
-    async fn second_store(&self) -> Store {
-        self.db.as_ref().expect("db").store().await
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(db) = self.db.take() {
-            // Cleanup needs a runtime of its own: the test's is shutting down.
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    rt.block_on(db.cleanup());
-                }
-            })
-            .join();
-        }
-    }
-}
+use common::PgGuard as Guard;
 
 async fn open(name: &str) -> Option<(Store, Guard)> {
     let db = common::PgTestDb::create(name).await?;
     let store = db.store().await;
-    Some((store, Guard { db: Some(db) }))
+    Some((store, Guard::new(db)))
 }
 
 store_suite!(open);
@@ -87,7 +64,7 @@ async fn pages_render_from_postgres() {
     let Some(db) = common::PgTestDb::create("pages_render_from_postgres").await else {
         return;
     };
-    let guard = Guard { db: Some(db) };
+    let guard = Guard::new(db);
     let store = guard.second_store().await;
     store
         .upsert_author(&common::author("ada", "Ada Lovelace"))
@@ -172,8 +149,8 @@ async fn search_finds_matches_across_recency_windows() {
     let Some(db) = common::PgTestDb::create("recency_windows").await else {
         return;
     };
-    let guard = Guard { db: Some(db) };
-    let db = guard.db.as_ref().expect("db");
+    let guard = Guard::new(db);
+    let db = guard.db();
     let store = db.store().await;
     store
         .upsert_author(&common::author("ada", "Ada Lovelace"))
@@ -271,8 +248,8 @@ async fn papers_indexed_before_word_pairs_are_found_after_upgrading() {
     let Some(db) = common::PgTestDb::create("upgrade_pairs").await else {
         return;
     };
-    let guard = Guard { db: Some(db) };
-    let db = guard.db.as_ref().expect("db");
+    let guard = Guard::new(db);
+    let db = guard.db();
     let old = db.unmigrated_store().await;
     old.migrate_up_to(3).await.expect("schema 3");
     // Two papers as schema 3 stored them: one published in 2021, one draft.

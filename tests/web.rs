@@ -320,7 +320,10 @@ async fn pages_follow_writes_from_another_process() {
     let before = get(&site.state, "/").await.text();
     assert!(!before.contains("Fresh Paper"));
     // A second pool on the same file stands in for a `quire paper add`.
-    let url = format!("sqlite://{}", site._dir.path().join("quire.db").display());
+    let common::http::Keep::Dir(dir) = &site._keep else {
+        panic!("the standard site is on SQLite")
+    };
+    let url = format!("sqlite://{}", dir.path().join("quire.db").display());
     let other = Store::connect(&url).await.expect("second store");
     let mut fresh = common::paper("fresh", days_ago(0), &["ada"], &[]);
     fresh.title = "Fresh Paper".into();

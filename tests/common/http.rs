@@ -15,7 +15,13 @@ use tower::ServiceExt;
 pub struct Site {
     pub state: AppState,
     pub store: Store,
-    pub _dir: tempfile::TempDir,
+    pub _keep: Keep,
+}
+
+/// What a test site's database lives in, kept until the test ends.
+pub enum Keep {
+    Dir(tempfile::TempDir),
+    Pg(super::PgGuard),
 }
 
 pub fn days_ago(n: i64) -> OffsetDateTime {
@@ -24,6 +30,23 @@ pub fn days_ago(n: i64) -> OffsetDateTime {
 
 pub async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
     let (store, dir) = super::sqlite_store().await;
+    site_on(store, Keep::Dir(dir), papers, config).await
+}
+
+/// A site on PostgreSQL when QUIRE_TEST_POSTGRES_URL is set (in a schema
+/// of its own, named after `test`), on SQLite otherwise: HTTP tests written
+/// once run on both back ends.
+pub async fn site_on_either(test: &str, papers: Vec<PaperInput>, config: Config) -> Site {
+    if std::env::var_os("QUIRE_TEST_POSTGRES_URL").is_some()
+        && let Some(db) = super::PgTestDb::create(test).await
+    {
+        let store = db.store().await;
+        return site_on(store, Keep::Pg(super::PgGuard::new(db)), papers, config).await;
+    }
+    site_with(papers, config).await
+}
+
+async fn site_on(store: Store, keep: Keep, papers: Vec<PaperInput>, config: Config) -> Site {
     store
         .upsert_author(&super::author("ada", "Ada Lovelace"))
         .await
@@ -50,7 +73,7 @@ pub async fn site_with(papers: Vec<PaperInput>, config: Config) -> Site {
     Site {
         state,
         store,
-        _dir: dir,
+        _keep: keep,
     }
 }
 

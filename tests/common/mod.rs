@@ -38,7 +38,7 @@ pub fn say_postgres_skipped(test: &str) {
             std::io::stderr(),
             "PostgreSQL suite skipped: QUIRE_TEST_POSTGRES_URL is not set (first skipped test: {test}). \
              .ci/run sets it; to run it yourself: \
-             QUIRE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test store_postgres"
+             QUIRE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test store_postgres --test comments"
         );
     });
 }
@@ -90,6 +90,41 @@ impl PgTestDb {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema)))
                 .execute(&mut conn)
                 .await;
+        }
+    }
+}
+
+/// Keeps a test's PostgreSQL schema while the test runs and drops it when
+/// the test ends.
+pub struct PgGuard {
+    db: Option<PgTestDb>,
+}
+
+impl PgGuard {
+    pub fn new(db: PgTestDb) -> PgGuard {
+        PgGuard { db: Some(db) }
+    }
+
+    pub fn db(&self) -> &PgTestDb {
+        self.db.as_ref().expect("db")
+    }
+
+    /// Another store (its own pool) on the same schema, as a second server.
+    pub async fn second_store(&self) -> Store {
+        self.db.as_ref().expect("db").store().await
+    }
+}
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            // Cleanup needs a runtime of its own: the test's is shutting down.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(db.cleanup());
+                }
+            })
+            .join();
         }
     }
 }
