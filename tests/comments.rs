@@ -605,3 +605,41 @@ async fn permalinks_find_the_page_of_their_comment() {
         "not from another paper"
     );
 }
+
+#[tokio::test]
+async fn hostile_query_strings_and_cookies_are_harmless() {
+    let site = site("hostile_query_strings_and_cookies_are_harmless", quick()).await;
+    for query in [
+        "?cpage=-1",
+        "?cpage=0",
+        "?cpage=99999999999999999999",
+        "?cpage=%3Cscript%3Ealert(1)%3C/script%3E",
+        "?replytocom=abc",
+        "?replytocom=-5",
+        "?replytocom=999999",
+        "?replytocom=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "?cpage=2&cpage=3&replytocom=1&replytocom=2",
+    ] {
+        let r = get(&site.state, &format!("/papers/ports/{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}");
+        let page = r.text();
+        assert!(!page.contains("<script>alert"), "{query} reflected input");
+        assert!(
+            page.contains("Leave a Reply"),
+            "{query}: an unknown comment is no reply target"
+        );
+    }
+    for cookie in [
+        "quire_held=",
+        "quire_held=h1-2-3",
+        "quire_held=%00%FF",
+        "quire_held=h1.zz; quire_held=x",
+    ] {
+        let r = request(&site.state, "GET", "/papers/ports/", &[("cookie", cookie)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{cookie}");
+    }
+    let huge = format!("author=A&email=a%40b.co&comment={}", "x".repeat(2 * 1024 * 1024));
+    let r = post_form(&site.state, "/papers/ports/comments", &huge, &[]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(statuses(&site).await.is_empty());
+}
