@@ -31,6 +31,15 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A new site holding the fixture paper `ports-harbours`.
+fn site_with_ports() -> tempfile::TempDir {
+    let dir = new_site();
+    let file = fixture("ports.md").display().to_string();
+    let out = quire(dir.path(), &["paper", "add", "--create-missing", &file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
 fn new_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = quire(dir.path(), &["init"]);
@@ -909,13 +918,7 @@ fn add_comments(dir: &Path, slug: &str, comments: &[(&str, &str, &str, quire::do
 #[test]
 fn comments_are_listed_moderated_purged_exported_and_erased() {
     use quire::domain::CommentStatus as C;
-    let dir = new_site();
-    let file = fixture("ports.md").display().to_string();
-    assert!(
-        quire(dir.path(), &["paper", "add", "--create-missing", &file])
-            .status
-            .success()
-    );
+    let dir = site_with_ports();
     let ids = add_comments(
         dir.path(),
         "ports-harbours",
@@ -1070,13 +1073,7 @@ fn post_until_gone(addr: String, round: usize, accepted: std::sync::mpsc::Sender
 
 #[test]
 fn every_accepted_comment_survives_the_server_being_killed() {
-    let dir = new_site();
-    let file = fixture("ports.md").display().to_string();
-    assert!(
-        quire(dir.path(), &["paper", "add", "--create-missing", &file])
-            .status
-            .success()
-    );
+    let dir = site_with_ports();
     let env = [
         ("QUIRE_COMMENT_RATE_PER_MINUTE", "0"),
         ("QUIRE_COMMENT_RATE_PER_HOUR", "0"),

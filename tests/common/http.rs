@@ -112,31 +112,30 @@ impl Reply {
 }
 
 pub async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = app(state.clone())
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Reply { status, headers, body }
+    send(
+        state,
+        Request::builder().method(method).uri(uri),
+        headers,
+        Body::empty(),
+    )
+    .await
 }
 
 /// A form POST with a urlencoded `body`.
 pub async fn post_form(state: &AppState, uri: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = Request::builder()
+    let req = Request::builder()
         .method("POST")
         .uri(uri)
         .header("content-type", "application/x-www-form-urlencoded");
+    send(state, req, headers, Body::from(body.to_owned())).await
+}
+
+async fn send(state: &AppState, mut req: axum::http::request::Builder, headers: &[(&str, &str)], body: Body) -> Reply {
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let res = app(state.clone())
-        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+        .oneshot(req.body(body).expect("request"))
         .await
         .expect("infallible");
     let status = res.status();
