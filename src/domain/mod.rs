@@ -4,6 +4,7 @@
 mod comment;
 mod front_matter;
 mod media;
+mod subscriber;
 
 pub use comment::{
     Comment, CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, PublicComment,
@@ -12,6 +13,10 @@ pub use comment::{
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 pub use media::{
     MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
+};
+pub use subscriber::{
+    Consent, MAX_SUBSCRIBER_EMAIL, MAX_SUBSCRIBER_NAME, SubscriberInput, SubscriberStatus, validate_subscriber_email,
+    validate_subscriber_name,
 };
 
 use serde::Serialize;

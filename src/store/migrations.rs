@@ -52,6 +52,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_site_keys.sql"),
         include_str!("../../migrations/postgres/0007_site_keys.sql"),
     ),
+    (
+        8,
+        "subscribers",
+        include_str!("../../migrations/sqlite/0008_subscribers.sql"),
+        include_str!("../../migrations/postgres/0008_subscribers.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

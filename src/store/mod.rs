@@ -350,9 +350,11 @@ macro_rules! index_paper {
 
 mod comments;
 mod search;
+mod subscribers;
 
 pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
+pub use subscribers::{ImportReport, Subscriber};
 
 /// A point in time as the store keeps it: UTC, whole seconds.
 pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {

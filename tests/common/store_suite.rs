@@ -209,6 +209,54 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn subscriber_lists_import_whole_or_not_at_all() {
+            use quire::domain::{Consent, SubscriberInput, SubscriberStatus};
+            let Some((store, _guard)) = $open("subscribers").await else { return };
+            store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
+            let row = |email: &str, topics: &[&str]| SubscriberInput {
+                email: email.into(),
+                name: format!("Name of {email}"),
+                topics: topics.iter().map(|t| t.to_string()).collect(),
+            };
+            let now = OffsetDateTime::now_utc();
+            let seen = std::sync::Mutex::new(0usize);
+            let report = store
+                .import_subscribers(&[row("a@example.org", &[]), row("b@example.org", &["trade"])], false, now, &|n| *seen.lock().expect("lock") = n)
+                .await
+                .expect("import");
+            assert_eq!((report.added, report.existing), (2, 0));
+            assert_eq!(*seen.lock().expect("lock"), 2, "progress reaches the end");
+            let all = store.list_subscribers().await.expect("list");
+            assert_eq!(all.iter().map(|s| (s.email.as_str(), s.status, s.consent)).collect::<Vec<_>>(), [
+                ("a@example.org", SubscriberStatus::Pending, Consent::Imported),
+                ("b@example.org", SubscriberStatus::Pending, Consent::Imported),
+            ], "without declared consent they wait to confirm");
+            assert_eq!(all[1].topics, ["trade"]);
+            assert!(all[0].topics.is_empty(), "no topics: everything");
+
+            let report = store
+                .import_subscribers(&[row("a@example.org", &[]), row("c@example.org", &[])], true, now, &|_| {})
+                .await
+                .expect("import");
+            assert_eq!((report.added, report.existing), (1, 1));
+            let all = store.list_subscribers().await.expect("list");
+            assert_eq!(all[0].status, SubscriberStatus::Pending, "an existing subscriber is left as they were");
+            assert_eq!((all[2].status, all[2].consent), (SubscriberStatus::Confirmed, Consent::ImportedWithConsent));
+            assert!(all[2].confirmed_at.is_some());
+
+            let err = store
+                .import_subscribers(&[row("d@example.org", &[]), row("e@example.org", &["nope"])], true, now, &|_| {})
+                .await
+                .expect_err("unknown topic");
+            assert!(matches!(err, StoreError::UnknownReference { what: "topic", .. }), "{err}");
+            assert_eq!(store.list_subscribers().await.expect("list").len(), 3, "nothing of a failed import stays");
+
+            assert!(store.erase_subscriber("B@example.org").await.expect("erase"));
+            assert!(!store.erase_subscriber("b@example.org").await.expect("again"));
+            assert_eq!(store.list_subscribers().await.expect("list").len(), 2);
+        }
+
+        #[tokio::test]
         async fn site_keys_are_made_once_and_shared() {
             let Some((store, guard)) = $open("site_keys").await else { return };
             let key = store.site_key("comments").await.expect("key");

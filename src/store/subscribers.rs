@@ -1,0 +1,190 @@
+//! Newsletter subscribers in the store: importing lists in one
+//! transaction, listing them for export, and erasing one on request.
+
+use super::{Db, Store, StoreError, db_time};
+use crate::domain::{Consent, SubscriberInput, SubscriberStatus};
+use serde::Serialize;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// A stored subscriber.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub status: SubscriberStatus,
+    pub consent: Consent,
+    /// Topic slugs; empty means everything.
+    pub topics: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub confirmed_at: Option<OffsetDateTime>,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    /// Addresses already on the list, left as they were.
+    pub existing: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubscriberRow {
+    id: i64,
+    email: String,
+    name: String,
+    status: String,
+    consent: String,
+    created_at: OffsetDateTime,
+    confirmed_at: Option<OffsetDateTime>,
+}
+
+impl Store {
+    /// Adds `rows` as one transaction: all of them or, on any error, none.
+    /// With `consent` the editor declares the list consented, and the
+    /// subscribers are confirmed; without it they wait to confirm, and are
+    /// sent nothing else. An address already on the list is left as it is.
+    /// `progress` hears how many rows are done.
+    pub async fn import_subscribers(
+        &self,
+        rows: &[SubscriberInput],
+        consent: bool,
+        now: OffsetDateTime,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<ImportReport, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let (status, consent, confirmed_at) = if consent {
+            (
+                SubscriberStatus::Confirmed,
+                Consent::ImportedWithConsent,
+                Some(db_time(now)),
+            )
+        } else {
+            (SubscriberStatus::Pending, Consent::Imported, None)
+        };
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let written: Result<ImportReport, StoreError> = async {
+                let mut report = ImportReport::default();
+                let mut topic_ids: HashMap<String, i64> = HashMap::new();
+                for (i, row) in rows.iter().enumerate() {
+                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM subscribers WHERE email = $1")
+                        .bind(&row.email)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if existing.is_some() {
+                        report.existing += 1;
+                    } else {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO subscribers (email, name, status, consent, created_at, confirmed_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        )
+                        .bind(&row.email)
+                        .bind(&row.name)
+                        .bind(status.as_str())
+                        .bind(consent.as_str())
+                        .bind(db_time(now))
+                        .bind(confirmed_at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        for slug in &row.topics {
+                            let topic = match topic_ids.get(slug) {
+                                Some(t) => *t,
+                                None => {
+                                    let t: Option<i64> = sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1")
+                                        .bind(slug)
+                                        .fetch_optional(&mut *tx)
+                                        .await?;
+                                    let t = t.ok_or_else(|| StoreError::UnknownReference { what: "topic", slug: slug.clone() })?;
+                                    topic_ids.insert(slug.clone(), t);
+                                    t
+                                }
+                            };
+                            sqlx::query(
+                                "INSERT INTO subscriber_topics (subscriber_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            )
+                            .bind(id)
+                            .bind(topic)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        report.added += 1;
+                    }
+                    if i % 256 == 255 {
+                        progress(i + 1);
+                    }
+                }
+                progress(rows.len());
+                Ok(report)
+            }
+            .await;
+            match written {
+                Ok(report) => {
+                    tx.commit().await?;
+                    Ok(report)
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Every subscriber, oldest first, with their topics.
+    pub async fn list_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        let (rows, topics): (Vec<SubscriberRow>, Vec<(i64, String)>) = with_pool!(self, pool => {(
+            sqlx::query_as::<_, SubscriberRow>(
+                "SELECT id, email, name, status, consent, created_at, confirmed_at FROM subscribers ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?,
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT st.subscriber_id, t.slug FROM subscriber_topics st JOIN topics t ON t.id = st.topic_id \
+                 ORDER BY st.subscriber_id, t.slug",
+            )
+            .fetch_all(pool)
+            .await?,
+        )});
+        let mut by_subscriber: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, slug) in topics {
+            by_subscriber.entry(id).or_default().push(slug);
+        }
+        rows.into_iter()
+            .map(|r| {
+                let status = r
+                    .status
+                    .parse::<SubscriberStatus>()
+                    .map_err(|e| StoreError::Corrupt(format!("subscriber {}: {e}", r.id)))?;
+                let consent = Consent::parse(&r.consent)
+                    .ok_or_else(|| StoreError::Corrupt(format!("subscriber {}: consent {:?}", r.id, r.consent)))?;
+                Ok(Subscriber {
+                    topics: by_subscriber.remove(&r.id).unwrap_or_default(),
+                    id: r.id,
+                    email: r.email,
+                    name: r.name,
+                    status,
+                    consent,
+                    created_at: r.created_at,
+                    confirmed_at: r.confirmed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the subscriber with `email` and everything kept about them.
+    /// Returns whether there was one.
+    pub async fn erase_subscriber(&self, email: &str) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM subscribers WHERE email = $1")
+                .bind(email.trim().to_ascii_lowercase())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+}
