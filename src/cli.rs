@@ -2,6 +2,8 @@
 //! topic commands. Exit codes: 0 success, 2 bad input (a file, its front
 //! matter, arguments, settings), 1 anything else.
 
+mod subscribers;
+
 use crate::config::{CONFIG_FILE, Config};
 use crate::domain::{
     AuthorInput, AuthorLink, FrontMatterError, PaperInput, PaperRules, Status, TopicInput, parse_paper_file, slugify,
@@ -61,6 +63,9 @@ enum Command {
     /// List, moderate, purge, export and erase readers' comments
     #[command(subcommand)]
     Comments(CommentsCommand),
+    /// Import, export and erase newsletter subscribers
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
     /// Typeset a paper as PDF (drafts too), with the theme's pdf/paper.typ if it has one
     Pdf {
         /// The paper's slug
@@ -171,6 +176,31 @@ enum CommentsCommand {
     /// Remove the name, address, website and IP address from every comment made with an email address
     Erase {
         #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SubscribersCommand {
+    /// Add subscribers from a CSV file with an `email` column (and
+    /// optionally `name` and `topics`, topic slugs separated by `;`); all or
+    /// nothing unless --skip-bad
+    Import {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Import the good rows and report the bad ones instead of stopping
+        #[arg(long)]
+        skip_bad: bool,
+        /// Declare that everyone on the list agreed to receive the newsletter:
+        /// they are confirmed at once (otherwise each must confirm first)
+        #[arg(long)]
+        with_consent: bool,
+    },
+    /// Print every subscriber as CSV
+    Export,
+    /// Delete a subscriber and everything kept about them
+    Erase {
+        #[arg(value_name = "EMAIL")]
         email: String,
     },
 }
@@ -346,6 +376,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
             comments_command(&store, cmd).await
+        }
+        Command::Subscribers(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            subscribers::run(&store, cmd).await
         }
         Command::Pdf { slug, output } => {
             let ctx = load_context(&cli, data_dir)?;

@@ -1111,3 +1111,112 @@ fn every_accepted_comment_survives_the_server_being_killed() {
         stored.len()
     );
 }
+
+#[test]
+fn subscriber_lists_import_whole_export_and_erase() {
+    let dir = new_site();
+    assert!(quire(dir.path(), &["topic", "add", "--name", "Trade"]).status.success());
+    let mut csv = String::from("\u{feff}Email,Name,Topics\n");
+    csv.push_str("ada@example.org,Ada Lovelace,trade\n"); // line 2
+    csv.push_str("alan@example.org,\"Turing, Alan\",\n"); // line 3
+    csv.push_str("not-an-address,Nobody,\n"); // line 4
+    csv.push_str("\"eve@example.org\r\nBcc: all@example.org\",Eve,\n"); // line 5
+    csv.push_str("grace@exаmple.org,Look-alike,\n"); // line 7 (a Cyrillic а)
+    csv.push_str("ADA@example.org,Ada again,\n"); // line 8
+    csv.push_str("bob@example.org,\"Bob\nBcc: x@y.z\",\n"); // line 9
+    csv.push_str("carol@example.org,Carol,nope\n"); // line 11
+    csv.push_str("dan@example.org,Dan,bad slug!\n"); // line 12
+    let mut bytes = csv.into_bytes();
+    bytes.extend_from_slice(b"fred@example.org,Fr\xffd,\n"); // line 13
+    bytes.extend_from_slice(b"\n=cmd@example.org,Formula,\n"); // line 15
+    bytes.extend_from_slice(b"ok@example.org,=HYPERLINK(\"http://x\"),\n"); // line 16
+    let file = dir.path().join("list.csv");
+    std::fs::write(&file, &bytes).expect("csv");
+    let path = file.display().to_string();
+
+    let out = quire(dir.path(), &["subscribers", "import", &path]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    for (line, says) in [
+        (4, "field `email`: \"not-an-address\" is not an email address"),
+        (5, "field `email`"),
+        (7, "not a plain Latin letter"),
+        (8, "ada@example.org is also on line 2"),
+        (9, "field `name`: has a line break"),
+        (11, "unknown topic \"nope\""),
+        (12, "field `topics`"),
+        (13, "is not UTF-8 text"),
+        (15, "read as a formula"),
+    ] {
+        assert!(
+            stderr.contains(&format!("{path}:{line}: ")) && stderr.contains(says),
+            "line {line} {says:?}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("9 bad rows; nothing was imported"), "{stderr}");
+    let exported = text(&quire(dir.path(), &["subscribers", "export"]).stdout);
+    assert_eq!(exported.lines().count(), 1, "only the header: {exported}");
+
+    let out = quire(dir.path(), &["subscribers", "import", "--skip-bad", &path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Imported 3 subscribers (0 already on the list, 9 bad rows skipped)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("must each confirm"));
+    let exported = text(&quire(dir.path(), &["subscribers", "export"]).stdout);
+    assert!(
+        exported.starts_with("email,name,status,consent,topics,created_at,confirmed_at\n"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("ada@example.org,Ada Lovelace,pending,imported,trade,"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("alan@example.org,\"Turing, Alan\",pending,imported,,"),
+        "{exported}"
+    );
+    assert!(!exported.contains("=cmd"), "{exported}");
+    assert!(
+        exported.contains("ok@example.org,\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "a formula name is kept as text: {exported}"
+    );
+
+    std::fs::write(&file, "email\nada@example.org\nzoe@example.org\n").expect("csv");
+    let out = quire(dir.path(), &["subscribers", "import", "--with-consent", &path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Imported 1 subscriber (1 already on the list)."),
+        "{}",
+        text(&out.stdout)
+    );
+    let exported = text(&quire(dir.path(), &["subscribers", "export"]).stdout);
+    assert!(
+        exported.contains("zoe@example.org,,confirmed,imported-with-consent,,"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("ada@example.org,Ada Lovelace,pending,"),
+        "consent is not given to those already listed"
+    );
+
+    assert!(
+        quire(dir.path(), &["subscribers", "erase", "ZOE@example.org"])
+            .status
+            .success()
+    );
+    let out = quire(dir.path(), &["subscribers", "erase", "zoe@example.org"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no subscriber has the address"));
+    assert!(!text(&quire(dir.path(), &["subscribers", "export"]).stdout).contains("zoe@"));
+    std::fs::write(&file, "name\nAda\n").expect("csv");
+    let out = quire(dir.path(), &["subscribers", "import", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(":1: no `email` column"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -118,6 +118,9 @@ pub fn validate_subscriber_email(raw: &str) -> Result<String, String> {
             "has the character {c:?}, which is not a plain Latin letter (some look like one but are not): type the address again"
         ));
     }
+    if email.starts_with(['=', '+', '-']) {
+        return Err("starts with a character spreadsheets read as a formula: check the address".into());
+    }
     super::validate_email(email)?;
     Ok(email.to_ascii_lowercase())
 }
@@ -162,6 +165,7 @@ mod tests {
             ("ada@ｅxample.org", "not a plain Latin letter"),
             ("no-at-sign", "is not an email address"),
             ("a@b", "no valid domain"),
+            ("=cmd|'/c calc'!A1@example.org", "read as a formula"),
         ] {
             let err = validate_subscriber_email(bad).expect_err(bad);
             assert!(err.contains(says), "{bad:?}: {err}");

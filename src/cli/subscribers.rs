@@ -1,0 +1,263 @@
+//! `quire subscribers import|export|erase`: subscriber lists in and out
+//! as CSV, and erasing one person on request.
+
+use super::{Failure, SubscribersCommand, bad_input};
+use crate::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
+use crate::store::{SlugTable, Store};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A row of the file that cannot be imported: its line and why.
+struct BadRow {
+    line: u64,
+    field: &'static str,
+    message: String,
+}
+
+pub(super) async fn run(store: &Store, cmd: &SubscribersCommand) -> Result<(), Failure> {
+    match cmd {
+        SubscribersCommand::Import {
+            file,
+            skip_bad,
+            with_consent,
+        } => import(store, file, *skip_bad, *with_consent).await,
+        SubscribersCommand::Export => export(store).await,
+        SubscribersCommand::Erase { email } => {
+            if store.erase_subscriber(email).await? {
+                println!("Erased the subscriber {}", email.trim().to_ascii_lowercase());
+                Ok(())
+            } else {
+                Err(bad_input(format!(
+                    "no subscriber has the address {email:?}: see `quire subscribers export`"
+                )))
+            }
+        }
+    }
+}
+
+/// A progress bar on a terminal, nothing elsewhere.
+fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({eta})") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) -> Result<(), Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| bad_input(format!("{name}: cannot be read: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| bad_input(format!("{name}:1: the header row cannot be read: {e}")))?
+        .clone();
+    let column = |wanted: &str| {
+        headers.iter().position(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(wanted)
+        })
+    };
+    let Some(email_col) = column("email") else {
+        return Err(bad_input(format!(
+            "{name}:1: no `email` column: the first row names the columns, such as email,name,topics"
+        )));
+    };
+    let (name_col, topics_col) = (column("name"), column("topics"));
+
+    // Lines counted from byte offsets, past any blank lines before the
+    // record: the CSV reader counts a record from where the last one ended.
+    let line_at = |byte: u64| {
+        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
+            end += 1;
+        }
+        bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+    };
+    let mut rows: Vec<(u64, SubscriberInput)> = Vec::new();
+    let mut bad: Vec<BadRow> = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let bar = progress(bytes.len() as u64, "Checking");
+    for record in reader.byte_records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                bad.push(BadRow {
+                    line,
+                    field: "row",
+                    message: format!("cannot be read as CSV: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        bar.set_position(record.position().map_or(0, |p| p.byte()));
+        let field = |col: Option<usize>| -> Result<String, ()> {
+            match col.and_then(|c| record.get(c)) {
+                Some(b) => String::from_utf8(b.to_vec()).map_err(|_| ()),
+                None => Ok(String::new()),
+            }
+        };
+        let mut problem = |field: &'static str, message: String| bad.push(BadRow { line, field, message });
+        let (Ok(email), Ok(person), Ok(topics)) = (field(Some(email_col)), field(name_col), field(topics_col)) else {
+            problem("row", "is not UTF-8 text: save the file as UTF-8".into());
+            continue;
+        };
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let email = match validate_subscriber_email(&email) {
+            Ok(e) => e,
+            Err(m) => {
+                problem("email", format!("{email:?} {m}"));
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&email) {
+            problem("email", format!("{email} is also on line {first}: keep one of them"));
+            continue;
+        }
+        let person = match validate_subscriber_name(&person) {
+            Ok(n) => n,
+            Err(m) => {
+                problem("name", m);
+                continue;
+            }
+        };
+        let mut slugs = Vec::new();
+        let mut topics_ok = true;
+        for slug in topics
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "everything")
+        {
+            if let Err(m) = validate_slug(slug) {
+                problem("topics", format!("{slug:?}: {m}"));
+                topics_ok = false;
+            } else {
+                slugs.push(slug.to_owned());
+            }
+        }
+        if !topics_ok {
+            continue;
+        }
+        seen.insert(email.clone(), line);
+        rows.push((
+            line,
+            SubscriberInput {
+                email,
+                name: person,
+                topics: slugs,
+            },
+        ));
+    }
+    bar.finish_and_clear();
+
+    // Topics must exist: found with one query for the whole file.
+    let mut wanted: Vec<String> = rows.iter().flat_map(|(_, r)| r.topics.clone()).collect();
+    wanted.sort();
+    wanted.dedup();
+    let known = store.existing_slugs(SlugTable::Topics, &wanted).await?;
+    rows.retain(|(line, r)| match r.topics.iter().find(|t| !known.contains(t)) {
+        Some(t) => {
+            bad.push(BadRow {
+                line: *line,
+                field: "topics",
+                message: format!("unknown topic {t:?}: add it with `quire topic add --slug {t} --name …`"),
+            });
+            false
+        }
+        None => true,
+    });
+    bad.sort_by_key(|b| b.line);
+    for b in &bad {
+        eprintln!("{name}:{}: field `{}`: {}", b.line, b.field, b.message);
+    }
+    if !bad.is_empty() && !skip_bad {
+        return Err(bad_input(format!(
+            "{} bad row{}; nothing was imported: correct them, or pass --skip-bad to import the other {}",
+            bad.len(),
+            if bad.len() == 1 { "" } else { "s" },
+            rows.len()
+        )));
+    }
+    let inputs: Vec<SubscriberInput> = rows.into_iter().map(|(_, r)| r).collect();
+    let bar = progress(inputs.len() as u64, "Importing");
+    let report = store
+        .import_subscribers(&inputs, with_consent, OffsetDateTime::now_utc(), &|n| {
+            bar.set_position(n as u64)
+        })
+        .await?;
+    bar.finish_and_clear();
+    println!(
+        "Imported {} subscriber{} ({} already on the list{}).",
+        report.added,
+        if report.added == 1 { "" } else { "s" },
+        report.existing,
+        if bad.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} bad row{} skipped",
+                bad.len(),
+                if bad.len() == 1 { "" } else { "s" }
+            )
+        }
+    );
+    if with_consent {
+        println!("They are confirmed: you declared that they agreed to receive the newsletter.");
+    } else {
+        println!("They must each confirm before they are sent a newsletter.");
+    }
+    Ok(())
+}
+
+/// A cell that a spreadsheet would read as a formula is kept as text.
+fn inert_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+async fn export(store: &Store) -> Result<(), Failure> {
+    let subscribers = store.list_subscribers().await?;
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    let time = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default();
+    out.write_record([
+        "email",
+        "name",
+        "status",
+        "consent",
+        "topics",
+        "created_at",
+        "confirmed_at",
+    ])
+    .context("cannot write CSV")?;
+    for s in &subscribers {
+        out.write_record([
+            s.email.as_str(),
+            &inert_cell(&s.name),
+            s.status.as_str(),
+            s.consent.as_str(),
+            &s.topics.join(";"),
+            &time(Some(s.created_at)),
+            &time(s.confirmed_at),
+        ])
+        .context("cannot write CSV")?;
+    }
+    out.flush().context("cannot write CSV")?;
+    Ok(())
+}
