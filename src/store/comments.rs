@@ -80,6 +80,24 @@ pub struct CommentQuery {
     pub limit: Option<u32>,
 }
 
+/// The condition (on `comments c`) for the comments of paper `paper_id` a
+/// reader sees: the approved ones, and their own pending ones among `also`
+/// (at most 50), with its arguments.
+fn shown_to_reader(paper_id: i64, also: &[i64]) -> (String, Vec<Arg>) {
+    let also = &also[..also.len().min(50)];
+    let mut condition = String::from("c.paper_id = $1 AND (c.status = 'approved'");
+    if !also.is_empty() {
+        condition.push_str(&format!(
+            " OR (c.status = 'pending' AND c.id IN ({}))",
+            placeholders(2, also.len())
+        ));
+    }
+    condition.push(')');
+    let mut args = vec![Arg::Int(paper_id)];
+    args.extend(also.iter().map(|id| Arg::Int(*id)));
+    (condition, args)
+}
+
 fn rows_into(rows: Vec<CommentRow>) -> Result<Vec<Comment>, StoreError> {
     rows.into_iter().map(CommentRow::into_comment).collect()
 }
@@ -197,21 +215,11 @@ impl Store {
     /// A paper's approved comments and, among `also`, its pending ones (a
     /// commenter sees their own while it waits), oldest first.
     pub async fn paper_comments(&self, paper_id: i64, also: &[i64]) -> Result<Vec<Comment>, StoreError> {
-        let also: Vec<i64> = also.iter().copied().take(50).collect();
-        let extra = if also.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " OR (c.status = 'pending' AND c.id IN ({}))",
-                placeholders(2, also.len())
-            )
-        };
+        let (condition, args) = shown_to_reader(paper_id, also);
         let sql = format!(
             "SELECT {COMMENT_COLUMNS} FROM comments c JOIN papers p ON p.id = c.paper_id \
-             WHERE c.paper_id = $1 AND (c.status = 'approved'{extra}) ORDER BY c.id"
+             WHERE {condition} ORDER BY c.id"
         );
-        let mut args = vec![Arg::Int(paper_id)];
-        args.extend(also.iter().map(|id| Arg::Int(*id)));
         let rows: Vec<CommentRow> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, CommentRow>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
         });
@@ -222,15 +230,8 @@ impl Store {
     /// of one reader), each with the id it replies to: enough to find the
     /// page a comment is on without reading every text.
     pub async fn comment_links(&self, paper_id: i64, also: &[i64]) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
-        let also: Vec<i64> = also.iter().copied().take(50).collect();
-        let extra = if also.is_empty() {
-            String::new()
-        } else {
-            format!(" OR (status = 'pending' AND id IN ({}))", placeholders(2, also.len()))
-        };
-        let sql = format!("SELECT id, parent_id FROM comments WHERE paper_id = $1 AND (status = 'approved'{extra})");
-        let mut args = vec![Arg::Int(paper_id)];
-        args.extend(also.iter().map(|id| Arg::Int(*id)));
+        let (condition, args) = shown_to_reader(paper_id, also);
+        let sql = format!("SELECT c.id, c.parent_id FROM comments c WHERE {condition}");
         let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, (i64, Option<i64>)>(AssertSqlSafe(sql)), &args).fetch_all(pool).await?
         });
