@@ -154,7 +154,7 @@ pub fn truncate_ip(ip: &str) -> String {
 /// overrides and isolates): in a name or comment they can disguise what
 /// the text says, so they are removed. Right-to-left text needs none of
 /// them to show correctly.
-fn is_bidi_control(c: char) -> bool {
+pub(super) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 

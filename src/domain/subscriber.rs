@@ -133,7 +133,7 @@ pub fn validate_subscriber_name(raw: &str) -> Result<String, String> {
     }
     let name: String = raw
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| !c.is_control() && !super::comment::is_bidi_control(*c))
         .collect();
     let name = name.trim().to_owned();
     if name.chars().count() > MAX_SUBSCRIBER_NAME {
