@@ -119,6 +119,33 @@ pub struct Config {
     pub comment_rate_per_hour: u32,
     /// Days a commenter's full IP address is kept before it is truncated.
     pub comment_ip_retention_days: u32,
+    /// The SMTP server mail goes through: `smtp://host:port` (plain, for a
+    /// local relay), `smtp://user:pass@host:587?tls=starttls`, or
+    /// `smtps://user:pass@host:465`. Empty: mail waits in the outbox.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every email, as `Name <address>` or an address.
+    pub mail_from: String,
+    /// Where notices of comments awaiting moderation go (empty: none).
+    pub mail_notify: String,
+    /// SMTP connections each sender keeps open and uses at once.
+    pub mail_concurrency: u32,
+    /// Messages each sender hands over a second (0: as fast as it can).
+    pub mail_rate_per_second: u32,
+    /// Attempts at a message before a temporary failure counts as final.
+    pub mail_max_attempts: u32,
+    /// Wait before the first retry; each later retry waits twice as long.
+    pub mail_retry_seconds: u32,
+    /// How long a sender holds the messages it claimed; after a crash they
+    /// are sent again once this has passed.
+    pub mail_claim_seconds: u32,
+    /// Permanent failures after which a subscriber counts as bounced.
+    pub mail_bounce_limit: u32,
+    /// Hours a sign-up's confirmation link stays valid.
+    pub subscribe_confirm_hours: u32,
+    /// Sign-ups one IP address may make an hour (0: no limit).
+    pub subscribe_rate_per_hour: u32,
+    /// Confirmation emails one address may be sent a day (0: no limit).
+    pub subscribe_address_per_day: u32,
 }
 
 impl Default for Config {
@@ -152,12 +179,24 @@ impl Default for Config {
             comment_rate_per_minute: 5,
             comment_rate_per_hour: 30,
             comment_ip_retention_days: 30,
+            smtp_url: None,
+            mail_from: String::new(),
+            mail_notify: String::new(),
+            mail_concurrency: 4,
+            mail_rate_per_second: 0,
+            mail_max_attempts: 8,
+            mail_retry_seconds: 60,
+            mail_claim_seconds: 120,
+            mail_bounce_limit: 3,
+            subscribe_confirm_hours: 48,
+            subscribe_rate_per_hour: 10,
+            subscribe_address_per_day: 3,
         }
     }
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 28] = [
+pub const KEYS: [&str; 40] = [
     "base_url",
     "addr",
     "database_url",
@@ -186,6 +225,18 @@ pub const KEYS: [&str; 28] = [
     "comment_rate_per_minute",
     "comment_rate_per_hour",
     "comment_ip_retention_days",
+    "smtp_url",
+    "mail_from",
+    "mail_notify",
+    "mail_concurrency",
+    "mail_rate_per_second",
+    "mail_max_attempts",
+    "mail_retry_seconds",
+    "mail_claim_seconds",
+    "mail_bounce_limit",
+    "subscribe_confirm_hours",
+    "subscribe_rate_per_hour",
+    "subscribe_address_per_day",
 ];
 
 /// A setting that cannot be used, with where it came from.
@@ -359,6 +410,38 @@ impl Config {
         if self.comment_min_seconds > 3600 {
             return Err("key `comment_min_seconds`: use a number of seconds from 0 to 3600".into());
         }
+        if let Some(url) = &self.smtp_url
+            && !url.expose().is_empty()
+        {
+            crate::mail::SmtpSettings::parse(url.expose()).map_err(|e| format!("key `smtp_url`: {e}"))?;
+            if self.mail_from.trim().is_empty() {
+                return Err(
+                    "key `mail_from`: set the sender of the site's emails, such as \"Policy Lab <news@example.org>\""
+                        .into(),
+                );
+            }
+        }
+        if !self.mail_from.trim().is_empty() {
+            crate::mail::parse_mailbox(&self.mail_from).map_err(|e| format!("key `mail_from`: {e}"))?;
+        }
+        if !self.mail_notify.trim().is_empty() {
+            crate::mail::parse_mailbox(&self.mail_notify).map_err(|e| format!("key `mail_notify`: {e}"))?;
+        }
+        if self.mail_concurrency == 0 || self.mail_concurrency > 256 {
+            return Err("key `mail_concurrency`: use a number of connections from 1 to 256".into());
+        }
+        if self.mail_max_attempts == 0 || self.mail_max_attempts > 50 {
+            return Err("key `mail_max_attempts`: use a number from 1 to 50".into());
+        }
+        if self.mail_claim_seconds < 2 {
+            return Err("key `mail_claim_seconds`: use at least 2 seconds".into());
+        }
+        if self.mail_bounce_limit == 0 {
+            return Err("key `mail_bounce_limit`: use at least 1".into());
+        }
+        if self.subscribe_confirm_hours == 0 {
+            return Err("key `subscribe_confirm_hours`: use at least 1 hour".into());
+        }
         if self.theme_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
             return Err("key `theme_dir`: give a folder, or leave the key out for the built-in theme".into());
         }
@@ -434,7 +517,20 @@ impl Config {
              comment_min_seconds = {}\n\
              comment_rate_per_minute = {}  # 0: no limit\n\
              comment_rate_per_hour = {}  # 0: no limit\n\
-             comment_ip_retention_days = {}\n",
+             comment_ip_retention_days = {}\n\n\
+             # Newsletter and other mail\n\
+             # smtp_url = \"smtp://user:pass@mail.example.org:587?tls=starttls\"  # default: mail waits in the outbox\n\
+             # mail_from = \"Policy Lab <news@example.org>\"\n\
+             # mail_notify = \"editors@example.org\"  # comments awaiting moderation\n\
+             mail_concurrency = {}\n\
+             mail_rate_per_second = {}  # 0: no limit\n\
+             mail_max_attempts = {}\n\
+             mail_retry_seconds = {}\n\
+             mail_claim_seconds = {}\n\
+             mail_bounce_limit = {}\n\
+             subscribe_confirm_hours = {}\n\
+             subscribe_rate_per_hour = {}  # 0: no limit\n\
+             subscribe_address_per_day = {}  # 0: no limit\n",
             d.site_name,
             d.site_description,
             d.base_url,
@@ -459,6 +555,15 @@ impl Config {
             d.comment_rate_per_minute,
             d.comment_rate_per_hour,
             d.comment_ip_retention_days,
+            d.mail_concurrency,
+            d.mail_rate_per_second,
+            d.mail_max_attempts,
+            d.mail_retry_seconds,
+            d.mail_claim_seconds,
+            d.mail_bounce_limit,
+            d.subscribe_confirm_hours,
+            d.subscribe_rate_per_hour,
+            d.subscribe_address_per_day,
         )
     }
 }

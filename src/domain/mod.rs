@@ -4,6 +4,7 @@
 mod comment;
 mod front_matter;
 mod media;
+mod campaign;
 mod subscriber;
 
 pub use comment::{
@@ -13,6 +14,9 @@ pub use comment::{
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 pub use media::{
     MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
+};
+pub use campaign::{
+    AttemptResult, CampaignKind, CampaignStatus, DeliveryStatus, MessageKind, retry_after,
 };
 pub use subscriber::{
     Consent, MAX_SUBSCRIBER_EMAIL, MAX_SUBSCRIBER_NAME, SubscriberInput, SubscriberStatus, validate_subscriber_email,

@@ -91,7 +91,7 @@ impl FeedEntry {
 
 /// Rewrites the links a paper body uses (`#fn:1`, `/papers/…`) to absolute
 /// ones: feed readers show entries away from the site.
-fn absolute_links(html: &str, base_url: &str, page_url: &str) -> String {
+pub(crate) fn absolute_links(html: &str, base_url: &str, page_url: &str) -> String {
     html.replace("href=\"#", &format!("href=\"{page_url}#"))
         .replace("href=\"/", &format!("href=\"{base_url}/"))
         .replace("src=\"/", &format!("src=\"{base_url}/"))

@@ -58,6 +58,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_subscribers.sql"),
         include_str!("../../migrations/postgres/0008_subscribers.sql"),
     ),
+    (
+        9,
+        "campaigns and the mail outbox",
+        include_str!("../../migrations/sqlite/0009_outbox.sql"),
+        include_str!("../../migrations/postgres/0009_outbox.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

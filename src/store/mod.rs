@@ -349,11 +349,16 @@ macro_rules! index_paper {
 }
 
 mod comments;
+mod outbox;
 mod search;
 mod subscribers;
 
 pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
+pub use outbox::{
+    CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts, OutgoingMessage,
+    RetryPolicy,
+};
 pub use subscribers::{ImportReport, Subscriber};
 
 /// A point in time as the store keeps it: UTC, whole seconds.

@@ -1,7 +1,8 @@
 //! Newsletter subscribers in the store: importing lists in one
 //! transaction, listing them for export, and erasing one on request.
 
-use super::{Db, Store, StoreError, db_time};
+use super::{Arg, Db, Store, StoreError, db_time};
+use sqlx::AssertSqlSafe;
 use crate::domain::{Consent, SubscriberInput, SubscriberStatus};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -40,6 +41,53 @@ struct SubscriberRow {
     consent: String,
     created_at: OffsetDateTime,
     confirmed_at: Option<OffsetDateTime>,
+}
+
+impl SubscriberRow {
+    fn into_subscriber(self, topics: Vec<String>) -> Result<Subscriber, StoreError> {
+        let status = self
+            .status
+            .parse::<SubscriberStatus>()
+            .map_err(|e| StoreError::Corrupt(format!("subscriber {}: {e}", self.id)))?;
+        let consent = Consent::parse(&self.consent)
+            .ok_or_else(|| StoreError::Corrupt(format!("subscriber {}: consent {:?}", self.id, self.consent)))?;
+        Ok(Subscriber {
+            topics,
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            status,
+            consent,
+            created_at: self.created_at,
+            confirmed_at: self.confirmed_at,
+        })
+    }
+}
+
+/// Replaces subscriber `$id`'s topics with the topics named by `$slugs`;
+/// an unknown slug fails the enclosing transaction.
+macro_rules! set_topics {
+    ($tx:expr, $id:expr, $slugs:expr) => {{
+        sqlx::query("DELETE FROM subscriber_topics WHERE subscriber_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+        for slug in $slugs {
+            let topic: Option<i64> = sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            let topic = topic.ok_or_else(|| StoreError::UnknownReference {
+                what: "topic",
+                slug: slug.clone(),
+            })?;
+            sqlx::query("INSERT INTO subscriber_topics (subscriber_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind($id)
+                .bind(topic)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
 }
 
 impl Store {
@@ -155,24 +203,106 @@ impl Store {
         }
         rows.into_iter()
             .map(|r| {
-                let status = r
-                    .status
-                    .parse::<SubscriberStatus>()
-                    .map_err(|e| StoreError::Corrupt(format!("subscriber {}: {e}", r.id)))?;
-                let consent = Consent::parse(&r.consent)
-                    .ok_or_else(|| StoreError::Corrupt(format!("subscriber {}: consent {:?}", r.id, r.consent)))?;
-                Ok(Subscriber {
-                    topics: by_subscriber.remove(&r.id).unwrap_or_default(),
-                    id: r.id,
-                    email: r.email,
-                    name: r.name,
-                    status,
-                    consent,
-                    created_at: r.created_at,
-                    confirmed_at: r.confirmed_at,
-                })
+                let topics = by_subscriber.remove(&r.id).unwrap_or_default();
+                r.into_subscriber(topics)
             })
             .collect()
+    }
+
+    /// Makes `email` a confirmed subscriber from a confirmation link:
+    /// new, or back after leaving, with the name and topics the sign-up
+    /// chose. Returns the subscriber's id.
+    pub async fn confirm_subscriber(&self, input: &SubscriberInput, now: OffsetDateTime) -> Result<i64, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let now = db_time(now);
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO subscribers (email, name, status, consent, created_at, confirmed_at) \
+                 VALUES ($1, $2, 'confirmed', 'form', $3, $3) \
+                 ON CONFLICT (email) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN subscribers.name \
+                 ELSE excluded.name END, status = 'confirmed', consent = 'form', confirmed_at = $3, \
+                 unsubscribed_at = NULL, bounces = 0 RETURNING id",
+            )
+            .bind(&input.email)
+            .bind(&input.name)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            set_topics!(tx, id, &input.topics);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// The subscriber with `id`, if there is one.
+    pub async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>, StoreError> {
+        self.subscriber_where("id = $1", Arg::Int(id)).await
+    }
+
+    /// The subscriber with `email`, if there is one.
+    pub async fn subscriber_by_email(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        self.subscriber_where("email = $1", Arg::Text(email.trim().to_ascii_lowercase()))
+            .await
+    }
+
+    async fn subscriber_where(&self, condition: &str, arg: Arg) -> Result<Option<Subscriber>, StoreError> {
+        let sql = format!(
+            "SELECT id, email, name, status, consent, created_at, confirmed_at FROM subscribers WHERE {condition}"
+        );
+        let row: Option<SubscriberRow> = with_pool!(self, pool => {
+            bind_all!(sqlx::query_as::<_, SubscriberRow>(AssertSqlSafe(sql.clone())), [&arg]).fetch_optional(pool).await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let topics: Vec<String> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT t.slug FROM subscriber_topics st JOIN topics t ON t.id = st.topic_id \
+                 WHERE st.subscriber_id = $1 ORDER BY t.slug",
+            )
+            .bind(row.id)
+            .fetch_all(pool)
+            .await?
+        });
+        row.into_subscriber(topics).map(Some)
+    }
+
+    /// Changes a subscriber's name and topics (empty: everything).
+    /// Returns whether there was such a subscriber.
+    pub async fn set_subscriber_preferences(&self, id: i64, name: &str, topics: &[String]) -> Result<bool, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let found = sqlx::query("UPDATE subscribers SET name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if found == 0 {
+                let _ = tx.rollback().await;
+                return Ok(false);
+            }
+            set_topics!(tx, id, topics);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Unsubscribes subscriber `id`: they are sent nothing more, queued
+    /// campaign copies included. Returns whether they were subscribed.
+    pub async fn unsubscribe(&self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $1 \
+                 WHERE id = $2 AND status <> 'unsubscribed'",
+            )
+            .bind(db_time(now))
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done > 0)
     }
 
     /// Deletes the subscriber with `email` and everything kept about them.
