@@ -2,6 +2,7 @@
 //! topic commands. Exit codes: 0 success, 2 bad input (a file, its front
 //! matter, arguments, settings), 1 anything else.
 
+mod newsletter;
 mod subscribers;
 
 use crate::config::{CONFIG_FILE, Config};
@@ -66,6 +67,9 @@ enum Command {
     /// Import, export and erase newsletter subscribers
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
+    /// Send papers and digests to subscribers, and follow campaigns
+    #[command(subcommand)]
+    Newsletter(newsletter::NewsletterCommand),
     /// Typeset a paper as PDF (drafts too), with the theme's pdf/paper.typ if it has one
     Pdf {
         /// The paper's slug
@@ -381,6 +385,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
             subscribers::run(&store, cmd).await
+        }
+        Command::Newsletter(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            let store = open_store(&ctx).await?;
+            newsletter::run(&ctx, &store, cmd).await
         }
         Command::Pdf { slug, output } => {
             let ctx = load_context(&cli, data_dir)?;

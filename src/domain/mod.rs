@@ -1,12 +1,13 @@
 //! The content model: papers, authors and topics, their validation, slugs,
 //! languages and the paper file format. Pure data and rules; no I/O.
 
+mod campaign;
 mod comment;
 mod front_matter;
 mod media;
-mod campaign;
 mod subscriber;
 
+pub use campaign::{AttemptResult, CampaignKind, CampaignStatus, DeliveryStatus, MessageKind, retry_after};
 pub use comment::{
     Comment, CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, PublicComment,
     Verdict, comment_html, link_count, moderate, truncate_ip, validate_comment, validate_email,
@@ -14,9 +15,6 @@ pub use comment::{
 pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
 pub use media::{
     MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
-};
-pub use campaign::{
-    AttemptResult, CampaignKind, CampaignStatus, DeliveryStatus, MessageKind, retry_after,
 };
 pub use subscriber::{
     Consent, MAX_SUBSCRIBER_EMAIL, MAX_SUBSCRIBER_NAME, SubscriberInput, SubscriberStatus, validate_subscriber_email,

@@ -211,7 +211,11 @@ fn byline(meta: &PaperMeta) -> String {
 pub fn paper_campaign(paper: &Paper, site: &MailSite) -> Composed {
     let meta = &paper.meta;
     let page = format!("{}{}", site.base_url, paths::paper(&meta.slug));
-    let pdf = format!("{}{}.pdf", site.base_url, paths::paper(&meta.slug).trim_end_matches('/'));
+    let pdf = format!(
+        "{}{}.pdf",
+        site.base_url,
+        paths::paper(&meta.slug).trim_end_matches('/')
+    );
     let links = markdown::ImageLinks {
         prefix: &page,
         media: &paper.media,
@@ -421,8 +425,10 @@ pub fn inline_styles(html: &str) -> String {
             "th" => "border:1px solid #d0d7de;padding:6px 8px;text-align:left;background-color:#f6f8fa;color:#1f2328;"
                 .to_owned(),
             "td" => "border:1px solid #d0d7de;padding:6px 8px;".to_owned(),
-            "pre" => "margin:0 0 16px;padding:12px;overflow-x:auto;background-color:#f6f8fa;color:#1f2328;font-size:14px;"
-                .to_owned(),
+            "pre" => {
+                "margin:0 0 16px;padding:12px;overflow-x:auto;background-color:#f6f8fa;color:#1f2328;font-size:14px;"
+                    .to_owned()
+            }
             "code" => "font-family:Menlo,Consolas,monospace;font-size:0.9em;".to_owned(),
             "img" => "max-width:100%;height:auto;border:0;background-color:#ffffff;".to_owned(),
             "figure" => "margin:0 0 16px;".to_owned(),

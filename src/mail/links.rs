@@ -7,6 +7,9 @@
 use crate::web::signing::Signer;
 use time::OffsetDateTime;
 
+/// The name of the site key newsletter links are signed with.
+pub const SITE_KEY: &str = "newsletter";
+
 /// A sign-up waiting for its confirmation: checked address, name and
 /// topic slugs (empty: everything).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,7 +51,10 @@ pub fn open_confirm_token(signer: &Signer, token: &str, now: OffsetDateTime) -> 
 /// so a link stops working for an address erased and added again.
 pub fn subscriber_sig(signer: &Signer, id: i64, email: &str) -> String {
     let signed = signer.sign(&subscriber_text(id, email));
-    signed.rsplit_once('.').map(|(_, sig)| sig.to_owned()).unwrap_or_default()
+    signed
+        .rsplit_once('.')
+        .map(|(_, sig)| sig.to_owned())
+        .unwrap_or_default()
 }
 
 /// Whether `sig` is subscriber `id`'s signature (checked in constant time).

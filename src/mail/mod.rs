@@ -61,7 +61,9 @@ impl SmtpSettings {
     pub fn parse(raw: &str) -> Result<SmtpSettings, String> {
         let shown = redact_url(raw);
         let url = url::Url::parse(raw.trim()).map_err(|e| {
-            format!("{shown:?} is not a URL ({e}); write it as smtp://host:port or smtp://user:pass@host:587?tls=starttls")
+            format!(
+                "{shown:?} is not a URL ({e}); write it as smtp://host:port or smtp://user:pass@host:587?tls=starttls"
+            )
         })?;
         let host = url
             .host_str()
@@ -91,7 +93,8 @@ impl SmtpSettings {
             }
         };
         let decode = |s: &str| {
-            percent_decode(s).ok_or_else(|| format!("{shown:?}: the user or password is not valid percent-encoded UTF-8"))
+            percent_decode(s)
+                .ok_or_else(|| format!("{shown:?}: the user or password is not valid percent-encoded UTF-8"))
         };
         let user = if url.username().is_empty() {
             None

@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("not_found.html", include_str!("../../templates/not_found.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("search.html", include_str!("../../templates/search.html")),
+    ("newsletter.html", include_str!("../../templates/newsletter.html")),
 ];
 
 /// The site's look: templates and static assets, loaded once at start.
@@ -859,6 +860,55 @@ pub fn render_error(theme: &Theme, site: &SiteView, request_id: &str) -> Result<
         "/",
     );
     theme.render("error.html", &ErrorContext { site, page, request_id })
+}
+
+/// A topic a reader may pick for their newsletter.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopicChoice {
+    pub slug: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+/// The newsletter pages: the sign-up form, its outcomes, a subscriber's
+/// preferences and the unsubscribe page.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NewsletterView {
+    /// "subscribe", "preferences", or "message" (an outcome alone).
+    pub mode: &'static str,
+    pub heading: String,
+    pub message: String,
+    /// What went wrong with the form as a whole.
+    pub problem: String,
+    pub action: String,
+    /// Where the Unsubscribe button posts, when there is one.
+    pub unsubscribe_action: String,
+    pub email: String,
+    pub email_error: String,
+    pub name: String,
+    pub name_error: String,
+    pub everything: bool,
+    pub topics: Vec<TopicChoice>,
+    pub topics_error: String,
+}
+
+#[derive(Serialize)]
+struct NewsletterContext<'a> {
+    site: &'a SiteView,
+    page: PageHead,
+    view: &'a NewsletterView,
+}
+
+/// A newsletter page at `path`; never indexed.
+pub fn render_newsletter(
+    theme: &Theme,
+    site: &SiteView,
+    path: &str,
+    view: &NewsletterView,
+) -> Result<String, RenderError> {
+    let mut page = head(site, format!("{} | {}", view.heading, site.name), String::new(), path);
+    page.robots = Some("noindex");
+    theme.render("newsletter.html", &NewsletterContext { site, page, view })
 }
 
 /// "policy brief" → "Policy brief".

@@ -146,6 +146,8 @@ pub struct PaperQuery {
     pub topic: Option<String>,
     /// Only papers published in this calendar year (UTC).
     pub year: Option<i32>,
+    /// Only papers published after this time (a digest's start).
+    pub published_after: Option<OffsetDateTime>,
     pub limit: Option<u32>,
     pub offset: u32,
 }
@@ -168,6 +170,7 @@ impl PaperQuery {
             author: None,
             topic: None,
             year: None,
+            published_after: None,
             limit: None,
             offset: 0,
         }
@@ -354,11 +357,11 @@ mod search;
 mod subscribers;
 
 pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
-pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
 pub use outbox::{
-    CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts, OutgoingMessage,
-    RetryPolicy,
+    CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts,
+    OutgoingMessage, RetryPolicy,
 };
+pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms, SnippetPart};
 pub use subscribers::{ImportReport, Subscriber};
 
 /// A point in time as the store keeps it: UTC, whole seconds.
@@ -1304,6 +1307,10 @@ fn paper_condition(q: &PaperQuery) -> (String, Vec<Arg>) {
         } else {
             parts.push("1 = 0".into());
         }
+    }
+    if let Some(after) = q.published_after {
+        args.push(Arg::Time(db_time(after)));
+        parts.push(format!("p.published_at > ${}", args.len()));
     }
     if parts.is_empty() {
         parts.push("1 = 1".into());

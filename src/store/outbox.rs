@@ -142,7 +142,10 @@ const CAMPAIGN_SELECT: &str = "SELECT c.id, c.kind, p.slug AS paper, t.slug AS t
 /// marks it sending (or sent, with nobody to send to).
 macro_rules! start_campaign {
     ($tx:expr, $id:expr, $topics:expr, $now:expr) => {{
-        let ids: Vec<i64> = $topics.split(',').filter_map(|t| t.trim().parse::<i64>().ok()).collect();
+        let ids: Vec<i64> = $topics
+            .split(',')
+            .filter_map(|t| t.trim().parse::<i64>().ok())
+            .collect();
         let filter = if ids.is_empty() {
             String::new()
         } else {
@@ -414,7 +417,12 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.map(|(id, subject, html, text)| CampaignContent { id, subject, html, text }))
+        Ok(row.map(|(id, subject, html, text)| CampaignContent {
+            id,
+            subject,
+            html,
+            text,
+        }))
     }
 
     /// Campaigns, newest first, with their message counts.
@@ -519,6 +527,30 @@ impl Store {
             sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1").bind(id).fetch_optional(pool).await?
         });
         Ok(status.and_then(|s| CampaignStatus::parse(&s)))
+    }
+
+    /// The ids of the topics named by `slugs` that exist.
+    pub async fn topic_ids(&self, slugs: &[String]) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let mut ids = std::collections::HashMap::new();
+        for slug in slugs {
+            let id: Option<i64> = with_pool!(self, pool => {
+                sqlx::query_scalar("SELECT id FROM topics WHERE slug = $1").bind(slug).fetch_optional(pool).await?
+            });
+            if let Some(id) = id {
+                ids.insert(slug.clone(), id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Whether a campaign has sent (or is sending) paper `paper_id`.
+    pub async fn paper_campaigns(&self, paper_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM campaigns WHERE paper_id = $1 ORDER BY id")
+                .bind(paper_id)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     /// Where the last digest stopped: the next one starts there.

@@ -2,9 +2,9 @@
 //! transaction, listing them for export, and erasing one on request.
 
 use super::{Arg, Db, Store, StoreError, db_time};
-use sqlx::AssertSqlSafe;
 use crate::domain::{Consent, SubscriberInput, SubscriberStatus};
 use serde::Serialize;
+use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -81,11 +81,13 @@ macro_rules! set_topics {
                 what: "topic",
                 slug: slug.clone(),
             })?;
-            sqlx::query("INSERT INTO subscriber_topics (subscriber_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind($id)
-                .bind(topic)
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO subscriber_topics (subscriber_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind($id)
+            .bind(topic)
+            .execute(&mut *$tx)
+            .await?;
         }
     }};
 }

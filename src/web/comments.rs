@@ -49,13 +49,14 @@ impl CommentsRequest {
     }
 }
 
-/// Per-IP counts of comment posts in the last minute and hour.
-pub struct RateLimiter {
-    hits: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+/// Counts of posts per client (an IP address, or a hashed email address)
+/// in the last minute and hour.
+pub struct RateLimiter<K = IpAddr> {
+    hits: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
-impl RateLimiter {
-    pub fn new() -> RateLimiter {
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
+    pub fn new() -> RateLimiter<K> {
         RateLimiter {
             hits: Mutex::new(HashMap::new()),
         }
@@ -63,32 +64,49 @@ impl RateLimiter {
 
     /// Counts a post from `ip`, or says how long to wait when it is one
     /// too many. A limit of 0 is no limit.
-    pub fn check(&self, ip: IpAddr, per_minute: u32, per_hour: u32, now: Instant) -> Result<(), Duration> {
+    pub fn check(&self, ip: K, per_minute: u32, per_hour: u32, now: Instant) -> Result<(), Duration> {
+        self.check_within(
+            ip,
+            &[
+                (Duration::from_secs(60), per_minute),
+                (Duration::from_secs(3600), per_hour),
+            ],
+            now,
+        )
+    }
+
+    /// Counts a post from `key`, or says how long to wait, under limits
+    /// given as (window, most posts in it); windows grow, and the last is
+    /// how long posts are remembered. A limit of 0 is no limit.
+    pub fn check_within(&self, key: K, limits: &[(Duration, u32)], now: Instant) -> Result<(), Duration> {
         let Ok(mut hits) = self.hits.lock() else { return Ok(()) };
-        let hour = Duration::from_secs(3600);
-        let minute = Duration::from_secs(60);
+        let Some(&(longest, _)) = limits.last() else {
+            return Ok(());
+        };
         if hits.len() > 100_000 {
-            hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < hour));
+            hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < longest));
         }
-        let times = hits.entry(ip).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= hour) {
+        let times = hits.entry(key).or_default();
+        while times.front().is_some_and(|t| now.duration_since(*t) >= longest) {
             times.pop_front();
         }
-        if per_hour > 0 && times.len() >= per_hour as usize {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(hour.saturating_sub(now.duration_since(oldest)));
-        }
-        let in_minute: Vec<&Instant> = times.iter().filter(|t| now.duration_since(**t) < minute).collect();
-        if per_minute > 0 && in_minute.len() >= per_minute as usize {
-            let oldest = in_minute.first().map_or(now, |t| **t);
-            return Err(minute.saturating_sub(now.duration_since(oldest)));
+        for &(window, most) in limits.iter().rev() {
+            if most == 0 {
+                continue;
+            }
+            let mut within = times.iter().filter(|t| now.duration_since(**t) < window);
+            let oldest = within.next().copied();
+            let count = oldest.map_or(0, |_| 1 + within.count());
+            if count >= most as usize {
+                return Err(window.saturating_sub(now.duration_since(oldest.unwrap_or(now))));
+            }
         }
         times.push_back(now);
         Ok(())
     }
 }
 
-impl Default for RateLimiter {
+impl<K: std::hash::Hash + Eq> Default for RateLimiter<K> {
     fn default() -> Self {
         RateLimiter::new()
     }
@@ -218,7 +236,7 @@ pub async fn section(
 
 /// The client's address: the connection's peer. (Behind a reverse proxy
 /// every post comes from the proxy; see docs/deployment.md.)
-fn client_ip(request: &Request) -> IpAddr {
+pub(super) fn client_ip(request: &Request) -> IpAddr {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -227,7 +245,7 @@ fn client_ip(request: &Request) -> IpAddr {
 
 /// Whether the post comes from a page of this site: browsers send Origin
 /// (and Sec-Fetch-Site) with form posts; another site's page is refused.
-fn same_site(headers: &HeaderMap, base_url: &str) -> bool {
+pub(super) fn same_site(headers: &HeaderMap, base_url: &str) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && site == "cross-site"
     {
@@ -246,7 +264,7 @@ fn same_site(headers: &HeaderMap, base_url: &str) -> bool {
 }
 
 /// The form fields of a urlencoded body (invalid UTF-8 becomes U+FFFD).
-fn form_fields(body: &[u8]) -> HashMap<String, String> {
+pub(super) fn form_fields(body: &[u8]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
     for (k, v) in form_urlencoded::parse(body) {
         fields.entry(k.into_owned()).or_insert_with(|| v.into_owned());
@@ -272,7 +290,7 @@ pub async fn post_comment(State(state): State<AppState>, Path(slug): Path<String
     }
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<Body> {
+pub(super) fn plain(status: StatusCode, text: &str) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -479,7 +497,7 @@ fn notify_comment(state: &AppState, paper: &Paper, id: i64, status: CommentStatu
     });
 }
 
-fn see_other(location: &str) -> Response<Body> {
+pub(super) fn see_other(location: &str) -> Response<Body> {
     Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, location)

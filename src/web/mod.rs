@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod comments;
 mod discovery;
+pub mod newsletter;
 mod pages;
 mod pdf;
 mod search;
@@ -56,6 +57,17 @@ pub struct AppState {
     signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
     /// Comment posts per IP address.
     comment_limits: Arc<comments::RateLimiter>,
+    /// Signs newsletter links, with its own site key.
+    newsletter_signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
+    /// Sign-ups per IP address.
+    subscribe_limits: Arc<comments::RateLimiter>,
+    /// Confirmation emails per address.
+    address_limits: Arc<newsletter::AddressLimiter>,
+    /// The email layouts and what emails say about the site.
+    pub mail_layouts: Arc<crate::mail::compose::Layouts>,
+    pub mail_site: Arc<crate::mail::compose::MailSite>,
+    /// Wakes this server's mail sender when a handler queues mail.
+    pub mail_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -79,9 +91,15 @@ impl AppState {
             facets: Arc::new(std::sync::Mutex::new(None)),
             pdf,
             assets: Arc::new(assets),
-            config: Arc::new(config),
             signer: Arc::new(tokio::sync::OnceCell::new()),
             comment_limits: Arc::new(comments::RateLimiter::new()),
+            newsletter_signer: Arc::new(tokio::sync::OnceCell::new()),
+            subscribe_limits: Arc::new(comments::RateLimiter::new()),
+            address_limits: Arc::new(newsletter::AddressLimiter::new()),
+            mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
+            mail_site: Arc::new(crate::mail::compose::MailSite::new(&config.site_name, config.base())),
+            mail_wake: Arc::new(Notify::new()),
+            config: Arc::new(config),
         }
     }
 
@@ -133,6 +151,20 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(search::search))
         .route("/search/", get(pages::to_search))
         .route("/healthz", get(pages::health))
+        .route(
+            "/subscribe",
+            get(newsletter::subscribe_form).post(newsletter::subscribe),
+        )
+        .route("/subscribe/", get(pages::to_subscribe))
+        .route("/subscribe/confirm", get(newsletter::confirm))
+        .route(
+            "/newsletter/preferences",
+            get(newsletter::preferences).post(newsletter::save_preferences),
+        )
+        .route(
+            "/newsletter/unsubscribe",
+            get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
+        )
         .fallback(pages::not_found)
         .with_state(state)
         .layer(middleware::from_fn(limit_uri))
@@ -177,6 +209,8 @@ pub enum PageError {
     Render(#[from] render::RenderError),
     #[error("the PDF could not be made: {0}")]
     Pdf(String),
+    #[error("the email could not be made: {0}")]
+    Mail(String),
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
@@ -350,11 +384,46 @@ pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Starts this server's mail sender, which delivers what the outbox holds
+/// (sign-up confirmations, notices, campaigns) alongside any other
+/// server's. Without `smtp_url` mail waits in the outbox, and this says so.
+pub async fn spawn_mail_sender(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let mailer = match crate::mail::Mailer::from_config(&state.config) {
+        Ok(m) => m,
+        Err(crate::mail::MailError::NotConfigured) => {
+            tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "mail cannot be sent");
+            return None;
+        }
+    };
+    let signer = match state.newsletter_signer().await {
+        Ok(s) => s.clone(),
+        Err(e) => {
+            tracing::error!(error = %e, "mail cannot be sent: no signing key");
+            return None;
+        }
+    };
+    let settings = crate::mail::SenderSettings::from_config(&state.config, &mailer.from);
+    let mut sender = crate::mail::Sender::new(
+        state.store.clone(),
+        mailer,
+        (*state.mail_site).clone(),
+        signer,
+        settings,
+    );
+    sender.wake = state.mail_wake.clone();
+    Some(tokio::spawn(Arc::new(sender).run()))
+}
+
 /// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
 /// the requests under way.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let mut upkeep = spawn_cache_upkeep(&state);
     upkeep.push(spawn_comment_upkeep(&state));
+    upkeep.extend(spawn_mail_sender(&state).await);
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

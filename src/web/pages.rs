@@ -430,6 +430,11 @@ pub async fn to_search(uri: Uri) -> Response<Body> {
     }
 }
 
+/// `/subscribe/` → `/subscribe`.
+pub async fn to_subscribe() -> Response<Body> {
+    redirect("/subscribe")
+}
+
 pub(super) fn redirect(target: &str) -> Response<Body> {
     match HeaderValue::from_str(target) {
         Ok(location) => Response::builder()

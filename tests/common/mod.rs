@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod smtp;
 
 use quire::domain::{AuthorInput, PaperInput, Status, TopicInput};
 use quire::store::Store;

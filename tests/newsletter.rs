@@ -1,0 +1,566 @@
+//! The newsletter end to end: sign-ups through the site's forms, the
+//! confirmation link from a real SMTP exchange, campaigns built and
+//! delivered by the mail sender, one-click unsubscribing, and delivery
+//! through an SMTP server that fails in the ways real ones do. On SQLite,
+//! and on PostgreSQL when QUIRE_TEST_POSTGRES_URL is set.
+
+mod common;
+
+use common::http::{Site, get, post_form, site_on_either, standard_papers};
+use common::smtp::{Fault, SmtpServer, header, part};
+use quire::config::{Config, Secret};
+use quire::domain::{CampaignKind, CampaignStatus, SubscriberInput, SubscriberStatus};
+use quire::mail::compose::{self, MailSite};
+use quire::mail::{Mailer, Sender, SenderSettings, links};
+use quire::store::{NewCampaign, Store};
+use quire::web::signing::Signer;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+fn config(smtp: &SmtpServer) -> Config {
+    Config {
+        smtp_url: Some(Secret::new(smtp.url())),
+        mail_from: "Policy Lab <news@example.org>".into(),
+        mail_retry_seconds: 0,
+        ..Config::default()
+    }
+}
+
+async fn sender(site: &Site) -> Sender {
+    let config = &site.state.config;
+    let mailer = Mailer::from_config(config).expect("mailer");
+    let key = site.store.site_key(links::SITE_KEY).await.expect("key");
+    let settings = SenderSettings::from_config(config, &mailer.from);
+    Sender::new(
+        site.store.clone(),
+        mailer,
+        MailSite::new(&config.site_name, config.base()),
+        Signer::new(&key),
+        settings,
+    )
+}
+
+/// Runs the sender until nothing is due (retries included).
+async fn deliver_all(sender: &Sender, store: &Store) {
+    for _ in 0..400 {
+        let n = sender.round().await.expect("round");
+        if n == 0 {
+            let counts = store.outbox_counts(None).await.expect("counts");
+            if counts.queued == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    panic!("mail still queued after many rounds");
+}
+
+async fn queue_paper(site: &Site, slug: &str) -> i64 {
+    let paper = site.store.get_paper(slug).await.expect("get").expect("paper");
+    let config = &site.state.config;
+    let composed = compose::paper_campaign(&paper, &MailSite::new(&config.site_name, config.base()));
+    let slugs: Vec<String> = paper.meta.topics.iter().map(|t| t.slug.clone()).collect();
+    let topic_ids = site
+        .store
+        .topic_ids(&slugs)
+        .await
+        .expect("topics")
+        .into_values()
+        .collect();
+    site.store
+        .queue_campaign(
+            &NewCampaign {
+                kind: CampaignKind::Paper,
+                paper_id: Some(paper.meta.id),
+                topic_ids,
+                topic_id: None,
+                subject: composed.subject,
+                html: composed.html,
+                text: composed.text,
+                send_at: OffsetDateTime::now_utc(),
+                digest_until: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("queue")
+}
+
+/// The path and query of the first link in `text` that starts with
+/// `base` and holds `needle`.
+fn link(text: &str, base: &str, needle: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        .find(|w| w.starts_with(base) && w.contains(needle))
+        .unwrap_or_else(|| panic!("no link with {needle} in:\n{text}"))
+        .trim_start_matches(base)
+        .replace("&amp;", "&")
+}
+
+const BASE: &str = "http://127.0.0.1:8080";
+
+#[tokio::test]
+async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_flow", standard_papers(), config(&smtp)).await;
+    let sender = sender(&site).await;
+
+    // Every page's footer has the form; /subscribe has the topics.
+    assert!(get(&site.state, "/").await.text().contains("action=\"/subscribe\""));
+    let form = get(&site.state, "/subscribe").await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("name=\"topic\" value=\"trade\""));
+
+    let reply = post_form(
+        &site.state,
+        "/subscribe",
+        "email=Ada%40Example.org&name=Ada+Lovelace&scope=topics&topic=trade",
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.headers["location"], "/subscribe?sent=1");
+    assert!(
+        get(&site.state, "/subscribe?sent=1")
+            .await
+            .text()
+            .contains("Check your inbox")
+    );
+    // Nothing is a subscription before the link is opened.
+    assert_eq!(
+        site.store.subscriber_by_email("ada@example.org").await.expect("read"),
+        None
+    );
+
+    deliver_all(&sender, &site.store).await;
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, vec!["ada@example.org".to_owned()]);
+    let confirm_text = part(&mail[0].data, "text/plain").expect("text part");
+    assert!(confirm_text.contains("Dear Ada Lovelace,"), "{confirm_text}");
+    let confirm = link(&confirm_text, BASE, "/subscribe/confirm");
+    let opened = get(&site.state, &confirm).await;
+    assert_eq!(opened.status, 200, "{}", opened.text());
+    assert!(opened.text().contains("You are subscribed"));
+    let ada = site
+        .store
+        .subscriber_by_email("ada@example.org")
+        .await
+        .expect("read")
+        .expect("subscribed");
+    assert_eq!(ada.status, SubscriberStatus::Confirmed);
+    assert_eq!(ada.name, "Ada Lovelace");
+    assert_eq!(ada.topics, vec!["trade".to_owned()]);
+
+    // Signing up again answers the same, and mails the preferences link.
+    let again = post_form(
+        &site.state,
+        "/subscribe",
+        "email=ada%40example.org&scope=everything",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.headers["location"].clone()),
+        (reply.status, reply.headers["location"].clone())
+    );
+    deliver_all(&sender, &site.store).await;
+    let second = smtp.messages().pop().expect("second");
+    assert!(
+        header(&second.data, "Subject")
+            .expect("subject")
+            .contains("You are subscribed")
+    );
+    assert!(
+        part(&second.data, "text/plain")
+            .expect("text")
+            .contains("/newsletter/preferences?id=")
+    );
+
+    // A campaign of a paper on her topic, with a non-ASCII title too.
+    let campaign = queue_paper(&site, "ports").await;
+    let hebrew = queue_paper(&site, "namal").await;
+    deliver_all(&sender, &site.store).await;
+    for id in [campaign, hebrew] {
+        let c = site.store.campaign(id).await.expect("read").expect("campaign");
+        assert_eq!((c.status, c.recipients, c.sent), (CampaignStatus::Sent, 1, 1));
+    }
+    let all = smtp.messages();
+    let by_subject = |prefix: &str| {
+        all.iter()
+            .find(|m| header(&m.data, "Subject").is_some_and(|s| s.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("no message with the subject {prefix}"))
+            .data
+            .clone()
+    };
+    let data = &by_subject("Ports and Harbours");
+    assert_eq!(header(data, "Subject").as_deref(), Some("Ports and Harbours"));
+    assert!(header(data, "From").expect("from").contains("news@example.org"));
+    assert!(header(data, "To").expect("to").contains("ada@example.org"));
+    assert!(header(data, "Date").is_some());
+    assert!(header(data, "Message-ID").expect("id").ends_with("@127.0.0.1>"));
+    assert_eq!(header(data, "List-Id").as_deref(), Some("Quire <newsletter.127.0.0.1>"));
+    assert_eq!(
+        header(data, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let list_unsubscribe = header(data, "List-Unsubscribe").expect("list-unsubscribe");
+    assert!(
+        list_unsubscribe.starts_with(&format!("<{BASE}/newsletter/unsubscribe?id={}&sig=", ada.id))
+            && list_unsubscribe.contains(">, <mailto:news@example.org?subject=unsubscribe"),
+        "{list_unsubscribe}"
+    );
+    assert!(
+        header(data, "Content-Type")
+            .expect("type")
+            .starts_with("multipart/alternative")
+    );
+    let text = part(data, "text/plain").expect("text");
+    let html = part(data, "text/html").expect("html");
+    assert!(text.starts_with("Dear Ada Lovelace,"), "{text}");
+    assert!(
+        text.contains(&format!("Read on the web: {BASE}/papers/ports/")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("PDF: {BASE}/papers/ports.pdf")), "{text}");
+    assert!(html.contains("Dear Ada Lovelace,"));
+    assert!(html.contains(&format!("href=\"{BASE}/papers/ports/\"")));
+    assert!(html.contains(&format!("href=\"{BASE}/papers/ports.pdf\"")));
+    assert!(html.contains("max-width:600px"));
+    assert!(html.contains("prefers-color-scheme: dark"));
+    assert!(!html.contains("<script"), "author markup stays out");
+    // The Hebrew title travels encoded (RFC 2047).
+    let hebrew_subject = header(&by_subject("=?utf-8?"), "Subject").expect("subject");
+    assert_eq!(hebrew_subject, "=?utf-8?b?157Xk9eZ16DXmdeV16og16DXntec15nXnQ==?=");
+
+    // The preferences link works, and saves topics and name.
+    let preferences = link(&text, BASE, "/newsletter/preferences");
+    let page = get(&site.state, &preferences).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("ada@example.org"));
+    let saved = post_form(&site.state, &preferences, "name=Ada+L.&scope=everything", &[]).await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let ada = site.store.subscriber(ada.id).await.expect("read").expect("ada");
+    assert_eq!((ada.name.as_str(), ada.topics.len()), ("Ada L.", 0));
+
+    // A GET shows one button and changes nothing; the one-click POST,
+    // from a mail provider's server (no Origin, no cookie), unsubscribes.
+    let unsubscribe = list_unsubscribe
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .expect("url")
+        .trim_start_matches(BASE)
+        .to_owned();
+    let button = get(&site.state, &unsubscribe).await;
+    assert_eq!(button.status, 200);
+    assert!(button.text().contains("List-Unsubscribe"));
+    assert_eq!(
+        site.store.subscriber(ada.id).await.expect("read").expect("ada").status,
+        SubscriberStatus::Confirmed
+    );
+    let done = post_form(&site.state, &unsubscribe, "List-Unsubscribe=One-Click", &[]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.text().contains("You are unsubscribed"));
+    assert_eq!(
+        site.store.subscriber(ada.id).await.expect("read").expect("ada").status,
+        SubscriberStatus::Unsubscribed
+    );
+    let after = queue_paper(&site, "old").await;
+    let c = site.store.campaign(after).await.expect("read").expect("campaign");
+    assert_eq!((c.recipients, c.status), (0, CampaignStatus::Sent));
+
+    // Altered links do nothing.
+    let forged = unsubscribe.replace("sig=", "sig=0");
+    assert_eq!(post_form(&site.state, &forged, "", &[]).await.status, 404);
+    let other = unsubscribe.replace(&format!("id={}", ada.id), &format!("id={}", ada.id + 1));
+    assert_eq!(post_form(&site.state, &other, "", &[]).await.status, 404);
+    let bad_confirm = confirm.replace("%22", "%23");
+    assert_eq!(get(&site.state, &bad_confirm).await.status, 400);
+}
+
+#[tokio::test]
+async fn hostile_sign_ups_store_nothing_and_send_nothing() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either(
+        "newsletter_hostile",
+        standard_papers(),
+        Config {
+            subscribe_rate_per_hour: 0,
+            ..config(&smtp)
+        },
+    )
+    .await;
+    let long = format!("{}%40example.org", "a".repeat(250));
+    let cases: Vec<(String, &str)> = vec![
+        ("email=".into(), "is required"),
+        (
+            "email=ada%40example.org%0D%0ABcc%3A+all%40example.org".into(),
+            "line break",
+        ),
+        (
+            "email=ada%40example.org&name=Ada%0D%0ABcc%3A+x%40y.z".into(),
+            "line break",
+        ),
+        (format!("email={long}"), "at most 254"),
+        ("email=%D0%B0da%40example.org".into(), "not a plain Latin letter"),
+        ("email=ada%40%EF%BD%85xample.org".into(), "not a plain Latin letter"),
+        ("email=%3Dcmd%7C%27%2Fc+calc%27%21A1%40example.org".into(), "formula"),
+        ("email=ada%00%40example.org".into(), "control character"),
+        ("email=not-an-address".into(), "is not an email address"),
+        (
+            format!("email=ada%40example.org&name={}", "n".repeat(101)),
+            "at most 100",
+        ),
+        (
+            "email=ada%40example.org&scope=topics&topic=no-such-topic".into(),
+            "do not exist",
+        ),
+        (
+            "email=%3Cscript%3Ealert(1)%3C%2Fscript%3E%40example.org".into(),
+            "cannot hold",
+        ),
+    ];
+    for (body, says) in &cases {
+        let reply = post_form(&site.state, "/subscribe", body, &[]).await;
+        assert_eq!(reply.status, 422, "{body}");
+        let page = reply.text();
+        assert!(page.contains(says), "{body}: {says} not in the page");
+        assert!(page.contains("nothing was stored"), "{body}");
+        assert!(!page.contains("<script>alert"), "{body}: typed text is escaped");
+    }
+    assert_eq!(
+        site.store.outbox_counts(None).await.expect("counts"),
+        Default::default(),
+        "no mail was queued"
+    );
+    assert!(site.store.list_subscribers().await.expect("list").is_empty());
+
+    // Other sites' pages cannot post the form; robots fill the honeypot.
+    let cross = post_form(
+        &site.state,
+        "/subscribe",
+        "email=ada%40example.org",
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(cross.status, 403);
+    let robot = post_form(
+        &site.state,
+        "/subscribe",
+        "email=ada%40example.org&website_confirm=x",
+        &[],
+    )
+    .await;
+    assert_eq!(robot.status, 303);
+    assert_eq!(site.store.outbox_counts(None).await.expect("counts").queued, 0);
+
+    // A subscriber and a stranger get the same answer.
+    site.store
+        .import_subscribers(
+            &[SubscriberInput {
+                email: "known@example.org".into(),
+                name: String::new(),
+                topics: Vec::new(),
+            }],
+            true,
+            OffsetDateTime::now_utc(),
+            &|_| {},
+        )
+        .await
+        .expect("import");
+    let known = post_form(&site.state, "/subscribe", "email=known%40example.org", &[]).await;
+    let stranger = post_form(&site.state, "/subscribe", "email=stranger%40example.org", &[]).await;
+    assert_eq!(known.status, stranger.status);
+    assert_eq!(known.headers.get("location"), stranger.headers.get("location"));
+    assert_eq!(known.body, stranger.body);
+
+    // Per address: past the day's limit the answer is the same and no
+    // more mail goes out (3 a day by default; one was sent above).
+    for _ in 0..4 {
+        let r = post_form(&site.state, "/subscribe", "email=stranger%40example.org", &[]).await;
+        assert_eq!(r.status, 303);
+    }
+    let counts = site.store.outbox_counts(None).await.expect("counts");
+    assert_eq!(counts.queued, 4, "known once, stranger three times");
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_connection() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either(
+        "newsletter_rate",
+        Vec::new(),
+        Config {
+            subscribe_rate_per_hour: 2,
+            ..config(&smtp)
+        },
+    )
+    .await;
+    for i in 0..2 {
+        let r = post_form(&site.state, "/subscribe", &format!("email=r{i}%40example.org"), &[]).await;
+        assert_eq!(r.status, 303);
+    }
+    let limited = post_form(&site.state, "/subscribe", "email=r9%40example.org", &[]).await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(site.store.outbox_counts(None).await.expect("counts").queued, 2);
+}
+
+#[tokio::test]
+async fn delivery_survives_4xx_5xx_and_dropped_connections() {
+    // Recipient i: 1 → 451 twice; 2 → 550 always; 3 → dropped mid-DATA
+    // once; 4 → 421 and hang-up once; others accepted.
+    let smtp = SmtpServer::with_plan(|rcpt, attempt| {
+        let i: u32 = rcpt
+            .trim_start_matches("reader")
+            .split('@')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        match (i % 8, attempt) {
+            (1, 1 | 2) => Fault::Temp451,
+            (2, _) => Fault::Reject550,
+            (3, 1) => Fault::DropInData,
+            (4, 1) => Fault::Close421,
+            _ => Fault::Accept,
+        }
+    })
+    .await;
+    let site = site_on_either(
+        "newsletter_faults",
+        standard_papers(),
+        Config {
+            mail_bounce_limit: 1,
+            ..config(&smtp)
+        },
+    )
+    .await;
+    let readers: Vec<SubscriberInput> = (0..40)
+        .map(|i| SubscriberInput {
+            email: format!("reader{i}@example.org"),
+            name: format!("Reader {i}"),
+            topics: Vec::new(),
+        })
+        .collect();
+    site.store
+        .import_subscribers(&readers, true, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+    let id = queue_paper(&site, "ports").await;
+    let sender = sender(&site).await;
+    deliver_all(&sender, &site.store).await;
+
+    let c = site.store.campaign(id).await.expect("read").expect("campaign");
+    assert_eq!(c.status, CampaignStatus::Sent);
+    assert_eq!((c.recipients, c.sent, c.failed, c.queued), (40, 35, 5, 0));
+    let counts = smtp.counts();
+    for i in 0..40 {
+        let address = format!("reader{i}@example.org");
+        let got = counts.get(&address).copied().unwrap_or(0);
+        if i % 8 == 2 {
+            assert_eq!(got, 0, "{address} was refused for good");
+        } else {
+            assert_eq!(got, 1, "{address} has its message once");
+        }
+    }
+    // Refused for good: recorded, and the subscriber is bounced.
+    for s in site.store.list_subscribers().await.expect("list") {
+        let i: u32 = s
+            .email
+            .trim_start_matches("reader")
+            .split('@')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let want = if i % 8 == 2 {
+            SubscriberStatus::Bounced
+        } else {
+            SubscriberStatus::Confirmed
+        };
+        assert_eq!(s.status, want, "{}", s.email);
+    }
+    // A second campaign skips the bounced.
+    let next = queue_paper(&site, "namal").await;
+    let c = site.store.campaign(next).await.expect("read").expect("campaign");
+    assert_eq!(c.recipients, 35);
+}
+
+#[tokio::test]
+async fn paused_campaigns_wait_and_scheduled_ones_start_on_time() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_pause", standard_papers(), config(&smtp)).await;
+    let readers: Vec<SubscriberInput> = (0..5)
+        .map(|i| SubscriberInput {
+            email: format!("p{i}@example.org"),
+            name: String::new(),
+            topics: vec!["trade".into()],
+        })
+        .collect();
+    site.store
+        .import_subscribers(&readers, true, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+    let id = queue_paper(&site, "ports").await;
+    assert_eq!(
+        site.store.pause_campaign(id, true).await.expect("pause"),
+        Some(CampaignStatus::Paused)
+    );
+    let sender = sender(&site).await;
+    assert_eq!(
+        sender.round().await.expect("round"),
+        0,
+        "a paused campaign sends nothing"
+    );
+    assert!(smtp.messages().is_empty());
+    site.store.pause_campaign(id, false).await.expect("resume");
+    deliver_all(&sender, &site.store).await;
+    assert_eq!(smtp.messages().len(), 5);
+
+    // Scheduled: no recipients until its time, then everyone confirmed by then.
+    let paper = site.store.get_paper("namal").await.expect("get").expect("paper");
+    let composed = compose::paper_campaign(&paper, &MailSite::new("Quire", BASE));
+    let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let scheduled = site
+        .store
+        .queue_campaign(
+            &NewCampaign {
+                kind: CampaignKind::Paper,
+                paper_id: Some(paper.meta.id),
+                topic_ids: Vec::new(),
+                topic_id: None,
+                subject: composed.subject,
+                html: composed.html,
+                text: composed.text,
+                send_at: later,
+                digest_until: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("queue");
+    assert!(
+        site.store
+            .start_due_campaigns(OffsetDateTime::now_utc())
+            .await
+            .expect("start")
+            .is_empty()
+    );
+    let c = site.store.campaign(scheduled).await.expect("read").expect("c");
+    assert_eq!((c.status, c.recipients), (CampaignStatus::Scheduled, 0));
+    let started = site
+        .store
+        .start_due_campaigns(later + time::Duration::seconds(1))
+        .await
+        .expect("start");
+    assert_eq!(started, vec![scheduled]);
+    let c = site.store.campaign(scheduled).await.expect("read").expect("c");
+    assert_eq!((c.status, c.recipients), (CampaignStatus::Sending, 5));
+    // Starting twice (another server) writes no second set.
+    assert!(
+        site.store
+            .start_due_campaigns(later + time::Duration::seconds(2))
+            .await
+            .expect("start")
+            .is_empty()
+    );
+}
