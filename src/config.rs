@@ -614,6 +614,8 @@ mod tests {
         let c = Config {
             database_url: Some(Secret::new("sqlite://x")),
             theme_dir: Some("theme".into()),
+            smtp_url: Some(Secret::new("smtp://127.0.0.1:25")),
+            mail_from: "news@example.org".into(),
             ..Config::default()
         };
         let table = toml::Table::try_from(c).expect("serialise");

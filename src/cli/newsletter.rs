@@ -478,17 +478,16 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
         )
         .map_err(|e| Failure::Other(anyhow::anyhow!("the email layout failed: {e}")))?;
     let stamp = OffsetDateTime::now_utc().unix_timestamp_nanos();
-    let message = compose::build_message(
-        &sender.mailer().from,
-        &address,
-        "",
-        &format!("[Test] {}", body.subject),
+    let letter = compose::Letter {
+        to: &address,
+        to_name: "",
+        subject: &format!("[Test] {}", body.subject),
         html,
         text,
-        &format!("<quire.test.{stamp}@{}>", site.host),
-        None,
-    )
-    .map_err(|e| bad_input(format!("--to: {e}")))?;
+        message_id: &format!("<quire.test.{stamp}@{}>", site.host),
+    };
+    let message =
+        compose::build_message(&sender.mailer().from, letter, None).map_err(|e| bad_input(format!("--to: {e}")))?;
     match sender.mailer().send(message).await {
         crate::domain::AttemptResult::Delivered => {
             println!("Sent a test copy of \"{}\" to {address}", body.subject);

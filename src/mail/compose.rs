@@ -359,19 +359,33 @@ pub struct ListHeaders {
     pub unsubscribe_mailto: String,
 }
 
+/// One message ready to become MIME.
+#[derive(Clone, Debug)]
+pub struct Letter<'a> {
+    pub to: &'a str,
+    pub to_name: &'a str,
+    pub subject: &'a str,
+    pub html: String,
+    pub text: String,
+    pub message_id: &'a str,
+}
+
 /// The MIME message: multipart/alternative with text then HTML, UTF-8,
 /// and a Message-ID that stays the same if the message is sent again
 /// (after a crash), so that clients show it once.
 pub fn build_message(
     from: &Mailbox,
-    to: &str,
-    to_name: &str,
-    subject: &str,
-    html: String,
-    text: String,
-    message_id: &str,
+    letter: Letter<'_>,
     list: Option<&ListHeaders>,
 ) -> Result<lettre::Message, String> {
+    let Letter {
+        to,
+        to_name,
+        subject,
+        html,
+        text,
+        message_id,
+    } = letter;
     let address = to
         .parse::<lettre::Address>()
         .map_err(|e| format!("the address {to:?} cannot be mailed: {e}"))?;

@@ -234,7 +234,8 @@ mod tests {
             ("mail.example.org", "not a URL"),
             ("http://mail.example.org", "not smtp"),
             ("smtp://mail.example.org?tls=maybe", "tls=\"maybe\""),
-            ("smtp://user:secret@?tls=starttls", "names no server"),
+            ("smtp://user:secret@?tls=starttls", "not a URL"),
+            ("smtp:/mail.example.org", "names no server"),
         ] {
             let err = SmtpSettings::parse(bad).expect_err(bad);
             assert!(err.contains(says), "{bad}: {err}");

@@ -5,7 +5,7 @@
 //! Any number of workers, in `quire serve` and `quire newsletter send
 //! --wait`, share the outbox.
 
-use super::compose::{self, Composed, Layouts, ListHeaders, MailSite, Personal};
+use super::compose::{self, Composed, Layouts, Letter, ListHeaders, MailSite, Personal};
 use super::links;
 use super::{MailError, Mailer};
 use crate::domain::{AttemptResult, MessageKind};
@@ -266,30 +266,28 @@ impl Sender {
                     links::subscriber_sig(&self.signer, subscriber, &m.recipient)
                 ),
             };
-            return compose::build_message(
-                &self.mailer.from,
-                &m.recipient,
-                &m.recipient_name,
-                &content.subject,
+            let letter = Letter {
+                to: &m.recipient,
+                to_name: &m.recipient_name,
+                subject: &content.subject,
                 html,
                 text,
-                &message_id,
-                Some(&list),
-            );
+                message_id: &message_id,
+            };
+            return compose::build_message(&self.mailer.from, letter, Some(&list));
         }
         let (Some(subject), Some(html), Some(text)) = (&m.subject, &m.html, &m.text) else {
             return Err("the message has no content".into());
         };
-        compose::build_message(
-            &self.mailer.from,
-            &m.recipient,
-            &m.recipient_name,
+        let letter = Letter {
+            to: &m.recipient,
+            to_name: &m.recipient_name,
             subject,
-            html.clone(),
-            text.clone(),
-            &message_id,
-            None,
-        )
+            html: html.clone(),
+            text: text.clone(),
+            message_id: &message_id,
+        };
+        compose::build_message(&self.mailer.from, letter, None)
     }
 
     pub fn mailer(&self) -> &Mailer {

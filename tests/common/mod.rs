@@ -39,7 +39,7 @@ pub fn say_postgres_skipped(test: &str) {
             std::io::stderr(),
             "PostgreSQL suite skipped: QUIRE_TEST_POSTGRES_URL is not set (first skipped test: {test}). \
              .ci/run sets it; to run it yourself: \
-             QUIRE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test store_postgres --test comments"
+             QUIRE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test store_postgres --test comments --test newsletter"
         );
     });
 }
