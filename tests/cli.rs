@@ -1220,3 +1220,265 @@ fn subscriber_lists_import_whole_export_and_erase() {
         text(&out.stderr)
     );
 }
+
+/// `quire subscribers import --with-consent` of `count` generated readers.
+fn import_readers(dir: &Path, count: usize) {
+    let mut csv = String::from("email,name\n");
+    for i in 0..count {
+        csv.push_str(&format!("reader{i}@example.org,Reader {i}\n"));
+    }
+    let file = write(dir, "readers.csv", &csv);
+    let out = quire(
+        dir,
+        &["subscribers", "import", "--with-consent", &file.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn quire_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(QUIRE)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("QUIRE_DATABASE_URL")
+        .env("QUIRE_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run quire")
+}
+
+#[test]
+fn newsletter_commands_queue_send_follow_and_explain_mistakes() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let url = smtp.url();
+    let env = [
+        ("QUIRE_SMTP_URL", url.as_str()),
+        ("QUIRE_MAIL_FROM", "Policy Lab <news@example.org>"),
+    ];
+    let dir = site_with_ports();
+    let d = dir.path();
+    import_readers(d, 25);
+
+    // Mistakes are explained and queue nothing.
+    let no_smtp = quire(d, &["newsletter", "send", "--paper", "ports-harbours", "--wait"]);
+    assert_eq!(no_smtp.status.code(), Some(2));
+    assert!(
+        text(&no_smtp.stderr).contains("no SMTP server is set"),
+        "{}",
+        text(&no_smtp.stderr)
+    );
+    let status = quire(d, &["newsletter", "status", "--json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(listed.len(), 1, "the campaign was queued before --wait found no server");
+    for (args, says) in [
+        (
+            vec!["newsletter", "send", "--paper", "nope"],
+            "no paper has the slug \"nope\"",
+        ),
+        (vec!["newsletter", "send", "--paper", "ports-harbours"], "pass --again"),
+        (
+            vec![
+                "newsletter",
+                "send",
+                "--paper",
+                "ports-harbours",
+                "--again",
+                "--topic",
+                "nope",
+            ],
+            "no topic has the slug \"nope\"",
+        ),
+        (
+            vec![
+                "newsletter",
+                "send",
+                "--paper",
+                "ports-harbours",
+                "--again",
+                "--at",
+                "tomorrow",
+            ],
+            "is not a time",
+        ),
+        (
+            vec![
+                "newsletter",
+                "send",
+                "--paper",
+                "ports-harbours",
+                "--again",
+                "--subject",
+                "a\u{7}b",
+            ],
+            "--subject",
+        ),
+        (
+            vec!["newsletter", "test", "--to", "ada@example.org\r\nBcc: x@y.z"],
+            "--to",
+        ),
+        (vec!["newsletter", "pause", "99"], "no campaign has the id 99"),
+        (vec!["newsletter", "status", "99"], "no campaign has the id 99"),
+    ] {
+        let out = quire_env(d, &args, &env);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+    let bad_url = quire_env(
+        d,
+        &["newsletter", "status"],
+        &[("QUIRE_SMTP_URL", "smtp://u:hunter2@mail.example.org?tls=maybe")],
+    );
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(text(&bad_url.stderr).contains("smtp_url"));
+    assert!(!text(&bad_url.stderr).contains("hunter2"), "{}", text(&bad_url.stderr));
+
+    // The queued campaign goes out with resume --wait.
+    let resumed = quire_env(d, &["newsletter", "resume", "1", "--wait"], &env);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(
+        text(&resumed.stdout).contains("25 recipients: 25 sent, 0 failed"),
+        "{}",
+        text(&resumed.stdout)
+    );
+    assert_eq!(smtp.counts().len(), 25);
+
+    // A test copy goes to one address, now, marked as a test.
+    let test = quire_env(
+        d,
+        &[
+            "newsletter",
+            "test",
+            "--to",
+            "editor@example.org",
+            "--paper",
+            "ports-harbours",
+        ],
+        &env,
+    );
+    assert!(test.status.success(), "{}", text(&test.stderr));
+    let copy = smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["editor@example.org"])
+        .expect("test copy");
+    assert_eq!(
+        common::smtp::header(&copy.data, "Subject").as_deref(),
+        Some("[Test] Ports and Harbours")
+    );
+
+    // A digest of what was published since; the next has nothing new.
+    let digest = quire_env(
+        d,
+        &["newsletter", "digest", "--since", "2026-01-01T00:00:00Z", "--wait"],
+        &env,
+    );
+    assert!(digest.status.success(), "{}", text(&digest.stderr));
+    assert!(
+        text(&digest.stdout).contains("The digest holds 1 paper"),
+        "{}",
+        text(&digest.stdout)
+    );
+    let empty = quire_env(d, &["newsletter", "digest"], &env);
+    assert!(empty.status.success());
+    assert!(
+        text(&empty.stdout).contains("nothing to send"),
+        "{}",
+        text(&empty.stdout)
+    );
+
+    // Scheduled, paused, resumed.
+    let later = quire_env(
+        d,
+        &[
+            "newsletter",
+            "send",
+            "--paper",
+            "ports-harbours",
+            "--again",
+            "--at",
+            "2099-01-01T00:00:00Z",
+        ],
+        &env,
+    );
+    assert!(
+        text(&later.stdout).contains("scheduled for 2099-01-01T00:00:00Z"),
+        "{}",
+        text(&later.stdout)
+    );
+    let now = quire_env(d, &["newsletter", "send", "--paper", "ports-harbours", "--again"], &env);
+    assert!(
+        text(&now.stdout).contains("queued for 25 recipients"),
+        "{}",
+        text(&now.stdout)
+    );
+    let paused = quire_env(d, &["newsletter", "pause", "4"], &env);
+    assert!(paused.status.success(), "{}", text(&paused.stderr));
+    let listing = text(&quire_env(d, &["newsletter", "status"], &env).stdout);
+    assert!(listing.contains("    4  paused"), "{listing}");
+    assert!(listing.contains("    3  scheduled"), "{listing}");
+    let out = quire_env(d, &["newsletter", "resume", "4", "--wait"], &env);
+    assert!(text(&out.stdout).contains("25 sent"), "{}", text(&out.stdout));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sender_killed_mid_campaign_resumes_without_losing_anyone() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let url = smtp.url();
+    let env = [
+        ("QUIRE_SMTP_URL", url.as_str()),
+        ("QUIRE_MAIL_FROM", "news@example.org"),
+        ("QUIRE_MAIL_CLAIM_SECONDS", "2"),
+        ("QUIRE_MAIL_RATE_PER_SECOND", "500"),
+    ];
+    let dir = site_with_ports();
+    let d = dir.path();
+    let readers = 2000;
+    import_readers(d, readers);
+    let mut child = Command::new(QUIRE)
+        .arg("--data-dir")
+        .arg(d)
+        .args(["newsletter", "send", "--paper", "ports-harbours", "--wait"])
+        .env_remove("QUIRE_DATABASE_URL")
+        .env("QUIRE_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("send");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while smtp.messages().len() < readers / 3 {
+        assert!(Instant::now() < deadline, "the campaign did not get going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let at_kill = smtp.messages().len();
+    let store = rt
+        .block_on(quire::store::Store::connect(&format!(
+            "sqlite://{}",
+            d.join("quire.db").display()
+        )))
+        .expect("store");
+    let in_flight = rt
+        .block_on(store.messages_in_flight(time::OffsetDateTime::now_utc()))
+        .expect("in flight");
+    rt.block_on(store.close());
+
+    let resumed = quire_env(d, &["newsletter", "resume", "1", "--wait"], &env);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let counts = smtp.counts();
+    let total: usize = counts.values().sum();
+    let duplicates = total - counts.len();
+    eprintln!(
+        "crash test: {readers} subscribers, {at_kill} received before SIGKILL, {in_flight} in flight at the kill, \
+         {total} received in all, {duplicates} duplicates"
+    );
+    assert_eq!(counts.len(), readers, "every subscriber has the message");
+    assert!(
+        duplicates as i64 <= in_flight,
+        "{duplicates} duplicates, but only {in_flight} were in flight"
+    );
+    assert!(text(&resumed.stdout).contains(&format!("{readers} recipients: {readers} sent, 0 failed")));
+}

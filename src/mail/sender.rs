@@ -18,6 +18,18 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, Notify, Semaphore};
 use tokio::time::Instant;
 
+/// Results are recorded in groups of this many as they come in: a sender
+/// that dies has at most this many (and those under way) sent but not
+/// recorded, which are the messages that may arrive twice.
+const RECORD_EVERY: usize = 32;
+
+fn collect(finished: Result<Delivery, tokio::task::JoinError>, deliveries: &mut Vec<Delivery>) {
+    match finished {
+        Ok(delivery) => deliveries.push(delivery),
+        Err(e) => tracing::error!(error = %e, "a send task failed; its message will be sent again"),
+    }
+}
+
 /// How a worker sends.
 #[derive(Clone, Debug)]
 pub struct SenderSettings {
@@ -141,7 +153,8 @@ impl Sender {
         let confirmed = self.store.confirmed_among(&subscriber_ids).await?;
         let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1) as usize));
         let mut tasks = tokio::task::JoinSet::new();
-        let mut deliveries = Vec::with_capacity(claimed.len());
+        let mut deliveries = Vec::with_capacity(RECORD_EVERY * 2);
+        let mut handled = 0;
         for message in claimed {
             let attempts = u32::try_from(message.attempts).unwrap_or(u32::MAX);
             let skip = message.kind == MessageKind::Campaign.as_str()
@@ -170,6 +183,12 @@ impl Sender {
                 }
             };
             let permit = permits.clone().acquire_owned().await;
+            while let Some(finished) = tasks.try_join_next() {
+                collect(finished, &mut deliveries);
+            }
+            if deliveries.len() >= RECORD_EVERY {
+                handled += self.record(&mut deliveries).await?;
+            }
             self.wait_for_slot().await;
             let mailer = self.mailer.clone();
             tasks.spawn(async move {
@@ -183,21 +202,28 @@ impl Sender {
                 }
             });
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(delivery) => deliveries.push(delivery),
-                Err(e) => tracing::error!(error = %e, "a send task failed; its message will be sent again"),
+        while let Some(finished) = tasks.join_next().await {
+            collect(finished, &mut deliveries);
+            if deliveries.len() >= RECORD_EVERY {
+                handled += self.record(&mut deliveries).await?;
             }
         }
-        let n = deliveries.len();
-        for d in &deliveries {
+        handled += self.record(&mut deliveries).await?;
+        Ok(handled)
+    }
+
+    /// Records finished deliveries and empties the list; returns how many.
+    async fn record(&self, deliveries: &mut Vec<Delivery>) -> Result<usize, MailError> {
+        for d in deliveries.iter() {
             if let DeliveryResult::Attempt(AttemptResult::Transient(e) | AttemptResult::Permanent(e)) = &d.result {
                 tracing::info!(message = d.id, attempt = d.attempts, error = %e, "a message was not delivered");
             }
         }
         self.store
-            .record_deliveries(&deliveries, self.settings.policy, OffsetDateTime::now_utc())
+            .record_deliveries(deliveries, self.settings.policy, OffsetDateTime::now_utc())
             .await?;
+        let n = deliveries.len();
+        deliveries.clear();
         Ok(n)
     }
 
