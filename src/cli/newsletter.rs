@@ -524,17 +524,23 @@ async fn watch(store: &Store, id: i64, sender: Option<Arc<Sender>>) -> Result<()
         indicatif::ProgressBar::hidden()
     };
     let mut last_start = std::time::Instant::now() - Duration::from_secs(60);
+    let mut last_look = last_start;
     loop {
-        let c = campaign(store, id).await?;
-        bar.set_length(u64::try_from(c.recipients).unwrap_or(0));
-        bar.set_position(u64::try_from(c.sent + c.failed + c.skipped).unwrap_or(0));
-        match c.status {
-            CampaignStatus::Sent => break,
-            CampaignStatus::Paused => {
-                bar.abandon_with_message(format!("Campaign {id} is paused"));
-                return Ok(());
+        // Counting a large campaign's messages costs a little: look at it
+        // a few times a second, not after every batch.
+        if last_look.elapsed() >= Duration::from_millis(300) {
+            last_look = std::time::Instant::now();
+            let c = campaign(store, id).await?;
+            bar.set_length(u64::try_from(c.recipients).unwrap_or(0));
+            bar.set_position(u64::try_from(c.sent + c.failed + c.skipped).unwrap_or(0));
+            match c.status {
+                CampaignStatus::Sent => break,
+                CampaignStatus::Paused => {
+                    bar.abandon_with_message(format!("Campaign {id} is paused"));
+                    return Ok(());
+                }
+                CampaignStatus::Scheduled | CampaignStatus::Sending => {}
             }
-            CampaignStatus::Scheduled | CampaignStatus::Sending => {}
         }
         let worked = match &sender {
             Some(s) => {
@@ -547,7 +553,7 @@ async fn watch(store: &Store, id: i64, sender: Option<Arc<Sender>>) -> Result<()
             None => 0,
         };
         if worked == 0 {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     bar.finish_and_clear();

@@ -11,11 +11,10 @@ pub use sender::{Sender, SenderSettings};
 use crate::config::{Config, redact_url};
 use crate::domain::AttemptResult;
 use lettre::message::Mailbox;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use std::time::Duration;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use std::time::{Duration, Instant};
 
 /// How long one SMTP exchange may take before the attempt counts as a
 /// temporary failure.
@@ -151,9 +150,29 @@ pub enum MailError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// An SMTP connection pool and the sender address.
+/// A connection to the SMTP server, and when it last finished a message.
+struct Idle {
+    connection: AsyncSmtpConnection,
+    since: Instant,
+}
+
+/// Idle connections older than this are closed rather than reused: servers
+/// drop quiet clients (Postfix after 300 s).
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// SMTP connections to one server, reused across messages, and the sender
+/// address.
+///
+/// Quire opens its own sockets with `TCP_NODELAY`: the message's last line
+/// goes out in a write of its own, which Nagle's algorithm would hold until
+/// the server's delayed acknowledgement, some 40 ms per message.
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    settings: SmtpSettings,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    idle: std::sync::Mutex<Vec<Idle>>,
+    keep: usize,
     pub from: Mailbox,
 }
 
@@ -172,40 +191,183 @@ impl Mailer {
         Mailer::new(&settings, from, config.mail_concurrency)
     }
 
-    /// A mailer keeping up to `connections` connections to the server.
+    /// A mailer keeping up to `connections` idle connections to the server.
     pub fn new(settings: &SmtpSettings, from: Mailbox, connections: u32) -> Result<Mailer, MailError> {
-        let tls = |s: &SmtpSettings| {
-            TlsParameters::new(s.host.clone()).map_err(|e| MailError::BadSettings(format!("TLS for {}: {e}", s.host)))
+        let tls = match settings.security {
+            SmtpSecurity::None | SmtpSecurity::Wrapper => None,
+            _ => Some(
+                TlsParameters::new(settings.host.clone())
+                    .map_err(|e| MailError::BadSettings(format!("TLS for {}: {e}", settings.host)))?,
+            ),
         };
-        let security = match settings.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls(settings)?),
-            SmtpSecurity::Opportunistic => Tls::Opportunistic(tls(settings)?),
-            SmtpSecurity::Wrapper => Tls::Wrapper(tls(settings)?),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
-            .port(settings.port)
-            .tls(security)
-            .timeout(Some(SMTP_TIMEOUT))
-            .pool_config(PoolConfig::new().max_size(connections.max(1)));
-        if let Some(user) = &settings.user {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                settings.password.clone().unwrap_or_default(),
-            ));
-        }
         Ok(Mailer {
-            transport: builder.build(),
+            credentials: settings
+                .user
+                .as_ref()
+                .map(|u| Credentials::new(u.clone(), settings.password.clone().unwrap_or_default())),
+            settings: settings.clone(),
+            tls,
+            hello: ClientId::default(),
+            idle: std::sync::Mutex::new(Vec::new()),
+            keep: connections.max(1) as usize,
             from,
         })
     }
 
+    /// A new connection: TCP (without Nagle's delay), TLS as configured,
+    /// EHLO, and login when there are credentials.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+        let s = &self.settings;
+        let tcp = tokio::time::timeout(SMTP_TIMEOUT, tokio::net::TcpStream::connect((s.host.as_str(), s.port)))
+            .await
+            .map_err(|_| format!("connecting to {}:{} timed out", s.host, s.port))?
+            .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
+        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        let stream: Box<dyn AsyncTokioStream> = match (&s.security, &self.tls) {
+            (SmtpSecurity::Wrapper, _) => Box::new(wrapper::connect(tcp, &s.host).await?),
+            _ => Box::new(tcp),
+        };
+        let mut connection = tokio::time::timeout(
+            SMTP_TIMEOUT,
+            AsyncSmtpConnection::connect_with_transport(stream, &self.hello),
+        )
+        .await
+        .map_err(|_| "the server did not greet in time".to_owned())?
+        .map_err(|e| e.to_string())?;
+        match (&s.security, &self.tls) {
+            (SmtpSecurity::StartTls, Some(tls)) => connection
+                .starttls(tls.clone(), &self.hello)
+                .await
+                .map_err(|e| e.to_string())?,
+            (SmtpSecurity::Opportunistic, Some(tls)) if connection.can_starttls() => connection
+                .starttls(tls.clone(), &self.hello)
+                .await
+                .map_err(|e| e.to_string())?,
+            _ => {}
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+                .map_err(|e| format!("the server refused the login: {e}"))?;
+        }
+        Ok(connection)
+    }
+
+    /// An idle connection still fresh, if any.
+    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(i) = idle.pop() {
+            if i.since.elapsed() < IDLE_LIMIT {
+                return Some(i.connection);
+            }
+        }
+        None
+    }
+
+    fn put_idle(&self, connection: AsyncSmtpConnection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push(Idle {
+                connection,
+                since: Instant::now(),
+            });
+        }
+    }
+
     /// Hands one message to the server and says how that went.
     pub async fn send(&self, message: lettre::Message) -> AttemptResult {
-        match self.transport.send(message).await {
-            Ok(_) => AttemptResult::Delivered,
-            Err(e) if e.is_permanent() => AttemptResult::Permanent(e.to_string()),
-            Err(e) => AttemptResult::Transient(e.to_string()),
+        let envelope = message.envelope().clone();
+        let bytes = message.formatted();
+        // A reused connection the server has dropped fails at once: that
+        // one attempt is made again on a new connection.
+        let mut reused = true;
+        loop {
+            let connection = match self.take_idle() {
+                Some(c) => c,
+                None => {
+                    reused = false;
+                    match self.connect().await {
+                        Ok(c) => c,
+                        Err(e) => return AttemptResult::Transient(e),
+                    }
+                }
+            };
+            let mut connection = connection;
+            match tokio::time::timeout(SMTP_TIMEOUT, connection.send(&envelope, &bytes)).await {
+                Ok(Ok(_)) => {
+                    self.put_idle(connection);
+                    return AttemptResult::Delivered;
+                }
+                Ok(Err(e)) if e.is_permanent() => return AttemptResult::Permanent(e.to_string()),
+                Ok(Err(e)) if reused && !e.is_response() => {
+                    tracing::debug!(error = %e, "a kept SMTP connection had closed; opening another");
+                }
+                Ok(Err(e)) => return AttemptResult::Transient(e.to_string()),
+                Err(_) => return AttemptResult::Transient("the SMTP server did not answer in time".into()),
+            }
+        }
+    }
+}
+
+/// TLS from the first byte (`smtps://`) on a socket Quire opened, with
+/// rustls and the Mozilla roots, as lettre uses for STARTTLS.
+mod wrapper {
+    use lettre::transport::smtp::client::AsyncTokioStream;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    use tokio::net::TcpStream;
+    use tokio_rustls::client::TlsStream;
+
+    #[derive(Debug)]
+    pub struct Tls(TlsStream<TcpStream>);
+
+    /// `tcp` after a TLS handshake with `host`, whose certificate must hold.
+    pub async fn connect(tcp: TcpStream, host: &str) -> Result<Tls, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| format!("{host:?} cannot be checked against a certificate: {e}"))?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS with {host} failed: {e}"))?;
+        Ok(Tls(stream))
+    }
+
+    impl AsyncRead for Tls {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Tls {
+        fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_flush(cx)
+        }
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    impl AsyncTokioStream for Tls {
+        fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+            self.0.get_ref().0.peer_addr()
         }
     }
 }
