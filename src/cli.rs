@@ -379,7 +379,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Comments(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
-            comments_command(&store, cmd).await
+            comments_command(&ctx, &store, cmd).await
         }
         Command::Subscribers(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
@@ -1063,7 +1063,7 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
-async fn comments_command(store: &Store, cmd: &CommentsCommand) -> Result<(), Failure> {
+async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand) -> Result<(), Failure> {
     use crate::domain::CommentStatus;
     use crate::store::CommentQuery;
     let moderate = |ids: &Vec<i64>, to: Option<CommentStatus>, done: &'static str| {
@@ -1129,7 +1129,38 @@ async fn comments_command(store: &Store, cmd: &CommentsCommand) -> Result<(), Fa
             print!("{out}");
             Ok(())
         }
-        CommentsCommand::Approve { ids } => moderate(ids, Some(CommentStatus::Approved), "approved").await,
+        CommentsCommand::Approve { ids } => {
+            let mut newly = Vec::new();
+            for id in ids {
+                if store
+                    .get_comment(*id)
+                    .await?
+                    .is_some_and(|c| c.status != CommentStatus::Approved)
+                {
+                    newly.push(*id);
+                }
+            }
+            moderate(ids, Some(CommentStatus::Approved), "approved").await?;
+            // Approved replies tell the commenters answered who asked.
+            let layouts = crate::mail::compose::Layouts::new();
+            let site = crate::mail::compose::MailSite::new(&ctx.config.site_name, ctx.config.base());
+            let postbox = crate::mail::notices::Postbox {
+                store,
+                layouts: &layouts,
+                site: &site,
+                language: &ctx.config.language,
+            };
+            let mut queued = 0;
+            for id in &newly {
+                queued += crate::mail::notices::comment_notices(&postbox, *id, None)
+                    .await
+                    .map_err(|e| Failure::Other(e.into()))?;
+            }
+            if queued > 0 {
+                println!("Queued {} to commenters answered", plural(queued, "reply notice"));
+            }
+            Ok(())
+        }
         CommentsCommand::Spam { ids } => moderate(ids, Some(CommentStatus::Spam), "marked as spam").await,
         CommentsCommand::Trash { ids } => moderate(ids, Some(CommentStatus::Trash), "moved to the trash").await,
         CommentsCommand::Restore { ids } => moderate(ids, None, "restored").await,

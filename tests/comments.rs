@@ -462,6 +462,78 @@ async fn replies_thread_under_their_comment() {
 }
 
 #[tokio::test]
+async fn notices_reach_editors_and_answered_commenters_by_email() {
+    let smtp = common::smtp::SmtpServer::start().await;
+    let site = site(
+        "notices_by_email",
+        Config {
+            mail_notify: "Editors <editors@example.org>".into(),
+            smtp_url: Some(quire::config::Secret::new(smtp.url())),
+            mail_from: "news@example.org".into(),
+            ..quick()
+        },
+    )
+    .await;
+    let queued = |n: i64| {
+        let store = site.store.clone();
+        async move {
+            for _ in 0..100 {
+                if store.outbox_counts(None).await.expect("counts").queued >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("{n} notices were not queued");
+        }
+    };
+    let mut asks = ada("Ports need <dredging> & money.");
+    asks.push(("notify_replies", "1".into()));
+    post(&site, "ports", &fields(&asks), &[]).await;
+    queued(1).await;
+    let first = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    site.store
+        .set_comment_status(&[first], CommentStatus::Approved)
+        .await
+        .expect("approve");
+    let page = get(&site.state, "/papers/ports/").await.text();
+    let body = format!(
+        "token={}&author=Bob&email=bob%40example.org&comment=Dredging+is+cheap.&comment_parent={first}",
+        enc(&token(&page))
+    );
+    post_form(&site.state, "/papers/ports/comments", &body, &[]).await;
+    queued(2).await;
+    let reply = site.store.list_comments(&CommentQuery::default()).await.expect("list")[0].id;
+    site.store
+        .set_comment_status(&[reply], CommentStatus::Approved)
+        .await
+        .expect("approve");
+    let notices = quire::mail::notices::comment_notices(&site.state.postbox(), reply, None)
+        .await
+        .expect("notices");
+    assert_eq!(notices, 1);
+    let sender = common::smtp::sender(&site).await;
+    common::smtp::deliver_all(&sender, &site.store).await;
+    let mail = smtp.messages();
+    let to_editors: Vec<_> = mail.iter().filter(|m| m.to == ["editors@example.org"]).collect();
+    assert_eq!(to_editors.len(), 2, "one notice per held comment");
+    let held = common::smtp::part(&to_editors[0].data, "text/plain").expect("text");
+    assert!(held.contains("> Ports need <dredging> & money."), "{held}");
+    assert!(held.contains(&format!("quire comments approve {first}")), "{held}");
+    let html = common::smtp::part(&to_editors[0].data, "text/html").expect("html");
+    assert!(html.contains("Ports need &lt;dredging&gt; &amp; money."), "{html}");
+    let to_ada: Vec<_> = mail.iter().filter(|m| m.to == ["ada@example.org"]).collect();
+    assert_eq!(to_ada.len(), 1);
+    let subject = common::smtp::header(&to_ada[0].data, "Subject").expect("subject");
+    assert_eq!(subject, "Bob replied to your comment on \"Ports\"");
+    let text = common::smtp::part(&to_ada[0].data, "text/plain").expect("text");
+    assert!(
+        text.contains(&format!("http://127.0.0.1:8080/papers/ports/#comment-{reply}")),
+        "{text}"
+    );
+    assert!(!mail.iter().any(|m| m.to == ["bob@example.org"]), "Bob did not ask");
+}
+
+#[tokio::test]
 async fn hostile_comments_are_stored_exactly_and_shown_inert() {
     let site = site(
         "hostile_comments_are_stored_exactly_and_shown_inert",

@@ -7,14 +7,11 @@
 mod common;
 
 use common::http::{Site, get, post_form, site_on_either, standard_papers};
-use common::smtp::{Fault, SmtpServer, header, part};
+use common::smtp::{Fault, SmtpServer, deliver_all, header, part, sender};
 use quire::config::{Config, Secret};
 use quire::domain::{CampaignKind, CampaignStatus, SubscriberInput, SubscriberStatus};
 use quire::mail::compose::{self, MailSite};
-use quire::mail::{Mailer, Sender, SenderSettings, links};
-use quire::store::{NewCampaign, Store};
-use quire::web::signing::Signer;
-use std::time::Duration;
+use quire::store::NewCampaign;
 use time::OffsetDateTime;
 
 fn config(smtp: &SmtpServer) -> Config {
@@ -24,35 +21,6 @@ fn config(smtp: &SmtpServer) -> Config {
         mail_retry_seconds: 0,
         ..Config::default()
     }
-}
-
-async fn sender(site: &Site) -> Sender {
-    let config = &site.state.config;
-    let mailer = Mailer::from_config(config).expect("mailer");
-    let key = site.store.site_key(links::SITE_KEY).await.expect("key");
-    let settings = SenderSettings::from_config(config, &mailer.from);
-    Sender::new(
-        site.store.clone(),
-        mailer,
-        MailSite::new(&config.site_name, config.base()),
-        Signer::new(&key),
-        settings,
-    )
-}
-
-/// Runs the sender until nothing is due (retries included).
-async fn deliver_all(sender: &Sender, store: &Store) {
-    for _ in 0..400 {
-        let n = sender.round().await.expect("round");
-        if n == 0 {
-            let counts = store.outbox_counts(None).await.expect("counts");
-            if counts.queued == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    panic!("mail still queued after many rounds");
 }
 
 async fn queue_paper(site: &Site, slug: &str) -> i64 {

@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod links;
+pub mod notices;
 mod sender;
 
 pub use sender::{Sender, SenderSettings};

@@ -436,7 +436,7 @@ async fn post(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(id, slug, status = %verdict.status, reason = %verdict.reason, "comment added");
-    notify_comment(state, &paper, id, verdict.status, input.parent_id);
+    notify_comment(state, id);
     let mut held = held_ids(signer, headers);
     if verdict.status == CommentStatus::Pending {
         held.retain(|h| *h != id);
@@ -470,29 +470,17 @@ async fn post(
     Ok(response)
 }
 
-/// Who hears of a new comment: the paper's authors of one waiting for
-/// moderation, and the writer of the comment answered, when they asked to
-/// hear of replies. The messages go through the mail outbox, which the
-/// newsletter work brings; until a site has one, this records what would
-/// be sent, so the call sites are already in place.
-fn notify_comment(state: &AppState, paper: &Paper, id: i64, status: CommentStatus, parent: Option<i64>) {
-    let store = state.store.clone();
-    let slug = paper.meta.slug.clone();
-    let authors: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
+/// Who hears of a new comment: the editors (`mail_notify`) of one that
+/// waits for moderation, and the writer of the comment answered, when
+/// they asked to hear of replies. The messages go through the outbox.
+fn notify_comment(state: &AppState, id: i64) {
+    let state = state.clone();
     tokio::spawn(async move {
-        if status == CommentStatus::Pending {
-            tracing::info!(comment = id, paper = %slug, authors = ?authors, "notice due to the paper's authors: a comment awaits moderation");
-        }
-        if status == CommentStatus::Approved
-            && let Some(parent) = parent
-        {
-            match store.reply_subscriber(parent).await {
-                Ok(Some(_)) => {
-                    tracing::info!(comment = id, parent, paper = %slug, "notice due to the commenter answered")
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot read who asked to hear of replies"),
-            }
+        let notify = state.config.mail_notify.clone();
+        match crate::mail::notices::comment_notices(&state.postbox(), id, Some(&notify)).await {
+            Ok(0) => {}
+            Ok(_) => state.mail_wake.notify_one(),
+            Err(e) => tracing::warn!(comment = id, error = %e, "cannot queue the comment's notices"),
         }
     });
 }

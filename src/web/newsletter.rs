@@ -11,10 +11,10 @@ use super::comments::{RateLimiter, client_ip, form_fields, plain, private_page, 
 use super::signing::Signer;
 use super::{AppState, PageError};
 use crate::domain::{MessageKind, validate_subscriber_email, validate_subscriber_name};
-use crate::mail::compose::{self, Composed, Personal};
+use crate::mail::compose::{self, Composed};
 use crate::mail::links::{self, LinkError, SignUp};
 use crate::render::{NewsletterView, TopicChoice};
-use crate::store::{OutgoingMessage, StoreError, Subscriber, Visibility};
+use crate::store::{StoreError, Subscriber, Visibility};
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, Response, StatusCode, header};
@@ -273,31 +273,25 @@ pub async fn queue_plain(
     body: &Composed,
     footer: &str,
 ) -> Result<(), PageError> {
-    let personal = Personal {
-        name,
-        preferences_url: "",
-        unsubscribe_url: "",
-    };
-    let (html, text) = state
-        .mail_layouts
-        .personalise(&state.mail_site, &state.config.language, body, &personal, footer)
-        .map_err(|e| PageError::Mail(e.to_string()))?;
     state
-        .store
-        .queue_message(
-            &OutgoingMessage {
-                kind,
-                recipient: to.to_owned(),
-                recipient_name: name.to_owned(),
-                subject: body.subject.clone(),
-                html,
-                text,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+        .postbox()
+        .queue(kind, to, name, body, footer)
+        .await
+        .map_err(|e| PageError::Mail(e.to_string()))?;
     state.mail_wake.notify_one();
     Ok(())
+}
+
+impl AppState {
+    /// Where handlers queue mail.
+    pub fn postbox(&self) -> crate::mail::notices::Postbox<'_> {
+        crate::mail::notices::Postbox {
+            store: &self.store,
+            layouts: &self.mail_layouts,
+            site: &self.mail_site,
+            language: &self.config.language,
+        }
+    }
 }
 
 /// `GET /subscribe/confirm?t=…`: opening the link makes the subscription.

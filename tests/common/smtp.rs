@@ -303,3 +303,34 @@ fn decode_base64(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// A mail sender for `site`, as `quire serve` starts one.
+pub async fn sender(site: &super::http::Site) -> quire::mail::Sender {
+    use quire::mail::{Mailer, Sender, SenderSettings, compose::MailSite, links};
+    let config = &site.state.config;
+    let mailer = Mailer::from_config(config).expect("mailer");
+    let key = site.store.site_key(links::SITE_KEY).await.expect("key");
+    let settings = SenderSettings::from_config(config, &mailer.from);
+    Sender::new(
+        site.store.clone(),
+        mailer,
+        MailSite::new(&config.site_name, config.base()),
+        quire::web::signing::Signer::new(&key),
+        settings,
+    )
+}
+
+/// Runs the sender until nothing is due (retries included).
+pub async fn deliver_all(sender: &quire::mail::Sender, store: &quire::store::Store) {
+    for _ in 0..400 {
+        let n = sender.round().await.expect("round");
+        if n == 0 {
+            let counts = store.outbox_counts(None).await.expect("counts");
+            if counts.queued == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    panic!("mail still queued after many rounds");
+}
