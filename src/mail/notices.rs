@@ -86,7 +86,7 @@ pub async fn comment_notices(postbox: &Postbox<'_>, id: i64, notify: Option<&str
                 let footer = format!("You receive this as an editor of {}.", postbox.site.name);
                 let name = to.name.clone().unwrap_or_default();
                 postbox
-                    .queue(MessageKind::Notice, &to.email.to_string(), &name, &body, &footer)
+                    .queue(MessageKind::Notice, to.email.as_ref(), &name, &body, &footer)
                     .await?;
                 queued += 1;
             }
