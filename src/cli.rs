@@ -202,6 +202,11 @@ enum SubscribersCommand {
     },
     /// Print every subscriber as CSV
     Export,
+    /// Stop sending to an address (as its unsubscribe link does), keeping the record
+    Unsubscribe {
+        #[arg(value_name = "EMAIL")]
+        email: String,
+    },
     /// Delete a subscriber and everything kept about them
     Erase {
         #[arg(value_name = "EMAIL")]

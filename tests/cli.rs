@@ -1419,6 +1419,22 @@ fn newsletter_commands_queue_send_follow_and_explain_mistakes() {
     assert!(listing.contains("    3  scheduled"), "{listing}");
     let out = quire_env(d, &["newsletter", "resume", "4", "--wait"], &env);
     assert!(text(&out.stdout).contains("25 sent"), "{}", text(&out.stdout));
+
+    // A mailto unsubscribe request, acted on by hand.
+    let out = quire(d, &["subscribers", "unsubscribe", "Reader3@example.org"]);
+    assert!(
+        text(&out.stdout).contains("Unsubscribed reader3@example.org"),
+        "{}",
+        text(&out.stderr)
+    );
+    let again = quire(d, &["subscribers", "unsubscribe", "reader3@example.org"]);
+    assert_eq!(again.status.code(), Some(2));
+    let out = quire_env(d, &["newsletter", "send", "--paper", "ports-harbours", "--again"], &env);
+    assert!(
+        text(&out.stdout).contains("queued for 24 recipients"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[cfg(unix)]

@@ -532,3 +532,80 @@ async fn paused_campaigns_wait_and_scheduled_ones_start_on_time() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn erasing_an_address_takes_its_mail_and_old_notices_are_purged() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_erase", standard_papers(), config(&smtp)).await;
+    let people: Vec<SubscriberInput> = ["ada@example.org", "bob@example.org"]
+        .iter()
+        .map(|e| SubscriberInput {
+            email: (*e).into(),
+            name: String::new(),
+            topics: Vec::new(),
+        })
+        .collect();
+    site.store
+        .import_subscribers(&people, true, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+    queue_paper(&site, "ports").await;
+    let reply = post_form(&site.state, "/subscribe", "email=ada%40example.org", &[]).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(site.store.outbox_counts(None).await.expect("counts").queued, 3);
+
+    assert!(site.store.erase_subscriber("ADA@example.org").await.expect("erase"));
+    assert_eq!(
+        site.store.outbox_counts(None).await.expect("counts").queued,
+        1,
+        "only Bob's copy is left"
+    );
+    assert!(
+        site.store
+            .subscriber_by_email("ada@example.org")
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    assert!(
+        site.store
+            .unsubscribe_email("bob@example.org", OffsetDateTime::now_utc())
+            .await
+            .expect("unsubscribe")
+    );
+    assert!(
+        !site
+            .store
+            .unsubscribe_email("bob@example.org", OffsetDateTime::now_utc())
+            .await
+            .expect("again")
+    );
+
+    // Confirmations and notices go after a while; campaign copies stay.
+    post_form(&site.state, "/subscribe", "email=carol%40example.org", &[]).await;
+    let sender = sender(&site).await;
+    deliver_all(&sender, &site.store).await;
+    let counts = site.store.outbox_counts(None).await.expect("counts");
+    assert_eq!(
+        (counts.sent, counts.skipped),
+        (1, 1),
+        "Carol's confirmation sent, Bob's copy skipped"
+    );
+    assert_eq!(
+        site.store
+            .purge_old_mail(OffsetDateTime::now_utc() - time::Duration::days(30))
+            .await
+            .expect("purge"),
+        0
+    );
+    assert_eq!(
+        site.store
+            .purge_old_mail(OffsetDateTime::now_utc() + time::Duration::days(1))
+            .await
+            .expect("purge"),
+        1
+    );
+    let counts = site.store.outbox_counts(None).await.expect("counts");
+    assert_eq!((counts.sent, counts.skipped), (0, 1));
+}

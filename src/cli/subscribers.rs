@@ -26,6 +26,16 @@ pub(super) async fn run(store: &Store, cmd: &SubscribersCommand) -> Result<(), F
             with_consent,
         } => import(store, file, *skip_bad, *with_consent).await,
         SubscribersCommand::Export => export(store).await,
+        SubscribersCommand::Unsubscribe { email } => {
+            if store.unsubscribe_email(email, OffsetDateTime::now_utc()).await? {
+                println!("Unsubscribed {}", email.trim().to_ascii_lowercase());
+                Ok(())
+            } else {
+                Err(bad_input(format!(
+                    "no subscribed address is {email:?}: see `quire subscribers export`"
+                )))
+            }
+        }
         SubscribersCommand::Erase { email } => {
             if store.erase_subscriber(email).await? {
                 println!("Erased the subscriber {}", email.trim().to_ascii_lowercase());

@@ -307,16 +307,47 @@ impl Store {
         Ok(done > 0)
     }
 
-    /// Deletes the subscriber with `email` and everything kept about them.
-    /// Returns whether there was one.
+    /// Deletes the subscriber with `email` and everything kept about them,
+    /// the mail to the address included. Returns whether there was one.
     pub async fn erase_subscriber(&self, email: &str) -> Result<bool, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let email = email.trim().to_ascii_lowercase();
         let done = with_pool!(self, pool => {
-            sqlx::query("DELETE FROM subscribers WHERE email = $1")
-                .bind(email.trim().to_ascii_lowercase())
-                .execute(pool)
+            let mut tx = begin_write!(pool, is_postgres);
+            let done = sqlx::query("DELETE FROM subscribers WHERE email = $1")
+                .bind(&email)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            sqlx::query("DELETE FROM outbox WHERE recipient = $1").bind(&email).execute(&mut *tx).await?;
+            tx.commit().await?;
+            done
         });
         Ok(done > 0)
+    }
+
+    /// Unsubscribes the subscriber with `email`, keeping the record.
+    /// Returns whether there was one still subscribed.
+    pub async fn unsubscribe_email(&self, email: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        match self.subscriber_by_email(email).await? {
+            Some(s) => self.unsubscribe(s.id, now).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Deletes confirmations, notices and test copies sent or failed
+    /// before `before`: they hold addresses of people who may never have
+    /// subscribed. Campaign copies stay, as the campaign's record.
+    pub async fn purge_old_mail(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query(
+                "DELETE FROM outbox WHERE campaign_id IS NULL AND status IN ('sent', 'failed', 'skipped') \
+                 AND created_at < $1",
+            )
+            .bind(db_time(before))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
     }
 }

@@ -384,6 +384,24 @@ pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Deletes old confirmations and notices (they hold addresses of people
+/// who may never have subscribed) 30 days after they went: at start, then
+/// every hour.
+pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        loop {
+            let before = OffsetDateTime::now_utc() - time::Duration::days(30);
+            match store.purge_old_mail(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "deleted confirmations and notices older than 30 days"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete old confirmations and notices"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    })
+}
+
 /// Starts this server's mail sender, which delivers what the outbox holds
 /// (sign-up confirmations, notices, campaigns) alongside any other
 /// server's. Without `smtp_url` mail waits in the outbox, and this says so.
@@ -423,6 +441,7 @@ pub async fn spawn_mail_sender(state: &AppState) -> Option<tokio::task::JoinHand
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let mut upkeep = spawn_cache_upkeep(&state);
     upkeep.push(spawn_comment_upkeep(&state));
+    upkeep.push(spawn_mail_upkeep(&state));
     upkeep.extend(spawn_mail_sender(&state).await);
     let result = axum::serve(
         listener,
