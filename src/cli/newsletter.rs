@@ -482,8 +482,7 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
         to: &address,
         to_name: "",
         subject: &format!("[Test] {}", body.subject),
-        html,
-        text,
+        parts: compose::Parts::Plain { html, text },
         message_id: &format!("<quire.test.{stamp}@{}>", site.host),
     };
     let message =

@@ -5,11 +5,11 @@
 //! Any number of workers, in `quire serve` and `quire newsletter send
 //! --wait`, share the outbox.
 
-use super::compose::{self, Composed, Layouts, Letter, ListHeaders, MailSite, Personal};
+use super::compose::{self, Composed, Layouts, Letter, ListHeaders, MailSite, Parts, Personal};
 use super::links;
 use super::{MailError, Mailer};
 use crate::domain::{AttemptResult, MessageKind};
-use crate::store::{CampaignContent, ClaimedMessage, Delivery, DeliveryResult, RetryPolicy, Store};
+use crate::store::{ClaimedMessage, Delivery, DeliveryResult, RetryPolicy, Store};
 use crate::web::signing::Signer;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,6 +68,13 @@ impl SenderSettings {
     }
 }
 
+/// What every copy of a campaign shares, ready to be filled in.
+struct CampaignCopy {
+    body: Composed,
+    footer: String,
+    prepared: Option<compose::Prepared>,
+}
+
 /// One delivery worker.
 pub struct Sender {
     store: Store,
@@ -76,7 +83,7 @@ pub struct Sender {
     signer: Signer,
     settings: SenderSettings,
     layouts: Layouts,
-    campaigns: Mutex<HashMap<i64, Arc<CampaignContent>>>,
+    campaigns: Mutex<HashMap<i64, Arc<CampaignCopy>>>,
     /// When the next message may go, under the rate limit.
     next_slot: Mutex<Instant>,
     /// Woken when this process queues mail, to send it at once.
@@ -242,7 +249,7 @@ impl Sender {
         tokio::time::sleep_until(at).await;
     }
 
-    async fn campaign(&self, id: i64) -> Result<Arc<CampaignContent>, String> {
+    async fn campaign(&self, id: i64) -> Result<Arc<CampaignCopy>, String> {
         let mut cache = self.campaigns.lock().await;
         if let Some(c) = cache.get(&id) {
             return Ok(c.clone());
@@ -253,51 +260,58 @@ impl Sender {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("campaign {id} is gone"))?;
-        let content = Arc::new(content);
+        let body = Composed {
+            subject: content.subject,
+            html: content.html,
+            text: content.text,
+        };
+        let footer = format!("You receive this because you subscribed to {}.", self.site.name);
+        let prepared = compose::Prepared::new(&self.layouts, &self.site, &self.settings.language, &body, &footer);
+        let copy = Arc::new(CampaignCopy { body, footer, prepared });
         if cache.len() > 64 {
             cache.clear();
         }
-        cache.insert(id, content.clone());
-        Ok(content)
+        cache.insert(id, copy.clone());
+        Ok(copy)
     }
 
     /// The email for one claimed message, or why it cannot be made.
     async fn build(&self, m: &ClaimedMessage) -> Result<lettre::Message, String> {
         let message_id = compose::message_id(&self.site, m.id);
         if let (Some(campaign), Some(subscriber)) = (m.campaign_id, m.subscriber_id) {
-            let content = self.campaign(campaign).await?;
-            let preferences = links::preferences_url(&self.site.base_url, &self.signer, subscriber, &m.recipient);
-            let unsubscribe = links::unsubscribe_url(&self.site.base_url, &self.signer, subscriber, &m.recipient);
-            let body = Composed {
-                subject: content.subject.clone(),
-                html: content.html.clone(),
-                text: content.text.clone(),
-            };
+            let copy = self.campaign(campaign).await?;
+            let sig = links::subscriber_sig(&self.signer, subscriber, &m.recipient);
+            let base = &self.site.base_url;
+            let preferences = format!("{base}/newsletter/preferences?id={subscriber}&sig={sig}");
+            let unsubscribe = format!("{base}/newsletter/unsubscribe?id={subscriber}&sig={sig}");
             let personal = Personal {
                 name: &m.recipient_name,
                 preferences_url: &preferences,
                 unsubscribe_url: &unsubscribe,
             };
-            let footer = format!("You receive this because you subscribed to {}.", self.site.name);
-            let (html, text) = self
-                .layouts
-                .personalise(&self.site, &self.settings.language, &body, &personal, &footer)
-                .map_err(|e| e.to_string())?;
+            let parts = match &copy.prepared {
+                Some(prepared) => prepared.parts(&personal),
+                None => {
+                    let (html, text) = self
+                        .layouts
+                        .personalise(&self.site, &self.settings.language, &copy.body, &personal, &copy.footer)
+                        .map_err(|e| e.to_string())?;
+                    Parts::Plain { html, text }
+                }
+            };
             let list = ListHeaders {
                 list_id: self.site.list_id(),
-                unsubscribe_url: unsubscribe.clone(),
                 unsubscribe_mailto: format!(
-                    "mailto:{}?subject=unsubscribe%20{subscriber}-{}",
-                    self.settings.unsubscribe_mailbox,
-                    links::subscriber_sig(&self.signer, subscriber, &m.recipient)
+                    "mailto:{}?subject=unsubscribe%20{subscriber}-{sig}",
+                    self.settings.unsubscribe_mailbox
                 ),
+                unsubscribe_url: unsubscribe,
             };
             let letter = Letter {
                 to: &m.recipient,
                 to_name: &m.recipient_name,
-                subject: &content.subject,
-                html,
-                text,
+                subject: &copy.body.subject,
+                parts,
                 message_id: &message_id,
             };
             return compose::build_message(&self.mailer.from, letter, Some(&list));
@@ -309,8 +323,10 @@ impl Sender {
             to: &m.recipient,
             to_name: &m.recipient_name,
             subject,
-            html: html.clone(),
-            text: text.clone(),
+            parts: Parts::Plain {
+                html: html.clone(),
+                text: text.clone(),
+            },
             message_id: &message_id,
         };
         compose::build_message(&self.mailer.from, letter, None)

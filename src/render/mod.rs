@@ -222,7 +222,7 @@ fn template_error(e: &minijinja::Error) -> String {
 
 /// Escapes printed strings for HTML like the default formatter, but leaves
 /// `/` alone: URLs stay readable and pages smaller.
-fn html_formatter(
+pub(crate) fn html_formatter(
     out: &mut minijinja::Output,
     state: &mut minijinja::State,
     value: &Value,
