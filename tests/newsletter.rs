@@ -609,3 +609,30 @@ async fn erasing_an_address_takes_its_mail_and_old_notices_are_purged() {
     let counts = site.store.outbox_counts(None).await.expect("counts");
     assert_eq!((counts.sent, counts.skipped), (0, 1));
 }
+
+#[tokio::test]
+async fn two_senders_share_a_campaign_without_sending_twice() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_two_senders", standard_papers(), config(&smtp)).await;
+    let readers: Vec<SubscriberInput> = (0..300)
+        .map(|i| SubscriberInput {
+            email: format!("s{i}@example.org"),
+            name: String::new(),
+            topics: Vec::new(),
+        })
+        .collect();
+    site.store
+        .import_subscribers(&readers, true, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+    let id = queue_paper(&site, "ports").await;
+    // Two servers' senders, each with its own connections.
+    let (a, b) = (sender(&site).await, sender(&site).await);
+    let (sa, sb) = (site.store.clone(), site.store.clone());
+    tokio::join!(deliver_all(&a, &sa), deliver_all(&b, &sb));
+    let counts = smtp.counts();
+    assert_eq!(counts.len(), 300);
+    assert!(counts.values().all(|n| *n == 1), "each subscriber has exactly one copy");
+    let c = site.store.campaign(id).await.expect("read").expect("campaign");
+    assert_eq!((c.status, c.sent), (CampaignStatus::Sent, 300));
+}
