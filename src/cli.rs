@@ -495,8 +495,16 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         store.backend()
     );
     let _ = std::io::stdout().flush();
+    let mailer = match crate::mail::Mailer::from_config(&config, &ctx.data_dir) {
+        Ok(m) => Some(m),
+        Err(crate::mail::MailError::NotConfigured) => {
+            tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
+            None
+        }
+        Err(e) => return Err(bad_input(e.to_string())),
+    };
     let state = AppState::new(store.clone(), config, theme);
-    web::serve(state, listener).await.context("server failed")?;
+    web::serve(state, listener, mailer).await.context("server failed")?;
     store.close().await;
     Ok(())
 }

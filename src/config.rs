@@ -146,6 +146,13 @@ pub struct Config {
     pub subscribe_rate_per_hour: u32,
     /// Confirmation emails one address may be sent a day (0: no limit).
     pub subscribe_address_per_day: u32,
+    /// The DKIM selector: with `dkim_key_file`, every email is signed.
+    pub dkim_selector: String,
+    /// The DKIM private key: RSA in PEM (PKCS#1), or Ed25519 as base64.
+    /// Relative paths start at the data directory.
+    pub dkim_key_file: String,
+    /// The signing domain (`d=`) [default: the domain of `mail_from`].
+    pub dkim_domain: String,
 }
 
 impl Default for Config {
@@ -191,12 +198,15 @@ impl Default for Config {
             subscribe_confirm_hours: 48,
             subscribe_rate_per_hour: 10,
             subscribe_address_per_day: 3,
+            dkim_selector: String::new(),
+            dkim_key_file: String::new(),
+            dkim_domain: String::new(),
         }
     }
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 40] = [
+pub const KEYS: [&str; 43] = [
     "base_url",
     "addr",
     "database_url",
@@ -237,6 +247,9 @@ pub const KEYS: [&str; 40] = [
     "subscribe_confirm_hours",
     "subscribe_rate_per_hour",
     "subscribe_address_per_day",
+    "dkim_selector",
+    "dkim_key_file",
+    "dkim_domain",
 ];
 
 /// A setting that cannot be used, with where it came from.
@@ -427,6 +440,11 @@ impl Config {
         if !self.mail_notify.trim().is_empty() {
             crate::mail::parse_mailbox(&self.mail_notify).map_err(|e| format!("key `mail_notify`: {e}"))?;
         }
+        if self.dkim_selector.trim().is_empty() != self.dkim_key_file.trim().is_empty() {
+            return Err(
+                "keys `dkim_selector` and `dkim_key_file`: set both to sign emails with DKIM, or neither".into(),
+            );
+        }
         if self.mail_concurrency == 0 || self.mail_concurrency > 256 {
             return Err("key `mail_concurrency`: use a number of connections from 1 to 256".into());
         }
@@ -530,7 +548,9 @@ impl Config {
              mail_bounce_limit = {}\n\
              subscribe_confirm_hours = {}\n\
              subscribe_rate_per_hour = {}  # 0: no limit\n\
-             subscribe_address_per_day = {}  # 0: no limit\n",
+             subscribe_address_per_day = {}  # 0: no limit\n\
+             # dkim_selector = \"quire\"  # with dkim_key_file, emails are signed with DKIM\n\
+             # dkim_key_file = \"dkim.pem\"  # RSA (PEM, PKCS#1) or Ed25519 (base64)\n",
             d.site_name,
             d.site_description,
             d.base_url,

@@ -636,3 +636,86 @@ async fn two_senders_share_a_campaign_without_sending_twice() {
     let c = site.store.campaign(id).await.expect("read").expect("campaign");
     assert_eq!((c.status, c.sent), (CampaignStatus::Sent, 300));
 }
+
+#[tokio::test]
+async fn emails_are_signed_with_dkim_when_a_key_is_set() {
+    let smtp = SmtpServer::start().await;
+    let keys = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        keys.path().join("dkim.key"),
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n",
+    )
+    .expect("key");
+    std::fs::write(
+        keys.path().join("pkcs8.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQA=\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("key");
+    let signed = Config {
+        dkim_selector: "quire".into(),
+        dkim_key_file: "dkim.key".into(),
+        ..config(&smtp)
+    };
+    let mailer = quire::mail::Mailer::from_config(&signed, keys.path()).expect("mailer");
+    let message = quire::mail::compose::build_message(
+        &mailer.from,
+        quire::mail::compose::Letter {
+            to: "ada@example.org",
+            to_name: "",
+            subject: "Signed",
+            parts: quire::mail::compose::Parts::Plain {
+                html: "<p>Hi</p>".into(),
+                text: "Hi".into(),
+            },
+            message_id: "<quire.1@example.org>",
+        },
+        None,
+    )
+    .expect("message");
+    assert_eq!(mailer.send(message).await, quire::domain::AttemptResult::Delivered);
+    let data = smtp.messages().pop().expect("received").data;
+    let signature = header(&data, "DKIM-Signature").expect("signed");
+    for part in ["a=ed25519-sha256", "d=example.org", "s=quire", "c=relaxed/relaxed"] {
+        assert!(signature.contains(part), "{part} in {signature}");
+    }
+    let covered = signature
+        .split("h=")
+        .nth(1)
+        .expect("h=")
+        .split(';')
+        .next()
+        .expect("list")
+        .to_ascii_lowercase();
+    for h in [
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ] {
+        assert!(covered.split(':').any(|c| c.trim() == h), "{h} is signed: {covered}");
+    }
+
+    // Keys that cannot be used say why and how to fix it.
+    for (file, says) in [
+        ("missing.key", "cannot read"),
+        ("pkcs8.pem", "openssl rsa -in KEY -traditional"),
+    ] {
+        let bad = Config {
+            dkim_key_file: file.into(),
+            ..signed.clone()
+        };
+        let err = quire::mail::Mailer::from_config(&bad, keys.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains(says), "{file}: {err}");
+    }
+    let half = Config {
+        dkim_key_file: String::new(),
+        ..signed.clone()
+    };
+    assert!(half.validate().expect_err("half").contains("set both"));
+}

@@ -429,7 +429,7 @@ async fn send_digest(
 
 /// A mail sender for this process.
 async fn sender(ctx: &RunContext, store: &Store) -> Result<Sender, Failure> {
-    let mailer = Mailer::from_config(&ctx.config).map_err(|e| bad_input(e.to_string()))?;
+    let mailer = Mailer::from_config(&ctx.config, &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
     let key = store.site_key(links::SITE_KEY).await?;
     let settings = SenderSettings::from_config(&ctx.config, &mailer.from);
     Ok(Sender::new(

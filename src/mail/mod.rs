@@ -12,6 +12,10 @@ pub use sender::{Sender, SenderSettings};
 use crate::config::{Config, redact_url};
 use crate::domain::AttemptResult;
 use lettre::message::Mailbox;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+};
+use lettre::message::header::HeaderName;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -151,6 +155,60 @@ pub enum MailError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// The DKIM signing `config` asks for, with its key read from the file.
+fn dkim_config(config: &Config, from: &Mailbox, data_dir: &std::path::Path) -> Result<Option<DkimConfig>, MailError> {
+    let (selector, file) = (config.dkim_selector.trim(), config.dkim_key_file.trim());
+    if selector.is_empty() || file.is_empty() {
+        return Ok(None);
+    }
+    let path = data_dir.join(file);
+    let key = std::fs::read_to_string(&path)
+        .map_err(|e| MailError::BadSettings(format!("dkim_key_file: cannot read {}: {e}", path.display())))?;
+    let key = key.trim();
+    let (algorithm, what) = if key.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        (DkimSigningAlgorithm::Rsa, "an RSA key")
+    } else if key.starts_with("-----BEGIN") {
+        return Err(MailError::BadSettings(format!(
+            "dkim_key_file: {} is not an RSA key in PKCS#1 PEM (-----BEGIN RSA PRIVATE KEY-----); convert it with \
+             `openssl rsa -in KEY -traditional -out {}`",
+            path.display(),
+            path.display()
+        )));
+    } else {
+        (DkimSigningAlgorithm::Ed25519, "an Ed25519 key (base64 of 32 bytes)")
+    };
+    let signing = DkimSigningKey::new(key, algorithm)
+        .map_err(|e| MailError::BadSettings(format!("dkim_key_file: {} is not {what}: {e}", path.display())))?;
+    let domain = match config.dkim_domain.trim() {
+        "" => from.email.domain().to_owned(),
+        d => d.to_owned(),
+    };
+    // RFC 8058 asks that the signature cover both List-Unsubscribe headers.
+    let headers = [
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+    ]
+    .into_iter()
+    .map(HeaderName::new_from_ascii_str)
+    .collect();
+    Ok(Some(DkimConfig::new(
+        selector.to_owned(),
+        domain,
+        signing,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    )))
+}
+
 /// A connection to the SMTP server, and when it last finished a message.
 struct Idle {
     connection: AsyncSmtpConnection,
@@ -174,13 +232,14 @@ pub struct Mailer {
     hello: ClientId,
     idle: std::sync::Mutex<Vec<Idle>>,
     keep: usize,
+    dkim: Option<DkimConfig>,
     pub from: Mailbox,
 }
 
 impl Mailer {
     /// The mailer `config` describes, or `NotConfigured` without
     /// `smtp_url`.
-    pub fn from_config(config: &Config) -> Result<Mailer, MailError> {
+    pub fn from_config(config: &Config, data_dir: &std::path::Path) -> Result<Mailer, MailError> {
         let url = config
             .smtp_url
             .as_ref()
@@ -189,7 +248,9 @@ impl Mailer {
             .ok_or(MailError::NotConfigured)?;
         let settings = SmtpSettings::parse(url).map_err(MailError::BadSettings)?;
         let from = parse_mailbox(&config.mail_from).map_err(|e| MailError::BadSettings(format!("mail_from: {e}")))?;
-        Mailer::new(&settings, from, config.mail_concurrency)
+        let mut mailer = Mailer::new(&settings, from, config.mail_concurrency)?;
+        mailer.dkim = dkim_config(config, &mailer.from, data_dir)?;
+        Ok(mailer)
     }
 
     /// A mailer keeping up to `connections` idle connections to the server.
@@ -211,6 +272,7 @@ impl Mailer {
             hello: ClientId::default(),
             idle: std::sync::Mutex::new(Vec::new()),
             keep: connections.max(1) as usize,
+            dkim: None,
             from,
         })
     }
@@ -278,7 +340,10 @@ impl Mailer {
     }
 
     /// Hands one message to the server and says how that went.
-    pub async fn send(&self, message: lettre::Message) -> AttemptResult {
+    pub async fn send(&self, mut message: lettre::Message) -> AttemptResult {
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
         let envelope = message.envelope().clone();
         let bytes = message.formatted();
         // A reused connection the server has dropped fails at once: that

@@ -404,19 +404,8 @@ pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
 
 /// Starts this server's mail sender, which delivers what the outbox holds
 /// (sign-up confirmations, notices, campaigns) alongside any other
-/// server's. Without `smtp_url` mail waits in the outbox, and this says so.
-pub async fn spawn_mail_sender(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let mailer = match crate::mail::Mailer::from_config(&state.config) {
-        Ok(m) => m,
-        Err(crate::mail::MailError::NotConfigured) => {
-            tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
-            return None;
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "mail cannot be sent");
-            return None;
-        }
-    };
+/// server's.
+pub async fn spawn_mail_sender(state: &AppState, mailer: crate::mail::Mailer) -> Option<tokio::task::JoinHandle<()>> {
     let signer = match state.newsletter_signer().await {
         Ok(s) => s.clone(),
         Err(e) => {
@@ -437,12 +426,18 @@ pub async fn spawn_mail_sender(state: &AppState) -> Option<tokio::task::JoinHand
 }
 
 /// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
-/// the requests under way.
-pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+/// the requests under way; with a mailer, delivers mail meanwhile.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    mailer: Option<crate::mail::Mailer>,
+) -> std::io::Result<()> {
     let mut upkeep = spawn_cache_upkeep(&state);
     upkeep.push(spawn_comment_upkeep(&state));
     upkeep.push(spawn_mail_upkeep(&state));
-    upkeep.extend(spawn_mail_sender(&state).await);
+    if let Some(mailer) = mailer {
+        upkeep.extend(spawn_mail_sender(&state, mailer).await);
+    }
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -308,7 +308,7 @@ fn decode_base64(s: &str) -> Vec<u8> {
 pub async fn sender(site: &super::http::Site) -> quire::mail::Sender {
     use quire::mail::{Mailer, Sender, SenderSettings, compose::MailSite, links};
     let config = &site.state.config;
-    let mailer = Mailer::from_config(config).expect("mailer");
+    let mailer = Mailer::from_config(config, std::path::Path::new(".")).expect("mailer");
     let key = site.store.site_key(links::SITE_KEY).await.expect("key");
     let settings = SenderSettings::from_config(config, &mailer.from);
     Sender::new(
