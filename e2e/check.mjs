@@ -51,6 +51,8 @@ const pages = [
   ["search (no results)", "/search?q=zzqxv+nothing"],
   ["search (hostile)", `/search?q=${encodeURIComponent('"><script>alert(1)</script> OR title:* NEAR(')}&year=abc`],
   ["404", "/no-such-page/"],
+  ["subscribe", "/subscribe"],
+  ["subscribe (sent)", "/subscribe?sent=1"],
 ];
 // A paper with a figure (the demo draws charts for some English papers).
 let figured = null;
