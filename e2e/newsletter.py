@@ -8,7 +8,11 @@ with Python's own email parser reading what arrives:
    List-Unsubscribe, List-Unsubscribe-Post, MIME multipart/alternative),
    both parts, the greeting, absolute links and images with alt text;
 5. the List-Unsubscribe URL gets the RFC 8058 one-click POST, and the
-   subscriber is unsubscribed.
+   subscriber is unsubscribed;
+6. `quire newsletter test` through STARTTLS with a login, and through TLS
+   from the first byte (smtps), to servers whose certificate comes from a
+   private authority (`smtp_ca_file`); a wrong password and an untrusted
+   certificate are refused with a clear message.
 
 Needs QUIRE_E2E_BIN (the quire binary). Exits non-zero on the first
 failure, saying what was wrong.
@@ -16,6 +20,8 @@ failure, saying what was wrong.
 
 import email
 import email.policy
+import logging
+import warnings
 import email.utils
 import html.parser
 import os
@@ -29,9 +35,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import ssl
+
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 BIN = os.environ["QUIRE_E2E_BIN"]
+# The refused handshakes below are expected; aiosmtpd would print them.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -84,6 +96,72 @@ class Links(html.parser.HTMLParser):
             self.hrefs.append(a.get("href", ""))
         if tag == "img":
             self.images.append(a)
+
+
+def certificates(folder):
+    """A private CA and a certificate for 127.0.0.1 signed by it."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.pem", "-days", "2", "-subj", "/CN=Quire test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key",
+            "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(folder, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                "extendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.path.join(folder, "server.pem"), os.path.join(folder, "server.key"))
+    return os.path.join(folder, "ca.pem"), context
+
+
+def tls_and_login(run_with):
+    """STARTTLS with a login, and smtps, each with one test copy."""
+    folder = tempfile.mkdtemp()
+    ca, context = certificates(folder)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((mechanism, auth_data.login, auth_data.password, session.ssl is not None))
+        ok = auth_data.login == b"news@example.org" and auth_data.password == b"p@ss:word"
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    port = free_port()
+    starttls = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                          auth_required=True, authenticator=authenticator)
+    starttls.start()
+    url = f"smtp://news%40example.org:p%40ss%3Aword@127.0.0.1:{port}?tls=starttls"
+    try:
+        out = run_with({"QUIRE_SMTP_URL": url, "QUIRE_SMTP_CA_FILE": ca}, "newsletter", "test", "--to", "editor@example.org")
+        if out.returncode != 0:
+            fail(f"STARTTLS with a login: {out.stderr}")
+        if len(inbox.messages) != 1 or not logins or logins[-1][0] not in ("PLAIN", "LOGIN") or not logins[-1][3]:
+            fail(f"STARTTLS: {len(inbox.messages)} messages, logins {logins}")
+        wrong = url.replace("p%40ss%3Aword", "nope")
+        out = run_with({"QUIRE_SMTP_URL": wrong, "QUIRE_SMTP_CA_FILE": ca}, "newsletter", "test", "--to", "editor@example.org")
+        if out.returncode == 0 or "refused the login" not in out.stderr or "nope" in out.stderr:
+            fail(f"a wrong password: {out.returncode} {out.stderr}")
+        out = run_with({"QUIRE_SMTP_URL": url}, "newsletter", "test", "--to", "editor@example.org")
+        if out.returncode == 0 or "certificate" not in out.stderr.lower():
+            fail(f"an untrusted certificate was not refused: {out.returncode} {out.stderr}")
+    finally:
+        starttls.stop()
+
+    implicit = Inbox()
+    port = free_port()
+    smtps = Controller(implicit, hostname="127.0.0.1", port=port, ssl_context=context)
+    smtps.start()
+    try:
+        out = run_with({"QUIRE_SMTP_URL": f"smtps://127.0.0.1:{port}", "QUIRE_SMTP_CA_FILE": ca},
+                       "newsletter", "test", "--to", "editor@example.org")
+        if out.returncode != 0 or len(implicit.messages) != 1:
+            fail(f"smtps: {out.returncode} {out.stderr}")
+    finally:
+        smtps.stop()
+    return len(inbox.messages) + len(implicit.messages)
 
 
 def main():
@@ -177,7 +255,14 @@ def main():
         export = run("subscribers", "export").stdout
         if "ada@example.org" not in export or "unsubscribed" not in export:
             fail(f"after unsubscribing, the export says:\n{export}")
-        print(f"newsletter: sign-up, confirmation, campaign and one-click unsubscribe checked through aiosmtpd ({len(inbox.messages)} messages parsed)")
+
+        # 6. TLS and logins.
+        run_with = lambda extra, *args: subprocess.run([BIN, "--data-dir", data, *args], env=dict(env, **extra),
+                                                       capture_output=True, text=True)
+        secured = tls_and_login(run_with)
+        print(f"newsletter: sign-up, confirmation, campaign and one-click unsubscribe through aiosmtpd "
+              f"({len(inbox.messages)} messages parsed); STARTTLS with a login and smtps ({secured} messages), "
+              f"a wrong password and an untrusted certificate refused")
     finally:
         server.terminate()
         server.wait()

@@ -123,6 +123,9 @@ pub struct Config {
     /// local relay), `smtp://user:pass@host:587?tls=starttls`, or
     /// `smtps://user:pass@host:465`. Empty: mail waits in the outbox.
     pub smtp_url: Option<Secret>,
+    /// A private certificate authority (PEM) to trust for the SMTP
+    /// server's certificate, besides the public ones.
+    pub smtp_ca_file: String,
     /// The sender of every email, as `Name <address>` or an address.
     pub mail_from: String,
     /// Where notices of comments awaiting moderation go (empty: none).
@@ -187,6 +190,7 @@ impl Default for Config {
             comment_rate_per_hour: 30,
             comment_ip_retention_days: 30,
             smtp_url: None,
+            smtp_ca_file: String::new(),
             mail_from: String::new(),
             mail_notify: String::new(),
             mail_concurrency: 4,
@@ -206,7 +210,7 @@ impl Default for Config {
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 43] = [
+pub const KEYS: [&str; 44] = [
     "base_url",
     "addr",
     "database_url",
@@ -236,6 +240,7 @@ pub const KEYS: [&str; 43] = [
     "comment_rate_per_hour",
     "comment_ip_retention_days",
     "smtp_url",
+    "smtp_ca_file",
     "mail_from",
     "mail_notify",
     "mail_concurrency",

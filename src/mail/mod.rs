@@ -17,7 +17,7 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::HeaderName;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use std::time::{Duration, Instant};
 
@@ -232,6 +232,8 @@ pub struct Mailer {
     hello: ClientId,
     idle: std::sync::Mutex<Vec<Idle>>,
     keep: usize,
+    /// Certificates of a private authority, for `smtps://`.
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     dkim: Option<DkimConfig>,
     pub from: Mailbox,
 }
@@ -248,19 +250,48 @@ impl Mailer {
             .ok_or(MailError::NotConfigured)?;
         let settings = SmtpSettings::parse(url).map_err(MailError::BadSettings)?;
         let from = parse_mailbox(&config.mail_from).map_err(|e| MailError::BadSettings(format!("mail_from: {e}")))?;
-        let mut mailer = Mailer::new(&settings, from, config.mail_concurrency)?;
+        let ca = match config.smtp_ca_file.trim() {
+            "" => None,
+            file => {
+                let path = data_dir.join(file);
+                Some(std::fs::read(&path).map_err(|e| {
+                    MailError::BadSettings(format!("smtp_ca_file: cannot read {}: {e}", path.display()))
+                })?)
+            }
+        };
+        let mut mailer = Mailer::new(&settings, from, config.mail_concurrency, ca)?;
         mailer.dkim = dkim_config(config, &mailer.from, data_dir)?;
         Ok(mailer)
     }
 
-    /// A mailer keeping up to `connections` idle connections to the server.
-    pub fn new(settings: &SmtpSettings, from: Mailbox, connections: u32) -> Result<Mailer, MailError> {
+    /// A mailer keeping up to `connections` idle connections to the server;
+    /// `ca` (PEM) is a private certificate authority to trust besides the
+    /// public ones.
+    pub fn new(
+        settings: &SmtpSettings,
+        from: Mailbox,
+        connections: u32,
+        ca: Option<Vec<u8>>,
+    ) -> Result<Mailer, MailError> {
+        let bad_ca = |e: String| MailError::BadSettings(format!("smtp_ca_file: no PEM certificate in it ({e})"));
         let tls = match settings.security {
             SmtpSecurity::None | SmtpSecurity::Wrapper => None,
-            _ => Some(
-                TlsParameters::new(settings.host.clone())
-                    .map_err(|e| MailError::BadSettings(format!("TLS for {}: {e}", settings.host)))?,
-            ),
+            _ => {
+                let mut builder = TlsParameters::builder(settings.host.clone());
+                if let Some(pem) = &ca {
+                    builder =
+                        builder.add_root_certificate(Certificate::from_pem(pem).map_err(|e| bad_ca(e.to_string()))?);
+                }
+                Some(
+                    builder
+                        .build_rustls()
+                        .map_err(|e| MailError::BadSettings(format!("TLS for {}: {e}", settings.host)))?,
+                )
+            }
+        };
+        let extra_roots = match &ca {
+            Some(pem) => wrapper::certificates(pem).map_err(bad_ca)?,
+            None => Vec::new(),
         };
         Ok(Mailer {
             credentials: settings
@@ -272,6 +303,7 @@ impl Mailer {
             hello: ClientId::default(),
             idle: std::sync::Mutex::new(Vec::new()),
             keep: connections.max(1) as usize,
+            extra_roots,
             dkim: None,
             from,
         })
@@ -287,7 +319,7 @@ impl Mailer {
             .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
         tcp.set_nodelay(true).map_err(|e| e.to_string())?;
         let stream: Box<dyn AsyncTokioStream> = match (&s.security, &self.tls) {
-            (SmtpSecurity::Wrapper, _) => Box::new(wrapper::connect(tcp, &s.host).await?),
+            (SmtpSecurity::Wrapper, _) => Box::new(wrapper::connect(tcp, &s.host, &self.extra_roots).await?),
             _ => Box::new(tcp),
         };
         let mut connection = tokio::time::timeout(
@@ -381,6 +413,8 @@ impl Mailer {
 /// rustls and the Mozilla roots, as lettre uses for STARTTLS.
 mod wrapper {
     use lettre::transport::smtp::client::AsyncTokioStream;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
     use std::pin::Pin;
     use std::sync::Arc;
     use std::task::{Context, Poll};
@@ -391,10 +425,25 @@ mod wrapper {
     #[derive(Debug)]
     pub struct Tls(TlsStream<TcpStream>);
 
-    /// `tcp` after a TLS handshake with `host`, whose certificate must hold.
-    pub async fn connect(tcp: TcpStream, host: &str) -> Result<Tls, String> {
+    /// The certificates in a PEM file.
+    pub fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        if certs.is_empty() {
+            return Err("no -----BEGIN CERTIFICATE----- block".into());
+        }
+        Ok(certs)
+    }
+
+    /// `tcp` after a TLS handshake with `host`, whose certificate must hold
+    /// under the public roots or `extra` ones.
+    pub async fn connect(tcp: TcpStream, host: &str, extra: &[CertificateDer<'static>]) -> Result<Tls, String> {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for cert in extra {
+            roots.add(cert.clone()).map_err(|e| format!("smtp_ca_file: {e}"))?;
+        }
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
