@@ -17,14 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn quire(dir: &Path, args: &[&str]) -> Output {
-    Command::new(QUIRE)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("QUIRE_DATABASE_URL")
-        .env("QUIRE_LOG", "warn")
-        .output()
-        .expect("run quire")
+    quire_env(dir, args, &[])
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -1235,6 +1228,7 @@ fn import_readers(dir: &Path, count: usize) {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// `quire` with these environment variables set.
 fn quire_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(QUIRE)
         .arg("--data-dir")

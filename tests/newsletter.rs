@@ -66,6 +66,23 @@ fn link(text: &str, base: &str, needle: &str) -> String {
 
 const BASE: &str = "http://127.0.0.1:8080";
 
+/// Confirmed subscribers with these addresses (and no name), taking
+/// `topics` (empty: everything).
+async fn subscribe(site: &Site, emails: impl IntoIterator<Item = String>, topics: &[&str]) {
+    let rows: Vec<SubscriberInput> = emails
+        .into_iter()
+        .map(|email| SubscriberInput {
+            email,
+            name: String::new(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+        })
+        .collect();
+    site.store
+        .import_subscribers(&rows, true, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+}
+
 #[tokio::test]
 async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
     let smtp = SmtpServer::start().await;
@@ -323,19 +340,7 @@ async fn hostile_sign_ups_store_nothing_and_send_nothing() {
     assert_eq!(site.store.outbox_counts(None).await.expect("counts").queued, 0);
 
     // A subscriber and a stranger get the same answer.
-    site.store
-        .import_subscribers(
-            &[SubscriberInput {
-                email: "known@example.org".into(),
-                name: String::new(),
-                topics: Vec::new(),
-            }],
-            true,
-            OffsetDateTime::now_utc(),
-            &|_| {},
-        )
-        .await
-        .expect("import");
+    subscribe(&site, ["known@example.org".to_owned()], &[]).await;
     let known = post_form(&site.state, "/subscribe", "email=known%40example.org", &[]).await;
     let stranger = post_form(&site.state, "/subscribe", "email=stranger%40example.org", &[]).await;
     assert_eq!(known.status, stranger.status);
@@ -457,17 +462,7 @@ async fn delivery_survives_4xx_5xx_and_dropped_connections() {
 async fn paused_campaigns_wait_and_scheduled_ones_start_on_time() {
     let smtp = SmtpServer::start().await;
     let site = site_on_either("newsletter_pause", standard_papers(), config(&smtp)).await;
-    let readers: Vec<SubscriberInput> = (0..5)
-        .map(|i| SubscriberInput {
-            email: format!("p{i}@example.org"),
-            name: String::new(),
-            topics: vec!["trade".into()],
-        })
-        .collect();
-    site.store
-        .import_subscribers(&readers, true, OffsetDateTime::now_utc(), &|_| {})
-        .await
-        .expect("import");
+    subscribe(&site, (0..5).map(|i| format!("p{i}@example.org")), &["trade"]).await;
     let id = queue_paper(&site, "ports").await;
     assert_eq!(
         site.store.pause_campaign(id, true).await.expect("pause"),
@@ -537,18 +532,7 @@ async fn paused_campaigns_wait_and_scheduled_ones_start_on_time() {
 async fn erasing_an_address_takes_its_mail_and_old_notices_are_purged() {
     let smtp = SmtpServer::start().await;
     let site = site_on_either("newsletter_erase", standard_papers(), config(&smtp)).await;
-    let people: Vec<SubscriberInput> = ["ada@example.org", "bob@example.org"]
-        .iter()
-        .map(|e| SubscriberInput {
-            email: (*e).into(),
-            name: String::new(),
-            topics: Vec::new(),
-        })
-        .collect();
-    site.store
-        .import_subscribers(&people, true, OffsetDateTime::now_utc(), &|_| {})
-        .await
-        .expect("import");
+    subscribe(&site, ["ada@example.org".to_owned(), "bob@example.org".to_owned()], &[]).await;
     queue_paper(&site, "ports").await;
     let reply = post_form(&site.state, "/subscribe", "email=ada%40example.org", &[]).await;
     assert_eq!(reply.status, 303);
@@ -614,17 +598,7 @@ async fn erasing_an_address_takes_its_mail_and_old_notices_are_purged() {
 async fn two_senders_share_a_campaign_without_sending_twice() {
     let smtp = SmtpServer::start().await;
     let site = site_on_either("newsletter_two_senders", standard_papers(), config(&smtp)).await;
-    let readers: Vec<SubscriberInput> = (0..300)
-        .map(|i| SubscriberInput {
-            email: format!("s{i}@example.org"),
-            name: String::new(),
-            topics: Vec::new(),
-        })
-        .collect();
-    site.store
-        .import_subscribers(&readers, true, OffsetDateTime::now_utc(), &|_| {})
-        .await
-        .expect("import");
+    subscribe(&site, (0..300).map(|i| format!("s{i}@example.org")), &[]).await;
     let id = queue_paper(&site, "ports").await;
     // Two servers' senders, each with its own connections.
     let (a, b) = (sender(&site).await, sender(&site).await);

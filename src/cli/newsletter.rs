@@ -9,12 +9,27 @@ use crate::mail::compose::{self, MailSite};
 use crate::mail::{Mailer, Sender, SenderSettings, links};
 use crate::store::{NewCampaign, PaperQuery, Store};
 use crate::web::signing::Signer;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// To whom, when, and whether to deliver from here: what `send` and
+/// `digest` share.
+#[derive(Args, Debug)]
+pub(super) struct When {
+    /// Send to this topic's subscribers (and those who take everything)
+    #[arg(long, value_name = "TOPIC")]
+    topic: Option<String>,
+    /// Send at this time (RFC 3339) instead of now
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Deliver it from here too, showing progress, until it is sent
+    #[arg(long)]
+    wait: bool,
+}
 
 #[derive(Subcommand, Debug)]
 pub(super) enum NewsletterCommand {
@@ -24,15 +39,8 @@ pub(super) enum NewsletterCommand {
         /// The paper's slug
         #[arg(long, value_name = "SLUG")]
         paper: String,
-        /// Send to this topic's subscribers (and those who take everything)
-        #[arg(long, value_name = "TOPIC")]
-        topic: Option<String>,
-        /// Send at this time (RFC 3339) instead of now
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
-        /// Deliver it from here too, showing progress, until it is sent
-        #[arg(long)]
-        wait: bool,
+        #[command(flatten)]
+        when: When,
         /// Subject line [default: the paper's title]
         #[arg(long)]
         subject: Option<String>,
@@ -42,15 +50,8 @@ pub(super) enum NewsletterCommand {
     },
     /// Queue a digest of the papers published since the last digest
     Digest {
-        /// Only to this topic's subscribers (and those who take everything)
-        #[arg(long, value_name = "TOPIC")]
-        topic: Option<String>,
-        /// Send at this time (RFC 3339) instead of now
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
-        /// Deliver it from here too, showing progress, until it is sent
-        #[arg(long)]
-        wait: bool,
+        #[command(flatten)]
+        when: When,
         /// Start from this time (RFC 3339) [default: where the last digest ended, or 7 days ago]
         #[arg(long, value_name = "TIME")]
         since: Option<String>,
@@ -87,47 +88,23 @@ pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &NewsletterCommand
     match cmd {
         NewsletterCommand::Send {
             paper,
-            topic,
-            at,
-            wait,
+            when,
             subject,
             again,
         } => {
-            let id = send_paper(
-                ctx,
-                store,
-                paper,
-                topic.as_deref(),
-                at.as_deref(),
-                subject.as_deref(),
-                *again,
-            )
-            .await?;
-            if *wait {
+            let (topic, at) = (when.topic.as_deref(), when.at.as_deref());
+            let id = send_paper(ctx, store, paper, topic, at, subject.as_deref(), *again).await?;
+            if when.wait {
                 deliver(ctx, store, id).await?;
             }
             Ok(())
         }
-        NewsletterCommand::Digest {
-            topic,
-            at,
-            wait,
-            since,
-            subject,
-        } => {
-            let Some(id) = send_digest(
-                ctx,
-                store,
-                topic.as_deref(),
-                at.as_deref(),
-                since.as_deref(),
-                subject.as_deref(),
-            )
-            .await?
-            else {
+        NewsletterCommand::Digest { when, since, subject } => {
+            let (topic, at) = (when.topic.as_deref(), when.at.as_deref());
+            let Some(id) = send_digest(ctx, store, topic, at, since.as_deref(), subject.as_deref()).await? else {
                 return Ok(());
             };
-            if *wait {
+            if when.wait {
                 deliver(ctx, store, id).await?;
             }
             Ok(())
