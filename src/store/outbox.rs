@@ -217,6 +217,7 @@ impl Store {
     /// recipients' messages. Safe to run from several servers at once:
     /// each campaign starts once. Returns the ids started.
     pub async fn start_due_campaigns(&self, now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
+        self.finish_campaigns(now).await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let due: Vec<i64> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= $1 ORDER BY id")
@@ -397,16 +398,28 @@ impl Store {
                     .await?;
                 }
             }
+            tx.commit().await?;
+        });
+        // After the commit, not inside it: two senders finishing a campaign
+        // at once would each see the other's last rows still queued.
+        self.finish_campaigns(now).await?;
+        Ok(())
+    }
+
+    /// Marks sent the campaigns with nothing left to send. Runs after every
+    /// recorded batch and when senders look for due campaigns, so that a
+    /// sender stopped between the two cannot leave a campaign open.
+    pub async fn finish_campaigns(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE campaigns SET status = 'sent', finished_at = $1 WHERE status = 'sending' AND NOT EXISTS \
                  (SELECT 1 FROM outbox o WHERE o.campaign_id = campaigns.id AND o.status = 'queued')",
             )
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            .bind(db_time(now))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// A campaign's shared content, for building its messages.
