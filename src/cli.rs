@@ -202,6 +202,9 @@ enum SubscribersCommand {
     },
     /// Print every subscriber as CSV
     Export,
+    /// Email every subscriber still waiting to confirm (imported without
+    /// --with-consent) a confirmation link; `quire serve` sends them
+    SendConfirmations,
     /// Stop sending to an address (as its unsubscribe link does), keeping the record
     Unsubscribe {
         #[arg(value_name = "EMAIL")]
@@ -396,7 +399,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Subscribers(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
             let store = open_store(&ctx).await?;
-            subscribers::run(&store, cmd).await
+            subscribers::run(&ctx, &store, cmd).await
         }
         Command::Newsletter(cmd) => {
             let ctx = load_context(&cli, data_dir)?;

@@ -1492,3 +1492,59 @@ fn a_sender_killed_mid_campaign_resumes_without_losing_anyone() {
     );
     assert!(text(&resumed.stdout).contains(&format!("{readers} recipients: {readers} sent, 0 failed")));
 }
+
+#[test]
+fn imported_subscribers_confirm_from_an_emailed_link() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let url = smtp.url();
+    let dir = site_with_ports();
+    let d = dir.path();
+    let list = write(
+        d,
+        "list.csv",
+        "email,name,topics\nada@example.org,Ada,trade\nbob@example.org,,\n",
+    );
+    let out = quire(d, &["subscribers", "import", &list.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = quire(d, &["subscribers", "send-confirmations"]);
+    assert!(
+        text(&out.stdout).contains("Queued 2 confirmation emails"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The site's server sends them.
+    let server = serve_with(d, &[("QUIRE_SMTP_URL", &url), ("QUIRE_MAIL_FROM", "news@example.org")]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while smtp.messages().len() < 2 {
+        assert!(Instant::now() < deadline, "the confirmations were not sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let to_ada = smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["ada@example.org"])
+        .expect("Ada's confirmation");
+    let body = common::smtp::part(&to_ada.data, "text/plain").expect("text");
+    assert!(body.starts_with("Dear Ada,"), "{body}");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/subscribe/confirm?t="))
+        .expect("a confirmation link");
+    let path = &link[link.find("/subscribe/").expect("path")..];
+    let (status, page) = http_get(&server.addr, path);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You are subscribed"));
+    drop(server);
+
+    let export = text(&quire(d, &["subscribers", "export"]).stdout);
+    assert!(export.contains("ada@example.org,Ada,confirmed,form,trade"), "{export}");
+    assert!(export.contains("bob@example.org,,pending,imported"), "{export}");
+    let again = quire(d, &["subscribers", "send-confirmations"]);
+    assert!(
+        text(&again.stdout).contains("Queued 1 confirmation email;"),
+        "{}",
+        text(&again.stdout)
+    );
+}

@@ -1,7 +1,7 @@
 //! `quire subscribers import|export|erase`: subscriber lists in and out
 //! as CSV, and erasing one person on request.
 
-use super::{Failure, SubscribersCommand, bad_input};
+use super::{Failure, RunContext, SubscribersCommand, bad_input};
 use crate::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
 use crate::store::{SlugTable, Store};
 use anyhow::Context;
@@ -18,8 +18,9 @@ struct BadRow {
     message: String,
 }
 
-pub(super) async fn run(store: &Store, cmd: &SubscribersCommand) -> Result<(), Failure> {
+pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &SubscribersCommand) -> Result<(), Failure> {
     match cmd {
+        SubscribersCommand::SendConfirmations => send_confirmations(ctx, store).await,
         SubscribersCommand::Import {
             file,
             skip_bad,
@@ -47,6 +48,56 @@ pub(super) async fn run(store: &Store, cmd: &SubscribersCommand) -> Result<(), F
             }
         }
     }
+}
+
+/// Queues a confirmation email (double opt-in) to every pending
+/// subscriber; confirming makes them subscribers as the form would.
+async fn send_confirmations(ctx: &RunContext, store: &Store) -> Result<(), Failure> {
+    use crate::mail::compose::{Layouts, MailSite, confirmation_for};
+    let pending: Vec<_> = store
+        .list_subscribers()
+        .await?
+        .into_iter()
+        .filter(|s| s.status == crate::domain::SubscriberStatus::Pending)
+        .collect();
+    if pending.is_empty() {
+        println!("No subscriber is waiting to confirm.");
+        return Ok(());
+    }
+    let key = store.site_key(crate::mail::links::SITE_KEY).await?;
+    let signer = crate::web::signing::Signer::new(&key);
+    let layouts = Layouts::new();
+    let site = MailSite::new(&ctx.config.site_name, ctx.config.base());
+    let postbox = crate::mail::notices::Postbox {
+        store,
+        layouts: &layouts,
+        site: &site,
+        language: &ctx.config.language,
+    };
+    let footer = format!(
+        "You receive this because your address is on the mailing list of {}; nothing more will come unless you confirm.",
+        site.name
+    );
+    let now = OffsetDateTime::now_utc();
+    for s in &pending {
+        let signup = crate::mail::links::SignUp {
+            email: s.email.clone(),
+            name: s.name.clone(),
+            topics: s.topics.clone(),
+        };
+        let body = confirmation_for(&site, &signer, &signup, ctx.config.subscribe_confirm_hours, now);
+        postbox
+            .queue(crate::domain::MessageKind::Confirm, &s.email, &s.name, &body, &footer)
+            .await
+            .map_err(|e| Failure::Other(e.into()))?;
+    }
+    println!(
+        "Queued {} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
+        pending.len(),
+        if pending.len() == 1 { "" } else { "s" },
+        ctx.config.subscribe_confirm_hours
+    );
+    Ok(())
 }
 
 /// A progress bar on a terminal, nothing elsewhere.

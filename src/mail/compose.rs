@@ -463,6 +463,19 @@ pub fn confirmation(site: &MailSite, confirm_url: &str, hours: u32) -> Composed 
     }
 }
 
+/// The confirmation email of `signup`, its link signed by `signer` and
+/// valid for `hours` from `now`.
+pub fn confirmation_for(
+    site: &MailSite,
+    signer: &crate::web::signing::Signer,
+    signup: &super::links::SignUp,
+    hours: u32,
+    now: time::OffsetDateTime,
+) -> Composed {
+    let token = super::links::confirm_token(signer, signup, now + time::Duration::hours(i64::from(hours)));
+    confirmation(site, &format!("{}/subscribe/confirm?t={token}", site.base_url), hours)
+}
+
 /// The email to an address that signs up again while subscribed: no new
 /// subscription, a link to its preferences instead.
 pub fn already_subscribed(site: &MailSite, preferences_url: &str) -> Composed {

@@ -250,11 +250,13 @@ async fn queue_sign_up_mail(state: &AppState, signup: &SignUp) -> Result<(), Pag
         Some(s) if s.status == crate::domain::SubscriberStatus::Confirmed => {
             compose::already_subscribed(&state.mail_site, &links::preferences_url(base, signer, s.id, &s.email))
         }
-        _ => {
-            let hours = state.config.subscribe_confirm_hours;
-            let token = links::confirm_token(signer, signup, now + time::Duration::hours(i64::from(hours)));
-            compose::confirmation(&state.mail_site, &format!("{base}/subscribe/confirm?t={token}"), hours)
-        }
+        _ => compose::confirmation_for(
+            &state.mail_site,
+            signer,
+            signup,
+            state.config.subscribe_confirm_hours,
+            now,
+        ),
     };
     let footer = format!(
         "You receive this because this address was entered on {}.",
