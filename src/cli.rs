@@ -1166,7 +1166,7 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
             moderate(ids, Some(CommentStatus::Approved), "approved").await?;
             // Approved replies tell the commenters answered who asked.
             let layouts = crate::mail::compose::Layouts::new();
-            let site = crate::mail::compose::MailSite::new(&ctx.config.site_name, ctx.config.base());
+            let site = crate::mail::compose::MailSite::from_config(&ctx.config);
             let postbox = crate::mail::notices::Postbox {
                 store,
                 layouts: &layouts,

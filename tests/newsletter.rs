@@ -26,7 +26,7 @@ fn config(smtp: &SmtpServer) -> Config {
 async fn queue_paper(site: &Site, slug: &str) -> i64 {
     let paper = site.store.get_paper(slug).await.expect("get").expect("paper");
     let config = &site.state.config;
-    let composed = compose::paper_campaign(&paper, &MailSite::new(&config.site_name, config.base()));
+    let composed = compose::paper_campaign(&paper, &MailSite::from_config(config));
     let slugs: Vec<String> = paper.meta.topics.iter().map(|t| t.slug.clone()).collect();
     let topic_ids = site
         .store

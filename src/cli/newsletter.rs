@@ -203,7 +203,7 @@ fn parse_time(flag: &str, t: &str) -> Result<OffsetDateTime, Failure> {
 }
 
 fn mail_site(ctx: &RunContext) -> MailSite {
-    MailSite::new(&ctx.config.site_name, ctx.config.base())
+    MailSite::from_config(&ctx.config)
 }
 
 /// The topic `slug`'s id, or a clear refusal.
@@ -438,7 +438,7 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
             compose::digest_campaign(&papers, &site, &subject)
         }
     };
-    let sender = sender(ctx, store).await?;
+    let mailer = Mailer::from_config(&ctx.config, &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
     let layouts = compose::Layouts::new();
     let personal = compose::Personal {
         name: "",
@@ -462,9 +462,8 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
         parts: compose::Parts::Plain { html, text },
         message_id: &format!("<quire.test.{stamp}@{}>", site.host),
     };
-    let message =
-        compose::build_message(&sender.mailer().from, letter, None).map_err(|e| bad_input(format!("--to: {e}")))?;
-    match sender.mailer().send(message).await {
+    let message = compose::build_message(&mailer.from, letter, None).map_err(|e| bad_input(format!("--to: {e}")))?;
+    match mailer.send(message).await {
         crate::domain::AttemptResult::Delivered => {
             println!("Sent a test copy of \"{}\" to {address}", body.subject);
             Ok(())

@@ -67,7 +67,7 @@ async fn send_confirmations(ctx: &RunContext, store: &Store) -> Result<(), Failu
     let key = store.site_key(crate::mail::links::SITE_KEY).await?;
     let signer = crate::web::signing::Signer::new(&key);
     let layouts = Layouts::new();
-    let site = MailSite::new(&ctx.config.site_name, ctx.config.base());
+    let site = MailSite::from_config(&ctx.config);
     let postbox = crate::mail::notices::Postbox {
         store,
         layouts: &layouts,

@@ -39,6 +39,11 @@ impl MailSite {
         }
     }
 
+    /// What a site's `config` says about it.
+    pub fn from_config(config: &crate::config::Config) -> MailSite {
+        MailSite::new(&config.site_name, config.base())
+    }
+
     /// The List-Id (RFC 2919): the site's name and a label under its host.
     pub fn list_id(&self) -> String {
         format!("{} <newsletter.{}>", self.name.replace(['<', '>', '"'], ""), self.host)

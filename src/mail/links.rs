@@ -66,21 +66,29 @@ fn subscriber_text(id: i64, email: &str) -> String {
     format!("s{id}:{email}")
 }
 
-/// A subscriber's page for topics, name and leaving.
-pub fn preferences_url(base: &str, signer: &Signer, id: i64, email: &str) -> String {
-    format!(
-        "{base}/newsletter/preferences?id={id}&sig={}",
-        subscriber_sig(signer, id, email)
-    )
+/// A subscriber's own links, signed once: the preferences page (topics,
+/// name, leaving) and the one-click unsubscribe address (RFC 8058: a POST
+/// there unsubscribes; a GET shows one button).
+pub struct SubscriberLinks {
+    pub sig: String,
+    pub preferences: String,
+    pub unsubscribe: String,
 }
 
-/// The one-click unsubscribe address (RFC 8058): a POST there
-/// unsubscribes; a GET shows one button.
-pub fn unsubscribe_url(base: &str, signer: &Signer, id: i64, email: &str) -> String {
-    format!(
-        "{base}/newsletter/unsubscribe?id={id}&sig={}",
-        subscriber_sig(signer, id, email)
-    )
+impl SubscriberLinks {
+    pub fn new(base: &str, signer: &Signer, id: i64, email: &str) -> SubscriberLinks {
+        let sig = subscriber_sig(signer, id, email);
+        SubscriberLinks {
+            preferences: format!("{base}/newsletter/preferences?id={id}&sig={sig}"),
+            unsubscribe: format!("{base}/newsletter/unsubscribe?id={id}&sig={sig}"),
+            sig,
+        }
+    }
+}
+
+/// A subscriber's page for topics, name and leaving.
+pub fn preferences_url(base: &str, signer: &Signer, id: i64, email: &str) -> String {
+    SubscriberLinks::new(base, signer, id, email).preferences
 }
 
 #[cfg(test)]
@@ -128,6 +136,15 @@ mod tests {
         assert!(!check_subscriber_sig(&signer, 8, "ada@example.org", &sig));
         assert!(!check_subscriber_sig(&signer, 7, "bob@example.org", &sig));
         assert!(!check_subscriber_sig(&signer, 7, "ada@example.org", "00"));
-        assert!(unsubscribe_url("https://x.org", &signer, 7, "ada@example.org").ends_with(&sig));
+        let links = SubscriberLinks::new("https://x.org", &signer, 7, "ada@example.org");
+        assert_eq!(links.sig, sig);
+        assert_eq!(
+            links.unsubscribe,
+            format!("https://x.org/newsletter/unsubscribe?id=7&sig={sig}")
+        );
+        assert_eq!(
+            links.preferences,
+            format!("https://x.org/newsletter/preferences?id=7&sig={sig}")
+        );
     }
 }

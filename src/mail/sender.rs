@@ -280,14 +280,11 @@ impl Sender {
         let message_id = compose::message_id(&self.site, m.id);
         if let (Some(campaign), Some(subscriber)) = (m.campaign_id, m.subscriber_id) {
             let copy = self.campaign(campaign).await?;
-            let sig = links::subscriber_sig(&self.signer, subscriber, &m.recipient);
-            let base = &self.site.base_url;
-            let preferences = format!("{base}/newsletter/preferences?id={subscriber}&sig={sig}");
-            let unsubscribe = format!("{base}/newsletter/unsubscribe?id={subscriber}&sig={sig}");
+            let own = links::SubscriberLinks::new(&self.site.base_url, &self.signer, subscriber, &m.recipient);
             let personal = Personal {
                 name: &m.recipient_name,
-                preferences_url: &preferences,
-                unsubscribe_url: &unsubscribe,
+                preferences_url: &own.preferences,
+                unsubscribe_url: &own.unsubscribe,
             };
             let parts = match &copy.prepared {
                 Some(prepared) => prepared.parts(&personal),
@@ -302,10 +299,10 @@ impl Sender {
             let list = ListHeaders {
                 list_id: self.site.list_id(),
                 unsubscribe_mailto: format!(
-                    "mailto:{}?subject=unsubscribe%20{subscriber}-{sig}",
-                    self.settings.unsubscribe_mailbox
+                    "mailto:{}?subject=unsubscribe%20{subscriber}-{}",
+                    self.settings.unsubscribe_mailbox, own.sig
                 ),
-                unsubscribe_url: unsubscribe,
+                unsubscribe_url: own.unsubscribe.clone(),
             };
             let letter = Letter {
                 to: &m.recipient,
@@ -330,17 +327,5 @@ impl Sender {
             message_id: &message_id,
         };
         compose::build_message(&self.mailer.from, letter, None)
-    }
-
-    pub fn mailer(&self) -> &Mailer {
-        &self.mailer
-    }
-
-    pub fn site(&self) -> &MailSite {
-        &self.site
-    }
-
-    pub fn signer(&self) -> &Signer {
-        &self.signer
     }
 }

@@ -97,7 +97,7 @@ impl AppState {
             subscribe_limits: Arc::new(comments::RateLimiter::new()),
             address_limits: Arc::new(newsletter::AddressLimiter::new()),
             mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
-            mail_site: Arc::new(crate::mail::compose::MailSite::new(&config.site_name, config.base())),
+            mail_site: Arc::new(crate::mail::compose::MailSite::from_config(&config)),
             mail_wake: Arc::new(Notify::new()),
             config: Arc::new(config),
         }

@@ -314,7 +314,7 @@ pub async fn sender(site: &super::http::Site) -> quire::mail::Sender {
     Sender::new(
         site.store.clone(),
         mailer,
-        MailSite::new(&config.site_name, config.base()),
+        MailSite::from_config(config),
         quire::web::signing::Signer::new(&key),
         settings,
     )
