@@ -216,6 +216,8 @@ impl Sender {
             }
         }
         handled += self.record(&mut deliveries).await?;
+        // Once per batch, after its last results are committed.
+        self.store.finish_campaigns(OffsetDateTime::now_utc()).await?;
         Ok(handled)
     }
 

@@ -330,8 +330,8 @@ impl Store {
 
     /// Records what became of claimed messages, in one transaction:
     /// delivered, to retry later, failed for good (counting a bounce
-    /// against the subscriber), or skipped. Campaigns with nothing left
-    /// to send are marked sent.
+    /// against the subscriber), or skipped. `finish_campaigns` then marks
+    /// the campaigns that are done.
     pub async fn record_deliveries(
         &self,
         deliveries: &[Delivery],
@@ -400,15 +400,15 @@ impl Store {
             }
             tx.commit().await?;
         });
-        // After the commit, not inside it: two senders finishing a campaign
-        // at once would each see the other's last rows still queued.
-        self.finish_campaigns(now).await?;
         Ok(())
     }
 
-    /// Marks sent the campaigns with nothing left to send. Runs after every
-    /// recorded batch and when senders look for due campaigns, so that a
-    /// sender stopped between the two cannot leave a campaign open.
+    /// Marks sent the campaigns with nothing left to send. Senders call it
+    /// after their batch's results are committed, not inside that
+    /// transaction (two senders ending a campaign at once would each see the
+    /// other's last rows still queued), and when they look for due
+    /// campaigns, so that a sender stopped between the two leaves no
+    /// campaign open.
     pub async fn finish_campaigns(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         Ok(with_pool!(self, pool => {
             sqlx::query(
