@@ -14,6 +14,24 @@ pub mod web;
 /// Helpers for the randomised robustness tests.
 #[cfg(test)]
 pub(crate) mod test_support {
+    use std::time::Duration;
+
+    /// Runs `f` on a thread of its own and fails the test unless it
+    /// returns within `limit`. For inputs built to make quadratic code do
+    /// billions of steps: linear code returns in milliseconds, the
+    /// quadratic code it replaced in minutes, so the limit bounds
+    /// termination with a wide margin rather than measuring speed.
+    pub fn finishes_within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(limit) {
+            Ok(value) => value,
+            Err(_) => panic!("did not finish within {limit:?}: the work is not linear in the input"),
+        }
+    }
+
     /// Deterministic random documents: `count` strings, each up to
     /// `max_pieces` pieces picked from `pieces` (xorshift from `seed`).
     pub fn random_documents(pieces: &[&str], seed: u64, count: usize, max_pieces: u64) -> Vec<String> {

@@ -81,7 +81,7 @@ impl ImageLinks<'_> {
         else {
             return None;
         };
-        if title.is_empty() {
+        if title.is_empty() || media_name(dest_url).ok().flatten().is_none() {
             return None;
         }
         let end = image_end(events, i + 1);
@@ -166,15 +166,26 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
     html::push_html(&mut out, body.into_iter());
 
     // Definitions may themselves reference footnotes, so number as we go.
+    // Both lists only grow or stay, and what a cursor passes (done, or
+    // with no definition) stays passed: one walk over each, however many
+    // notes there are.
     let mut rendered_notes: Vec<(usize, String)> = Vec::new();
     let mut done: HashSet<String> = HashSet::new();
+    let (mut referenced_at, mut defined_at) = (0, 0);
     loop {
+        while referenced_at < notes.order.len()
+            && (done.contains(&notes.order[referenced_at]) || !definitions.contains_key(&notes.order[referenced_at]))
+        {
+            referenced_at += 1;
+        }
+        while defined_at < definition_order.len() && done.contains(&definition_order[defined_at]) {
+            defined_at += 1;
+        }
         let next = notes
             .order
-            .iter()
-            .find(|l| !done.contains(*l) && definitions.contains_key(*l))
-            .cloned()
-            .or_else(|| definition_order.iter().find(|l| !done.contains(*l)).cloned());
+            .get(referenced_at)
+            .or_else(|| definition_order.get(defined_at))
+            .cloned();
         let Some(label) = next else { break };
         done.insert(label.clone());
         let events = definitions.remove(&label).unwrap_or_default();
@@ -321,24 +332,36 @@ fn reference_id(number: usize, use_index: usize) -> String {
 #[derive(Default)]
 struct HeadingIds {
     used: HashSet<String>,
+    /// Per wanted id, the suffix to try next: a thousand headings of one
+    /// name cost a thousand tries, not half a million.
+    next_suffix: HashMap<String, usize>,
 }
 
 impl HeadingIds {
     fn claim(&mut self, wanted: &str) -> String {
-        let base = if wanted.is_empty() {
-            "section".to_owned()
+        let base = if wanted.is_empty() { "section" } else { wanted };
+        let n = self.next_suffix.entry(base.to_owned()).or_insert(1);
+        let mut candidate = if *n == 1 {
+            base.to_owned()
         } else {
-            wanted.to_owned()
+            format!("{base}-{n}")
         };
-        let mut candidate = base.clone();
-        let mut n = 1;
         while self.used.contains(&candidate) || RESERVED_IDS.contains(&candidate.as_str()) {
-            n += 1;
+            *n += 1;
             candidate = format!("{base}-{n}");
         }
         self.used.insert(candidate.clone());
         candidate
     }
+}
+
+/// Class names a heading may take from Markdown attributes: a letter,
+/// then letters, digits, `-` and `_`. Nothing else (no `style`, no event
+/// handlers, no other attribute) is ever taken from them.
+fn valid_class(class: &str) -> bool {
+    class.len() <= 64
+        && class.starts_with(|c: char| c.is_ascii_alphabetic())
+        && class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Gives headings ids (and records them), turns footnote references into
@@ -359,12 +382,7 @@ fn transform<'a>(
             continue;
         }
         match &events[i] {
-            Event::Start(Tag::Heading {
-                level,
-                id,
-                classes,
-                attrs,
-            }) => {
+            Event::Start(Tag::Heading { level, id, classes, .. }) => {
                 let end = events[i..]
                     .iter()
                     .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
@@ -382,11 +400,15 @@ fn transform<'a>(
                         text: text.clone(),
                     });
                 }
+                // `{…}` after a heading may give an id and classes only:
+                // every other attribute is dropped, whether or not the
+                // body holds raw HTML (which alone sends it through the
+                // sanitiser).
                 out.push(Event::Start(Tag::Heading {
                     level: *level,
                     id: Some(CowStr::from(id)),
-                    classes: classes.clone(),
-                    attrs: attrs.clone(),
+                    classes: classes.iter().filter(|c| valid_class(c)).take(8).cloned().collect(),
+                    attrs: Vec::new(),
                 }));
             }
             Event::FootnoteReference(label) => {
@@ -417,12 +439,17 @@ fn transform<'a>(
                 title,
                 id,
             }) => {
-                let end = image_end(&events, i);
-                let alt = plain_text(&events[i + 1..end]);
-                if let Some(img) = images.and_then(|links| links.img(dest_url, title, &alt)) {
-                    out.push(Event::InlineHtml(CowStr::from(img)));
-                    i = end + 1;
-                    continue;
+                // Only the paper's own images are read to their end (and
+                // skipped whole): reading every image of a nest to its end
+                // would be quadratic in the nesting.
+                if let Some(links) = images.filter(|_| media_name(dest_url).ok().flatten().is_some()) {
+                    let end = image_end(&events, i);
+                    let alt = plain_text(&events[i + 1..end]);
+                    if let Some(img) = links.img(dest_url, title, &alt) {
+                        out.push(Event::InlineHtml(CowStr::from(img)));
+                        i = end + 1;
+                        continue;
+                    }
                 }
                 if safe_url(dest_url) {
                     out.push(events[i].clone());
@@ -653,6 +680,64 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<figcaption>"), "{html}");
+    }
+
+    #[test]
+    fn heading_attributes_give_only_an_id_and_plain_classes() {
+        let vectors = [
+            "## Title {onmouseover=alert(1) style=color:red autofocus onfocus=alert(2)}",
+            "## Title {#x .ok .bad\"x onclick=\"alert(3)\" data-x=y}",
+            "## Title {.ok tabindex=1 hidden accesskey=x .x:y}",
+            "Title {contenteditable=true}\n-----",
+        ];
+        for markdown in vectors {
+            let html = super::render(markdown).html;
+            let tag = &html[..html.find('>').expect("a tag")];
+            for attribute in [
+                "onmouseover",
+                "onfocus",
+                "onclick",
+                "style",
+                "autofocus",
+                "tabindex",
+                "hidden",
+                "accesskey",
+                "data-x",
+                "contenteditable",
+                "<script",
+            ] {
+                assert!(!tag.contains(attribute), "{markdown:?} gave {html}");
+            }
+            assert!(tag.starts_with("<h") && !tag.contains("Title"), "{html}");
+        }
+        let html = super::render("## Title {#chosen .lead .also-this}").html;
+        assert_eq!(html, "<h2 id=\"chosen\" class=\"lead also-this\">Title</h2>\n");
+    }
+
+    #[test]
+    fn many_headings_notes_and_nested_images_take_linear_time() {
+        use crate::test_support::finishes_within;
+        use std::time::Duration;
+        let headings = "# a\n\n".repeat(40_000);
+        let html = finishes_within(Duration::from_secs(20), move || super::render(&headings).html);
+        assert!(html.contains("id=\"a-40000\""));
+        let mut notes = String::new();
+        for n in 0..20_000 {
+            notes.push_str(&format!("x[^{n}] "));
+        }
+        for n in 0..20_000 {
+            notes.push_str(&format!("\n\n[^{n}]: note {n}"));
+        }
+        let html = finishes_within(Duration::from_secs(20), move || super::render(&notes).html);
+        assert!(html.contains("<li id=\"fn:20000\">"));
+        let nested = format!("{}x{}", "![".repeat(20_000), "](a.png)".repeat(20_000));
+        let links = super::ImageLinks {
+            prefix: "/papers/p/",
+            media: &[],
+        };
+        finishes_within(Duration::from_secs(20), move || {
+            super::render_with_images(&nested, Some(&links)).html
+        });
     }
 
     #[test]

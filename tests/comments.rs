@@ -182,14 +182,33 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
         Some(1)
     );
 
-    // The same address is approved at once from now on, with no cookie.
-    let r = post(&site, "ports", &fields(&ada("A second thought.")), &[]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.headers.get("set-cookie").is_none());
+    // Someone who knows the address but writes under another name waits
+    // (WordPress matches name and address together)…
+    let mut mallory = ada("I am Ada, trust me.");
+    mallory[0].1 = "Mallory".into();
+    let held = post(&site, "ports", &fields(&mallory), &[]).await;
+    // …and the same name and address are approved at once from now on.
+    let approved = post(&site, "ports", &fields(&ada("A second thought.")), &[]).await;
     assert_eq!(
         statuses(&site).await,
-        [CommentStatus::Approved, CommentStatus::Approved]
+        [CommentStatus::Approved, CommentStatus::Pending, CommentStatus::Approved]
     );
+    // Neither answer tells which it was: the same status, the same
+    // headers, a cookie of the same form, a link to the comment.
+    let names = |r: &Reply| {
+        let mut names: Vec<String> = r.headers.keys().map(|k| k.to_string()).collect();
+        names.sort_unstable();
+        names
+    };
+    assert_eq!(names(&held), names(&approved));
+    for r in [&held, &approved] {
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let cookie = r.headers["set-cookie"].to_str().expect("cookie");
+        assert!(cookie.starts_with("quire_held=h"), "{cookie}");
+        assert!(location(r).starts_with("/papers/ports/#comment-"));
+    }
+    let cookie_len = |r: &Reply| r.headers["set-cookie"].len();
+    assert_eq!(cookie_len(&held), cookie_len(&approved));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::http::{days_ago, get, request, site_with, standard_site};
+use common::http::{days_ago, get, request, site_with, standard_papers, standard_site};
 use quire::config::Config;
 use quire::domain::{PaperInput, Status};
 use quire::store::{AddOptions, Store};
@@ -521,4 +521,77 @@ async fn a_papers_pdf_embeds_its_images() {
     assert!(pdf.contains("/Subtype/Image"), "the PNG is embedded as an image");
     assert!(pdf.contains("/Width 40"), "at its own size");
     assert!(!pdf.contains("/Width 30"), "the SVG is drawn as vectors, not a picture");
+}
+
+/// The headers every response carries (the rest of the security set is
+/// in `docs/deployment.md`).
+const SECURITY_HEADERS: [&str; 8] = [
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-resource-policy",
+    "x-permitted-cross-domain-policies",
+];
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let site = standard_site().await;
+    let asset = get(&site.state, "/").await.text();
+    let css = asset
+        .split("href=\"")
+        .find_map(|s| {
+            s.split('"')
+                .next()
+                .filter(|h| h.starts_with("/assets/") && h.ends_with(".css"))
+        })
+        .expect("a stylesheet")
+        .to_owned();
+    let long = format!("/{}", "x".repeat(3000));
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/papers/ports/"),
+        ("GET", "/no-such-page"),
+        ("GET", "/archive"),
+        ("GET", "/feed.atom"),
+        ("GET", "/robots.txt"),
+        ("GET", "/healthz"),
+        ("GET", css.as_str()),
+        ("GET", long.as_str()),
+        ("GET", "/newsletter/preferences?id=1&sig=00"),
+        ("POST", "/subscribe"),
+        ("POST", "/papers/ports/comments"),
+    ] {
+        let r = request(&site.state, method, path, &[("origin", "https://evil.example")]).await;
+        for name in SECURITY_HEADERS {
+            assert!(
+                r.headers.contains_key(name),
+                "{method} {path} ({}) lacks {name}",
+                r.status
+            );
+        }
+        assert_eq!(r.headers["x-frame-options"], "SAMEORIGIN");
+        assert_eq!(r.headers["cross-origin-opener-policy"], "same-origin");
+        assert!(
+            r.headers.get("strict-transport-security").is_none(),
+            "no HSTS for a site on plain HTTP"
+        );
+    }
+    let https = site_with(
+        standard_papers(),
+        Config {
+            base_url: "https://papers.example.org".into(),
+            ..Config::default()
+        },
+    )
+    .await;
+    for path in ["/", "/no-such-page", "/healthz"] {
+        let r = get(&https.state, path).await;
+        assert_eq!(
+            r.headers["strict-transport-security"], "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
 }

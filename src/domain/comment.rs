@@ -309,40 +309,62 @@ pub fn validate_comment(form: &CommentForm) -> Result<CommentInput, Vec<FieldErr
 /// The web addresses in a comment's text, where they start and end: what
 /// becomes a link, and what the link rule counts. `http://`, `https://` and
 /// `www.` starts; trailing punctuation stays outside.
+///
+/// One pass, in time linear in the text: each byte is looked at a bounded
+/// number of times (as a possible start, inside one address, and once
+/// more if that address's end is trimmed), whatever the text holds.
 fn find_urls(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
     let mut found = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while from < text.len() {
-        let next = ["https://", "http://", "www."]
-            .iter()
-            .filter_map(|p| lower[from..].find(p).map(|i| from + i))
-            .min();
-        let Some(start) = next else { break };
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(prefix) = url_prefix(&bytes[at..]) else {
+            at += 1;
+            continue;
+        };
+        let start = at;
         // Only at the start of a word.
-        let word_start = start == 0 || text[..start].ends_with(|c: char| c.is_whitespace() || "([<\"'".contains(c));
+        let word_start = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "([<\"'".contains(c));
         let mut end = text[start..]
             .find(|c: char| c.is_whitespace() || "<>\"'`".contains(c))
             .map_or(text.len(), |i| start + i);
-        while end > start && text[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', ']', '\'']) {
-            // A closing bracket belongs to the URL when it opened there.
-            if text[..end].ends_with(')')
-                && text[start..end].matches('(').count() >= text[start..end].matches(')').count()
-            {
-                break;
+        // Brackets counted once; trimming a `)` takes one off.
+        let span = &bytes[start..end];
+        let opened = span.iter().filter(|b| **b == b'(').count();
+        let mut closed = span.iter().filter(|b| **b == b')').count();
+        while end > start {
+            match bytes[end - 1] {
+                // A closing bracket belongs to the address when it opened there.
+                b')' if opened >= closed => break,
+                b')' => closed -= 1,
+                b'.' | b',' | b';' | b':' | b'!' | b'?' | b']' | b'\'' => {}
+                _ => break,
             }
             end -= 1;
         }
-        let minimum = if lower[start..].starts_with("www.") { 5 } else { 9 };
+        let minimum = if prefix == WWW { 5 } else { 9 };
         if word_start && end - start >= minimum {
             found.push((start, end));
         }
-        from = end.max(start + 1);
-        while !text.is_char_boundary(from) {
-            from += 1;
+        at = end.max(start + 1);
+        while !text.is_char_boundary(at) {
+            at += 1;
         }
     }
     found
+}
+
+const WWW: &[u8] = b"www.";
+
+/// The address start (`https://`, `http://`, `www.`, in any case) that
+/// `rest` begins with.
+fn url_prefix(rest: &[u8]) -> Option<&'static [u8]> {
+    [b"https://".as_slice(), b"http://", WWW]
+        .into_iter()
+        .find(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
 }
 
 /// How many links a comment holds: its website counts, as in WordPress.
@@ -639,6 +661,32 @@ mod tests {
         );
         assert_eq!(comment_html("http://"), "<p>http://</p>\n", "a scheme alone is no link");
         assert_eq!(comment_html("xhttps://example.org"), "<p>xhttps://example.org</p>\n");
+    }
+
+    #[test]
+    fn hostile_comment_text_is_linked_in_linear_time() {
+        use crate::test_support::finishes_within;
+        use std::time::Duration;
+        // Trailing brackets were recounted over the whole address at each
+        // one trimmed: 200,000 of them took minutes.
+        let brackets = format!("http://ab{}", ")".repeat(200_000));
+        let found = finishes_within(Duration::from_secs(10), move || find_urls(&brackets));
+        assert_eq!(found, [(0, 9)], "the brackets stay outside the link");
+        // Every address made the others' prefixes be searched for again
+        // to the end of the text.
+        let many = "www.a.b ".repeat(100_000);
+        let found = finishes_within(Duration::from_secs(10), move || find_urls(&many));
+        assert_eq!(found.len(), 100_000);
+        assert_eq!(found[1], (8, 15));
+        // Nested brackets that do belong to the address.
+        let nested = format!("https://x.org/{}{}", "(".repeat(50_000), ")".repeat(50_001));
+        let len = nested.len();
+        let found = finishes_within(Duration::from_secs(10), move || find_urls(&nested));
+        assert_eq!(found, [(0, len - 1)]);
+        // Prefixes inside words and in other cases.
+        assert_eq!(find_urls("HTTPS://Example.org x"), [(0, 19)]);
+        assert!(find_urls("xwww.example.org éhttp://a.org").is_empty());
+        assert_eq!(find_urls("(www.example.org)"), [(1, 16)]);
     }
 
     #[test]

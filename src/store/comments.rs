@@ -200,14 +200,18 @@ impl Store {
         Ok(email)
     }
 
-    /// Whether `email` has an approved comment: WordPress approves such
-    /// commenters at once.
-    pub async fn approved_before(&self, email: &str) -> Result<bool, StoreError> {
+    /// Whether a comment under this name and address was approved before:
+    /// WordPress approves such commenters at once. Both must match, as
+    /// in WordPress: an address alone is easily known to others.
+    pub async fn approved_before(&self, name: &str, email: &str) -> Result<bool, StoreError> {
         let found: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT id FROM comments WHERE email = $1 AND status = 'approved' LIMIT 1")
-                .bind(email.to_lowercase())
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_scalar(
+                "SELECT id FROM comments WHERE email = $1 AND status = 'approved' AND name = $2 LIMIT 1",
+            )
+            .bind(email.to_lowercase())
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
         });
         Ok(found.is_some())
     }

@@ -62,6 +62,9 @@ pub struct CachedPage {
     disposition: Option<HeaderValue>,
     cache_control: HeaderValue,
     content_security_policy: HeaderValue,
+    /// Who may embed it: this site only, but for a paper's images, which
+    /// newsletters show in webmail on other sites.
+    resource_policy: HeaderValue,
 }
 
 /// What a paper's image may do when opened on its own: nothing. An SVG's
@@ -127,6 +130,7 @@ impl CachedPage {
         let mut media = Self::build_bytes(page, bytes, modified_at, [text, text]);
         media.cache_control = HeaderValue::from_static("public, max-age=3600");
         media.content_security_policy = HeaderValue::from_static(MEDIA_SECURITY_POLICY);
+        media.resource_policy = HeaderValue::from_static("cross-origin");
         media
     }
 
@@ -185,6 +189,7 @@ impl CachedPage {
             disposition,
             cache_control: REVALIDATE,
             content_security_policy: HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            resource_policy: HeaderValue::from_static("same-origin"),
         }
     }
 
@@ -224,6 +229,7 @@ impl CachedPage {
             .header(header::CONTENT_TYPE, self.content_type.clone())
             .header(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone())
             .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
+            .header("cross-origin-resource-policy", self.resource_policy.clone())
             .header(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("strict-origin-when-cross-origin"),

@@ -390,7 +390,7 @@ async fn post(
         }
     };
     let ip_text = ip.to_string();
-    let approved_before = state.store.approved_before(&input.email).await?;
+    let approved_before = state.store.approved_before(&input.name, &input.email).await?;
     let mut verdict = moderate(&input, &ip_text, &state.config.moderation_rules(), approved_before);
     let too_fast = age < i64::from(state.config.comment_min_seconds);
     if too_fast && verdict.status == CommentStatus::Approved {
@@ -437,13 +437,14 @@ async fn post(
     };
     tracing::info!(id, slug, status = %verdict.status, reason = %verdict.reason, "comment added");
     notify_comment(state, id);
+    // The cookie names every comment the reader posted, approved or not,
+    // so that the answer is the same either way: it must not tell whether
+    // the name and address had comments approved before.
     let mut held = held_ids(signer, headers);
-    if verdict.status == CommentStatus::Pending {
-        held.retain(|h| *h != id);
-        held.push(id);
-        if held.len() > HELD_KEPT {
-            held.drain(..held.len() - HELD_KEPT);
-        }
+    held.retain(|h| *h != id);
+    held.push(id);
+    if held.len() > HELD_KEPT {
+        held.drain(..held.len() - HELD_KEPT);
     }
     let links = state.store.comment_links(paper.meta.id, &held).await?;
     let page = page_of(&links, id, &layout(state));
@@ -454,18 +455,16 @@ async fn post(
         format!("{path}#comment-{id}")
     };
     let mut response = see_other(&target);
-    if verdict.status == CommentStatus::Pending {
-        let list: Vec<String> = held.iter().map(i64::to_string).collect();
-        let value = signer.sign(&format!("h{}", list.join("-")));
-        let secure = if state.site.base_url.starts_with("https://") {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!("{HELD_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax{secure}");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, v);
-        }
+    let list: Vec<String> = held.iter().map(i64::to_string).collect();
+    let value = signer.sign(&format!("h{}", list.join("-")));
+    let secure = if state.site.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{HELD_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax{secure}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)
 }

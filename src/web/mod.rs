@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod comments;
 mod discovery;
+pub mod headers;
 pub mod newsletter;
 mod pages;
 mod pdf;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub mail_site: Arc<crate::mail::compose::MailSite>,
     /// Wakes this server's mail sender when a handler queues mail.
     pub mail_wake: Arc<Notify>,
+    /// The headers every response carries.
+    security: Arc<headers::SecurityHeaders>,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
             mail_site: Arc::new(crate::mail::compose::MailSite::from_config(&config)),
             mail_wake: Arc::new(Notify::new()),
+            security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
             config: Arc::new(config),
         }
     }
@@ -166,14 +170,27 @@ pub fn app(state: AppState) -> Router {
             get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
         )
         .fallback(pages::not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(middleware::from_fn(limit_uri))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(middleware::map_response_with_state(
+            state.security.clone(),
+            add_security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Puts the security headers on every response, errors and redirects too.
+async fn add_security_headers(
+    axum::extract::State(security): axum::extract::State<Arc<headers::SecurityHeaders>>,
+    mut response: Response<Body>,
+) -> Response<Body> {
+    security.apply(response.headers_mut());
+    response
 }
 
 /// Refuses overlong request targets before any routing or lookup.

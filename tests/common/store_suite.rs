@@ -117,8 +117,10 @@ macro_rules! store_suite {
             let v0 = store.content_version().await.expect("version");
             let first = add(ports, input("Ada", "ada@example.org", "Harbours <b>matter</b> — \"quoted\" & שלום", None), C::Approved).await.expect("first");
             assert!(store.content_version().await.expect("version") > v0, "an approved comment changes the pages");
-            assert!(store.approved_before("ada@example.org").await.expect("q"));
-            assert!(!store.approved_before("bob@example.org").await.expect("q"));
+            assert!(store.approved_before("Ada", "ada@example.org").await.expect("q"));
+            assert!(store.approved_before("Ada", "ADA@example.org").await.expect("q"), "addresses in any case");
+            assert!(!store.approved_before("Mallory", "ada@example.org").await.expect("q"), "the address alone is not enough");
+            assert!(!store.approved_before("Ada", "bob@example.org").await.expect("q"));
             let reply = add(ports, input("Bob", "bob@example.org", "A reply.", Some(first)), C::Pending).await.expect("reply");
             for parent in [reply, 99_999] {
                 let err = add(ports, input("Eve", "eve@example.org", &format!("to {parent}"), Some(parent)), C::Approved).await.expect_err("bad parent");
