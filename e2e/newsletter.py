@@ -205,9 +205,22 @@ def main():
         link = re.search(r"http://\S+/subscribe/confirm\?t=\S+", text)
         if not link:
             fail(f"no confirmation link in:\n{text}")
+        if "Lovelace" in str(confirm):
+            fail("the typed name reached the confirmation email")
+        # Opening the link, as a mail scanner does, subscribes no one.
         status, page = request(link.group(0))
-        if status != 200 or "You are subscribed" not in page:
+        if status != 200 or "Confirm my subscription" not in page:
             fail(f"confirmation link answered {status}")
+        if "ada@example.org" in run("subscribers", "export").stdout:
+            fail("opening the confirmation link subscribed the address")
+        token = re.search(r'name="t" value="([^"]+)"', page)
+        if not token:
+            fail(f"no token in the confirmation page:\n{page}")
+        confirm_form = urllib.parse.urlencode([("t", html.unescape(token.group(1)))]).encode()
+        form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": base}
+        status, page = request(f"{base}/subscribe/confirm", confirm_form, form_headers)
+        if status != 200 or "You are subscribed" not in page:
+            fail(f"confirming answered {status}")
 
         # 3. A campaign.
         out = run("newsletter", "send", "--paper", "ports-harbours", "--wait")
@@ -255,6 +268,9 @@ def main():
         export = run("subscribers", "export").stdout
         if "ada@example.org" not in export or "unsubscribed" not in export:
             fail(f"after unsubscribing, the export says:\n{export}")
+        status, page = request(f"{base}/subscribe/confirm", confirm_form, form_headers)
+        if status != 410 or "unsubscribed" not in run("subscribers", "export").stdout:
+            fail(f"the confirmation link worked twice ({status})")
 
         # 6. TLS and logins.
         run_with = lambda extra, *args: subprocess.run([BIN, "--data-dir", data, *args], env=dict(env, **extra),

@@ -215,6 +215,12 @@ enum SubscribersCommand {
         #[arg(value_name = "EMAIL")]
         email: String,
     },
+    /// Make every preferences and unsubscribe link sent to an address stop
+    /// working (a forwarded email, say); new emails carry new links
+    RevokeLinks {
+        #[arg(value_name = "EMAIL")]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

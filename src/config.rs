@@ -145,6 +145,9 @@ pub struct Config {
     pub mail_bounce_limit: u32,
     /// Hours a sign-up's confirmation link stays valid.
     pub subscribe_confirm_hours: u32,
+    /// Days a subscriber's preferences link works; a fresh one can be
+    /// asked for by email. (Unsubscribe links never expire.)
+    pub preferences_link_days: u32,
     /// Sign-ups one IP address may make an hour (0: no limit).
     pub subscribe_rate_per_hour: u32,
     /// Confirmation emails one address may be sent a day (0: no limit).
@@ -200,6 +203,7 @@ impl Default for Config {
             mail_claim_seconds: 120,
             mail_bounce_limit: 3,
             subscribe_confirm_hours: 48,
+            preferences_link_days: 30,
             subscribe_rate_per_hour: 10,
             subscribe_address_per_day: 3,
             dkim_selector: String::new(),
@@ -210,7 +214,7 @@ impl Default for Config {
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 44] = [
+pub const KEYS: [&str; 45] = [
     "base_url",
     "addr",
     "database_url",
@@ -250,6 +254,7 @@ pub const KEYS: [&str; 44] = [
     "mail_claim_seconds",
     "mail_bounce_limit",
     "subscribe_confirm_hours",
+    "preferences_link_days",
     "subscribe_rate_per_hour",
     "subscribe_address_per_day",
     "dkim_selector",
@@ -465,6 +470,9 @@ impl Config {
         if self.subscribe_confirm_hours == 0 {
             return Err("key `subscribe_confirm_hours`: use at least 1 hour".into());
         }
+        if self.preferences_link_days == 0 {
+            return Err("key `preferences_link_days`: use at least 1 day".into());
+        }
         if self.theme_dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
             return Err("key `theme_dir`: give a folder, or leave the key out for the built-in theme".into());
         }
@@ -552,6 +560,7 @@ impl Config {
              mail_claim_seconds = {}\n\
              mail_bounce_limit = {}\n\
              subscribe_confirm_hours = {}\n\
+             preferences_link_days = {}\n\
              subscribe_rate_per_hour = {}  # 0: no limit\n\
              subscribe_address_per_day = {}  # 0: no limit\n\
              # dkim_selector = \"quire\"  # with dkim_key_file, emails are signed with DKIM\n\
@@ -587,6 +596,7 @@ impl Config {
             d.mail_claim_seconds,
             d.mail_bounce_limit,
             d.subscribe_confirm_hours,
+            d.preferences_link_days,
             d.subscribe_rate_per_hour,
             d.subscribe_address_per_day,
         )

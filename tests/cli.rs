@@ -1535,6 +1535,18 @@ fn imported_subscribers_confirm_from_an_emailed_link() {
     let path = &link[link.find("/subscribe/").expect("path")..];
     let (status, page) = http_get(&server.addr, path);
     assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Confirm my subscription"), "{page}");
+    // The button posts the link's token.
+    let token = path.split_once("?t=").expect("token").1;
+    let body = format!("t={token}");
+    let post = format!(
+        "POST /subscribe/confirm HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let (status, page) = http_exchange(&server.addr, &post).expect("answer");
+    assert_eq!(status, 200, "{page}");
     assert!(page.contains("You are subscribed"));
     drop(server);
 

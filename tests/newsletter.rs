@@ -121,11 +121,37 @@ async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to, vec!["ada@example.org".to_owned()]);
     let confirm_text = part(&mail[0].data, "text/plain").expect("text part");
-    assert!(confirm_text.contains("Dear Ada Lovelace,"), "{confirm_text}");
+    // The typed name reaches no one: anyone can type any address.
+    assert!(confirm_text.starts_with("Hello,"), "{confirm_text}");
+    assert!(!mail[0].data.contains("Lovelace"), "{}", mail[0].data);
     let confirm = link(&confirm_text, BASE, "/subscribe/confirm");
+    // Opening the link (as a mail scanner does) shows a button and
+    // subscribes no one; the button's POST does.
     let opened = get(&site.state, &confirm).await;
     assert_eq!(opened.status, 200, "{}", opened.text());
-    assert!(opened.text().contains("You are subscribed"));
+    let button = opened.text();
+    assert!(button.contains("Confirm my subscription"), "{button}");
+    assert_eq!(
+        site.store.subscriber_by_email("ada@example.org").await.expect("read"),
+        None
+    );
+    let token = confirm.split_once("?t=").expect("token").1.to_owned();
+    let token = form_urlencoded::parse(format!("t={token}").as_bytes())
+        .next()
+        .expect("t")
+        .1
+        .into_owned();
+    assert!(
+        button.contains("<input type=\"hidden\" name=\"t\" value=\""),
+        "{button}"
+    );
+    let confirm_form = format!(
+        "t={}",
+        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    );
+    let confirmed = post_form(&site.state, "/subscribe/confirm", &confirm_form, &[]).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    assert!(confirmed.text().contains("You are subscribed"));
     let ada = site
         .store
         .subscriber_by_email("ada@example.org")
@@ -226,6 +252,23 @@ async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
     assert_eq!(saved.status, 200, "{}", saved.text());
     let ada = site.store.subscriber(ada.id).await.expect("read").expect("ada");
     assert_eq!((ada.name.as_str(), ada.topics.len()), ("Ada L.", 0));
+    // The preferences link expires (an hour past `exp` is not written
+    // in: the signature covers it), and opens nothing else.
+    assert!(preferences.contains("&exp="), "{preferences}");
+    let exp: i64 = preferences
+        .split("&exp=")
+        .nth(1)
+        .and_then(|r| r.split('&').next())
+        .and_then(|e| e.parse().ok())
+        .expect("exp");
+    let days = (exp - OffsetDateTime::now_utc().unix_timestamp()) / 86_400;
+    assert!((29..=30).contains(&days), "{days} days");
+    let later = preferences.replace(&format!("exp={exp}"), &format!("exp={}", exp + 86_400));
+    assert_eq!(get(&site.state, &later).await.status, 404);
+    let as_unsubscribe = preferences
+        .replace("/newsletter/preferences", "/newsletter/unsubscribe")
+        .replace(&format!("&exp={exp}"), "");
+    assert_eq!(post_form(&site.state, &as_unsubscribe, "", &[]).await.status, 404);
 
     // A GET shows one button and changes nothing; the one-click POST,
     // from a mail provider's server (no Origin, no cookie), unsubscribes.
@@ -259,8 +302,82 @@ async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
     assert_eq!(post_form(&site.state, &forged, "", &[]).await.status, 404);
     let other = unsubscribe.replace(&format!("id={}", ada.id), &format!("id={}", ada.id + 1));
     assert_eq!(post_form(&site.state, &other, "", &[]).await.status, 404);
-    let bad_confirm = confirm.replace("%22", "%23");
+    let bad_confirm = confirm.replace("?t=c", "?t=d");
     assert_eq!(get(&site.state, &bad_confirm).await.status, 400);
+
+    // The confirmation link worked once: sent again after leaving, it
+    // subscribes no one.
+    let replay = post_form(&site.state, "/subscribe/confirm", &confirm_form, &[]).await;
+    assert_eq!(replay.status, 410, "{}", replay.text());
+    assert!(replay.text().contains("This link has been used"));
+    assert_eq!(
+        site.store.subscriber(ada.id).await.expect("read").expect("ada").status,
+        SubscriberStatus::Unsubscribed
+    );
+}
+
+#[tokio::test]
+async fn preferences_links_expire_and_links_can_be_revoked() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_link_expiry", standard_papers(), config(&smtp)).await;
+    let sender = sender(&site).await;
+    subscribe(&site, ["ada@example.org".to_owned()], &[]).await;
+    let ada = site
+        .store
+        .subscriber_by_email("ada@example.org")
+        .await
+        .expect("read")
+        .expect("ada");
+    let key = site.store.site_key(quire::mail::links::SITE_KEY).await.expect("key");
+    let signer = quire::web::signing::Signer::new(&key);
+    let holder = quire::mail::links::LinkHolder::from(&ada);
+    let past = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let old = quire::mail::links::preferences_url("", &signer, holder, past);
+    let expired = get(&site.state, &old).await;
+    assert_eq!(expired.status, 410);
+    let page = expired.text();
+    assert!(
+        page.contains("This link has expired") && page.contains("Email me a new link"),
+        "{page}"
+    );
+    assert!(!page.contains("ada@example.org"), "an expired link shows no address");
+    // Asking for a new one mails it to the subscriber's own address.
+    let action = old.replace("/newsletter/preferences?", "/newsletter/preferences/link?");
+    let asked = post_form(&site.state, &action, "", &[]).await;
+    assert_eq!(asked.status, 200, "{}", asked.text());
+    deliver_all(&sender, &site.store).await;
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, vec!["ada@example.org".to_owned()]);
+    let fresh = link(
+        &part(&mail[0].data, "text/plain").expect("text"),
+        BASE,
+        "/newsletter/preferences",
+    );
+    assert_eq!(get(&site.state, &fresh).await.status, 200);
+    // A forged link asks for nothing.
+    let forged = action.replace("sig=", "sig=0");
+    assert_eq!(post_form(&site.state, &forged, "", &[]).await.status, 404);
+
+    // Revoking: every link sent so far stops working.
+    let unsubscribe = format!(
+        "/newsletter/unsubscribe?id={}&sig={}",
+        ada.id,
+        quire::mail::links::unsubscribe_sig(&signer, holder)
+    );
+    assert_eq!(get(&site.state, &unsubscribe).await.status, 200);
+    assert!(
+        site.store
+            .revoke_subscriber_links("ada@example.org")
+            .await
+            .expect("revoke")
+    );
+    assert_eq!(get(&site.state, &fresh).await.status, 404);
+    assert_eq!(post_form(&site.state, &unsubscribe, "", &[]).await.status, 404);
+    assert_eq!(
+        site.store.subscriber(ada.id).await.expect("read").expect("ada").status,
+        SubscriberStatus::Confirmed
+    );
 }
 
 #[tokio::test]

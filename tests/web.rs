@@ -595,3 +595,56 @@ async fn every_response_carries_the_security_headers() {
         );
     }
 }
+
+/// Attribute vectors in Markdown heading attributes (`{…}`), which the
+/// parser turns into attributes of the heading.
+const ATTRIBUTE_VECTORS: &str = "## Harbour dues {onmouseover=alert(1) style=color:red autofocus onfocus=alert(2)}\n\n\
+     Text.\n\n### Tonnage {#tonnage .note tabindex=0 onclick=alert(3) data-x=1 contenteditable}\n\nMore.\n";
+
+/// What none of the outputs may hold once the vectors pass through.
+const FORBIDDEN: [&str; 8] = [
+    "onmouseover",
+    "onfocus",
+    "onclick",
+    "autofocus",
+    "color:red",
+    "tabindex=\"0\"",
+    "data-x",
+    "contenteditable",
+];
+
+#[tokio::test]
+async fn markdown_attributes_reach_no_output() {
+    let mut paper = common::paper("dues", days_ago(1), &["ada"], &["trade"]);
+    paper.body = ATTRIBUTE_VECTORS.into();
+    let site = site_with(vec![paper], Config::default()).await;
+    let mut ada = common::author("ada", "Ada Lovelace");
+    ada.bio = ATTRIBUTE_VECTORS.into();
+    site.store.upsert_author(&ada).await.expect("author");
+    site.state.cache.invalidate();
+    let paper = site.store.get_paper("dues").await.expect("get").expect("dues");
+    let email = quire::mail::compose::paper_campaign(&paper, &site.state.mail_site).html;
+    let mut outputs = vec![("email HTML".to_owned(), email)];
+    for path in [
+        "/papers/dues/",
+        "/authors/ada/",
+        "/feed.atom",
+        "/feed.rss",
+        "/feed.json",
+    ] {
+        let r = get(&site.state, path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        outputs.push((path.to_owned(), r.text()));
+    }
+    for (what, text) in &outputs {
+        assert!(text.contains("Tonnage"), "{what} shows the heading");
+        for bad in FORBIDDEN {
+            assert!(!text.contains(bad), "{what} holds {bad}: {text}");
+        }
+    }
+    let page = &outputs[1].1;
+    assert!(
+        page.contains("<h3 id=\"tonnage\" class=\"note\">Tonnage</h3>"),
+        "{page}"
+    );
+}

@@ -37,6 +37,19 @@ pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &SubscribersComman
                 )))
             }
         }
+        SubscribersCommand::RevokeLinks { email } => {
+            if store.revoke_subscriber_links(email).await? {
+                println!(
+                    "Revoked the links sent to {}; new emails carry new ones",
+                    email.trim().to_ascii_lowercase()
+                );
+                Ok(())
+            } else {
+                Err(bad_input(format!(
+                    "no subscriber has the address {email:?}: see `quire subscribers export`"
+                )))
+            }
+        }
         SubscribersCommand::Erase { email } => {
             if store.erase_subscriber(email).await? {
                 println!("Erased the subscriber {}", email.trim().to_ascii_lowercase());

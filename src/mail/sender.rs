@@ -43,6 +43,8 @@ pub struct SenderSettings {
     pub language: String,
     /// Where the mailto unsubscribe link goes.
     pub unsubscribe_mailbox: String,
+    /// How long the preferences links in campaigns work.
+    pub preferences_link: Duration,
 }
 
 impl SenderSettings {
@@ -64,6 +66,7 @@ impl SenderSettings {
                     .map(|m| m.email.to_string())
                     .unwrap_or_else(|_| from.email.to_string())
             },
+            preferences_link: Duration::from_secs(u64::from(config.preferences_link_days) * 86_400),
         }
     }
 }
@@ -165,7 +168,7 @@ impl Sender {
         for message in claimed {
             let attempts = u32::try_from(message.attempts).unwrap_or(u32::MAX);
             let skip = message.kind == MessageKind::Campaign.as_str()
-                && !message.subscriber_id.is_some_and(|id| confirmed.contains(&id));
+                && !message.subscriber_id.is_some_and(|id| confirmed.contains_key(&id));
             if skip {
                 deliveries.push(Delivery {
                     id: message.id,
@@ -175,7 +178,12 @@ impl Sender {
                 });
                 continue;
             }
-            let built = self.build(&message).await;
+            let version = message
+                .subscriber_id
+                .and_then(|id| confirmed.get(&id))
+                .copied()
+                .unwrap_or(1);
+            let built = self.build(&message, version).await;
             let (id, subscriber_id) = (message.id, message.subscriber_id);
             let email = match built {
                 Ok(email) => email,
@@ -278,11 +286,17 @@ impl Sender {
     }
 
     /// The email for one claimed message, or why it cannot be made.
-    async fn build(&self, m: &ClaimedMessage) -> Result<lettre::Message, String> {
+    async fn build(&self, m: &ClaimedMessage, link_version: i64) -> Result<lettre::Message, String> {
         let message_id = compose::message_id(&self.site, m.id);
         if let (Some(campaign), Some(subscriber)) = (m.campaign_id, m.subscriber_id) {
             let copy = self.campaign(campaign).await?;
-            let own = links::SubscriberLinks::new(&self.site.base_url, &self.signer, subscriber, &m.recipient);
+            let holder = links::LinkHolder {
+                id: subscriber,
+                email: &m.recipient,
+                version: link_version,
+            };
+            let expires = time::OffsetDateTime::now_utc() + self.settings.preferences_link;
+            let own = links::SubscriberLinks::new(&self.site.base_url, &self.signer, holder, expires);
             let personal = Personal {
                 name: &m.recipient_name,
                 preferences_url: &own.preferences,

@@ -874,7 +874,8 @@ pub struct TopicChoice {
 /// preferences and the unsubscribe page.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct NewsletterView {
-    /// "subscribe", "preferences", or "message" (an outcome alone).
+    /// "subscribe", "preferences", "message" (an outcome alone) or
+    /// "button" (a message and one button that posts to `action`).
     pub mode: &'static str,
     pub heading: String,
     pub message: String,
@@ -890,6 +891,10 @@ pub struct NewsletterView {
     pub everything: bool,
     pub topics: Vec<TopicChoice>,
     pub topics_error: String,
+    /// The button's label, in "button" mode.
+    pub button: String,
+    /// A confirmation token the button posts.
+    pub token: String,
 }
 
 #[derive(Serialize)]

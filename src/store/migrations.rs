@@ -64,6 +64,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_outbox.sql"),
         include_str!("../../migrations/postgres/0009_outbox.sql"),
     ),
+    (
+        10,
+        "subscriber link versions and used confirmation links",
+        include_str!("../../migrations/sqlite/0010_link_keys.sql"),
+        include_str!("../../migrations/postgres/0010_link_keys.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

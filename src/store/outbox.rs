@@ -307,17 +307,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// The confirmed subscribers among `ids`: the rest have left or
-    /// bounced since their campaign was queued.
-    pub async fn confirmed_among(&self, ids: &[i64]) -> Result<std::collections::HashSet<i64>, StoreError> {
-        let mut confirmed = std::collections::HashSet::new();
+    /// The confirmed subscribers among `ids`, each with the version its
+    /// links are signed with: the rest have left or bounced since their
+    /// campaign was queued.
+    pub async fn confirmed_among(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+        let mut confirmed = std::collections::HashMap::new();
         for chunk in ids.chunks(super::IN_CHUNK) {
             let sql = format!(
-                "SELECT id FROM subscribers WHERE status = 'confirmed' AND id IN ({})",
+                "SELECT id, link_version FROM subscribers WHERE status = 'confirmed' AND id IN ({})",
                 super::placeholders(1, chunk.len())
             );
-            let found: Vec<i64> = with_pool!(self, pool => {
-                let mut q = sqlx::query_scalar(AssertSqlSafe(sql.clone()));
+            let found: Vec<(i64, i64)> = with_pool!(self, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.clone()));
                 for id in chunk {
                     q = q.bind(*id);
                 }

@@ -22,6 +22,9 @@ pub struct Subscriber {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub confirmed_at: Option<OffsetDateTime>,
+    /// Signed into the subscriber's links; raised to revoke them all.
+    #[serde(skip)]
+    pub link_version: i64,
 }
 
 /// What an import did.
@@ -41,6 +44,7 @@ struct SubscriberRow {
     consent: String,
     created_at: OffsetDateTime,
     confirmed_at: Option<OffsetDateTime>,
+    link_version: i64,
 }
 
 impl SubscriberRow {
@@ -60,6 +64,7 @@ impl SubscriberRow {
             consent,
             created_at: self.created_at,
             confirmed_at: self.confirmed_at,
+            link_version: self.link_version,
         })
     }
 }
@@ -188,7 +193,7 @@ impl Store {
     pub async fn list_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
         let (rows, topics): (Vec<SubscriberRow>, Vec<(i64, String)>) = with_pool!(self, pool => {(
             sqlx::query_as::<_, SubscriberRow>(
-                "SELECT id, email, name, status, consent, created_at, confirmed_at FROM subscribers ORDER BY id",
+                "SELECT id, email, name, status, consent, created_at, confirmed_at, link_version FROM subscribers ORDER BY id",
             )
             .fetch_all(pool)
             .await?,
@@ -215,10 +220,49 @@ impl Store {
     /// new, or back after leaving, with the name and topics the sign-up
     /// chose. Returns the subscriber's id.
     pub async fn confirm_subscriber(&self, input: &SubscriberInput, now: OffsetDateTime) -> Result<i64, StoreError> {
+        self.confirm(input, None, now)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a confirmation without a link was refused".into()))
+    }
+
+    /// Confirms a sign-up from the link with `digest`, once: the link is
+    /// recorded as used (until `expires`, when it would fail anyway) in
+    /// the same transaction. None when it was used before, so a link
+    /// opened again after leaving subscribes no one.
+    pub async fn confirm_subscriber_once(
+        &self,
+        input: &SubscriberInput,
+        digest: &str,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<i64>, StoreError> {
+        self.confirm(input, Some((digest, expires)), now).await
+    }
+
+    async fn confirm(
+        &self,
+        input: &SubscriberInput,
+        link: Option<(&str, OffsetDateTime)>,
+        now: OffsetDateTime,
+    ) -> Result<Option<i64>, StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let now = db_time(now);
         with_pool!(self, pool => {
             let mut tx = begin_write!(pool, is_postgres);
+            if let Some((digest, expires)) = link {
+                let fresh = sqlx::query(
+                    "INSERT INTO used_links (digest, expires_at) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
+                )
+                .bind(digest)
+                .bind(db_time(expires))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if fresh == 0 {
+                    let _ = tx.rollback().await;
+                    return Ok(None);
+                }
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO subscribers (email, name, status, consent, created_at, confirmed_at) \
                  VALUES ($1, $2, 'confirmed', 'form', $3, $3) \
@@ -233,8 +277,34 @@ impl Store {
             .await?;
             set_topics!(tx, id, &input.topics);
             tx.commit().await?;
-            Ok(id)
+            Ok(Some(id))
         })
+    }
+
+    /// Revokes every link sent to `email` (preferences and unsubscribe):
+    /// new emails carry new ones. Returns whether there was such a
+    /// subscriber.
+    pub async fn revoke_subscriber_links(&self, email: &str) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE subscribers SET link_version = link_version + 1 WHERE email = $1")
+                .bind(email.trim().to_ascii_lowercase())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    /// Forgets used confirmation links past their expiry: they fail as
+    /// expired by then.
+    pub async fn purge_used_links(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query("DELETE FROM used_links WHERE expires_at < $1")
+                .bind(db_time(now))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
     }
 
     /// The subscriber with `id`, if there is one.
@@ -250,7 +320,8 @@ impl Store {
 
     async fn subscriber_where(&self, condition: &str, arg: Arg) -> Result<Option<Subscriber>, StoreError> {
         let sql = format!(
-            "SELECT id, email, name, status, consent, created_at, confirmed_at FROM subscribers WHERE {condition}"
+            "SELECT id, email, name, status, consent, created_at, confirmed_at, link_version FROM subscribers \
+             WHERE {condition}"
         );
         let row: Option<SubscriberRow> = with_pool!(self, pool => {
             bind_all!(sqlx::query_as::<_, SubscriberRow>(AssertSqlSafe(sql.clone())), [&arg]).fetch_optional(pool).await?

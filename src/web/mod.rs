@@ -160,10 +160,17 @@ pub fn app(state: AppState) -> Router {
             get(newsletter::subscribe_form).post(newsletter::subscribe),
         )
         .route("/subscribe/", get(pages::to_subscribe))
-        .route("/subscribe/confirm", get(newsletter::confirm))
+        .route(
+            "/subscribe/confirm",
+            get(newsletter::confirm_page).post(newsletter::confirm),
+        )
         .route(
             "/newsletter/preferences",
             get(newsletter::preferences).post(newsletter::save_preferences),
+        )
+        .route(
+            "/newsletter/preferences/link",
+            axum::routing::post(newsletter::fresh_preferences_link),
         )
         .route(
             "/newsletter/unsubscribe",
@@ -413,6 +420,9 @@ pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(messages = n, "deleted confirmations and notices older than 30 days"),
                 Err(e) => tracing::warn!(error = %e, "cannot delete old confirmations and notices"),
+            }
+            if let Err(e) = store.purge_used_links(OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "cannot forget expired confirmation links");
             }
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }

@@ -248,7 +248,7 @@ async fn queue_sign_up_mail(state: &AppState, signup: &SignUp) -> Result<(), Pag
     let existing = state.store.subscriber_by_email(&signup.email).await?;
     let body = match existing {
         Some(s) if s.status == crate::domain::SubscriberStatus::Confirmed => {
-            compose::already_subscribed(&state.mail_site, &links::preferences_url(base, signer, s.id, &s.email))
+            compose::already_subscribed(&state.mail_site, &preferences_link(state, signer, &s, base, now))
         }
         _ => compose::confirmation_for(
             &state.mail_site,
@@ -262,7 +262,25 @@ async fn queue_sign_up_mail(state: &AppState, signup: &SignUp) -> Result<(), Pag
         "You receive this because this address was entered on {}.",
         state.config.base()
     );
-    queue_plain(state, MessageKind::Confirm, &signup.email, &signup.name, &body, &footer).await
+    // No greeting by the typed name, and no name beside the address: the
+    // form is open to anyone, and what they type must not reach others'
+    // inboxes.
+    queue_plain(state, MessageKind::Confirm, &signup.email, "", &body, &footer).await
+}
+
+/// A fresh preferences link for `s`, valid for `preferences_link_days`.
+fn preferences_link(state: &AppState, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
+    let expires = now + time::Duration::days(i64::from(state.config.preferences_link_days));
+    links::preferences_url(base, signer, s.into(), expires)
+}
+
+/// The unsubscribe address of `s` (it never expires).
+fn unsubscribe_link(signer: &Signer, s: &Subscriber) -> String {
+    format!(
+        "{UNSUBSCRIBE}?id={}&sig={}",
+        s.id,
+        links::unsubscribe_sig(signer, s.into())
+    )
 }
 
 /// Queues a message outside campaigns in the site's email layout, and
@@ -296,86 +314,246 @@ impl AppState {
     }
 }
 
-/// `GET /subscribe/confirm?t=…`: opening the link makes the subscription.
-pub async fn confirm(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Response<Body> {
+const CONFIRM: &str = "/subscribe/confirm";
+
+/// The page for a confirmation link that cannot be used.
+fn link_problem(state: &AppState, problem: LinkError) -> Result<Response<Body>, PageError> {
+    let (status, view) = match problem {
+        LinkError::Expired => (
+            StatusCode::GONE,
+            message_view(
+                "This link has expired",
+                "Confirmation links work for a limited time. Sign up again and open the new link.",
+            ),
+        ),
+        LinkError::Invalid => (
+            StatusCode::BAD_REQUEST,
+            message_view(
+                "This link does not work",
+                "It may have been cut short when copied. Open it from the email again, or sign up again.",
+            ),
+        ),
+    };
+    page(state, status, CONFIRM, &view)
+}
+
+/// `GET /subscribe/confirm?t=…`: a page with one button. Opening the link
+/// changes nothing: mail security scanners open every link in a message,
+/// and must not subscribe the address.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response<Body> {
     let result = async {
         let signer = state.newsletter_signer().await?;
         let token = query.get("t").map_or("", String::as_str);
         match links::open_confirm_token(signer, token, OffsetDateTime::now_utc()) {
-            Ok(signup) => {
-                let checked = validate_subscriber_email(&signup.email).is_ok()
-                    && unknown_topics(&state, &signup.topics).await?.is_empty();
-                if !checked {
-                    let view = message_view(
-                        "This link no longer works",
-                        "A topic it names is gone. Sign up again from the form.",
-                    );
-                    return page(&state, StatusCode::GONE, "/subscribe/confirm", &view);
-                }
-                let input = crate::domain::SubscriberInput {
-                    email: signup.email.clone(),
-                    name: signup.name.clone(),
-                    topics: signup.topics.clone(),
-                };
-                let id = match state.store.confirm_subscriber(&input, OffsetDateTime::now_utc()).await {
-                    Ok(id) => id,
-                    Err(StoreError::UnknownReference { .. }) => {
-                        let view = message_view("This link no longer works", "Sign up again from the form.");
-                        return page(&state, StatusCode::GONE, "/subscribe/confirm", &view);
-                    }
-                    Err(e) => return Err(e.into()),
-                };
+            Ok((signup, _)) => {
                 let mut view = message_view(
-                    "You are subscribed",
+                    "Confirm your subscription",
                     &format!(
-                        "Thank you. New papers from {} will come to {} by email.",
+                        "Send new papers from {} to {} by email?",
                         state.config.site_name, signup.email
                     ),
                 );
-                view.action = links::preferences_url("", signer, id, &signup.email);
-                view.message
-                    .push_str(" Every email has a link to change your topics or to leave.");
-                page(&state, StatusCode::OK, "/subscribe/confirm", &view)
+                view.mode = "button";
+                view.action = CONFIRM.into();
+                view.token = token.to_owned();
+                view.button = "Confirm my subscription".into();
+                page(&state, StatusCode::OK, CONFIRM, &view)
             }
-            Err(LinkError::Expired) => {
-                let view = message_view(
-                    "This link has expired",
-                    "Confirmation links work for a limited time. Sign up again and open the new link.",
-                );
-                page(&state, StatusCode::GONE, "/subscribe/confirm", &view)
-            }
-            Err(LinkError::Invalid) => {
-                let view = message_view(
-                    "This link does not work",
-                    "It may have been cut short when copied. Open it from the email again, or sign up again.",
-                );
-                page(&state, StatusCode::BAD_REQUEST, "/subscribe/confirm", &view)
-            }
+            Err(problem) => link_problem(&state, problem),
         }
     }
     .await;
     respond(&state, result)
 }
 
-/// The subscriber a preferences or unsubscribe link names, if its
-/// signature holds.
+/// `POST /subscribe/confirm` (the token in the form): makes the
+/// subscription. Each link works once.
+pub async fn confirm(State(state): State<AppState>, request: Request) -> Response<Body> {
+    let headers = request.headers().clone();
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large to take.");
+    };
+    if !same_site(&headers, state.config.base()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This form can only be sent from this site's own pages.",
+        );
+    }
+    let result = async {
+        let signer = state.newsletter_signer().await?;
+        let fields = form_fields(&body);
+        let token = fields.get("t").map_or("", String::as_str);
+        let now = OffsetDateTime::now_utc();
+        let (signup, expires) = match links::open_confirm_token(signer, token, now) {
+            Ok(opened) => opened,
+            Err(problem) => return link_problem(&state, problem),
+        };
+        let gone = || {
+            let view = message_view(
+                "This link no longer works",
+                "A topic it names is gone. Sign up again from the form.",
+            );
+            page(&state, StatusCode::GONE, CONFIRM, &view)
+        };
+        if validate_subscriber_email(&signup.email).is_err()
+            || !unknown_topics(&state, &signup.topics).await?.is_empty()
+        {
+            return gone();
+        }
+        let input = crate::domain::SubscriberInput {
+            email: signup.email.clone(),
+            name: signup.name.clone(),
+            topics: signup.topics.clone(),
+        };
+        let digest = links::token_digest(token);
+        let id = match state.store.confirm_subscriber_once(&input, &digest, expires, now).await {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                let view = message_view(
+                    "This link has been used",
+                    "Each confirmation link works once. To subscribe again, sign up from the form.",
+                );
+                return page(&state, StatusCode::GONE, CONFIRM, &view);
+            }
+            Err(StoreError::UnknownReference { .. }) => return gone(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut view = message_view(
+            "You are subscribed",
+            &format!(
+                "Thank you. New papers from {} will come to {} by email.",
+                state.config.site_name, signup.email
+            ),
+        );
+        if let Some(subscriber) = state.store.subscriber(id).await? {
+            view.action = preferences_link(&state, signer, &subscriber, "", now);
+        }
+        view.message
+            .push_str(" Every email has a link to change your topics or to leave.");
+        page(&state, StatusCode::OK, CONFIRM, &view)
+    }
+    .await;
+    respond(&state, result)
+}
+
+/// The subscriber a link names, with the link's own query, if its
+/// signature is one for `purpose`.
 async fn linked_subscriber(
     state: &AppState,
     query: &HashMap<String, String>,
-) -> Result<Option<(Subscriber, String)>, PageError> {
+    purpose: Purpose,
+) -> Result<Result<(Subscriber, String), LinkError>, PageError> {
     let Some(id) = query.get("id").and_then(|v| v.parse::<i64>().ok()) else {
-        return Ok(None);
+        return Ok(Err(LinkError::Invalid));
     };
     let sig = query.get("sig").map_or("", String::as_str);
     let Some(subscriber) = state.store.subscriber(id).await? else {
-        return Ok(None);
+        return Ok(Err(LinkError::Invalid));
     };
     let signer = state.newsletter_signer().await?;
-    if !links::check_subscriber_sig(signer, id, &subscriber.email, sig) {
-        return Ok(None);
+    let checked = match purpose {
+        Purpose::Unsubscribe => {
+            if links::check_unsubscribe(signer, (&subscriber).into(), sig) {
+                Ok(format!("?id={id}&sig={sig}"))
+            } else {
+                Err(LinkError::Invalid)
+            }
+        }
+        Purpose::Preferences => match query.get("exp").and_then(|v| v.parse::<i64>().ok()) {
+            Some(exp) => links::check_preferences(signer, (&subscriber).into(), exp, sig, OffsetDateTime::now_utc())
+                .map(|()| format!("?id={id}&exp={exp}&sig={sig}")),
+            None => Err(LinkError::Invalid),
+        },
+    };
+    Ok(checked.map(|q| (subscriber, q)))
+}
+
+/// What a subscriber's link is for: each has its own signature.
+#[derive(Clone, Copy)]
+enum Purpose {
+    Preferences,
+    Unsubscribe,
+}
+
+/// The page for a preferences link that has expired: it offers to email
+/// a fresh one to the subscriber's own address.
+fn expired_preferences(state: &AppState, query: &HashMap<String, String>) -> Result<Response<Body>, PageError> {
+    let mut view = message_view(
+        "This link has expired",
+        "Links to your preferences work for a limited time. We can email a new one to the address this link was \
+         sent to.",
+    );
+    view.mode = "button";
+    view.action = format!(
+        "{PREFERENCES}/link?id={}&exp={}&sig={}",
+        enc(query.get("id")),
+        enc(query.get("exp")),
+        enc(query.get("sig"))
+    );
+    view.button = "Email me a new link".into();
+    page(state, StatusCode::GONE, PREFERENCES, &view)
+}
+
+fn enc(value: Option<&String>) -> String {
+    form_urlencoded::byte_serialize(value.map_or("", String::as_str).as_bytes()).collect()
+}
+
+/// `POST /newsletter/preferences/link?id=…&exp=…&sig=…` (an expired
+/// preferences link): emails a fresh link to the subscriber's address, at
+/// most `subscribe_address_per_day` times a day.
+pub async fn fresh_preferences_link(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> Response<Body> {
+    if !same_site(&headers, state.config.base()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This form can only be sent from this site's own pages.",
+        );
     }
-    let query = format!("?id={id}&sig={sig}");
-    Ok(Some((subscriber, query)))
+    let result = async {
+        let subscriber = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
+            Ok((s, _)) => s,
+            Err(LinkError::Expired) => {
+                let Some(id) = query.get("id").and_then(|v| v.parse::<i64>().ok()) else {
+                    return bad_link(&state, PREFERENCES);
+                };
+                match state.store.subscriber(id).await? {
+                    Some(s) => s,
+                    None => return bad_link(&state, PREFERENCES),
+                }
+            }
+            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
+        };
+        let key: [u8; 32] = Sha256::digest(subscriber.email.as_bytes()).into();
+        let per_day = state.config.subscribe_address_per_day;
+        if state
+            .address_limits
+            .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
+            .is_ok()
+        {
+            let signer = state.newsletter_signer().await?;
+            let now = OffsetDateTime::now_utc();
+            let url = preferences_link(&state, signer, &subscriber, state.config.base(), now);
+            let body = compose::already_subscribed(&state.mail_site, &url);
+            let footer = format!(
+                "You receive this because a new link was asked for on {}.",
+                state.config.base()
+            );
+            queue_plain(&state, MessageKind::Confirm, &subscriber.email, "", &body, &footer).await?;
+        }
+        let view = message_view(
+            "Check your inbox",
+            "A new link to your preferences is on its way to the address the old one was sent to.",
+        );
+        page(&state, StatusCode::OK, PREFERENCES, &view)
+    }
+    .await;
+    respond(&state, result)
 }
 
 fn bad_link(state: &AppState, path: &str) -> Result<Response<Body>, PageError> {
@@ -401,7 +579,7 @@ async fn preferences_view(state: &AppState, s: &Subscriber, query: &str) -> Resu
         },
         action: format!("{PREFERENCES}{query}"),
         unsubscribe_action: if subscribed {
-            format!("{UNSUBSCRIBE}{query}")
+            unsubscribe_link(state.newsletter_signer().await?, s)
         } else {
             String::new()
         },
@@ -419,8 +597,10 @@ pub async fn preferences(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let Some((subscriber, q)) = linked_subscriber(&state, &query).await? else {
-            return bad_link(&state, PREFERENCES);
+        let (subscriber, q) = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
+            Ok(found) => found,
+            Err(LinkError::Expired) => return expired_preferences(&state, &query),
+            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
         };
         let view = preferences_view(&state, &subscriber, &q).await?;
         page(&state, StatusCode::OK, PREFERENCES, &view)
@@ -446,8 +626,10 @@ pub async fn save_preferences(
         );
     }
     let result = async {
-        let Some((subscriber, q)) = linked_subscriber(&state, &query).await? else {
-            return bad_link(&state, PREFERENCES);
+        let (subscriber, q) = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
+            Ok(found) => found,
+            Err(LinkError::Expired) => return expired_preferences(&state, &query),
+            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
         };
         let fields = form_fields(&body);
         let choices = read_choices(&body, &fields);
@@ -493,7 +675,7 @@ pub async fn unsubscribe_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let Some((subscriber, q)) = linked_subscriber(&state, &query).await? else {
+        let Ok((subscriber, q)) = linked_subscriber(&state, &query, Purpose::Unsubscribe).await? else {
             return bad_link(&state, UNSUBSCRIBE);
         };
         let mut view = message_view(
@@ -519,13 +701,11 @@ pub async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let Some((subscriber, q)) = linked_subscriber(&state, &query).await? else {
+        let Ok((subscriber, _)) = linked_subscriber(&state, &query, Purpose::Unsubscribe).await? else {
             return bad_link(&state, UNSUBSCRIBE);
         };
-        state
-            .store
-            .unsubscribe(subscriber.id, OffsetDateTime::now_utc())
-            .await?;
+        let now = OffsetDateTime::now_utc();
+        state.store.unsubscribe(subscriber.id, now).await?;
         let mut view = message_view(
             "You are unsubscribed",
             &format!(
@@ -533,7 +713,7 @@ pub async fn unsubscribe(
                 state.config.site_name, subscriber.email
             ),
         );
-        view.action = format!("{PREFERENCES}{q}");
+        view.action = preferences_link(&state, state.newsletter_signer().await?, &subscriber, "", now);
         page(&state, StatusCode::OK, UNSUBSCRIBE, &view)
     }
     .await;
