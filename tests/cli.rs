@@ -557,6 +557,26 @@ fn the_server_refuses_a_taken_port_clearly() {
 }
 
 #[test]
+fn the_server_will_not_send_a_mail_login_unencrypted() {
+    let dir = new_site();
+    for url in [
+        "smtp://news:secret@mail.example.org:25",
+        "smtp://news:secret@mail.example.org:587?tls=opportunistic",
+    ] {
+        let out = quire_exits(
+            dir.path(),
+            &["serve", "--addr", "127.0.0.1:0"],
+            &[("QUIRE_SMTP_URL", url)],
+        );
+        assert_eq!(out.status.code(), Some(2), "{url}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains("the login would travel unencrypted to mail.example.org"), "{err}");
+        assert!(err.contains("tls=starttls"), "{err}");
+        assert!(!err.contains("secret"), "the password stays out of messages: {err}");
+    }
+}
+
+#[test]
 fn exported_papers_add_back_unchanged() {
     let dir = new_site();
     let files: Vec<String> = ["ports.md", "water.md", "hebrew.md"]
@@ -1239,6 +1259,32 @@ fn quire_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .expect("run quire")
+}
+
+/// Runs a command that must exit by itself (a server that must refuse
+/// to start); fails the test, stopping it, if it is still running after
+/// 20 seconds.
+fn quire_exits(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(QUIRE)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("QUIRE_DATABASE_URL")
+        .env("QUIRE_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run quire");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("quire {args:?} was still running: it should have refused to start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 #[test]

@@ -106,6 +106,19 @@ impl SmtpSettings {
             Some(decode(url.username())?)
         };
         let password = url.password().map(decode).transpose()?;
+        let may_be_plain = matches!(security, SmtpSecurity::None | SmtpSecurity::Opportunistic);
+        if (user.is_some() || password.is_some()) && may_be_plain && !is_loopback(&host) {
+            let how = if security == SmtpSecurity::Opportunistic {
+                "tls=opportunistic goes on without encryption when STARTTLS is not offered (or is stripped by \
+                 someone on the way)"
+            } else {
+                "this URL asks for no encryption"
+            };
+            return Err(format!(
+                "{shown:?}: the login would travel unencrypted to {host}: {how}; use ?tls=starttls (port 587) or \
+                 smtps:// (port 465), or a relay on this machine"
+            ));
+        }
         Ok(SmtpSettings {
             host,
             port: url.port().unwrap_or(default_port),
@@ -114,6 +127,14 @@ impl SmtpSettings {
             password,
         })
     }
+}
+
+/// Whether `host` is this machine, where nothing travels on a network.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -505,6 +526,14 @@ mod tests {
         assert_eq!(submission.user.as_deref(), Some("news@example.org"));
         assert_eq!(submission.password.as_deref(), Some("p@ss:w"));
         assert!(!format!("{submission:?}").contains("p@ss"));
+        for local in [
+            "smtp://u:p@127.0.0.1:2525",
+            "smtp://u:p@localhost:25",
+            "smtp://u:p@[::1]:25?tls=opportunistic",
+            "smtp://u:p@127.8.9.1",
+        ] {
+            assert!(SmtpSettings::parse(local).is_ok(), "a relay on this machine: {local}");
+        }
         let wrapper = SmtpSettings::parse("smtps://u:p@mail.example.org").expect("smtps");
         assert_eq!((wrapper.port, wrapper.security), (465, SmtpSecurity::Wrapper));
         for (bad, says) in [
@@ -513,6 +542,12 @@ mod tests {
             ("smtp://mail.example.org?tls=maybe", "tls=\"maybe\""),
             ("smtp://user:secret@?tls=starttls", "not a URL"),
             ("smtp:/mail.example.org", "names no server"),
+            // A login that may travel in the clear is refused.
+            ("smtp://user:secret@mail.example.org", "unencrypted"),
+            ("smtp://user:secret@mail.example.org:587?tls=opportunistic", "stripped"),
+            ("smtp://user:secret@mail.example.org?tls=none", "unencrypted"),
+            ("smtp://user@192.0.2.7:25", "unencrypted"),
+            ("smtp://:secret@[2001:db8::1]:25", "unencrypted"),
         ] {
             let err = SmtpSettings::parse(bad).expect_err(bad);
             assert!(err.contains(says), "{bad}: {err}");
