@@ -570,7 +570,10 @@ fn the_server_will_not_send_a_mail_login_unencrypted() {
         );
         assert_eq!(out.status.code(), Some(2), "{url}: {}", text(&out.stderr));
         let err = text(&out.stderr);
-        assert!(err.contains("the login would travel unencrypted to mail.example.org"), "{err}");
+        assert!(
+            err.contains("the login would travel unencrypted to mail.example.org"),
+            "{err}"
+        );
         assert!(err.contains("tls=starttls"), "{err}");
         assert!(!err.contains("secret"), "the password stays out of messages: {err}");
     }

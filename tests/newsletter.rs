@@ -810,3 +810,76 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
     };
     assert!(half.validate().expect_err("half").contains("set both"));
 }
+
+#[tokio::test]
+async fn a_sender_whose_lease_lapsed_records_nothing_over_the_next() {
+    use quire::domain::AttemptResult;
+    use quire::store::{Delivery, DeliveryResult, RetryPolicy};
+    use std::time::Duration;
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("newsletter_lapsed_lease", standard_papers(), config(&smtp)).await;
+    subscribe(&site, ["ada@example.org".to_owned()], &[]).await;
+    let campaign = queue_paper(&site, "ports").await;
+    let store = &site.store;
+    let policy = RetryPolicy {
+        max_attempts: 8,
+        base: Duration::from_secs(60),
+        bounce_limit: 1,
+    };
+    let t0 = OffsetDateTime::now_utc();
+    // A slow sender claims the message; its lease lapses, and another
+    // sender claims it again.
+    let slow = store
+        .claim_messages(10, t0, Duration::from_secs(1))
+        .await
+        .expect("claim");
+    assert_eq!(slow.len(), 1);
+    let t1 = t0 + time::Duration::seconds(5);
+    let next = store
+        .claim_messages(10, t1, Duration::from_secs(60))
+        .await
+        .expect("claim");
+    assert_eq!(next.len(), 1, "the lapsed lease lets another sender claim");
+    assert_eq!((slow[0].attempts, next[0].attempts), (1, 2));
+    let result = |m: &quire::store::ClaimedMessage, r: AttemptResult| Delivery {
+        id: m.id,
+        subscriber_id: m.subscriber_id,
+        attempts: u32::try_from(m.attempts).expect("attempts"),
+        result: DeliveryResult::Attempt(r),
+    };
+    // The slow sender's failure comes in late: dropped, and no bounce.
+    let late = store
+        .record_deliveries(
+            &[result(&slow[0], AttemptResult::Permanent("550 late".into()))],
+            policy,
+            t1,
+        )
+        .await
+        .expect("record");
+    assert_eq!(late, 0, "a claim that is no longer the sender's records nothing");
+    let ada = store
+        .subscriber_by_email("ada@example.org")
+        .await
+        .expect("read")
+        .expect("ada");
+    assert_eq!(ada.status, SubscriberStatus::Confirmed, "no bounce counted");
+    // The sender that holds the claim records its delivery…
+    let held = store
+        .record_deliveries(&[result(&next[0], AttemptResult::Delivered)], policy, t1)
+        .await
+        .expect("record");
+    assert_eq!(held, 1);
+    // …and nothing recorded after it changes that.
+    let after = store
+        .record_deliveries(
+            &[result(&slow[0], AttemptResult::Transient("421 late".into()))],
+            policy,
+            t1,
+        )
+        .await
+        .expect("record");
+    assert_eq!(after, 0);
+    store.finish_campaigns(t1).await.expect("finish");
+    let c = store.campaign(campaign).await.expect("read").expect("campaign");
+    assert_eq!((c.status, c.sent, c.failed, c.queued), (CampaignStatus::Sent, 1, 0, 0));
+}

@@ -131,10 +131,7 @@ impl SmtpSettings {
 
 /// Whether `host` is this machine, where nothing travels on a network.
 fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn percent_decode(s: &str) -> Option<String> {

@@ -236,10 +236,19 @@ impl Sender {
                 tracing::info!(message = d.id, attempt = d.attempts, error = %e, "a message was not delivered");
             }
         }
-        self.store
+        let recorded = self
+            .store
             .record_deliveries(deliveries, self.settings.policy, OffsetDateTime::now_utc())
             .await?;
         let n = deliveries.len();
+        if recorded < n as u64 {
+            // Our lease lapsed and another sender claimed these again:
+            // its results stand, ours are dropped.
+            tracing::warn!(
+                dropped = n as u64 - recorded,
+                "results of messages another sender claimed meanwhile were not recorded; raise mail_claim_seconds"
+            );
+        }
         deliveries.clear();
         Ok(n)
     }

@@ -333,35 +333,48 @@ impl Store {
     /// delivered, to retry later, failed for good (counting a bounce
     /// against the subscriber), or skipped. `finish_campaigns` then marks
     /// the campaigns that are done.
+    ///
+    /// A result counts only while its claim is still the recording
+    /// sender's: the row is queued and its attempt count is the one the
+    /// claim set. A sender whose lease lapsed, and whose rows another
+    /// sender claimed again (raising the count), records nothing over the
+    /// other's results, and counts no bounce. Returns how many results
+    /// were recorded.
     pub async fn record_deliveries(
         &self,
         deliveries: &[Delivery],
         policy: RetryPolicy,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         if deliveries.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let now = db_time(now);
-        let sent: Vec<i64> = deliveries
-            .iter()
-            .filter(|d| d.result == DeliveryResult::Attempt(AttemptResult::Delivered))
-            .map(|d| d.id)
-            .collect();
+        // Delivered messages by attempt (nearly always one group), one
+        // statement a chunk.
+        let mut sent: std::collections::BTreeMap<u32, Vec<i64>> = std::collections::BTreeMap::new();
+        for d in deliveries {
+            if d.result == DeliveryResult::Attempt(AttemptResult::Delivered) {
+                sent.entry(d.attempts).or_default().push(d.id);
+            }
+        }
+        let mut recorded = 0;
         with_pool!(self, pool => {
             let mut tx = begin_write!(pool, is_postgres);
-            for chunk in sent.chunks(super::IN_CHUNK) {
-                let sql = format!(
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
-                     WHERE id IN ({})",
-                    super::placeholders(2, chunk.len())
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
-                for id in chunk {
-                    q = q.bind(*id);
+            for (attempts, ids) in &sent {
+                for chunk in ids.chunks(super::IN_CHUNK) {
+                    let sql = format!(
+                        "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
+                         WHERE status = 'queued' AND attempts = $2 AND id IN ({})",
+                        super::placeholders(3, chunk.len())
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(i64::from(*attempts));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    recorded += q.execute(&mut *tx).await?.rows_affected();
                 }
-                q.execute(&mut *tx).await?;
             }
             for d in deliveries {
                 let (status, error, next) = match &d.result {
@@ -376,16 +389,21 @@ impl Store {
                     DeliveryResult::Attempt(AttemptResult::Permanent(e)) => (DeliveryStatus::Failed, e.clone(), now),
                 };
                 let error: String = error.chars().take(1000).collect();
-                sqlx::query(
-                    "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL WHERE id = $4",
+                let held = sqlx::query(
+                    "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL \
+                     WHERE id = $4 AND status = 'queued' AND attempts = $5",
                 )
                 .bind(status.as_str())
                 .bind(error)
                 .bind(next)
                 .bind(d.id)
+                .bind(i64::from(d.attempts))
                 .execute(&mut *tx)
-                .await?;
-                if status == DeliveryStatus::Failed
+                .await?
+                .rows_affected();
+                recorded += held;
+                if held == 1
+                    && status == DeliveryStatus::Failed
                     && let Some(subscriber) = d.subscriber_id
                 {
                     sqlx::query(
@@ -401,7 +419,7 @@ impl Store {
             }
             tx.commit().await?;
         });
-        Ok(())
+        Ok(recorded)
     }
 
     /// Marks sent the campaigns with nothing left to send. Senders call it
