@@ -648,3 +648,57 @@ async fn markdown_attributes_reach_no_output() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn cache_entries_are_keyed_by_the_canonical_address() {
+    let site = standard_site().await;
+    let first = get(&site.state, "/sitemaps/papers-1.xml").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let held = site.state.cache.len();
+    for other in [
+        "/sitemaps/papers-01.xml",
+        "/sitemaps/papers-+1.xml",
+        "/sitemaps/papers-001.xml",
+        "/sitemaps/papers-1.xml?x=1",
+        "/archive/?page=01",
+        "/archive/?page=+1",
+        "/authors/ada/?page=001",
+    ] {
+        let r = get(&site.state, other).await;
+        if other.ends_with("?x=1") {
+            assert_eq!(r.body, first.body, "{other}: stray parameters are ignored");
+        } else {
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{other}");
+        }
+    }
+    // Only the shared 404 page was added, once.
+    assert!(site.state.cache.len() <= held + 1, "{} entries", site.state.cache.len());
+    for n in 0..50 {
+        get(&site.state, &format!("/sitemaps/papers-{}1.xml", "0".repeat(n))).await;
+    }
+    assert!(site.state.cache.len() <= held + 1);
+}
+
+#[tokio::test]
+async fn answers_for_papers_not_yet_public_are_remembered_until_content_changes() {
+    let site = standard_site().await;
+    for path in ["/papers/secret-draft/", "/papers/future/", "/papers/future.pdf"] {
+        assert_eq!(get(&site.state, path).await.status, StatusCode::NOT_FOUND, "{path}");
+        let kept = site
+            .state
+            .cache
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is not remembered"));
+        let answer = kept.respond(&axum::http::HeaderMap::new());
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Unknown papers share the one 404 page: strangers cannot add entries.
+    assert_eq!(
+        get(&site.state, "/papers/no-such-paper/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(site.state.cache.get("/papers/no-such-paper/").is_none());
+    // A change of content forgets them.
+    site.state.cache.invalidate();
+    assert!(site.state.cache.get("/papers/secret-draft/").is_none());
+}

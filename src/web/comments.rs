@@ -285,7 +285,7 @@ pub async fn post_comment(State(state): State<AppState>, Path(slug): Path<String
     };
     match post(&state, &slug, ip, &headers, &body).await {
         Ok(response) => response,
-        Err(PageError::NotFound) => state.not_found_page(&headers).await,
+        Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
         Err(e) => state.error_page(&e),
     }
 }
@@ -557,7 +557,7 @@ pub async fn comment_page(
     };
     match found.await {
         Ok(page) => plain(StatusCode::OK, &page.to_string()),
-        Err(PageError::NotFound) => state.not_found_page(&headers).await,
+        Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
         Err(e) => state.error_page(&e),
     }
 }
@@ -576,7 +576,7 @@ pub async fn fresh_token(
     let now = OffsetDateTime::now_utc();
     let paper = match state.public_paper(&slug, now).await {
         Ok(p) if comments_open(&p, state.config.comment_close_after_days, now) => p,
-        Ok(_) | Err(PageError::NotFound) => return state.not_found_page(&headers).await,
+        Ok(_) | Err(PageError::NotFound | PageError::NotPublic) => return state.not_found_page(&headers).await,
         Err(e) => return state.error_page(&e),
     };
     match state.signer().await {

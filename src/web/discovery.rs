@@ -414,14 +414,20 @@ pub async fn sitemap_file(
         f => f
             .strip_prefix("papers-")
             .and_then(|rest| rest.strip_suffix(".xml"))
-            .and_then(|n| n.parse::<u32>().ok())
+            .and_then(super::pages::canonical_number)
             .filter(|n| *n >= 1 && *n <= 100_000),
     };
     let Some(part) = part else {
         return state.not_found_page(&headers).await;
     };
+    // The key is made from the number, never from the name as sent.
+    let key = if part == 0 {
+        "/sitemaps/pages.xml".to_owned()
+    } else {
+        format!("/sitemaps/papers-{part}.xml")
+    };
     state
-        .cached_file(&headers, format!("/sitemaps/{file}"), |state| async move {
+        .cached_file(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
             let per_file = state.config.sitemap_urls_per_file;
             let urls = if part == 0 {

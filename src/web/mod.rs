@@ -227,6 +227,12 @@ async fn limit_uri(request: Request, next: Next) -> Response<Body> {
 pub enum PageError {
     #[error("not found")]
     NotFound,
+    /// There is such a paper, but readers may not see it (a draft, or
+    /// scheduled for later): answered as not found, and remembered by the
+    /// cache until content changes, so that its address does not reach
+    /// the database on every request.
+    #[error("not public")]
+    NotPublic,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -293,6 +299,15 @@ impl AppState {
                 page.respond(request)
             }
             Err(PageError::NotFound) => self.not_found_page(request).await,
+            Err(PageError::NotPublic) => match self.not_found_cached().await {
+                // Kept under the address too: such addresses are as many
+                // as the papers waiting, not as many as strangers can make.
+                Ok(page) => {
+                    self.cache.insert(generation, key, page.clone());
+                    page.respond(request)
+                }
+                Err(e) => self.error_page(&e),
+            },
             Err(e) => self.error_page(&e),
         }
     }
@@ -302,28 +317,32 @@ impl AppState {
     async fn public_paper(&self, slug: &str, now: OffsetDateTime) -> Result<crate::domain::Paper, PageError> {
         match self.store.get_paper(slug).await? {
             Some(paper) if paper.meta.is_public_at(now) => Ok(paper),
-            _ => Err(PageError::NotFound),
+            Some(_) => Err(PageError::NotPublic),
+            None => Err(PageError::NotFound),
         }
     }
 
     /// The 404 page, itself cached: one page serves every unknown address.
     async fn not_found_page(&self, request: &axum::http::HeaderMap) -> Response<Body> {
-        const KEY: &str = "\u{0}not-found";
-        if let Some(page) = self.cache.get(KEY) {
-            return page.respond(request);
-        }
-        let generation = self.cache.generation();
-        match pages::build_not_found(self).await {
-            Ok(html) => {
-                let page = Arc::new(CachedPage::new(
-                    RenderedPage::html(StatusCode::NOT_FOUND, html),
-                    OffsetDateTime::now_utc(),
-                ));
-                self.cache.insert(generation, KEY.to_owned(), page.clone());
-                page.respond(request)
-            }
+        match self.not_found_cached().await {
+            Ok(page) => page.respond(request),
             Err(e) => self.error_page(&e),
         }
+    }
+
+    async fn not_found_cached(&self) -> Result<Arc<CachedPage>, PageError> {
+        const KEY: &str = "\u{0}not-found";
+        if let Some(page) = self.cache.get(KEY) {
+            return Ok(page);
+        }
+        let generation = self.cache.generation();
+        let html = pages::build_not_found(self).await?;
+        let page = Arc::new(CachedPage::new(
+            RenderedPage::html(StatusCode::NOT_FOUND, html),
+            OffsetDateTime::now_utc(),
+        ));
+        self.cache.insert(generation, KEY.to_owned(), page.clone());
+        Ok(page)
     }
 
     /// A 500 page with a request id; the detail goes to the log only.

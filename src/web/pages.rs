@@ -110,7 +110,7 @@ pub async fn paper(
         };
         return match built.await {
             Ok(html) => super::comments::private_page(StatusCode::OK, html),
-            Err(PageError::NotFound) => state.not_found_page(&headers).await,
+            Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
             Err(e) => state.error_page(&e),
         };
     }
@@ -163,7 +163,7 @@ fn list_params(uri: &Uri) -> Option<ListParams> {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         match name {
             "page" => {
-                let n: u32 = value.parse().ok()?;
+                let n = canonical_number(value)?;
                 if n == 0 || n > MAX_PAGE {
                     return None;
                 }
@@ -174,6 +174,17 @@ fn list_params(uri: &Uri) -> Option<ListParams> {
         }
     }
     Some(params)
+}
+
+/// A number written the one way Quire writes it: digits, no sign, no
+/// leading zero. `+1`, `01` and `001` are other addresses, and answer
+/// 404, so that no spelling of one page makes another cache entry.
+pub(super) fn canonical_number(s: &str) -> Option<u32> {
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// `base` with `page=N` added when N is past the first page.
@@ -510,6 +521,16 @@ mod tests {
         assert!(p("page=abc").is_none());
         assert!(p("page=99999999999").is_none());
         assert_eq!(p("kind=report&page=2").and_then(|p| p.kind), Some("report".into()));
+    }
+
+    #[test]
+    fn numbers_have_one_spelling() {
+        assert_eq!(super::canonical_number("1"), Some(1));
+        assert_eq!(super::canonical_number("0"), Some(0));
+        assert_eq!(super::canonical_number("120"), Some(120));
+        for other in ["", "+1", "01", "001", "1.0", " 1", "1 ", "-1", "１", "99999999999"] {
+            assert_eq!(super::canonical_number(other), None, "{other:?}");
+        }
     }
 
     #[test]
