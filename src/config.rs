@@ -64,6 +64,20 @@ pub struct Config {
     pub base_url: String,
     /// Where `quire serve` listens, as IP:port.
     pub addr: String,
+    /// Reverse proxies (addresses or CIDR ranges) whose forwarding header
+    /// names the client. Empty: the connecting address is the client.
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies name the client in: `x-forwarded-for`
+    /// or `forwarded` (RFC 7239).
+    pub forwarded_header: String,
+    /// Seconds a client may take to send a request's headers.
+    pub http_header_timeout_seconds: u32,
+    /// Seconds a client may take to send a request's body.
+    pub http_body_timeout_seconds: u32,
+    /// Seconds an idle keep-alive connection stays open.
+    pub http_idle_timeout_seconds: u32,
+    /// Connections served at once; more wait to be accepted.
+    pub http_max_connections: u32,
     /// `sqlite://path` or `postgres://user:pass@host/db`. Empty: the SQLite
     /// file `quire.db` in the data directory.
     pub database_url: Option<Secret>,
@@ -166,6 +180,12 @@ impl Default for Config {
         Config {
             base_url: "http://127.0.0.1:8080".into(),
             addr: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+            forwarded_header: "x-forwarded-for".into(),
+            http_header_timeout_seconds: 10,
+            http_body_timeout_seconds: 30,
+            http_idle_timeout_seconds: 60,
+            http_max_connections: 10_000,
             database_url: None,
             site_name: "Quire".into(),
             site_description: "Research, analysis and policy papers".into(),
@@ -214,9 +234,15 @@ impl Default for Config {
 }
 
 /// Every key, as written in `quire.toml`.
-pub const KEYS: [&str; 45] = [
+pub const KEYS: [&str; 51] = [
     "base_url",
     "addr",
+    "trusted_proxies",
+    "forwarded_header",
+    "http_header_timeout_seconds",
+    "http_body_timeout_seconds",
+    "http_idle_timeout_seconds",
+    "http_max_connections",
     "database_url",
     "site_name",
     "site_description",
@@ -261,6 +287,18 @@ pub const KEYS: [&str; 45] = [
     "dkim_key_file",
     "dkim_domain",
 ];
+
+/// A trusted proxy as configured: one address, or a CIDR range.
+pub fn parse_proxy(entry: &str) -> Result<ipnet::IpNet, String> {
+    let entry = entry.trim();
+    if let Ok(net) = entry.parse::<ipnet::IpNet>() {
+        return Ok(net.trunc());
+    }
+    entry
+        .parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| "is neither an address nor a range".to_owned())
+}
 
 /// A setting that cannot be used, with where it came from.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -383,6 +421,26 @@ impl Config {
             return Err("key `site_name`: must not be empty".into());
         }
         crate::domain::validate_language(&self.language).map_err(|e| format!("key `language`: {e}"))?;
+        for entry in &self.trusted_proxies {
+            parse_proxy(entry)
+                .map_err(|e| format!("key `trusted_proxies`: {entry:?} {e}: write an address or a range such as 10.0.0.0/8 or 2001:db8::/32"))?;
+        }
+        if !["x-forwarded-for", "forwarded"].contains(&self.forwarded_header.trim().to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "key `forwarded_header`: {:?} is not known: use \"x-forwarded-for\" or \"forwarded\"",
+                self.forwarded_header
+            ));
+        }
+        for (key, value, least, most) in [
+            ("http_header_timeout_seconds", self.http_header_timeout_seconds, 1, 3600),
+            ("http_body_timeout_seconds", self.http_body_timeout_seconds, 1, 3600),
+            ("http_idle_timeout_seconds", self.http_idle_timeout_seconds, 1, 3600),
+            ("http_max_connections", self.http_max_connections, 1, 1_000_000),
+        ] {
+            if !(least..=most).contains(&value) {
+                return Err(format!("key `{key}`: {value} is out of range: use {least} to {most}"));
+            }
+        }
         if self.kinds.is_empty() {
             return Err("key `kinds`: name at least one kind of paper".into());
         }
@@ -524,6 +582,7 @@ impl Config {
              site_description = {:?}\n\
              base_url = {:?}\n\
              addr = {:?}\n\
+             # trusted_proxies = [\"127.0.0.1\"]  # behind a reverse proxy: its address, so that clients are told apart\n\
              language = {:?}\n\
              # database_url = \"postgres://quire:secret@127.0.0.1:5432/quire\"  # default: quire.db here\n\
              kinds = [{}]\n\

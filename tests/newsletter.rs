@@ -497,6 +497,65 @@ async fn sign_ups_are_limited_per_connection() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_clients_are_told_apart() {
+    let smtp = SmtpServer::start().await;
+    let limited = |trusted: Vec<String>| Config {
+        subscribe_rate_per_hour: 2,
+        trusted_proxies: trusted,
+        ..config(&smtp)
+    };
+    // The test client connects from 127.0.0.1, standing for the proxy.
+    let site = site_on_either("newsletter_proxy", Vec::new(), limited(vec!["127.0.0.0/8".into()])).await;
+    let sign_up = |n: usize, forwarded: String| {
+        let state = site.state.clone();
+        async move {
+            post_form(
+                &state,
+                "/subscribe",
+                &format!("email=p{n}%40example.org"),
+                &[("x-forwarded-for", forwarded.as_str())],
+            )
+            .await
+            .status
+        }
+    };
+    // Ten readers behind the proxy: none is held back by the others.
+    for n in 0..10 {
+        assert_eq!(sign_up(n, format!("203.0.113.{n}")).await, 303, "reader {n}");
+    }
+    // One reader who writes their own header is still one reader: the
+    // proxy's appended address is the one read.
+    for n in 10..12 {
+        assert_eq!(sign_up(n, format!("198.51.100.{n}, 192.0.2.1")).await, 303);
+    }
+    assert_eq!(sign_up(12, "198.51.100.99, 192.0.2.1".into()).await, 429);
+    // IPv6 readers count by /64.
+    assert_eq!(sign_up(13, "2001:db8:0:1::1".into()).await, 303);
+    assert_eq!(sign_up(14, "2001:db8:0:1::2".into()).await, 303);
+    assert_eq!(sign_up(15, "2001:db8:0:1:ffff::3".into()).await, 429);
+    assert_eq!(sign_up(16, "2001:db8:0:2::1".into()).await, 303);
+
+    // Without trusted proxies the header is never read: everyone is the
+    // connecting address.
+    let open = site_on_either("newsletter_no_proxy", Vec::new(), limited(Vec::new())).await;
+    let statuses = {
+        let mut out = Vec::new();
+        for n in 0..3 {
+            let r = post_form(
+                &open.state,
+                "/subscribe",
+                &format!("email=q{n}%40example.org"),
+                &[("x-forwarded-for", &format!("203.0.113.{n}"))],
+            )
+            .await;
+            out.push(r.status.as_u16());
+        }
+        out
+    };
+    assert_eq!(statuses, [303, 303, 429]);
+}
+
+#[tokio::test]
 async fn delivery_survives_4xx_5xx_and_dropped_connections() {
     // Recipient i: 1 → 451 twice; 2 → 550 always; 3 → dropped mid-DATA
     // once; 4 → 421 and hang-up once; others accepted.

@@ -10,12 +10,11 @@ use crate::render::comments::{CommentFormView, CommentLayout, CommentsView, comm
 use crate::render::paths;
 use crate::store::{NewComment, StoreError};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Instant;
 use time::OffsetDateTime;
 
 /// The cookie that lists a commenter's held comments, signed.
@@ -46,69 +45,6 @@ impl CommentsRequest {
     /// the cache.
     pub fn is_shared(&self) -> bool {
         self.page <= 1 && self.reply_to.is_none() && self.held.is_empty() && self.form.is_none()
-    }
-}
-
-/// Counts of posts per client (an IP address, or a hashed email address)
-/// in the last minute and hour.
-pub struct RateLimiter<K = IpAddr> {
-    hits: Mutex<HashMap<K, VecDeque<Instant>>>,
-}
-
-impl<K: std::hash::Hash + Eq> RateLimiter<K> {
-    pub fn new() -> RateLimiter<K> {
-        RateLimiter {
-            hits: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts a post from `ip`, or says how long to wait when it is one
-    /// too many. A limit of 0 is no limit.
-    pub fn check(&self, ip: K, per_minute: u32, per_hour: u32, now: Instant) -> Result<(), Duration> {
-        self.check_within(
-            ip,
-            &[
-                (Duration::from_secs(60), per_minute),
-                (Duration::from_secs(3600), per_hour),
-            ],
-            now,
-        )
-    }
-
-    /// Counts a post from `key`, or says how long to wait, under limits
-    /// given as (window, most posts in it); windows grow, and the last is
-    /// how long posts are remembered. A limit of 0 is no limit.
-    pub fn check_within(&self, key: K, limits: &[(Duration, u32)], now: Instant) -> Result<(), Duration> {
-        let Ok(mut hits) = self.hits.lock() else { return Ok(()) };
-        let Some(&(longest, _)) = limits.last() else {
-            return Ok(());
-        };
-        if hits.len() > 100_000 {
-            hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < longest));
-        }
-        let times = hits.entry(key).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= longest) {
-            times.pop_front();
-        }
-        for &(window, most) in limits.iter().rev() {
-            if most == 0 {
-                continue;
-            }
-            let mut within = times.iter().filter(|t| now.duration_since(**t) < window);
-            let oldest = within.next().copied();
-            let count = oldest.map_or(0, |_| 1 + within.count());
-            if count >= most as usize {
-                return Err(window.saturating_sub(now.duration_since(oldest.unwrap_or(now))));
-            }
-        }
-        times.push_back(now);
-        Ok(())
-    }
-}
-
-impl<K: std::hash::Hash + Eq> Default for RateLimiter<K> {
-    fn default() -> Self {
-        RateLimiter::new()
     }
 }
 
@@ -234,15 +170,6 @@ pub async fn section(
     Ok(Some(view))
 }
 
-/// The client's address: the connection's peer. (Behind a reverse proxy
-/// every post comes from the proxy; see docs/deployment.md.)
-pub(super) fn client_ip(request: &Request) -> IpAddr {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
-}
-
 /// Whether the post comes from a page of this site: browsers send Origin
 /// (and Sec-Fetch-Site) with form posts; another site's page is refused.
 pub(super) fn same_site(headers: &HeaderMap, base_url: &str) -> bool {
@@ -278,7 +205,7 @@ pub async fn post_comment(State(state): State<AppState>, Path(slug): Path<String
     if crate::domain::validate_slug(&slug).is_err() {
         return state.not_found_page(&headers).await;
     }
-    let ip = client_ip(&request);
+    let ip = state.client_ip(&request);
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "The comment is too long to take."),
@@ -348,7 +275,10 @@ async fn post(
         ));
     }
     let limits = (state.config.comment_rate_per_minute, state.config.comment_rate_per_hour);
-    if let Err(wait) = state.comment_limits.check(ip, limits.0, limits.1, Instant::now()) {
+    if let Err(wait) = state
+        .comment_limits
+        .check(super::client::limit_key(ip), limits.0, limits.1, Instant::now())
+    {
         let seconds = wait.as_secs().max(1);
         let (form, status) = again(
             &format!(
@@ -588,41 +518,6 @@ pub async fn fresh_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_limits_count_per_address_and_say_how_long_to_wait() {
-        let limiter = RateLimiter::new();
-        let a: IpAddr = "192.0.2.1".parse().expect("ip");
-        let b: IpAddr = "192.0.2.2".parse().expect("ip");
-        let t0 = Instant::now();
-        for i in 0..5 {
-            assert!(limiter.check(a, 5, 30, t0 + Duration::from_secs(i)).is_ok());
-        }
-        let wait = limiter
-            .check(a, 5, 30, t0 + Duration::from_secs(10))
-            .expect_err("sixth in a minute");
-        assert_eq!(wait, Duration::from_secs(50));
-        assert!(
-            limiter.check(b, 5, 30, t0 + Duration::from_secs(10)).is_ok(),
-            "another address"
-        );
-        assert!(
-            limiter.check(a, 5, 30, t0 + Duration::from_secs(61)).is_ok(),
-            "a minute later"
-        );
-        assert!(
-            limiter.check(a, 0, 0, t0 + Duration::from_secs(61)).is_ok(),
-            "0 is no limit"
-        );
-        let hourly = RateLimiter::new();
-        for i in 0..3 {
-            assert!(hourly.check(a, 0, 3, t0 + Duration::from_secs(i * 120)).is_ok());
-        }
-        let wait = hourly
-            .check(a, 0, 3, t0 + Duration::from_secs(600))
-            .expect_err("fourth in an hour");
-        assert_eq!(wait, Duration::from_secs(3000));
-    }
 
     #[test]
     fn tokens_are_for_one_paper_and_carry_their_age() {

@@ -4,6 +4,7 @@
 //! `render`; they hold no business rules.
 
 pub mod cache;
+pub mod client;
 pub mod comments;
 mod discovery;
 pub mod headers;
@@ -56,12 +57,12 @@ pub struct AppState {
     /// Signs comment forms and commenters' cookies, with the site key read
     /// from the database on first use.
     signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
-    /// Comment posts per IP address.
-    comment_limits: Arc<comments::RateLimiter>,
+    /// Comment posts per client.
+    comment_limits: Arc<client::RateLimiter>,
     /// Signs newsletter links, with its own site key.
     newsletter_signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
-    /// Sign-ups per IP address.
-    subscribe_limits: Arc<comments::RateLimiter>,
+    /// Sign-ups per client.
+    subscribe_limits: Arc<client::RateLimiter>,
     /// Confirmation emails per address.
     address_limits: Arc<newsletter::AddressLimiter>,
     /// The email layouts and what emails say about the site.
@@ -71,6 +72,8 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// The headers every response carries.
     security: Arc<headers::SecurityHeaders>,
+    /// The proxies whose forwarding header names the client.
+    proxies: Arc<client::TrustedProxies>,
 }
 
 impl AppState {
@@ -95,16 +98,26 @@ impl AppState {
             pdf,
             assets: Arc::new(assets),
             signer: Arc::new(tokio::sync::OnceCell::new()),
-            comment_limits: Arc::new(comments::RateLimiter::new()),
+            comment_limits: Arc::new(client::RateLimiter::new()),
             newsletter_signer: Arc::new(tokio::sync::OnceCell::new()),
-            subscribe_limits: Arc::new(comments::RateLimiter::new()),
+            subscribe_limits: Arc::new(client::RateLimiter::new()),
             address_limits: Arc::new(newsletter::AddressLimiter::new()),
             mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
             mail_site: Arc::new(crate::mail::compose::MailSite::from_config(&config)),
             mail_wake: Arc::new(Notify::new()),
             security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
+            proxies: Arc::new(client::TrustedProxies::new(
+                &config.trusted_proxies,
+                &config.forwarded_header,
+            )),
             config: Arc::new(config),
         }
+    }
+
+    /// The address of the client that sent `request` (through trusted
+    /// proxies, the one they name).
+    pub fn client_ip(&self, request: &Request) -> std::net::IpAddr {
+        self.proxies.client(client::peer(request), request.headers())
     }
 
     /// The signer for comment forms and cookies.

@@ -7,7 +7,8 @@
 //! The form's answer is the same whatever the address's standing, so it
 //! cannot be used to learn who subscribes.
 
-use super::comments::{RateLimiter, client_ip, form_fields, plain, private_page, same_site, see_other};
+use super::client::{RateLimiter, limit_key};
+use super::comments::{form_fields, plain, private_page, same_site, see_other};
 use super::signing::Signer;
 use super::{AppState, PageError};
 use crate::domain::{MessageKind, validate_subscriber_email, validate_subscriber_name};
@@ -143,7 +144,7 @@ async fn unknown_topics(state: &AppState, wanted: &[String]) -> Result<Vec<Strin
 /// `POST /subscribe`.
 pub async fn subscribe(State(state): State<AppState>, request: Request) -> Response<Body> {
     let headers = request.headers().clone();
-    let ip = client_ip(&request);
+    let ip = state.client_ip(&request);
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large to take.");
     };
@@ -164,9 +165,10 @@ async fn sign_up(state: &AppState, ip: std::net::IpAddr, body: &[u8]) -> Result<
         return Ok(see_other("/subscribe?sent=1"));
     }
     let per_hour = state.config.subscribe_rate_per_hour;
-    if let Err(wait) = state
-        .subscribe_limits
-        .check_within(ip, &[(Duration::from_secs(3600), per_hour)], Instant::now())
+    if let Err(wait) =
+        state
+            .subscribe_limits
+            .check_within(limit_key(ip), &[(Duration::from_secs(3600), per_hour)], Instant::now())
     {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let view = message_view(
