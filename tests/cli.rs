@@ -499,6 +499,116 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     (code, buf)
 }
 
+/// Whether the server has closed `s`: a read ends (0 bytes, or an error
+/// other than a timeout) within `within`.
+fn closed_within(s: &mut std::net::TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(within)).expect("timeout");
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            // A 408 the server sends before closing is still a close.
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off_while_others_are_served() {
+    let dir = new_site();
+    let server = serve_with(
+        dir.path(),
+        &[
+            ("QUIRE_HTTP_HEADER_TIMEOUT_SECONDS", "1"),
+            ("QUIRE_HTTP_IDLE_TIMEOUT_SECONDS", "2"),
+            ("QUIRE_HTTP_BODY_TIMEOUT_SECONDS", "1"),
+        ],
+    );
+    // Slowloris: forty connections that send a request head a few bytes
+    // at a time and never finish it.
+    let mut slow: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&server.addr).expect("connect");
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").expect("send");
+            s
+        })
+        .collect();
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(300));
+        for s in &mut slow {
+            let _ = s.write_all(b"X-a: b\r\n");
+        }
+    }
+    // A reader is served meanwhile.
+    let (code, _) = http_get(&server.addr, "/");
+    assert_eq!(code, 200);
+    // The first may take the whole timeout; by then the rest are closed too.
+    let open = slow
+        .iter_mut()
+        .enumerate()
+        .map(|(i, s)| closed_within(s, Duration::from_secs(if i == 0 { 10 } else { 2 })))
+        .filter(|closed| !closed)
+        .count();
+    assert_eq!(open, 0, "connections holding a half-sent head are closed");
+    // An idle connection is closed too, and a body sent too slowly.
+    let mut idle = std::net::TcpStream::connect(&server.addr).expect("connect");
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(10)),
+        "idle connection closed"
+    );
+    let mut body = std::net::TcpStream::connect(&server.addr).expect("connect");
+    body.write_all(
+        b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 1000\r\n\r\nemail=",
+    )
+    .expect("send");
+    body.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut answer = String::new();
+    let _ = body.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[test]
+fn connections_past_the_cap_wait_their_turn() {
+    let dir = new_site();
+    let server = serve_with(
+        dir.path(),
+        &[
+            ("QUIRE_HTTP_MAX_CONNECTIONS", "4"),
+            ("QUIRE_HTTP_IDLE_TIMEOUT_SECONDS", "60"),
+        ],
+    );
+    let mut held: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(&server.addr).expect("connect"))
+        .collect();
+    // Each held connection is taken (it answers a request), and stays.
+    for s in &mut held {
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").expect("send");
+        let mut buf = [0u8; 1024];
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        assert!(s.read(&mut buf).expect("answer") > 0);
+    }
+    // A fifth waits in the queue: no answer while four are open…
+    let mut fifth = std::net::TcpStream::connect(&server.addr).expect("connect");
+    fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    fifth
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .expect("timeout");
+    let mut buf = [0u8; 1024];
+    assert!(fifth.read(&mut buf).is_err(), "served past the cap");
+    // …and is served once one of them closes.
+    drop(held.pop());
+    fifth.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let n = fifth.read(&mut buf).expect("answer after a close");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
+
 #[test]
 fn a_running_server_shows_papers_added_by_another_process() {
     let dir = new_site();

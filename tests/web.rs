@@ -392,9 +392,33 @@ async fn health_check_answers() {
     let r = get(&site.state, "/healthz").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.text(), "ok\n");
-    site.store.close().await;
-    let r = get(&site.state, "/healthz").await;
+    let r = get(&site.state, "/readyz").await;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ready\n"));
+    // A database whose schema is behind this build is not ready.
+    let common::http::Keep::Dir(dir) = &site._keep else {
+        panic!("a SQLite site")
+    };
+    let url = format!("sqlite://{}", dir.path().join("quire.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+    let behind: (i64,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .expect("version");
+    sqlx::query("UPDATE _sqlx_migrations SET success = FALSE WHERE version = $1")
+        .bind(behind.0)
+        .execute(&pool)
+        .await
+        .expect("mark");
+    let r = get(&site.state, "/readyz").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.text(), "1 database migrations are not applied yet\n");
+    pool.close().await;
+    site.store.close().await;
+    // The process still answers; it is not ready.
+    assert_eq!(get(&site.state, "/healthz").await.status, StatusCode::OK);
+    let r = get(&site.state, "/readyz").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.text(), "database unavailable\n");
     // A page that needs the database now fails politely, without detail.
     let r = get(&site.state, "/papers/ports/").await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);

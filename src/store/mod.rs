@@ -572,6 +572,26 @@ impl Store {
         self.index_unindexed_papers().await
     }
 
+    /// Migrations this build knows and the database has not applied (0:
+    /// the schema is current). Fails when the database does not answer.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        let (known, applied): (Vec<i64>, Vec<i64>) = match &self.db {
+            Db::Sqlite(pool) => (
+                migrations::sqlite().iter().map(|m| m.version).collect(),
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?,
+            ),
+            Db::Postgres(pool) => (
+                migrations::postgres().iter().map(|m| m.version).collect(),
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?,
+            ),
+        };
+        Ok(known.iter().filter(|v| !applied.contains(v)).count())
+    }
+
     /// Applies migrations up to `version` only: tests start from an older
     /// schema, store what it held, and check that upgrading keeps it.
     #[doc(hidden)]

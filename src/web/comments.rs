@@ -206,9 +206,9 @@ pub async fn post_comment(State(state): State<AppState>, Path(slug): Path<String
         return state.not_found_page(&headers).await;
     }
     let ip = state.client_ip(&request);
-    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
+    let body = match super::server::read_form(request.into_body(), MAX_BODY, "comment").await {
         Ok(b) => b,
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "The comment is too long to take."),
+        Err(response) => return response,
     };
     match post(&state, &slug, ip, &headers, &body).await {
         Ok(response) => response,

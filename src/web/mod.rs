@@ -12,6 +12,7 @@ pub mod newsletter;
 mod pages;
 mod pdf;
 mod search;
+pub mod server;
 pub mod signing;
 
 use crate::config::Config;
@@ -168,6 +169,7 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(search::search))
         .route("/search/", get(pages::to_search))
         .route("/healthz", get(pages::health))
+        .route("/readyz", get(pages::ready))
         .route(
             "/subscribe",
             get(newsletter::subscribe_form).post(newsletter::subscribe),
@@ -497,12 +499,8 @@ pub async fn serve(
     if let Some(mailer) = mailer {
         upkeep.extend(spawn_mail_sender(&state, mailer).await);
     }
-    let result = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let limits = server::ServerLimits::from_config(&state.config);
+    let result = server::serve(listener, app(state), limits, shutdown_signal()).await;
     for task in upkeep {
         task.abort();
     }

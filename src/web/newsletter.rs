@@ -145,8 +145,9 @@ async fn unknown_topics(state: &AppState, wanted: &[String]) -> Result<Vec<Strin
 pub async fn subscribe(State(state): State<AppState>, request: Request) -> Response<Body> {
     let headers = request.headers().clone();
     let ip = state.client_ip(&request);
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large to take.");
+    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     if !same_site(&headers, state.config.base()) {
         return plain(
@@ -375,8 +376,9 @@ pub async fn confirm_page(
 /// subscription. Each link works once.
 pub async fn confirm(State(state): State<AppState>, request: Request) -> Response<Body> {
     let headers = request.headers().clone();
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large to take.");
+    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     if !same_site(&headers, state.config.base()) {
         return plain(
@@ -618,8 +620,9 @@ pub async fn save_preferences(
     request: Request,
 ) -> Response<Body> {
     let headers = request.headers().clone();
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large to take.");
+    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     if !same_site(&headers, state.config.base()) {
         return plain(

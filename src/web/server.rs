@@ -1,0 +1,388 @@
+//! The serving loop: connections accepted up to a cap, each served by
+//! hyper's HTTP/1.1 with Quire's own watch on how long a client may take.
+//! `axum::serve` has no header read timeout and no connection cap: forty
+//! connections sending headers a byte at a time (slowloris) stayed open
+//! indefinitely, and enough of them exhaust descriptors.
+//!
+//! Each connection is watched in three phases: waiting for a request
+//! (idle: closed after `idle`; once its first bytes arrive, the whole head
+//! must follow within `header`), being answered, and sending a body
+//! (`body`, in all, through [`DeadlineBody`]). Closing is dropping the
+//! connection: nothing of a slow client is kept.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+use tower_service::Service;
+
+/// How long clients may take, and how many are served at once.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerLimits {
+    /// From a request's first byte to the end of its head.
+    pub header: Duration,
+    /// For a request's whole body.
+    pub body: Duration,
+    /// Between requests on a kept-alive connection (and before the first).
+    pub idle: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl ServerLimits {
+    pub fn from_config(config: &crate::config::Config) -> ServerLimits {
+        let seconds = |s: u32| Duration::from_secs(u64::from(s.max(1)));
+        ServerLimits {
+            header: seconds(config.http_header_timeout_seconds),
+            body: seconds(config.http_body_timeout_seconds),
+            idle: seconds(config.http_idle_timeout_seconds),
+            max_connections: usize::try_from(config.http_max_connections.max(1)).unwrap_or(10_000),
+        }
+    }
+}
+
+/// How long requests under way may take to finish once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets the
+/// requests under way finish (for at most 30 seconds).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (closing, closed) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of descriptors, or a connection reset before it was
+                // taken: wait a moment rather than spin, and go on.
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let closed = closed.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, peer, router, limits, closed).await;
+            drop(permit);
+        });
+    }
+    let _ = closing.send(true);
+    // Every connection holds a permit until it ends.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await;
+    Ok(())
+}
+
+/// What a connection is doing, for its watch.
+#[derive(Default)]
+struct Activity {
+    /// [`WAITING`] or [`ANSWERING`].
+    phase: AtomicU8,
+    /// Milliseconds since the connection's start when the phase began.
+    since: AtomicU64,
+    /// Whether bytes came while waiting (a request has begun).
+    started: AtomicBool,
+    /// When the first bytes of the request came, in the same units.
+    started_at: AtomicU64,
+}
+
+const WAITING: u8 = 0;
+const ANSWERING: u8 = 1;
+
+impl Activity {
+    fn waiting(&self, now: u64) {
+        self.started.store(false, Ordering::Relaxed);
+        self.since.store(now, Ordering::Relaxed);
+        self.phase.store(WAITING, Ordering::Release);
+    }
+
+    fn answering(&self, now: u64) {
+        self.since.store(now, Ordering::Relaxed);
+        self.phase.store(ANSWERING, Ordering::Release);
+    }
+
+    fn bytes_came(&self, now: u64) {
+        if self.phase.load(Ordering::Relaxed) == WAITING && !self.started.load(Ordering::Relaxed) {
+            self.started_at.store(now, Ordering::Relaxed);
+            self.started.store(true, Ordering::Release);
+        }
+    }
+
+    /// Why the connection should be closed at `now`, if it should.
+    fn overdue(&self, now: u64, limits: &ServerLimits) -> Option<&'static str> {
+        if self.phase.load(Ordering::Acquire) != WAITING {
+            return None;
+        }
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        if self.started.load(Ordering::Acquire) {
+            let began = self.started_at.load(Ordering::Relaxed);
+            (now.saturating_sub(began) > millis(limits.header)).then_some("request head too slow")
+        } else {
+            let since = self.since.load(Ordering::Relaxed);
+            (now.saturating_sub(since) > millis(limits.idle)).then_some("idle")
+        }
+    }
+}
+
+/// The connection's clock: milliseconds since it opened.
+#[derive(Clone, Copy)]
+struct Clock(Instant);
+
+impl Clock {
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    limits: ServerLimits,
+    mut closed: watch::Receiver<bool>,
+) {
+    let clock = Clock(Instant::now());
+    let activity = Arc::new(Activity::default());
+    let io = TokioIo::new(Watched {
+        inner: stream,
+        activity: activity.clone(),
+        clock,
+    });
+    let service_activity = activity.clone();
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let activity = service_activity.clone();
+        activity.answering(clock.now());
+        let mut request = request.map(|body| Body::new(DeadlineBody::new(body, limits.body)));
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let mut router = router.clone();
+        async move {
+            let response = router.call(request).await;
+            activity.waiting(clock.now());
+            response
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        // hyper's own timer, from the moment it waits for a head: a bound
+        // on idle and slow heads together, behind Quire's finer watch.
+        .header_read_timeout(limits.idle + limits.header)
+        .keep_alive(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, service);
+    tokio::pin!(connection);
+    let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutting_down = false;
+    let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(e) = result
+                    && !e.is_incomplete_message()
+                {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = watch.tick() => {
+                if let Some(why) = activity.overdue(clock.now(), &limits) {
+                    tracing::debug!(%peer, why, "closing a connection");
+                    return;
+                }
+            }
+            changed = closed.changed(), if !shutting_down => {
+                if changed.is_err() || *closed.borrow() {
+                    shutting_down = true;
+                    connection.as_mut().graceful_shutdown();
+                    grace.as_mut().reset(Instant::now() + SHUTDOWN_GRACE);
+                }
+            }
+            () = &mut grace, if shutting_down => return,
+        }
+    }
+}
+
+/// The socket, telling the connection's watch when bytes arrive.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+    clock: Clock,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.bytes_came(self.clock.now());
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A request body that must arrive whole within its time: a client
+/// sending a form a byte at a time cannot hold a handler.
+pub struct DeadlineBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: Incoming, within: Duration) -> DeadlineBody {
+        DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(within)),
+        }
+    }
+}
+
+/// The error a body too slow to arrive ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub struct BodyTimeout;
+
+impl HttpBody for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimeout)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A form's body, at most `max` bytes: or the answer to give when it is
+/// larger (413) or did not arrive in time (408).
+pub async fn read_form(body: Body, max: usize, what: &str) -> Result<Bytes, axum::response::Response> {
+    match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            let mut timed_out = false;
+            while let Some(err) = source {
+                timed_out |= err.is::<BodyTimeout>();
+                source = err.source();
+            }
+            Err(if timed_out {
+                super::comments::plain(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    &format!("The {what} took too long to arrive. Send it again."),
+                )
+            } else {
+                super::comments::plain(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("The {what} is too large to take."),
+                )
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ServerLimits {
+        ServerLimits {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+            idle: Duration::from_secs(60),
+            max_connections: 10,
+        }
+    }
+
+    #[test]
+    fn connections_are_closed_when_idle_or_slow_to_send_a_head() {
+        let a = Activity::default();
+        a.waiting(0);
+        assert_eq!(a.overdue(59_000, &limits()), None, "idle, within its time");
+        assert_eq!(a.overdue(60_001, &limits()), Some("idle"));
+        a.waiting(1_000);
+        a.bytes_came(2_000);
+        assert_eq!(a.overdue(11_000, &limits()), None);
+        assert_eq!(a.overdue(12_001, &limits()), Some("request head too slow"));
+        // Being answered is never overdue here (the handler's own timeout
+        // and the body's deadline bound it).
+        a.answering(3_000);
+        a.bytes_came(4_000);
+        assert_eq!(a.overdue(1_000_000, &limits()), None);
+        a.waiting(1_000_000);
+        assert_eq!(a.overdue(1_000_500, &limits()), None, "a new wait starts afresh");
+    }
+}
