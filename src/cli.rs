@@ -822,7 +822,8 @@ fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, err
     } else {
         0
     };
-    let line_of = |offset: usize| text[..(body_start + offset).min(text.len())].matches('\n').count() + 1;
+    let lines = crate::domain::LineIndex::new(text.as_bytes());
+    let line_of = |offset: usize| lines.line_at((body_start + offset).min(text.len()));
     let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => p.to_path_buf(),
         None => PathBuf::from("."),

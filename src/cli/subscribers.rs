@@ -151,12 +151,13 @@ async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) 
 
     // Lines counted from byte offsets, past any blank lines before the
     // record: the CSV reader counts a record from where the last one ended.
+    let lines = crate::domain::LineIndex::new(&bytes);
     let line_at = |byte: u64| {
         let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
         while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
             end += 1;
         }
-        bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+        lines.line_at(end) as u64
     };
     let mut rows: Vec<(u64, SubscriberInput)> = Vec::new();
     let mut bad: Vec<BadRow> = Vec::new();

@@ -26,6 +26,32 @@ use std::fmt;
 use std::str::FromStr;
 use time::OffsetDateTime;
 
+/// Line numbers of byte offsets in one text, for error messages: the
+/// newlines are found once, and each look-up is a binary search, so a file
+/// with a hundred thousand problems costs no more than its length (counting
+/// newlines from the start for each was quadratic).
+pub struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &[u8]) -> LineIndex {
+        LineIndex {
+            newlines: text
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The line (from 1) that the byte at `offset` stands on.
+    pub fn line_at(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&n| n < offset) + 1
+    }
+}
+
 /// The kinds a site offers when its config names none.
 pub const DEFAULT_KINDS: [&str; 4] = ["position paper", "policy brief", "report", "commentary"];
 
@@ -412,6 +438,20 @@ impl TopicInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_numbers_match_counting_newlines() {
+        let text = "one\ntwo\n\nfour\n";
+        let lines = super::LineIndex::new(text.as_bytes());
+        for offset in 0..=text.len() {
+            assert_eq!(
+                lines.line_at(offset),
+                text[..offset].matches('\n').count() + 1,
+                "{offset}"
+            );
+        }
+        assert_eq!(super::LineIndex::new(b"").line_at(0), 1);
+    }
 
     #[test]
     fn direction_follows_language_and_script() {
