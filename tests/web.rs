@@ -726,3 +726,68 @@ async fn answers_for_papers_not_yet_public_are_remembered_until_content_changes(
     site.state.cache.invalidate();
     assert!(site.state.cache.get("/papers/secret-draft/").is_none());
 }
+
+#[tokio::test]
+async fn cached_pages_are_answered_before_routing_exactly_as_routed() {
+    use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+    use http_body_util::BodyExt;
+    let site = standard_site().await;
+    let routed = get(&site.state, "/papers/ports/").await;
+    let uri: Uri = "/papers/ports/".parse().expect("uri");
+    let fast = site
+        .state
+        .ready_answer(&Method::GET, &uri, &HeaderMap::new())
+        .expect("a cached page is answered at once");
+    assert_eq!(fast.status(), routed.status);
+    let mut fast_names: Vec<String> = fast.headers().keys().map(|k| k.to_string()).collect();
+    // (Content-Length is written by hyper from the body's size either way.)
+    let mut routed_names: Vec<String> = routed
+        .headers
+        .keys()
+        .map(|k| k.to_string())
+        .filter(|k| k != "content-length")
+        .collect();
+    fast_names.sort();
+    routed_names.sort();
+    assert_eq!(fast_names, routed_names, "the same headers");
+    for name in [
+        "etag",
+        "content-type",
+        "content-security-policy",
+        "x-frame-options",
+        "cache-control",
+    ] {
+        assert_eq!(fast.headers()[name], routed.headers[name], "{name}");
+    }
+    let body = fast.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(body.as_ref(), routed.body.as_slice());
+    // Only plain GETs of cached pages, and never a reader's own view.
+    let mut held = HeaderMap::new();
+    held.insert("cookie", HeaderValue::from_static("quire_held=h1.00"));
+    let with_query: Uri = "/papers/ports/?cpage=2".parse().expect("uri");
+    let unknown: Uri = "/papers/not-cached/".parse().expect("uri");
+    assert!(site.state.ready_answer(&Method::GET, &uri, &held).is_none());
+    assert!(
+        site.state
+            .ready_answer(&Method::GET, &with_query, &HeaderMap::new())
+            .is_none()
+    );
+    assert!(
+        site.state
+            .ready_answer(&Method::POST, &uri, &HeaderMap::new())
+            .is_none()
+    );
+    assert!(
+        site.state
+            .ready_answer(&Method::GET, &unknown, &HeaderMap::new())
+            .is_none()
+    );
+    // A conditional request gets its 304 there too.
+    let mut conditional = HeaderMap::new();
+    conditional.insert("if-none-match", routed.headers["etag"].clone());
+    let not_modified = site
+        .state
+        .ready_answer(&Method::GET, &uri, &conditional)
+        .expect("answer");
+    assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+}

@@ -3,7 +3,7 @@
 //! always right); a memory budget evicts the oldest pages first.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
@@ -11,6 +11,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
+
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
 /// Pages smaller than this are not worth compressing.
 const COMPRESS_MIN_BYTES: usize = 1024;
@@ -204,6 +206,13 @@ impl CachedPage {
     /// The response for a request with these headers: the best encoding the
     /// client accepts, or 304 when its copy is current.
     pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
+        self.respond_with(request, &[])
+    }
+
+    /// The same, with `extra` headers added as they are (the site's
+    /// security headers, which none of a page's own repeat): the response
+    /// is built in one header map of the right size, with no look-ups.
+    pub fn respond_with(&self, request: &HeaderMap, extra: &[(HeaderName, HeaderValue)]) -> Response<Body> {
         let encoding = preferred_encoding(request);
         let (body, etag, content_encoding) = match encoding {
             Encoding::Brotli if self.brotli.is_some() => (self.brotli.clone(), &self.etag_brotli, Some("br")),
@@ -213,32 +222,47 @@ impl CachedPage {
             _ => (Some(self.identity.clone()), &self.etag, None),
         };
         let fresh = self.status == StatusCode::OK && self.client_is_current(request);
-        let mut builder = Response::builder()
-            .status(if fresh { StatusCode::NOT_MODIFIED } else { self.status })
-            .header(header::ETAG, etag.clone())
-            .header(header::LAST_MODIFIED, self.last_modified.clone())
-            .header(header::CACHE_CONTROL, self.cache_control.clone())
-            .header(header::VARY, HeaderValue::from_static("accept-encoding"));
-        if fresh {
-            return builder.body(Body::empty()).unwrap_or_default();
-        }
-        if let Some(d) = &self.disposition {
-            builder = builder.header(header::CONTENT_DISPOSITION, d.clone());
-        }
-        builder = builder
-            .header(header::CONTENT_TYPE, self.content_type.clone())
-            .header(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone())
-            .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))
-            .header("cross-origin-resource-policy", self.resource_policy.clone())
-            .header(
+        let mut headers = HeaderMap::with_capacity(16 + extra.len());
+        headers.append(header::ETAG, etag.clone());
+        headers.append(header::LAST_MODIFIED, self.last_modified.clone());
+        headers.append(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        let body = if fresh {
+            Body::empty()
+        } else {
+            if let Some(d) = &self.disposition {
+                headers.append(header::CONTENT_DISPOSITION, d.clone());
+            }
+            headers.append(header::CONTENT_TYPE, self.content_type.clone());
+            headers.append(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone());
+            headers.append(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.append(CROSS_ORIGIN_RESOURCE_POLICY, self.resource_policy.clone());
+            headers.append(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("strict-origin-when-cross-origin"),
             );
-        if let Some(enc) = content_encoding {
-            builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+            if let Some(enc) = content_encoding {
+                headers.append(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+            }
+            Body::from(body.unwrap_or_default())
+        };
+        for (name, value) in extra {
+            headers.append(name.clone(), value.clone());
         }
-        builder.body(Body::from(body.unwrap_or_default())).unwrap_or_default()
+        let mut response = Response::new(body);
+        *response.status_mut() = if fresh { StatusCode::NOT_MODIFIED } else { self.status };
+        *response.headers_mut() = headers;
+        response
     }
+
+    /// The headers [`CachedPage::respond`] sets itself, which
+    /// `respond_with`'s extra headers must not repeat.
+    pub const OWN_HEADERS: [HeaderName; 4] = [
+        header::CONTENT_SECURITY_POLICY,
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::REFERRER_POLICY,
+        CROSS_ORIGIN_RESOURCE_POLICY,
+    ];
 
     fn client_is_current(&self, request: &HeaderMap) -> bool {
         if let Some(inm) = request.get(header::IF_NONE_MATCH) {

@@ -57,6 +57,16 @@ impl SecurityHeaders {
         SecurityHeaders { headers }
     }
 
+    /// The headers a cached page does not set itself, to add to it as
+    /// they are.
+    pub fn beyond_cached_pages(&self) -> Vec<(HeaderName, HeaderValue)> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| !super::cache::CachedPage::OWN_HEADERS.contains(name))
+            .cloned()
+            .collect()
+    }
+
     /// Adds each header the response does not have yet.
     pub fn apply(&self, response: &mut HeaderMap) {
         for (name, value) in &self.headers {

@@ -75,6 +75,8 @@ pub struct AppState {
     security: Arc<headers::SecurityHeaders>,
     /// The proxies whose forwarding header names the client.
     proxies: Arc<client::TrustedProxies>,
+    /// The security headers a cached page lacks, added to fast answers.
+    cached_page_headers: Arc<[(axum::http::HeaderName, HeaderValue)]>,
 }
 
 impl AppState {
@@ -106,6 +108,9 @@ impl AppState {
             mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
             mail_site: Arc::new(crate::mail::compose::MailSite::from_config(&config)),
             mail_wake: Arc::new(Notify::new()),
+            cached_page_headers: headers::SecurityHeaders::new(&config.base_url)
+                .beyond_cached_pages()
+                .into(),
             security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
             proxies: Arc::new(client::TrustedProxies::new(
                 &config.trusted_proxies,
@@ -119,6 +124,30 @@ impl AppState {
     /// proxies, the one they name).
     pub fn client_ip(&self, request: &Request) -> std::net::IpAddr {
         self.proxies.client(client::peer(request), request.headers())
+    }
+
+    /// The answer to a plain GET that a cached page or a theme file gives
+    /// whole, with no routing: the request names exactly a cache key (a
+    /// path without a query; keys are canonical paths), and carries no
+    /// held-comments cookie (that reader's paper pages are their own).
+    /// Anything else, or a page not cached yet, goes to the router, which
+    /// gives the same answer the slow way.
+    pub fn ready_answer(
+        &self,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<Response<Body>> {
+        if method != axum::http::Method::GET || uri.query().is_some() {
+            return None;
+        }
+        let path = uri.path();
+        let page = match path.strip_prefix("/assets/") {
+            Some(file) => self.assets.get(file).cloned()?,
+            None if comments::cookie_present(headers) => return None,
+            None => self.cache.get(path)?,
+        };
+        Some(page.respond_with(headers, &self.cached_page_headers))
     }
 
     /// The signer for comment forms and cookies.
@@ -500,7 +529,10 @@ pub async fn serve(
         upkeep.extend(spawn_mail_sender(&state, mailer).await);
     }
     let limits = server::ServerLimits::from_config(&state.config);
-    let result = server::serve(listener, app(state), limits, shutdown_signal()).await;
+    let fast_state = state.clone();
+    let fast: server::FastPath =
+        Arc::new(move |request| fast_state.ready_answer(request.method(), request.uri(), request.headers()));
+    let result = server::serve(listener, app(state), Some(fast), limits, shutdown_signal()).await;
     for task in upkeep {
         task.abort();
     }

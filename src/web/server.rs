@@ -16,7 +16,7 @@ use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -55,6 +55,11 @@ impl ServerLimits {
     }
 }
 
+/// An answer given before routing, for requests that need nothing but a
+/// cached page (a plain GET of a page or a theme file): no layers, no
+/// spans, no timers. None sends the request on to the router.
+pub type FastPath = Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<axum::response::Response> + Send + Sync>;
+
 /// How long requests under way may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -63,6 +68,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    fast: Option<FastPath>,
     limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -93,9 +99,10 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let fast = fast.clone();
         let closed = closed.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, router, limits, closed).await;
+            serve_connection(stream, peer, router, fast, limits, closed).await;
             drop(permit);
         });
     }
@@ -171,8 +178,9 @@ async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
+    fast: Option<FastPath>,
     limits: ServerLimits,
-    mut closed: watch::Receiver<bool>,
+    closed: watch::Receiver<bool>,
 ) {
     let clock = Clock(Instant::now());
     let activity = Arc::new(Activity::default());
@@ -184,30 +192,46 @@ async fn serve_connection(
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let activity = service_activity.clone();
-        activity.answering(clock.now());
-        let mut request = request.map(|body| Body::new(DeadlineBody::new(body, limits.body)));
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let mut router = router.clone();
+        let ready = fast.as_ref().and_then(|f| f(&request));
+        let routed = match ready {
+            Some(_) => None,
+            None => {
+                activity.answering(clock.now());
+                let mut request = request.map(|body| {
+                    if body.is_end_stream() {
+                        Body::empty()
+                    } else {
+                        Body::new(DeadlineBody::new(body, limits.body))
+                    }
+                });
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let mut router = router.clone();
+                Some(async move { router.call(request).await })
+            }
+        };
         async move {
-            let response = router.call(request).await;
+            let response = match (ready, routed) {
+                (Some(response), _) => Ok(response),
+                (None, Some(routed)) => routed.await,
+                (None, None) => Ok(axum::response::Response::default()),
+            };
             activity.waiting(clock.now());
             response
         }
     });
+    // No hyper timer: its header timeout would reset a timer on every
+    // request; the watch below does the same work once a second.
     let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        // hyper's own timer, from the moment it waits for a head: a bound
-        // on idle and slow heads together, behind Quire's finer watch.
-        .header_read_timeout(limits.idle + limits.header)
         .keep_alive(true)
         .max_buf_size(64 * 1024)
         .serve_connection(io, service);
     tokio::pin!(connection);
     let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut shutting_down = false;
-    let grace = tokio::time::sleep(SHUTDOWN_GRACE);
-    tokio::pin!(grace);
+    // Shutdown is looked at on the watch's ticks, not polled with every
+    // request: a channel's waiters share one lock, and a thousand
+    // connections polling it on each wake-up contend for it.
+    let mut shutting_since: Option<Instant> = None;
     loop {
         tokio::select! {
             result = connection.as_mut() => {
@@ -223,15 +247,15 @@ async fn serve_connection(
                     tracing::debug!(%peer, why, "closing a connection");
                     return;
                 }
-            }
-            changed = closed.changed(), if !shutting_down => {
-                if changed.is_err() || *closed.borrow() {
-                    shutting_down = true;
-                    connection.as_mut().graceful_shutdown();
-                    grace.as_mut().reset(Instant::now() + SHUTDOWN_GRACE);
+                match shutting_since {
+                    None if *closed.borrow() => {
+                        shutting_since = Some(Instant::now());
+                        connection.as_mut().graceful_shutdown();
+                    }
+                    Some(since) if since.elapsed() > SHUTDOWN_GRACE => return,
+                    _ => {}
                 }
             }
-            () = &mut grace, if shutting_down => return,
         }
     }
 }
