@@ -11,6 +11,9 @@ pub mod render;
 pub mod store;
 pub mod web;
 
+#[cfg(test)]
+mod properties;
+
 /// Helpers for the randomised robustness tests.
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -82,6 +82,18 @@ impl SearchTerms {
         SearchTerms { terms, shortened }
     }
 
+    /// Every word of the query, those in phrases too: all the engines'
+    /// queries are made of (each quoted), so nothing else can reach them.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .flat_map(|t| match t {
+                Term::Word(w) => std::slice::from_ref(w).iter(),
+                Term::Phrase(ws) => ws.iter(),
+            })
+            .map(String::as_str)
+    }
+
     /// Nothing to search for.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()

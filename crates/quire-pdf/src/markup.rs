@@ -437,3 +437,92 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    fn typst_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(
+                &[
+                    "#",
+                    "$",
+                    "<",
+                    ">",
+                    "@",
+                    "=",
+                    "-",
+                    "+",
+                    "*",
+                    "_",
+                    "`",
+                    "\\",
+                    "/",
+                    "//",
+                    "/*",
+                    "[",
+                    "]",
+                    "{",
+                    "}",
+                    "\"",
+                    "~",
+                    "'",
+                    "a",
+                    " ",
+                    "\n",
+                    "é",
+                    "#set page(width: 1pt)",
+                    "#import \"x\"",
+                    "$x$",
+                    "<label>",
+                    "@ref",
+                    "```raw```",
+                    "\u{0}",
+                    "1.",
+                    "- ",
+                    "= H",
+                ][..],
+            ),
+            0..40,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    fn no_code(node: &typst::syntax::SyntaxNode) -> Result<(), String> {
+        use typst::syntax::SyntaxKind as K;
+        if node.diagnosis().errors {
+            return Err(format!("an error at {:?}", node.full_text()));
+        }
+        if matches!(
+            node.kind(),
+            K::Hash | K::Equation | K::Label | K::Ref | K::Raw | K::Heading | K::ListItem | K::EnumItem | K::TermItem
+        ) {
+            return Err(format!("{:?}", node.kind()));
+        }
+        node.children().try_for_each(no_code)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn escaped_text_is_only_text_to_typst(text in typst_text()) {
+            let mut out = String::new();
+            super::escape_text(&text, &mut out);
+            let root = typst::syntax::parse(&out);
+            prop_assert_eq!(no_code(&root), Ok(()), "{:?} became {:?}", text, out);
+        }
+
+        #[test]
+        fn string_literals_hold_the_text_exactly(text in typst_text()) {
+            let literal = super::string_literal(&text);
+            let root = typst::syntax::parse_code(&literal);
+            prop_assert!(!root.diagnosis().errors, "{literal}");
+            let kept: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect();
+            let string = root.children().find(|n| n.kind() == typst::syntax::SyntaxKind::Str);
+            let value = string.and_then(|n| n.cast::<typst::syntax::ast::Str>()).map(|s| s.get().to_string());
+            prop_assert_eq!(value, Some(kept));
+        }
+    }
+}
