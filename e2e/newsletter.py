@@ -126,7 +126,8 @@ def tls_and_login(run_with):
     def authenticator(server, session, envelope, mechanism, auth_data):
         logins.append((mechanism, auth_data.login, auth_data.password, session.ssl is not None))
         ok = auth_data.login == b"news@example.org" and auth_data.password == b"p@ss:word"
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers a refusal with 535 itself.
+        return AuthResult(success=ok, handled=False)
 
     inbox = Inbox()
     port = free_port()

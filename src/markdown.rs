@@ -340,7 +340,12 @@ struct HeadingIds {
 impl HeadingIds {
     fn claim(&mut self, wanted: &str) -> String {
         let base = if wanted.is_empty() { "section" } else { wanted };
-        let n = self.next_suffix.entry(base.to_owned()).or_insert(1);
+        if !self.next_suffix.contains_key(base) {
+            self.next_suffix.insert(base.to_owned(), 1);
+        }
+        let Some(n) = self.next_suffix.get_mut(base) else {
+            return base.to_owned();
+        };
         let mut candidate = if *n == 1 {
             base.to_owned()
         } else {

@@ -189,13 +189,24 @@ pub fn slugify(text: &str) -> String {
 /// Folds common accented Latin letters to their base letter, so that
 /// "Café Économie" becomes `cafe-economie`, as readers type it.
 fn fold_latin(c: char) -> char {
-    const FROM: &str = "àáâãäåāçćčèéêëēěìíîïīñńňòóôõöøōùúûüūůýÿžźżšśłđ";
-    const TO: &str = "aaaaaaaccceeeeeeiiiiinnnooooooouuuuuuyyzzzssld";
-    let lower = c.to_lowercase().next().unwrap_or(c);
-    FROM.chars()
-        .position(|f| f == lower)
-        .and_then(|i| TO.chars().nth(i))
-        .unwrap_or(c)
+    if c.is_ascii() {
+        return c;
+    }
+    match c.to_lowercase().next().unwrap_or(c) {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ž' | 'ź' | 'ż' => 'z',
+        'š' | 'ś' => 's',
+        'ł' => 'l',
+        'đ' => 'd',
+        _ => c,
+    }
 }
 
 /// Checks that a slug is safe in a URL path segment: lower-case letters or

@@ -347,23 +347,31 @@ impl Mailer {
         .await
         .map_err(|_| "the server did not greet in time".to_owned())?
         .map_err(|e| e.to_string())?;
-        match (&s.security, &self.tls) {
-            (SmtpSecurity::StartTls, Some(tls)) => connection
-                .starttls(tls.clone(), &self.hello)
-                .await
-                .map_err(|e| e.to_string())?,
-            (SmtpSecurity::Opportunistic, Some(tls)) if connection.can_starttls() => connection
-                .starttls(tls.clone(), &self.hello)
-                .await
-                .map_err(|e| e.to_string())?,
-            _ => {}
-        }
-        if let Some(credentials) = &self.credentials {
-            connection
-                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                .await
-                .map_err(|e| format!("the server refused the login: {e}"))?;
-        }
+        // A server that stops answering during STARTTLS or the login must
+        // not hold the sender (or `quire newsletter test`) for ever.
+        let secured = async {
+            match (&s.security, &self.tls) {
+                (SmtpSecurity::StartTls, Some(tls)) => connection
+                    .starttls(tls.clone(), &self.hello)
+                    .await
+                    .map_err(|e| e.to_string())?,
+                (SmtpSecurity::Opportunistic, Some(tls)) if connection.can_starttls() => connection
+                    .starttls(tls.clone(), &self.hello)
+                    .await
+                    .map_err(|e| e.to_string())?,
+                _ => {}
+            }
+            if let Some(credentials) = &self.credentials {
+                connection
+                    .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                    .await
+                    .map_err(|e| format!("the server refused the login: {e}"))?;
+            }
+            Ok::<_, String>(())
+        };
+        tokio::time::timeout(SMTP_TIMEOUT, secured)
+            .await
+            .map_err(|_| "the server stopped answering during STARTTLS or the login".to_owned())??;
         Ok(connection)
     }
 
