@@ -141,20 +141,27 @@ async fn unknown_topics(state: &AppState, wanted: &[String]) -> Result<Vec<Strin
     Ok(wanted.iter().filter(|t| !known.contains(t)).cloned().collect())
 }
 
-/// `POST /subscribe`.
-pub async fn subscribe(State(state): State<AppState>, request: Request) -> Response<Body> {
+/// The body of a form posted from this site's own pages: or the answer
+/// for one too large, too slow, or posted from another site.
+async fn own_form(state: &AppState, request: Request) -> Result<bytes::Bytes, Response<Body>> {
     let headers = request.headers().clone();
-    let ip = state.client_ip(&request);
-    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
-        Ok(b) => b,
-        Err(response) => return response,
-    };
+    let body = super::server::read_form(request.into_body(), MAX_BODY, "form").await?;
     if !same_site(&headers, state.config.base()) {
-        return plain(
+        return Err(plain(
             StatusCode::FORBIDDEN,
             "This form can only be sent from this site's own pages.",
-        );
+        ));
     }
+    Ok(body)
+}
+
+/// `POST /subscribe`.
+pub async fn subscribe(State(state): State<AppState>, request: Request) -> Response<Body> {
+    let ip = state.client_ip(&request);
+    let body = match own_form(&state, request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     let result = sign_up(&state, ip, &body).await;
     respond(&state, result)
 }
@@ -375,17 +382,10 @@ pub async fn confirm_page(
 /// `POST /subscribe/confirm` (the token in the form): makes the
 /// subscription. Each link works once.
 pub async fn confirm(State(state): State<AppState>, request: Request) -> Response<Body> {
-    let headers = request.headers().clone();
-    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
-        Ok(b) => b,
-        Err(response) => return response,
+    let body = match own_form(&state, request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    if !same_site(&headers, state.config.base()) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This form can only be sent from this site's own pages.",
-        );
-    }
     let result = async {
         let signer = state.newsletter_signer().await?;
         let fields = form_fields(&body);
@@ -619,17 +619,10 @@ pub async fn save_preferences(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response<Body> {
-    let headers = request.headers().clone();
-    let body = match super::server::read_form(request.into_body(), MAX_BODY, "form").await {
-        Ok(b) => b,
-        Err(response) => return response,
+    let body = match own_form(&state, request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    if !same_site(&headers, state.config.base()) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This form can only be sent from this site's own pages.",
-        );
-    }
     let result = async {
         let (subscriber, q) = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
             Ok(found) => found,
