@@ -285,6 +285,9 @@ pub enum PageError {
     Pdf(String),
     #[error("the email could not be made: {0}")]
     Mail(String),
+    /// A blocking task (rendering) panicked or was cancelled.
+    #[error("a rendering task stopped: {0}")]
+    Worker(String),
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
