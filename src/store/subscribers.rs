@@ -216,19 +216,12 @@ impl Store {
             .collect()
     }
 
-    /// Makes `email` a confirmed subscriber from a confirmation link:
-    /// new, or back after leaving, with the name and topics the sign-up
-    /// chose. Returns the subscriber's id.
-    pub async fn confirm_subscriber(&self, input: &SubscriberInput, now: OffsetDateTime) -> Result<i64, StoreError> {
-        self.confirm(input, None, now)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a confirmation without a link was refused".into()))
-    }
-
-    /// Confirms a sign-up from the link with `digest`, once: the link is
-    /// recorded as used (until `expires`, when it would fail anyway) in
-    /// the same transaction. None when it was used before, so a link
-    /// opened again after leaving subscribes no one.
+    /// Makes `email` a confirmed subscriber from the confirmation link
+    /// with `digest`, once: new, or back after leaving, with the name and
+    /// topics the sign-up chose. The link is recorded as used (until
+    /// `expires`, when it would fail anyway) in the same transaction.
+    /// Returns the subscriber's id, or None when the link was used before,
+    /// so that a link opened again after leaving subscribes no one.
     pub async fn confirm_subscriber_once(
         &self,
         input: &SubscriberInput,
@@ -236,32 +229,21 @@ impl Store {
         expires: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<i64>, StoreError> {
-        self.confirm(input, Some((digest, expires)), now).await
-    }
-
-    async fn confirm(
-        &self,
-        input: &SubscriberInput,
-        link: Option<(&str, OffsetDateTime)>,
-        now: OffsetDateTime,
-    ) -> Result<Option<i64>, StoreError> {
         let is_postgres = matches!(self.db, Db::Postgres(_));
         let now = db_time(now);
         with_pool!(self, pool => {
             let mut tx = begin_write!(pool, is_postgres);
-            if let Some((digest, expires)) = link {
-                let fresh = sqlx::query(
-                    "INSERT INTO used_links (digest, expires_at) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
-                )
-                .bind(digest)
-                .bind(db_time(expires))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if fresh == 0 {
-                    let _ = tx.rollback().await;
-                    return Ok(None);
-                }
+            let fresh = sqlx::query(
+                "INSERT INTO used_links (digest, expires_at) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(digest)
+            .bind(db_time(expires))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if fresh == 0 {
+                let _ = tx.rollback().await;
+                return Ok(None);
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO subscribers (email, name, status, consent, created_at, confirmed_at) \

@@ -2,6 +2,7 @@
 //! with their ETags. Any content change clears the whole cache (simple and
 //! always right); a memory budget evicts the oldest pages first.
 
+use super::headers::CROSS_ORIGIN_RESOURCE_POLICY;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use bytes::Bytes;
@@ -11,8 +12,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use time::OffsetDateTime;
-
-const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
 /// Pages smaller than this are not worth compressing.
 const COMPRESS_MIN_BYTES: usize = 1024;

@@ -13,9 +13,14 @@ pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), 
 /// HSTS for sites served over HTTPS: a year, subdomains included.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
+/// The name of the Cross-Origin-Resource-Policy header.
+pub const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
+
 /// The headers and their values, in the order they are added.
 pub struct SecurityHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// Those a cached page does not set itself.
+    beyond_cached_pages: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl SecurityHeaders {
@@ -42,10 +47,7 @@ impl SecurityHeaders {
                 HeaderName::from_static("cross-origin-opener-policy"),
                 HeaderValue::from_static("same-origin"),
             ),
-            (
-                HeaderName::from_static("cross-origin-resource-policy"),
-                HeaderValue::from_static("same-origin"),
-            ),
+            (CROSS_ORIGIN_RESOURCE_POLICY, HeaderValue::from_static("same-origin")),
             (
                 HeaderName::from_static("x-permitted-cross-domain-policies"),
                 HeaderValue::from_static("none"),
@@ -54,17 +56,21 @@ impl SecurityHeaders {
         if base_url.trim().to_ascii_lowercase().starts_with("https://") {
             headers.push((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS)));
         }
-        SecurityHeaders { headers }
+        let beyond_cached_pages = headers
+            .iter()
+            .filter(|(name, _)| !super::cache::CachedPage::OWN_HEADERS.contains(name))
+            .cloned()
+            .collect();
+        SecurityHeaders {
+            headers,
+            beyond_cached_pages,
+        }
     }
 
     /// The headers a cached page does not set itself, to add to it as
     /// they are.
-    pub fn beyond_cached_pages(&self) -> Vec<(HeaderName, HeaderValue)> {
-        self.headers
-            .iter()
-            .filter(|(name, _)| !super::cache::CachedPage::OWN_HEADERS.contains(name))
-            .cloned()
-            .collect()
+    pub fn beyond_cached_pages(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.beyond_cached_pages
     }
 
     /// Adds each header the response does not have yet.

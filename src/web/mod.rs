@@ -75,8 +75,6 @@ pub struct AppState {
     security: Arc<headers::SecurityHeaders>,
     /// The proxies whose forwarding header names the client.
     proxies: Arc<client::TrustedProxies>,
-    /// The security headers a cached page lacks, added to fast answers.
-    cached_page_headers: Arc<[(axum::http::HeaderName, HeaderValue)]>,
 }
 
 impl AppState {
@@ -108,9 +106,6 @@ impl AppState {
             mail_layouts: Arc::new(crate::mail::compose::Layouts::new()),
             mail_site: Arc::new(crate::mail::compose::MailSite::from_config(&config)),
             mail_wake: Arc::new(Notify::new()),
-            cached_page_headers: headers::SecurityHeaders::new(&config.base_url)
-                .beyond_cached_pages()
-                .into(),
             security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
             proxies: Arc::new(client::TrustedProxies::new(
                 &config.trusted_proxies,
@@ -147,7 +142,7 @@ impl AppState {
             None if comments::cookie_present(headers) => return None,
             None => self.cache.get(path)?,
         };
-        Some(page.respond_with(headers, &self.cached_page_headers))
+        Some(page.respond_with(headers, self.security.beyond_cached_pages()))
     }
 
     /// The signer for comment forms and cookies.

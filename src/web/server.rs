@@ -26,7 +26,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tower_service::Service;
 
@@ -73,7 +73,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let (closing, closed) = watch::channel(false);
+    let closing = Arc::new(AtomicBool::new(false));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -100,13 +100,13 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let fast = fast.clone();
-        let closed = closed.clone();
+        let closing = closing.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, router, fast, limits, closed).await;
+            serve_connection(stream, peer, router, fast, limits, closing).await;
             drop(permit);
         });
     }
-    let _ = closing.send(true);
+    closing.store(true, Ordering::Release);
     // Every connection holds a permit until it ends.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await;
@@ -180,7 +180,7 @@ async fn serve_connection(
     router: Router,
     fast: Option<FastPath>,
     limits: ServerLimits,
-    closed: watch::Receiver<bool>,
+    closing: Arc<AtomicBool>,
 ) {
     let clock = Clock(Instant::now());
     let activity = Arc::new(Activity::default());
@@ -192,9 +192,9 @@ async fn serve_connection(
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let activity = service_activity.clone();
-        let ready = fast.as_ref().and_then(|f| f(&request));
-        let routed = match ready {
-            Some(_) => None,
+        // Either the answer at once, or the router's future for it.
+        let answer = match fast.as_ref().and_then(|f| f(&request)) {
+            Some(response) => Ok(response),
             None => {
                 activity.answering(clock.now());
                 let mut request = request.map(|body| {
@@ -206,14 +206,13 @@ async fn serve_connection(
                 });
                 request.extensions_mut().insert(ConnectInfo(peer));
                 let mut router = router.clone();
-                Some(async move { router.call(request).await })
+                Err(async move { router.call(request).await })
             }
         };
         async move {
-            let response = match (ready, routed) {
-                (Some(response), _) => Ok(response),
-                (None, Some(routed)) => routed.await,
-                (None, None) => Ok(axum::response::Response::default()),
+            let response = match answer {
+                Ok(response) => Ok(response),
+                Err(routed) => routed.await,
             };
             activity.waiting(clock.now());
             response
@@ -228,7 +227,7 @@ async fn serve_connection(
     tokio::pin!(connection);
     let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Shutdown is looked at on the watch's ticks, not polled with every
+    // Shutdown is looked at on the watch's ticks, not awaited with every
     // request: a channel's waiters share one lock, and a thousand
     // connections polling it on each wake-up contend for it.
     let mut shutting_since: Option<Instant> = None;
@@ -248,7 +247,7 @@ async fn serve_connection(
                     return;
                 }
                 match shutting_since {
-                    None if *closed.borrow() => {
+                    None if closing.load(Ordering::Acquire) => {
                         shutting_since = Some(Instant::now());
                         connection.as_mut().graceful_shutdown();
                     }
