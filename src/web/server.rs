@@ -21,7 +21,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -65,6 +65,14 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets the
 /// requests under way finish (for at most 30 seconds).
+///
+/// Connections are served by one single-threaded runtime per core
+/// ([`Workers`]), as nginx serves them with one process per core: a
+/// connection stays on one thread, its wake-ups touch no other thread's
+/// queue, and a thousand connections are polled in turn rather than
+/// stolen back and forth. Cached answers are given there; everything the
+/// router does runs on the application's runtime (the caller's), where
+/// the database pools, timers and blocking threads live.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -74,6 +82,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let closing = Arc::new(AtomicBool::new(false));
+    let app = tokio::runtime::Handle::current();
+    let workers = Workers::start(
+        Served {
+            router,
+            fast,
+            limits,
+            closing: closing.clone(),
+            app,
+        },
+        std::thread::available_parallelism().map_or(1, usize::from),
+    )?;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -98,19 +117,125 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let fast = fast.clone();
-        let closing = closing.clone();
-        tokio::spawn(async move {
-            serve_connection(stream, peer, router, fast, limits, closing).await;
-            drop(permit);
-        });
+        match stream.into_std() {
+            Ok(stream) => workers.hand(Accepted { stream, peer, permit }),
+            Err(e) => tracing::warn!(error = %e, "cannot hand a connection to a worker"),
+        }
     }
     closing.store(true, Ordering::Release);
     // Every connection holds a permit until it ends.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await;
+    // The workers stop once no more connections can come to them.
+    drop(workers);
     Ok(())
+}
+
+/// What every connection is served with.
+#[derive(Clone)]
+struct Served {
+    router: Router,
+    fast: Option<FastPath>,
+    limits: ServerLimits,
+    closing: Arc<AtomicBool>,
+    /// The application's runtime, where routed requests run.
+    app: tokio::runtime::Handle,
+}
+
+/// A connection taken from the listener, with its place under the cap.
+struct Accepted {
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// One thread per core, each with a single-threaded runtime serving the
+/// connections handed to it.
+struct Workers {
+    queues: Vec<Worker>,
+}
+
+struct Worker {
+    queue: tokio::sync::mpsc::UnboundedSender<Accepted>,
+    /// Connections it serves now.
+    load: Arc<AtomicUsize>,
+}
+
+impl Workers {
+    fn start(served: Served, count: usize) -> std::io::Result<Workers> {
+        let mut queues = Vec::with_capacity(count);
+        for n in 0..count.max(1) {
+            let (queue, mut incoming) = tokio::sync::mpsc::unbounded_channel::<Accepted>();
+            let load = Arc::new(AtomicUsize::new(0));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let served = served.clone();
+            let worker_load = load.clone();
+            std::thread::Builder::new()
+                .name(format!("quire-http-{n}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let mut connections = tokio::task::JoinSet::new();
+                        loop {
+                            tokio::select! {
+                                accepted = incoming.recv() => {
+                                    let Some(Accepted { stream, peer, permit }) = accepted else { break };
+                                    let stream = match TcpStream::from_std(stream) {
+                                        Ok(s) => s,
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "cannot serve a connection");
+                                            continue;
+                                        }
+                                    };
+                                    let served = served.clone();
+                                    let load = worker_load.clone();
+                                    connections.spawn(async move {
+                                        serve_connection(stream, peer, served).await;
+                                        load.fetch_sub(1, Ordering::Relaxed);
+                                        drop(permit);
+                                    });
+                                }
+                                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                            }
+                        }
+                        // Shutdown's grace is over: what is left is dropped.
+                    });
+                })?;
+            queues.push(Worker { queue, load });
+        }
+        Ok(Workers { queues })
+    }
+
+    /// Gives a connection to the worker serving the fewest.
+    fn hand(&self, accepted: Accepted) {
+        let Some(worker) = self.queues.iter().min_by_key(|w| w.load.load(Ordering::Relaxed)) else {
+            return;
+        };
+        worker.load.fetch_add(1, Ordering::Relaxed);
+        if worker.queue.send(accepted).is_err() {
+            worker.load.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!("a connection worker has stopped");
+        }
+    }
+}
+
+/// A routed request's task, cancelled when the connection that asked
+/// for it goes away (as it would be if it ran on the connection's task),
+/// so requests abandoned by their clients do not pile up past the
+/// connection cap.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
 }
 
 /// What a connection is doing, for its watch.
@@ -174,14 +299,14 @@ impl Clock {
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    router: Router,
-    fast: Option<FastPath>,
-    limits: ServerLimits,
-    closing: Arc<AtomicBool>,
-) {
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
+    let Served {
+        router,
+        fast,
+        limits,
+        closing,
+        app,
+    } = served;
     let clock = Clock(Instant::now());
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Watched {
@@ -206,13 +331,22 @@ async fn serve_connection(
                 });
                 request.extensions_mut().insert(ConnectInfo(peer));
                 let mut router = router.clone();
-                Err(async move { router.call(request).await })
+                Err(AbortOnDrop(app.spawn(async move { router.call(request).await })))
             }
         };
         async move {
             let response = match answer {
                 Ok(response) => Ok(response),
-                Err(routed) => routed.await,
+                Err(routed) => match routed.await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        tracing::error!(%peer, error = %e, "a request's handler failed");
+                        Ok(super::comments::plain(
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "Something went wrong on our side. Try again in a moment.",
+                        ))
+                    }
+                },
             };
             activity.waiting(clock.now());
             response
