@@ -6,7 +6,8 @@
 //! headings, thousands of notes, nests), not just made long. Prints each
 //! pair's times and the ratio; the target is at most 3x.
 //!
-//! Run: `cargo bench --bench hostile` (or `bench/hostile.sh`).
+//! Run: `cargo bench --bench hostile` (or `bench/hostile.sh`); `bench/hostile.sh
+//! markdown` runs only the cases whose names hold "markdown".
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -263,6 +264,8 @@ fn main() {
     // `cargo test` runs benches with --bench absent; keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { 15 };
+    // `-- --bench WORDS`: only the cases whose names hold WORDS.
+    let only: Option<String> = std::env::args().skip_while(|a| a != "--bench").nth(1);
     println!(
         "{:<46} {:>12} {:>12} {:>7} {:>9}",
         "input", "plain", "worst", "ratio", "x2 input"
@@ -270,6 +273,9 @@ fn main() {
     let mut worst_ratio: f64 = 0.0;
     let mut worst_growth: f64 = 0.0;
     for case in cases() {
+        if only.as_ref().is_some_and(|words| !case.name.contains(words.as_str())) {
+            continue;
+        }
         assert!(
             case.plain.len().abs_diff(case.worst.len()) * 100 <= case.plain.len().max(1),
             "{}: inputs differ in length ({} and {})",

@@ -573,6 +573,67 @@ fn slow_clients_are_cut_off_while_others_are_served() {
 }
 
 #[test]
+fn a_long_render_leaves_the_async_workers_free() {
+    let dir = new_site();
+    // Long enough that rendering it (Markdown with thousands of headings
+    // and notes, the template, compression) takes a second or more in a
+    // test build.
+    let body: String = (0..8_000)
+        .map(|n| {
+            format!(
+                "## Part {n}\n\nRegional *ports* carry [trade](https://example.org/) and freight; their \
+                 finances depend on **long contracts** with shipping lines.[^{n}]\n\n[^{n}]: Note {n}.\n\n"
+            )
+        })
+        .collect();
+    let paper = write(
+        dir.path(),
+        "long.md",
+        &format!(
+            "+++\ntitle = \"Long\"\nslug = \"long\"\nkind = \"report\"\nsummary = \"S.\"\n\
+             authors = [\"ada\"]\nstatus = \"published\"\npublished_at = 2026-01-05T10:00:00Z\n+++\n{body}"
+        ),
+    );
+    let out = quire(
+        dir.path(),
+        &["paper", "add", "--create-missing", &paper.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // One async worker: a render on it would leave none for /healthz.
+    let server = serve_with(dir.path(), &[("TOKIO_WORKER_THREADS", "1")]);
+    let addr = server.addr.clone();
+    let long = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            s,
+            "GET /papers/long/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut page = vec![0u8; 1];
+        s.read_exact(&mut page).expect("first byte");
+        let first_byte = std::time::Instant::now();
+        s.read_to_end(&mut page).expect("read");
+        (first_byte, String::from_utf8_lossy(&page).into_owned())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _) = http_get(&server.addr, "/healthz");
+    let answered = std::time::Instant::now();
+    assert_eq!(code, 200);
+    let (first_byte, page) = long.join().expect("long page");
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("long contracts"),
+        "the page is whole"
+    );
+    // Had the render held the worker, /healthz would have been answered
+    // only after it, moments after the page's first byte.
+    assert!(
+        first_byte > answered + Duration::from_millis(200),
+        "/healthz was answered {:?} after the long page began: the render held the async worker",
+        answered.saturating_duration_since(first_byte)
+    );
+}
+
+#[test]
 fn connections_past_the_cap_wait_their_turn() {
     let dir = new_site();
     let server = serve_with(

@@ -165,7 +165,9 @@ pub async fn section(
         kept_text = request.form.map(|f| f.text).filter(|t| !t.trim().is_empty());
         None
     };
-    let mut view = comments_view(&path, &comments, &layout(state), request.page.max(1), form);
+    // Threading thousands of comments takes time in proportion to them.
+    let (layout, page) = (layout(state), request.page.max(1));
+    let mut view = super::off_async(move || Ok(comments_view(&path, &comments, &layout, page, form))).await?;
     view.kept_text = kept_text;
     Ok(Some(view))
 }

@@ -115,7 +115,12 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
                 }
             };
             let papers = state.store.list_papers(&query).await?;
-            let entries = feed_entries(&state, &papers).await?;
+            let bodies = if state.config.full_text_feeds() {
+                let ids: Vec<i64> = papers.iter().map(|p| p.id).collect();
+                Some(state.store.bodies(&ids).await?)
+            } else {
+                None
+            };
             let info = FeedInfo {
                 title,
                 description,
@@ -124,12 +129,17 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
                 language: state.site.language.clone(),
                 site_name,
             };
-            let body = match format {
-                FeedFormat::Atom => feeds::atom(&info, &entries, now),
-                FeedFormat::Rss => feeds::rss(&info, &entries, now),
-                FeedFormat::Json => feeds::json_feed(&info, &entries),
-            };
-            Ok(file_response(body, format.content_type()))
+            // Full texts are Markdown to render: in proportion to the papers.
+            super::off_async(move || {
+                let entries = feed_entries(&base, &papers, bodies.as_ref());
+                let body = match format {
+                    FeedFormat::Atom => feeds::atom(&info, &entries, now),
+                    FeedFormat::Rss => feeds::rss(&info, &entries, now),
+                    FeedFormat::Json => feeds::json_feed(&info, &entries),
+                };
+                Ok(file_response(body, format.content_type()))
+            })
+            .await
         })
         .await
 }
@@ -217,29 +227,28 @@ async fn paper_media(state: AppState, slug: String, name: String, headers: &Head
         .await
 }
 
-/// Feed entries for `papers`, with full text when the site says so.
-async fn feed_entries(state: &AppState, papers: &[PaperMeta]) -> Result<Vec<FeedEntry>, PageError> {
-    let base = &state.site.base_url;
-    if !state.config.full_text_feeds() {
-        return Ok(papers.iter().map(|p| FeedEntry::new(p, base, None)).collect());
-    }
-    let ids: Vec<i64> = papers.iter().map(|p| p.id).collect();
-    let bodies = state.store.bodies(&ids).await?;
-    Ok(papers
+/// Feed entries for `papers`, with their full texts when `bodies` holds
+/// them (by paper id).
+fn feed_entries(
+    base: &str,
+    papers: &[PaperMeta],
+    bodies: Option<&std::collections::HashMap<i64, String>>,
+) -> Vec<FeedEntry> {
+    papers
         .iter()
         .map(|p| {
-            // Feed readers resolve nothing: images get absolute addresses.
-            let prefix = format!("{base}{}", paths::paper(&p.slug));
-            let links = crate::markdown::ImageLinks {
-                prefix: &prefix,
-                media: &[],
-            };
-            let html = bodies
-                .get(&p.id)
-                .map(|b| crate::markdown::render_with_images(b, Some(&links)).html);
+            let html = bodies.and_then(|b| b.get(&p.id)).map(|body| {
+                // Feed readers resolve nothing: images get absolute addresses.
+                let prefix = format!("{base}{}", paths::paper(&p.slug));
+                let links = crate::markdown::ImageLinks {
+                    prefix: &prefix,
+                    media: &[],
+                };
+                crate::markdown::render_with_images(body, Some(&links)).html
+            });
             FeedEntry::new(p, base, html.as_deref())
         })
-        .collect())
+        .collect()
 }
 
 pub async fn site_feed_atom(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
@@ -390,7 +399,7 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
             let body = if papers + sections.len() as u64 <= u64::from(per_file) {
                 let mut urls = sections;
                 urls.extend(paper_urls(&state, now, None, 0).await?);
-                feeds::sitemap_urlset(&urls)
+                super::off_async(move || Ok(feeds::sitemap_urlset(&urls))).await?
             } else {
                 let base = &state.site.base_url;
                 let files = papers.div_ceil(u64::from(per_file));
@@ -441,7 +450,7 @@ pub async fn sitemap_file(
                 }
                 urls
             };
-            Ok(file_response(feeds::sitemap_urlset(&urls), XML))
+            super::off_async(move || Ok(file_response(feeds::sitemap_urlset(&urls), XML))).await
         })
         .await
 }

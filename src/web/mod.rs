@@ -285,6 +285,21 @@ pub enum PageError {
     Worker(String),
 }
 
+/// Runs `work` on a blocking thread and waits for its result. Rendering
+/// and compressing take time in proportion to what they make (a long
+/// paper, a feed of full texts, a sitemap of 50,000 addresses, a paper's
+/// thousands of comments): on an async worker, that time would hold up
+/// every request waiting for the same worker, `/healthz` included.
+pub(crate) async fn off_async<T, F>(work: F) -> Result<T, PageError>
+where
+    F: FnOnce() -> Result<T, PageError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PageError::Worker(e.to_string()))?
+}
+
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// A short id that ties a reader's error page to the log line.
@@ -316,9 +331,9 @@ impl AppState {
         Fut: std::future::Future<Output = Result<RenderedPage, PageError>>,
     {
         self.cached_page(request, key, |state| async move {
-            build(state)
-                .await
-                .map(|rendered| CachedPage::new(rendered, OffsetDateTime::now_utc()))
+            let rendered = build(state).await?;
+            // Compressing (brotli and gzip) costs in proportion to the page.
+            off_async(move || Ok(CachedPage::new(rendered, OffsetDateTime::now_utc()))).await
         })
         .await
     }

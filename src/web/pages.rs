@@ -136,12 +136,10 @@ pub(super) async fn render_paper_page(
         .translations(&paper.meta.slug, paper.meta.translation_of.as_deref(), now)
         .await?;
     let comments = super::comments::section(state, paper, request).await?;
-    // Rendering (Markdown above all) takes time in proportion to the
-    // paper: it runs on a blocking thread, so that a long paper never holds
-    // an async worker that other requests are waiting on.
+    // Rendering (Markdown above all) takes time in proportion to the paper.
     let (theme, site, paper) = (state.theme.clone(), state.site.clone(), paper.clone());
     let words_per_minute = state.config.words_per_minute;
-    tokio::task::spawn_blocking(move || {
+    super::off_async(move || {
         let extras = PaperExtras {
             authors: &authors,
             words_per_minute,
@@ -152,11 +150,9 @@ pub(super) async fn render_paper_page(
             )),
             comments: comments.as_ref(),
         };
-        render::render_paper(&theme, &site, &paper, &extras)
+        Ok(render::render_paper(&theme, &site, &paper, &extras)?)
     })
     .await
-    .map_err(|e| PageError::Worker(e.to_string()))?
-    .map_err(PageError::from)
 }
 
 /// The `page` and `kind` a list was asked for; anything else in the query
