@@ -221,11 +221,15 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
         out.push_str("</ol>\n</section>\n");
     }
 
-    // CSP forbids inline styles: table alignment becomes a class.
-    let out = out
-        .replace(" style=\"text-align: left\"", " class=\"align-left\"")
-        .replace(" style=\"text-align: center\"", " class=\"align-center\"")
-        .replace(" style=\"text-align: right\"", " class=\"align-right\"");
+    // CSP forbids inline styles: table alignment becomes a class. Most
+    // bodies have none, and are not copied three times for nothing.
+    let out = if out.contains(" style=\"text-align: ") {
+        out.replace(" style=\"text-align: left\"", " class=\"align-left\"")
+            .replace(" style=\"text-align: center\"", " class=\"align-center\"")
+            .replace(" style=\"text-align: right\"", " class=\"align-right\"")
+    } else {
+        out
+    };
 
     // Without raw HTML from the author, the output holds only markup made
     // here, and every URL in it has passed `safe_url`: the sanitiser, most
@@ -372,7 +376,7 @@ fn valid_class(class: &str) -> bool {
 /// Gives headings ids (and records them), turns footnote references into
 /// numbered links and wraps tables so that they scroll on narrow screens.
 fn transform<'a>(
-    events: Vec<Event<'a>>,
+    mut events: Vec<Event<'a>>,
     notes: &mut FootnoteNumbers,
     ids: &mut HeadingIds,
     mut toc: Option<&mut Vec<TocEntry>>,
@@ -386,23 +390,25 @@ fn transform<'a>(
             i = next;
             continue;
         }
-        match &events[i] {
+        // Taken, not cloned: what follows reads only later events.
+        let event = std::mem::replace(&mut events[i], Event::SoftBreak);
+        match event {
             Event::Start(Tag::Heading { level, id, classes, .. }) => {
                 let end = events[i..]
                     .iter()
                     .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
                     .map_or(events.len(), |p| i + p);
                 let text = plain_text(&events[i + 1..end]);
-                let wanted = match id {
+                let wanted = match &id {
                     Some(id) => crate::domain::slugify(id),
                     None => crate::domain::slugify(&text),
                 };
                 let id = ids.claim(&wanted);
                 if let Some(toc) = toc.as_deref_mut() {
                     toc.push(TocEntry {
-                        level: heading_number(*level),
+                        level: heading_number(level),
                         id: id.clone(),
-                        text: text.clone(),
+                        text,
                     });
                 }
                 // `{…}` after a heading may give an id and classes only:
@@ -410,14 +416,14 @@ fn transform<'a>(
                 // body holds raw HTML (which alone sends it through the
                 // sanitiser).
                 out.push(Event::Start(Tag::Heading {
-                    level: *level,
+                    level,
                     id: Some(CowStr::from(id)),
-                    classes: classes.iter().filter(|c| valid_class(c)).take(8).cloned().collect(),
+                    classes: classes.into_iter().filter(|c| valid_class(c)).take(8).collect(),
                     attrs: Vec::new(),
                 }));
             }
             Event::FootnoteReference(label) => {
-                let (number, k) = notes.reference(label);
+                let (number, k) = notes.reference(&label);
                 out.push(Event::InlineHtml(CowStr::from(format!(
                     "<sup class=\"footnote-ref\" id=\"{}\"><a href=\"#fn:{number}\" aria-label=\"Note {number}\">{number}</a></sup>",
                     reference_id(number, k)
@@ -425,13 +431,13 @@ fn transform<'a>(
             }
             Event::Start(Tag::Link { dest_url, title, .. }) => {
                 let mut a = String::from("<a href=\"");
-                if safe_url(dest_url) {
-                    let _ = pulldown_cmark_escape::escape_href(&mut a, dest_url);
+                if safe_url(&dest_url) {
+                    let _ = pulldown_cmark_escape::escape_href(&mut a, &dest_url);
                 }
                 a.push('"');
                 if !title.is_empty() {
                     a.push_str(" title=\"");
-                    let _ = pulldown_cmark_escape::escape_html(&mut a, title);
+                    let _ = pulldown_cmark_escape::escape_html(&mut a, &title);
                     a.push('"');
                 }
                 a.push_str(" rel=\"noopener noreferrer\">");
@@ -447,35 +453,36 @@ fn transform<'a>(
                 // Only the paper's own images are read to their end (and
                 // skipped whole): reading every image of a nest to its end
                 // would be quadratic in the nesting.
-                if let Some(links) = images.filter(|_| media_name(dest_url).ok().flatten().is_some()) {
+                if let Some(links) = images.filter(|_| media_name(&dest_url).ok().flatten().is_some()) {
                     let end = image_end(&events, i);
                     let alt = plain_text(&events[i + 1..end]);
-                    if let Some(img) = links.img(dest_url, title, &alt) {
+                    if let Some(img) = links.img(&dest_url, &title, &alt) {
                         out.push(Event::InlineHtml(CowStr::from(img)));
                         i = end + 1;
                         continue;
                     }
                 }
-                if safe_url(dest_url) {
-                    out.push(events[i].clone());
+                let dest_url = if safe_url(&dest_url) {
+                    dest_url
                 } else {
-                    out.push(Event::Start(Tag::Image {
-                        link_type: *link_type,
-                        dest_url: CowStr::from(""),
-                        title: title.clone(),
-                        id: id.clone(),
-                    }));
-                }
+                    CowStr::from("")
+                };
+                out.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
             }
-            Event::Start(Tag::Table(_)) => {
+            table @ Event::Start(Tag::Table(_)) => {
                 out.push(Event::Html(CowStr::from("<div class=\"table-scroll\">")));
-                out.push(events[i].clone());
+                out.push(table);
             }
-            Event::End(TagEnd::Table) => {
-                out.push(events[i].clone());
+            end @ Event::End(TagEnd::Table) => {
+                out.push(end);
                 out.push(Event::Html(CowStr::from("</div>\n")));
             }
-            other => out.push(other.clone()),
+            other => out.push(other),
         }
         i += 1;
     }
@@ -485,8 +492,9 @@ fn transform<'a>(
 /// The index of the end of the image that starts at `start` (images may
 /// hold images in their description).
 fn image_end(events: &[Event<'_>], start: usize) -> usize {
-    let mut depth = 0usize;
-    for (k, e) in events.iter().enumerate().skip(start) {
+    // The start itself is not read: `transform` has taken it already.
+    let mut depth = 1usize;
+    for (k, e) in events.iter().enumerate().skip(start + 1) {
         match e {
             Event::Start(Tag::Image { .. }) => depth += 1,
             Event::End(TagEnd::Image) => {

@@ -212,6 +212,11 @@ impl CachedPage {
     /// security headers, which none of a page's own repeat): the response
     /// is built in one header map of the right size, with no look-ups.
     pub fn respond_with(&self, request: &HeaderMap, extra: &[(HeaderName, HeaderValue)]) -> Response<Body> {
+        self.answer_with(request, extra).into_response()
+    }
+
+    /// The same answer in parts, for the serving loop to write itself.
+    pub fn answer_with(&self, request: &HeaderMap, extra: &[(HeaderName, HeaderValue)]) -> Answer {
         let encoding = preferred_encoding(request);
         let (body, etag, content_encoding) = match encoding {
             Encoding::Brotli if self.brotli.is_some() => (self.brotli.clone(), &self.etag_brotli, Some("br")),
@@ -227,7 +232,7 @@ impl CachedPage {
         headers.append(header::CACHE_CONTROL, self.cache_control.clone());
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
         let body = if fresh {
-            Body::empty()
+            None
         } else {
             if let Some(d) = &self.disposition {
                 headers.append(header::CONTENT_DISPOSITION, d.clone());
@@ -243,15 +248,16 @@ impl CachedPage {
             if let Some(enc) = content_encoding {
                 headers.append(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
             }
-            Body::from(body.unwrap_or_default())
+            Some(body.unwrap_or_default())
         };
         for (name, value) in extra {
             headers.append(name.clone(), value.clone());
         }
-        let mut response = Response::new(body);
-        *response.status_mut() = if fresh { StatusCode::NOT_MODIFIED } else { self.status };
-        *response.headers_mut() = headers;
-        response
+        Answer {
+            status: if fresh { StatusCode::NOT_MODIFIED } else { self.status },
+            headers,
+            body,
+        }
     }
 
     /// The headers [`CachedPage::respond`] sets itself, which
@@ -284,6 +290,25 @@ impl CachedPage {
             return self.modified_at <= since;
         }
         false
+    }
+}
+
+/// A cached answer in parts: the serving loop writes these itself for
+/// plain GETs, and hands them to hyper as a response otherwise.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// None for a 304, which has no body.
+    pub body: Option<Bytes>,
+}
+
+impl Answer {
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = Response::new(self.body.map_or_else(Body::empty, Body::from));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
     }
 }
 

@@ -132,7 +132,7 @@ impl AppState {
         method: &axum::http::Method,
         uri: &axum::http::Uri,
         headers: &axum::http::HeaderMap,
-    ) -> Option<Response<Body>> {
+    ) -> Option<cache::Answer> {
         if method != axum::http::Method::GET || uri.query().is_some() {
             return None;
         }
@@ -142,7 +142,7 @@ impl AppState {
             None if comments::cookie_present(headers) => return None,
             None => self.cache.get(path)?,
         };
-        Some(page.respond_with(headers, self.security.beyond_cached_pages()))
+        Some(page.answer_with(headers, self.security.beyond_cached_pages()))
     }
 
     /// The signer for comment forms and cookies.
@@ -543,8 +543,7 @@ pub async fn serve(
     }
     let limits = server::ServerLimits::from_config(&state.config);
     let fast_state = state.clone();
-    let fast: server::FastPath =
-        Arc::new(move |request| fast_state.ready_answer(request.method(), request.uri(), request.headers()));
+    let fast: server::FastPath = Arc::new(move |method, uri, headers| fast_state.ready_answer(method, uri, headers));
     let result = server::serve(listener, app(state), Some(fast), limits, shutdown_signal()).await;
     for task in upkeep {
         task.abort();

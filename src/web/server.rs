@@ -4,6 +4,10 @@
 //! connections sending headers a byte at a time (slowloris) stayed open
 //! indefinitely, and enough of them exhaust descriptors.
 //!
+//! Connections live on one single-threaded runtime per core. Until a
+//! request asks for more than a cached page, Quire reads and answers the
+//! requests itself (`answer_plain_gets`); then hyper takes the connection.
+//!
 //! Each connection is watched in three phases: waiting for a request
 //! (idle: closed after `idle`; once its first bytes arrive, the whole head
 //! must follow within `header`), being answered, and sending a body
@@ -58,7 +62,8 @@ impl ServerLimits {
 /// An answer given before routing, for requests that need nothing but a
 /// cached page (a plain GET of a page or a theme file): no layers, no
 /// spans, no timers. None sends the request on to the router.
-pub type FastPath = Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<axum::response::Response> + Send + Sync>;
+pub type FastPath =
+    Arc<dyn Fn(&hyper::Method, &hyper::Uri, &hyper::HeaderMap) -> Option<super::cache::Answer> + Send + Sync>;
 
 /// How long requests under way may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -249,6 +254,8 @@ struct Activity {
     started: AtomicBool,
     /// When the first bytes of the request came, in the same units.
     started_at: AtomicU64,
+    /// Whether an answer is being written before hyper (shutdown waits).
+    writing: AtomicBool,
 }
 
 const WAITING: u8 = 0;
@@ -266,9 +273,11 @@ impl Activity {
         self.phase.store(ANSWERING, Ordering::Release);
     }
 
-    fn bytes_came(&self, now: u64) {
+    /// Notes that bytes came; the clock is read only for a request's
+    /// first bytes, not on every read.
+    fn bytes_came(&self, now: impl FnOnce() -> u64) {
         if self.phase.load(Ordering::Relaxed) == WAITING && !self.started.load(Ordering::Relaxed) {
-            self.started_at.store(now, Ordering::Relaxed);
+            self.started_at.store(now(), Ordering::Relaxed);
             self.started.store(true, Ordering::Release);
         }
     }
@@ -309,17 +318,51 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
     } = served;
     let clock = Clock(Instant::now());
     let activity = Arc::new(Activity::default());
-    let io = TokioIo::new(Watched {
+    let mut watched = Watched {
         inner: stream,
         activity: activity.clone(),
         clock,
-    });
+    };
+    let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // First Quire answers plain GETs of cached pages itself; the first
+    // request it does not answer hands the connection to hyper, with the
+    // bytes already read.
+    let read = match fast.as_ref() {
+        None => Bytes::new(),
+        Some(fast) => {
+            let plain = answer_plain_gets(&mut watched, fast, &closing);
+            tokio::pin!(plain);
+            loop {
+                tokio::select! {
+                    handover = plain.as_mut() => match handover {
+                        Some(read) => break read,
+                        None => return,
+                    },
+                    _ = watch.tick() => {
+                        if let Some(why) = activity.overdue(clock.now(), &limits) {
+                            tracing::debug!(%peer, why, "closing a connection");
+                            return;
+                        }
+                        // Between requests, shutting down closes at once.
+                        if closing.load(Ordering::Acquire) && !activity.writing.load(Ordering::Acquire) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let io = TokioIo::new(Prefixed { read, inner: watched });
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let activity = service_activity.clone();
         // Either the answer at once, or the router's future for it.
-        let answer = match fast.as_ref().and_then(|f| f(&request)) {
-            Some(response) => Ok(response),
+        let answer = match fast
+            .as_ref()
+            .and_then(|f| f(request.method(), request.uri(), request.headers()))
+        {
+            Some(answer) => Ok(answer.into_response()),
             None => {
                 activity.answering(clock.now());
                 let mut request = request.map(|body| {
@@ -359,8 +402,6 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
         .max_buf_size(64 * 1024)
         .serve_connection(io, service);
     tokio::pin!(connection);
-    let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
-    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Shutdown is looked at on the watch's ticks, not awaited with every
     // request: a channel's waiters share one lock, and a thousand
     // connections polling it on each wake-up contend for it.
@@ -405,13 +446,202 @@ impl AsyncRead for Watched {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.bytes_came(self.clock.now());
+            let clock = self.clock;
+            self.activity.bytes_came(|| clock.now());
         }
         polled
     }
 }
 
 impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The longest request head answered before hyper; a longer one goes to
+/// hyper, which refuses it (431).
+const PLAIN_HEAD_MAX: usize = 16 * 1024;
+/// The most headers such a head may have; more, and hyper reads it.
+const PLAIN_HEADERS_MAX: usize = 64;
+
+/// Reads requests and answers those that are plain GETs of cached pages,
+/// writing each answer in one vectored write: no hyper dispatch, no
+/// response or body objects, for the requests that are most of a busy
+/// site's traffic. Returns the bytes read but not answered (hyper goes on
+/// from there), or None once the client has gone or shutdown began.
+///
+/// Only an HTTP/1.1 GET with no body, no upgrade and no expectation is
+/// answered here: every request that could be framed in more than one
+/// way is hyper's. httparse is the parser hyper uses, so both agree on
+/// where a head ends.
+async fn answer_plain_gets(io: &mut Watched, fast: &FastPath, closing: &AtomicBool) -> Option<Bytes> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    let mut head_out: Vec<u8> = Vec::with_capacity(1024);
+    loop {
+        let complete = {
+            let mut headers = [httparse::EMPTY_HEADER; PLAIN_HEADERS_MAX];
+            match httparse::Request::new(&mut headers).parse(&buf) {
+                Ok(httparse::Status::Complete(len)) => Some(len),
+                Ok(httparse::Status::Partial) if buf.len() < PLAIN_HEAD_MAX => None,
+                // Too long, too many headers or malformed: hyper answers.
+                _ => return Some(buf.freeze()),
+            }
+        };
+        let Some(len) = complete else {
+            if buf.is_empty() && closing.load(Ordering::Acquire) {
+                return None;
+            }
+            match io.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        };
+        let head = buf.split_to(len).freeze();
+        let Some(answer) = plain_get(&head).and_then(|(uri, headers)| fast(&hyper::Method::GET, &uri, &headers)) else {
+            let mut read = bytes::BytesMut::with_capacity(head.len() + buf.len());
+            read.extend_from_slice(&head);
+            read.extend_from_slice(&buf);
+            return Some(read.freeze());
+        };
+        io.activity.waiting(io.clock.now());
+        head_out.clear();
+        write_head(&mut head_out, &answer);
+        let body = answer.body.unwrap_or_default();
+        io.activity.writing.store(true, Ordering::Release);
+        let written = write_all_two(&mut io.inner, &head_out, &body).await;
+        io.activity.writing.store(false, Ordering::Release);
+        if written.is_err() || io.inner.flush().await.is_err() {
+            return None;
+        }
+    }
+}
+
+/// The target and headers of a complete request head, when it is a plain
+/// GET; header values share the head's bytes.
+fn plain_get(head: &Bytes) -> Option<(hyper::Uri, hyper::HeaderMap)> {
+    let mut parsed = [httparse::EMPTY_HEADER; PLAIN_HEADERS_MAX];
+    let mut request = httparse::Request::new(&mut parsed);
+    if !matches!(request.parse(head), Ok(httparse::Status::Complete(_))) {
+        return None;
+    }
+    if request.method != Some("GET") || request.version != Some(1) {
+        return None;
+    }
+    let path = request.path.filter(|p| p.starts_with('/'))?;
+    let mut headers = hyper::HeaderMap::with_capacity(request.headers.len());
+    for h in request.headers.iter() {
+        let name = hyper::header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+        let framing = name == hyper::header::CONTENT_LENGTH
+            || name == hyper::header::TRANSFER_ENCODING
+            || name == hyper::header::UPGRADE
+            || name == hyper::header::EXPECT
+            || (name == hyper::header::CONNECTION && !h.value.eq_ignore_ascii_case(b"keep-alive"));
+        if framing {
+            return None;
+        }
+        let value = hyper::header::HeaderValue::from_maybe_shared(head.slice_ref(h.value)).ok()?;
+        headers.append(name, value);
+    }
+    let uri = hyper::Uri::from_maybe_shared(head.slice_ref(path.as_bytes())).ok()?;
+    Some((uri, headers))
+}
+
+/// The status line and headers of `answer`, with Date and Content-Length
+/// as hyper writes them.
+fn write_head(out: &mut Vec<u8>, answer: &super::cache::Answer) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(answer.status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(answer.status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &answer.headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(body) = &answer.body {
+        use std::io::Write as _;
+        let _ = write!(out, "content-length: {}\r\n", body.len());
+    }
+    out.extend_from_slice(b"date: ");
+    DATE.with(|date| {
+        let mut date = date.borrow_mut();
+        let now = std::time::SystemTime::now();
+        let second = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if date.0 != second {
+            *date = (second, httpdate::fmt_http_date(now));
+        }
+        out.extend_from_slice(date.1.as_bytes());
+    });
+    out.extend_from_slice(b"\r\n\r\n");
+}
+
+thread_local! {
+    /// The Date header's value, made once a second per thread.
+    static DATE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Writes `head` then `body`, as few writes as the socket takes.
+async fn write_all_two(io: &mut TcpStream, head: &[u8], body: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let (mut head, mut body) = (head, body);
+    while !head.is_empty() || !body.is_empty() {
+        let n = io
+            .write_vectored(&[std::io::IoSlice::new(head), std::io::IoSlice::new(body)])
+            .await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let from_head = n.min(head.len());
+        head = &head[from_head..];
+        body = &body[n - from_head..];
+    }
+    Ok(())
+}
+
+/// The socket, with the bytes read before hyper took the connection put
+/// back in front.
+struct Prefixed {
+    read: Bytes,
+    inner: Watched,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if !self.read.is_empty() {
+            let n = self.read.len().min(buf.remaining());
+            let taken = self.read.split_to(n);
+            buf.put_slice(&taken);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Prefixed {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, data)
     }
@@ -524,6 +754,110 @@ mod tests {
         }
     }
 
+    /// A server whose fast path answers `/fast` and whose router names
+    /// what it was asked; its address.
+    async fn test_server() -> SocketAddr {
+        let router = Router::new().fallback(|request: axum::extract::Request| async move {
+            format!("routed {} {}", request.method(), request.uri())
+        });
+        let fast: FastPath = Arc::new(|_, uri, _| {
+            (uri.path() == "/fast").then(|| {
+                let mut headers = hyper::HeaderMap::new();
+                headers.insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("text/plain"),
+                );
+                crate::web::cache::Answer {
+                    status: hyper::StatusCode::OK,
+                    headers,
+                    body: Some(Bytes::from_static(b"fast")),
+                }
+            })
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(serve(listener, router, Some(fast), limits(), std::future::pending()));
+        addr
+    }
+
+    /// Everything the server answers to `sent` on one connection.
+    async fn exchange(addr: SocketAddr, sent: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(sent).await.expect("send");
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut got))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no end to the answer to {:?}",
+                    String::from_utf8_lossy(&sent[..sent.len().min(80)])
+                )
+            })
+            .expect("read");
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    #[tokio::test]
+    async fn plain_gets_are_answered_first_and_hyper_takes_the_rest_of_the_connection() {
+        let addr = test_server().await;
+        let got = exchange(
+            addr,
+            b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n\
+              HEAD /fast HTTP/1.1\r\nHost: x\r\n\r\nPOST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello\
+              GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(got.matches("HTTP/1.1 200 OK\r\n").count(), 5, "{got}");
+        let answers: Vec<&str> = got.split("HTTP/1.1 ").skip(1).collect();
+        for plain in &answers[..2] {
+            assert!(
+                plain.contains("content-length: 4\r\n") && plain.contains("date: "),
+                "{plain}"
+            );
+            assert!(plain.ends_with("\r\n\r\nfast"), "{plain}");
+        }
+        // HEAD goes to hyper, which sends the head only; the body that
+        // follows the POST is read as its body, not as a request.
+        assert!(answers[2].ends_with("\r\n\r\n"), "{}", answers[2]);
+        assert!(answers[3].ends_with("routed POST /form"), "{}", answers[3]);
+        assert!(answers[4].ends_with("fast"), "{}", answers[4]);
+    }
+
+    #[tokio::test]
+    async fn requests_that_could_be_framed_two_ways_are_left_to_hyper() {
+        let addr = test_server().await;
+        // A GET with a body hiding a second GET: one answer, for one
+        // request, whichever reads it.
+        let smuggled = "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n";
+        let sent = format!(
+            "GET /fast HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{smuggled}",
+            smuggled.len()
+        );
+        let got = exchange(addr, sent.as_bytes()).await;
+        assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "{got}");
+        let chunked = "GET /fast HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                       0\r\n\r\n";
+        let got = exchange(addr, chunked.as_bytes()).await;
+        assert_eq!(got.matches("HTTP/1.1 ").count(), 1, "{got}");
+        // Malformed heads, and heads too long to be read here, get
+        // hyper's answers; an HTTP/1.0 request is hyper's too.
+        let got = exchange(addr, b"GARBAGE\r\n\r\n").await;
+        assert!(got.starts_with("HTTP/1.1 400"), "{got}");
+        let long = format!(
+            "GET /fast HTTP/1.1\r\nX-Long: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(40_000)
+        );
+        let got = exchange(addr, long.as_bytes()).await;
+        assert!(got.starts_with("HTTP/1.1 200") && got.ends_with("fast"), "{got}");
+        let got = exchange(addr, b"GET /fast HTTP/1.0\r\n\r\n").await;
+        assert!(
+            got.starts_with("HTTP/1.0 200") || got.starts_with("HTTP/1.1 200"),
+            "{got}"
+        );
+        assert!(got.ends_with("fast"), "{got}");
+    }
+
     #[test]
     fn connections_are_closed_when_idle_or_slow_to_send_a_head() {
         let a = Activity::default();
@@ -531,13 +865,13 @@ mod tests {
         assert_eq!(a.overdue(59_000, &limits()), None, "idle, within its time");
         assert_eq!(a.overdue(60_001, &limits()), Some("idle"));
         a.waiting(1_000);
-        a.bytes_came(2_000);
+        a.bytes_came(|| 2_000);
         assert_eq!(a.overdue(11_000, &limits()), None);
         assert_eq!(a.overdue(12_001, &limits()), Some("request head too slow"));
         // Being answered is never overdue here (the handler's own timeout
         // and the body's deadline bound it).
         a.answering(3_000);
-        a.bytes_came(4_000);
+        a.bytes_came(|| 4_000);
         assert_eq!(a.overdue(1_000_000, &limits()), None);
         a.waiting(1_000_000);
         assert_eq!(a.overdue(1_000_500, &limits()), None, "a new wait starts afresh");
