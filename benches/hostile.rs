@@ -265,7 +265,7 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { 15 };
     // `-- --bench WORDS`: only the cases whose names hold WORDS.
-    let only: Option<String> = std::env::args().skip_while(|a| a != "--bench").nth(1);
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     println!(
         "{:<46} {:>12} {:>12} {:>7} {:>9}",
         "input", "plain", "worst", "ratio", "x2 input"
