@@ -322,6 +322,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
         inner: stream,
         activity: activity.clone(),
         clock,
+        read: Bytes::new(),
     };
     let mut watch = tokio::time::interval(limits.header.min(limits.idle).min(Duration::from_secs(1)));
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -353,7 +354,8 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
             }
         }
     };
-    let io = TokioIo::new(Prefixed { read, inner: watched });
+    watched.read = read;
+    let io = TokioIo::new(watched);
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let activity = service_activity.clone();
@@ -439,10 +441,18 @@ struct Watched {
     inner: TcpStream,
     activity: Arc<Activity>,
     clock: Clock,
+    /// Bytes read before hyper took the connection, given back first.
+    read: Bytes,
 }
 
 impl AsyncRead for Watched {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if !self.read.is_empty() {
+            let n = self.read.len().min(buf.remaining());
+            let taken = self.read.split_to(n);
+            buf.put_slice(&taken);
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -620,51 +630,6 @@ async fn write_all_two(io: &mut TcpStream, head: &[u8], body: &[u8]) -> std::io:
         body = &body[n - from_head..];
     }
     Ok(())
-}
-
-/// The socket, with the bytes read before hyper took the connection put
-/// back in front.
-struct Prefixed {
-    read: Bytes,
-    inner: Watched,
-}
-
-impl AsyncRead for Prefixed {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        if !self.read.is_empty() {
-            let n = self.read.len().min(buf.remaining());
-            let taken = self.read.split_to(n);
-            buf.put_slice(&taken);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Prefixed {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, data)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }
 
 /// A request body that must arrive whole within its time: a client
