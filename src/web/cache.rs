@@ -413,6 +413,32 @@ pub struct PageCache {
     entries: RwLock<Entries>,
     generation: AtomicU64,
     budget: usize,
+    /// The pages being built, by key, each with the turn its builders
+    /// take: entries are as many as the requests under way, no more.
+    building: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// One request's turn to build a missing page; while it is held, others
+/// missing the same key wait for it and then find the page cached.
+pub struct BuildTurn<'a> {
+    cache: &'a PageCache,
+    key: String,
+    held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for BuildTurn<'_> {
+    fn drop(&mut self) {
+        let mut building = self.cache.building.lock().unwrap_or_else(|e| e.into_inner());
+        // The last one out (the map's reference and this guard's are all
+        // that is left: nobody waits) removes the key.
+        let mine = tokio::sync::OwnedMutexGuard::mutex(&self.held);
+        if building
+            .get(&self.key)
+            .is_some_and(|t| Arc::ptr_eq(t, mine) && Arc::strong_count(t) == 2)
+        {
+            building.remove(&self.key);
+        }
+    }
 }
 
 impl PageCache {
@@ -426,7 +452,30 @@ impl PageCache {
             }),
             generation: AtomicU64::new(0),
             budget: budget_bytes,
+            building: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Waits for the turn to build the page `key`: the first reader to
+    /// miss a page builds it, and readers missing it meanwhile wait and
+    /// then look again, rather than each rendering it (the readers of a
+    /// popular page, just after a change, would otherwise render it as
+    /// many times as they are).
+    pub async fn build_turn(&self, key: &str) -> BuildTurn<'_> {
+        let turn = {
+            let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+            building.entry(key.to_owned()).or_default().clone()
+        };
+        BuildTurn {
+            cache: self,
+            key: key.to_owned(),
+            held: turn.lock_owned().await,
+        }
+    }
+
+    /// Pages being built now (for tests).
+    pub fn building(&self) -> usize {
+        self.building.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
@@ -589,6 +638,40 @@ mod tests {
         assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
         assert_eq!(parse_http_date("\u{0}garbage"), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn readers_missing_one_page_at_once_build_it_once() {
+        let cache = Arc::new(PageCache::new(1_000_000));
+        let builds = Arc::new(AtomicU64::new(0));
+        let readers: Vec<_> = (0..32)
+            .map(|_| {
+                let (cache, builds) = (cache.clone(), builds.clone());
+                tokio::spawn(async move {
+                    if cache.get("/popular/").is_some() {
+                        return;
+                    }
+                    let _turn = cache.build_turn("/popular/").await;
+                    if cache.get("/popular/").is_some() {
+                        return;
+                    }
+                    let g = cache.generation();
+                    builds.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    cache.insert(g, "/popular/".into(), page("<p>popular</p>"));
+                })
+            })
+            .collect();
+        for r in readers {
+            r.await.expect("reader");
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1, "one build for every reader");
+        assert_eq!(cache.building(), 0, "nothing left of the turns");
+        // Other keys are built side by side, each once.
+        let (a, b) = tokio::join!(cache.build_turn("/a/"), cache.build_turn("/b/"));
+        assert_eq!(cache.building(), 2);
+        drop((a, b));
+        assert_eq!(cache.building(), 0);
     }
 
     #[test]

@@ -348,6 +348,10 @@ impl AppState {
         if let Some(page) = self.cache.get(&key) {
             return page.respond(request);
         }
+        let _turn = self.cache.build_turn(&key).await;
+        if let Some(page) = self.cache.get(&key) {
+            return page.respond(request);
+        }
         let generation = self.cache.generation();
         match build(self.clone()).await {
             Ok(page) => {
