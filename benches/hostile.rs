@@ -10,21 +10,9 @@
 //! markdown` runs only the cases whose names hold "markdown".
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
 
-/// Median of `runs` timings of `f`, after one warm-up call.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
+use common::median;
 
 /// `piece` repeated to `len` bytes (less a character's worth, where
 /// `len` falls inside one).

@@ -6,7 +6,9 @@
 use criterion::{Criterion, criterion_group};
 use pulldown_cmark::{Options, Parser, html};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
+
+use common::median;
 
 /// A 5,000-word paper with 50 footnotes, headings, tables and lists.
 fn long_paper() -> String {
@@ -104,19 +106,6 @@ fn bench_render(c: &mut Criterion) {
     c.bench_function("paper_page_5000_words", |b| {
         b.iter(|| quire::render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))
     });
-}
-
-/// Median time of `f` over `runs` runs.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
 }
 
 fn print_ratio() {

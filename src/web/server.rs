@@ -540,7 +540,11 @@ async fn answer_plain_gets(io: &mut Watched, fast: &FastPath, closing: &AtomicBo
         write_head(&mut head_out, &answer);
         let body = answer.body.unwrap_or_default();
         io.activity.writing.store(true, Ordering::Release);
-        let written = write_all_two(&mut io.inner, &head_out, &body).await;
+        // Head and body in vectored writes, as many as the socket takes.
+        let written = io
+            .inner
+            .write_all_buf(&mut bytes::Buf::chain(head_out.as_slice(), body.as_ref()))
+            .await;
         io.activity.writing.store(false, Ordering::Release);
         if written.is_err() || io.inner.flush().await.is_err() {
             return None;
@@ -612,24 +616,6 @@ fn write_head(out: &mut Vec<u8>, answer: &super::cache::Answer) {
 thread_local! {
     /// The Date header's value, made once a second per thread.
     static DATE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
-}
-
-/// Writes `head` then `body`, as few writes as the socket takes.
-async fn write_all_two(io: &mut TcpStream, head: &[u8], body: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let (mut head, mut body) = (head, body);
-    while !head.is_empty() || !body.is_empty() {
-        let n = io
-            .write_vectored(&[std::io::IoSlice::new(head), std::io::IoSlice::new(body)])
-            .await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        let from_head = n.min(head.len());
-        head = &head[from_head..];
-        body = &body[n - from_head..];
-    }
-    Ok(())
 }
 
 /// A request body that must arrive whole within its time: a client
