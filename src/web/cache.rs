@@ -414,29 +414,33 @@ pub struct PageCache {
     generation: AtomicU64,
     budget: usize,
     /// The pages being built, by key, each with the turn its builders
-    /// take: entries are as many as the requests under way, no more.
-    building: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// take and how many want it: entries are as many as the requests
+    /// under way, no more.
+    building: std::sync::Mutex<HashMap<String, (Turn, usize)>>,
 }
+
+/// The lock a page's builders take in turn.
+type Turn = Arc<tokio::sync::Mutex<()>>;
 
 /// One request's turn to build a missing page; while it is held, others
 /// missing the same key wait for it and then find the page cached.
 pub struct BuildTurn<'a> {
     cache: &'a PageCache,
     key: String,
-    held: tokio::sync::OwnedMutexGuard<()>,
+    _held: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Drop for BuildTurn<'_> {
     fn drop(&mut self) {
+        // Counted under the map's lock, not read from the lock's
+        // reference count: a guard being dropped still holds its
+        // reference after the next builder has taken the turn.
         let mut building = self.cache.building.lock().unwrap_or_else(|e| e.into_inner());
-        // The last one out (the map's reference and this guard's are all
-        // that is left: nobody waits) removes the key.
-        let mine = tokio::sync::OwnedMutexGuard::mutex(&self.held);
-        if building
-            .get(&self.key)
-            .is_some_and(|t| Arc::ptr_eq(t, mine) && Arc::strong_count(t) == 2)
-        {
-            building.remove(&self.key);
+        if let Some((_, wanting)) = building.get_mut(&self.key) {
+            *wanting -= 1;
+            if *wanting == 0 {
+                building.remove(&self.key);
+            }
         }
     }
 }
@@ -464,12 +468,14 @@ impl PageCache {
     pub async fn build_turn(&self, key: &str) -> BuildTurn<'_> {
         let turn = {
             let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
-            building.entry(key.to_owned()).or_default().clone()
+            let (turn, wanting) = building.entry(key.to_owned()).or_default();
+            *wanting += 1;
+            turn.clone()
         };
         BuildTurn {
             cache: self,
             key: key.to_owned(),
-            held: turn.lock_owned().await,
+            _held: turn.lock_owned().await,
         }
     }
 
