@@ -30,8 +30,25 @@ fn fill(piece: &str, len: usize) -> String {
 /// with emphasis, links and notes, lists and tables; the plain input for
 /// the Markdown cases.
 fn paper_text(len: usize) -> String {
-    let sentence = "Regional ports carry a *larger* share of trade than their size suggests, and their \
-                    finances depend on [long contracts](https://example.org/contracts).";
+    paper_with(
+        len,
+        "Regional ports carry a *larger* share of trade than their size suggests, and their \
+         finances depend on [long contracts](https://example.org/contracts).",
+    )
+}
+
+/// The same paper with the raw HTML authors put in (an abbreviation per
+/// sentence): the plain input for raw HTML, which sends any body through
+/// the sanitiser, and a body without it does not pass there at all.
+fn paper_html(len: usize) -> String {
+    paper_with(
+        len,
+        "Regional ports carry a *larger* share of <abbr title=\"gross domestic product\">GDP</abbr> \
+         than their size suggests, and depend on [long contracts](https://example.org/contracts).",
+    )
+}
+
+fn paper_with(len: usize, sentence: &str) -> String {
     let mut md = String::new();
     let mut n = 0;
     while md.len() < len {
@@ -229,7 +246,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "markdown: raw HTML to sanitise",
-            plain: paper_text(md),
+            plain: paper_html(md),
             worst: fill("<b><i onclick=x>", md),
             run: markdown,
         },

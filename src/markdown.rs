@@ -8,7 +8,7 @@
 use crate::domain::{MediaMeta, media_name, media_path};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::LazyLock;
 
 /// One heading of a paper, for its table of contents.
@@ -72,34 +72,9 @@ pub struct ImageLinks<'a> {
 }
 
 impl ImageLinks<'_> {
-    /// A paragraph at `i` that is nothing but one of the paper's images
-    /// with a title becomes a figure captioned by the title (the PDF does
-    /// the same): its HTML and the index after the paragraph.
-    fn figure(&self, events: &[Event<'_>], i: usize) -> Option<(String, usize)> {
-        let (Event::Start(Tag::Paragraph), Some(Event::Start(Tag::Image { dest_url, title, .. }))) =
-            (&events[i], events.get(i + 1))
-        else {
-            return None;
-        };
-        if title.is_empty() || media_name(dest_url).ok().flatten().is_none() {
-            return None;
-        }
-        let end = image_end(events, i + 1);
-        if !matches!(events.get(end + 1), Some(Event::End(TagEnd::Paragraph))) {
-            return None;
-        }
-        let img = self.img(dest_url, "", &plain_text(&events[i + 2..end]))?;
-        let mut html = format!("<figure>{img}<figcaption>");
-        let _ = pulldown_cmark_escape::escape_html(&mut html, title);
-        html.push_str("</figcaption></figure>\n");
-        Some((html, end + 2))
-    }
-
-    /// The `<img>` for an image of the paper named by `dest`, or None when
-    /// `dest` is not such a name (a web address stays as written).
-    fn img(&self, dest: &str, title: &str, alt: &str) -> Option<String> {
-        let name = media_name(dest).ok().flatten()?;
-        let mut tag = format!("<img src=\"{}{}\" alt=\"", self.prefix, media_path(&name));
+    /// The `<img>` for the paper's image `name` (from `media_name`).
+    fn img(&self, name: &str, title: &str, alt: &str) -> String {
+        let mut tag = format!("<img src=\"{}{}\" alt=\"", self.prefix, media_path(name));
         let _ = pulldown_cmark_escape::escape_html(&mut tag, alt);
         tag.push('"');
         if !title.is_empty() {
@@ -113,7 +88,7 @@ impl ImageLinks<'_> {
             tag.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
         }
         tag.push_str(" loading=\"lazy\" decoding=\"async\">");
-        Some(tag)
+        tag
     }
 }
 
@@ -125,45 +100,25 @@ pub fn render(markdown: &str) -> RenderedMarkdown {
 /// Renders a paper body whose relative image names point at the images
 /// stored with it (`images`).
 pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> RenderedMarkdown {
-    let mut body: Vec<Event<'_>> = Vec::new();
-    let mut definitions: HashMap<String, Vec<Event<'_>>> = HashMap::new();
-    let mut definition_order: Vec<String> = Vec::new();
-    let mut current_definition: Option<(String, Vec<Event<'_>>)> = None;
-    let mut word_count = 0;
-
-    let mut has_raw_html = false;
-    for event in Parser::new_ext(markdown, options()) {
-        match &event {
-            Event::Text(t) | Event::Code(t) => word_count += count_words(t),
-            Event::Html(_) | Event::InlineHtml(_) => has_raw_html = true,
-            _ => {}
-        }
-        match event {
-            Event::Start(Tag::FootnoteDefinition(label)) => {
-                current_definition = Some((label.to_string(), Vec::new()));
-            }
-            Event::End(TagEnd::FootnoteDefinition) => {
-                if let Some((label, events)) = current_definition.take()
-                    && let std::collections::hash_map::Entry::Vacant(slot) = definitions.entry(label.clone())
-                {
-                    definition_order.push(label);
-                    slot.insert(events);
-                }
-            }
-            other => match &mut current_definition {
-                Some((_, events)) => events.push(other),
-                None => body.push(other),
-            },
-        }
-    }
-
+    // One pass, streamed: the parser's events are transformed and written
+    // as they come (a body of a hundred thousand events is never held
+    // whole), and only footnote definitions are set aside.
+    let mut body = Body::new(Parser::new_ext(markdown, options()));
     let mut notes = FootnoteNumbers::default();
-    let mut ids = HeadingIds::default();
+    let mut ids = HeadingIds::with_room_for(markdown);
     let mut toc = Vec::new();
-    let body = transform(body, &mut notes, &mut ids, Some(&mut toc), images);
-
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, body.into_iter());
+    html::push_html(
+        &mut out,
+        Transform::new(&mut body, &mut notes, &mut ids, Some(&mut toc), images),
+    );
+    let Body {
+        mut definitions,
+        definition_order,
+        word_count,
+        has_raw_html,
+        ..
+    } = body;
 
     // Definitions may themselves reference footnotes, so number as we go.
     // Both lists only grow or stay, and what a cursor passes (done, or
@@ -190,9 +145,11 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
         done.insert(label.clone());
         let events = definitions.remove(&label).unwrap_or_default();
         let number = notes.number_of(&label);
-        let events = transform(events, &mut notes, &mut ids, None, images);
         let mut note_html = String::new();
-        html::push_html(&mut note_html, events.into_iter());
+        html::push_html(
+            &mut note_html,
+            Transform::new(events.into_iter(), &mut notes, &mut ids, None, images),
+        );
         let backlinks: String = (1..=notes.uses(&label))
             .map(|k| {
                 let target = reference_id(number, k);
@@ -335,32 +292,54 @@ fn reference_id(number: usize, use_index: usize) -> String {
 /// Hands out unique heading ids.
 #[derive(Default)]
 struct HeadingIds {
-    used: HashSet<String>,
-    /// Per wanted id, the suffix to try next: a thousand headings of one
-    /// name cost a thousand tries, not half a million.
-    next_suffix: HashMap<String, usize>,
+    /// Every id handed out, with the suffix to try next when a heading
+    /// wants it again: a thousand headings of one name cost a thousand
+    /// tries, not half a million, and one map serves both questions.
+    claimed: HashMap<String, usize>,
 }
 
 impl HeadingIds {
-    fn claim(&mut self, wanted: &str) -> String {
-        let base = if wanted.is_empty() { "section" } else { wanted };
-        if !self.next_suffix.contains_key(base) {
-            self.next_suffix.insert(base.to_owned(), 1);
+    /// Room for the headings `markdown` seems to hold (lines that start
+    /// with `#`), so that a body of many headings is not rehashed as it
+    /// grows.
+    fn with_room_for(markdown: &str) -> Self {
+        let bytes = markdown.as_bytes();
+        let lines = bytes.windows(2).filter(|w| w == b"\n#").count() + usize::from(bytes.first() == Some(&b'#'));
+        HeadingIds {
+            claimed: HashMap::with_capacity(lines),
         }
-        let Some(n) = self.next_suffix.get_mut(base) else {
-            return base.to_owned();
-        };
-        let mut candidate = if *n == 1 {
-            base.to_owned()
+    }
+
+    fn claim(&mut self, wanted: String) -> String {
+        let base = if wanted.is_empty() {
+            String::from("section")
         } else {
-            format!("{base}-{n}")
+            wanted
         };
-        while self.used.contains(&candidate) || RESERVED_IDS.contains(&candidate.as_str()) {
-            *n += 1;
-            candidate = format!("{base}-{n}");
+        let Some(&first) = self.claimed.get(&base) else {
+            if RESERVED_IDS.contains(&base.as_str()) {
+                return self.suffixed(base, 2);
+            }
+            self.claimed.insert(base.clone(), 2);
+            return base;
+        };
+        self.suffixed(base, first)
+    }
+
+    /// The first free `{base}-{n}` from `n` on; `base` is claimed already.
+    fn suffixed(&mut self, base: String, mut n: usize) -> String {
+        loop {
+            let id = format!("{base}-{n}");
+            n += 1;
+            if !RESERVED_IDS.contains(&id.as_str())
+                && let std::collections::hash_map::Entry::Vacant(slot) = self.claimed.entry(id)
+            {
+                let id = slot.key().clone();
+                slot.insert(2);
+                self.claimed.insert(base, n);
+                return id;
+            }
         }
-        self.used.insert(candidate.clone());
-        candidate
     }
 }
 
@@ -373,38 +352,186 @@ fn valid_class(class: &str) -> bool {
         && class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Gives headings ids (and records them), turns footnote references into
-/// numbered links and wraps tables so that they scroll on narrow screens.
-fn transform<'a>(
-    mut events: Vec<Event<'a>>,
-    notes: &mut FootnoteNumbers,
-    ids: &mut HeadingIds,
-    mut toc: Option<&mut Vec<TocEntry>>,
-    images: Option<&ImageLinks<'_>>,
-) -> Vec<Event<'a>> {
-    let mut out = Vec::with_capacity(events.len() + 8);
-    let mut i = 0;
-    while i < events.len() {
-        if let Some((figure, next)) = images.and_then(|links| links.figure(&events, i)) {
-            out.push(Event::Html(CowStr::from(figure)));
-            i = next;
-            continue;
+/// The parser's events with footnote definitions taken out and set
+/// aside, counting words and noticing raw HTML as they pass.
+struct Body<'a, I> {
+    events: I,
+    /// Each definition's events by label (the first of a label wins).
+    definitions: HashMap<String, Vec<Event<'a>>>,
+    /// Labels in the order their definitions came.
+    definition_order: Vec<String>,
+    /// The definition being read, if inside one.
+    current: Option<(String, Vec<Event<'a>>)>,
+    word_count: usize,
+    has_raw_html: bool,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Body<'a, I> {
+    fn new(events: I) -> Self {
+        Body {
+            events,
+            definitions: HashMap::new(),
+            definition_order: Vec::new(),
+            current: None,
+            word_count: 0,
+            has_raw_html: false,
         }
-        // Taken, not cloned: what follows reads only later events.
-        let event = std::mem::replace(&mut events[i], Event::SoftBreak);
+    }
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Body<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.events.next()?;
+            match &event {
+                Event::Text(t) | Event::Code(t) => self.word_count += count_words(t),
+                Event::Html(_) | Event::InlineHtml(_) => self.has_raw_html = true,
+                _ => {}
+            }
+            match event {
+                Event::Start(Tag::FootnoteDefinition(label)) => {
+                    self.current = Some((label.to_string(), Vec::new()));
+                }
+                Event::End(TagEnd::FootnoteDefinition) => {
+                    if let Some((label, events)) = self.current.take()
+                        && let std::collections::hash_map::Entry::Vacant(slot) = self.definitions.entry(label.clone())
+                    {
+                        self.definition_order.push(label);
+                        slot.insert(events);
+                    }
+                }
+                other => match &mut self.current {
+                    Some((_, events)) => events.push(other),
+                    None => return Some(other),
+                },
+            }
+        }
+    }
+}
+
+/// Gives headings ids (and records them), turns footnote references into
+/// numbered links, wraps tables so that they scroll on narrow screens and
+/// makes the paper's own images (and figures) point where they are
+/// served. Streams: it reads ahead only as far as one heading or one
+/// image reaches, and every event is read a bounded number of times.
+struct Transform<'a, 'r, I> {
+    input: I,
+    /// Events read ahead (to see a heading's text or an image's end),
+    /// not transformed yet.
+    ahead: VecDeque<Event<'a>>,
+    /// Transformed events that follow the one last handed out.
+    ready: VecDeque<Event<'a>>,
+    notes: &'r mut FootnoteNumbers,
+    ids: &'r mut HeadingIds,
+    toc: Option<&'r mut Vec<TocEntry>>,
+    images: Option<&'r ImageLinks<'r>>,
+}
+
+impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
+    fn new(
+        input: I,
+        notes: &'r mut FootnoteNumbers,
+        ids: &'r mut HeadingIds,
+        toc: Option<&'r mut Vec<TocEntry>>,
+        images: Option<&'r ImageLinks<'r>>,
+    ) -> Self {
+        Transform {
+            input,
+            ahead: VecDeque::new(),
+            ready: VecDeque::new(),
+            notes,
+            ids,
+            toc,
+            images,
+        }
+    }
+
+    fn pull(&mut self) -> Option<Event<'a>> {
+        self.ahead.pop_front().or_else(|| self.input.next())
+    }
+
+    /// Puts events read ahead back, to be transformed in their turn.
+    fn put_back(&mut self, events: impl DoubleEndedIterator<Item = Event<'a>>) {
+        for e in events.rev() {
+            self.ahead.push_front(e);
+        }
+    }
+
+    /// The events after an image's start up to and with its end (images
+    /// may hold images in their description).
+    fn read_image(&mut self) -> Vec<Event<'a>> {
+        let mut depth = 1usize;
+        let mut read = Vec::new();
+        while let Some(e) = self.pull() {
+            match &e {
+                Event::Start(Tag::Image { .. }) => depth += 1,
+                Event::End(TagEnd::Image) => depth -= 1,
+                _ => {}
+            }
+            read.push(e);
+            if depth == 0 {
+                break;
+            }
+        }
+        read
+    }
+
+    /// After a paragraph's start: when the paragraph is nothing but one
+    /// of the paper's images with a title, the figure it becomes,
+    /// captioned by the title (the PDF does the same), with the
+    /// paragraph read; otherwise None, with nothing read.
+    fn figure(&mut self) -> Option<String> {
+        let links = self.images?;
+        let first = self.pull()?;
+        let name = match &first {
+            Event::Start(Tag::Image { dest_url, title, .. }) if !title.is_empty() => {
+                media_name(dest_url).ok().flatten()
+            }
+            _ => None,
+        };
+        let Some(name) = name else {
+            self.put_back(std::iter::once(first));
+            return None;
+        };
+        let read = self.read_image();
+        let after = self.pull();
+        let whole = matches!(read.last(), Some(Event::End(TagEnd::Image)))
+            && matches!(after, Some(Event::End(TagEnd::Paragraph)));
+        if let (true, Event::Start(Tag::Image { title, .. })) = (whole, &first) {
+            let mut html = format!("<figure>{}<figcaption>", links.img(&name, "", &plain_text(&read)));
+            let _ = pulldown_cmark_escape::escape_html(&mut html, title);
+            html.push_str("</figcaption></figure>\n");
+            return Some(html);
+        }
+        self.put_back(std::iter::once(first).chain(read).chain(after));
+        None
+    }
+
+    fn transform(&mut self, event: Event<'a>) -> Event<'a> {
         match event {
+            Event::Start(Tag::Paragraph) => match self.figure() {
+                Some(figure) => Event::Html(CowStr::from(figure)),
+                None => Event::Start(Tag::Paragraph),
+            },
             Event::Start(Tag::Heading { level, id, classes, .. }) => {
-                let end = events[i..]
-                    .iter()
-                    .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
-                    .map_or(events.len(), |p| i + p);
-                let text = plain_text(&events[i + 1..end]);
+                let mut inner = Vec::new();
+                while let Some(e) = self.pull() {
+                    let end = matches!(e, Event::End(TagEnd::Heading(_)));
+                    inner.push(e);
+                    if end {
+                        break;
+                    }
+                }
+                let text = plain_text(&inner);
+                self.put_back(inner.into_iter());
                 let wanted = match &id {
                     Some(id) => crate::domain::slugify(id),
                     None => crate::domain::slugify(&text),
                 };
-                let id = ids.claim(&wanted);
-                if let Some(toc) = toc.as_deref_mut() {
+                let id = self.ids.claim(wanted);
+                if let Some(toc) = self.toc.as_deref_mut() {
                     toc.push(TocEntry {
                         level: heading_number(level),
                         id: id.clone(),
@@ -415,19 +542,19 @@ fn transform<'a>(
                 // every other attribute is dropped, whether or not the
                 // body holds raw HTML (which alone sends it through the
                 // sanitiser).
-                out.push(Event::Start(Tag::Heading {
+                Event::Start(Tag::Heading {
                     level,
                     id: Some(CowStr::from(id)),
                     classes: classes.into_iter().filter(|c| valid_class(c)).take(8).collect(),
                     attrs: Vec::new(),
-                }));
+                })
             }
             Event::FootnoteReference(label) => {
-                let (number, k) = notes.reference(&label);
-                out.push(Event::InlineHtml(CowStr::from(format!(
+                let (number, k) = self.notes.reference(&label);
+                Event::InlineHtml(CowStr::from(format!(
                     "<sup class=\"footnote-ref\" id=\"{}\"><a href=\"#fn:{number}\" aria-label=\"Note {number}\">{number}</a></sup>",
                     reference_id(number, k)
-                ))));
+                )))
             }
             Event::Start(Tag::Link { dest_url, title, .. }) => {
                 let mut a = String::from("<a href=\"");
@@ -441,72 +568,58 @@ fn transform<'a>(
                     a.push('"');
                 }
                 a.push_str(" rel=\"noopener noreferrer\">");
-                out.push(Event::InlineHtml(CowStr::from(a)));
+                Event::InlineHtml(CowStr::from(a))
             }
-            Event::End(TagEnd::Link) => out.push(Event::InlineHtml(CowStr::from("</a>"))),
+            Event::End(TagEnd::Link) => Event::InlineHtml(CowStr::from("</a>")),
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 title,
                 id,
             }) => {
-                // Only the paper's own images are read to their end (and
-                // skipped whole): reading every image of a nest to its end
-                // would be quadratic in the nesting.
-                if let Some(links) = images.filter(|_| media_name(&dest_url).ok().flatten().is_some()) {
-                    let end = image_end(&events, i);
-                    let alt = plain_text(&events[i + 1..end]);
-                    if let Some(img) = links.img(&dest_url, &title, &alt) {
-                        out.push(Event::InlineHtml(CowStr::from(img)));
-                        i = end + 1;
-                        continue;
-                    }
+                // The paper's own images are read to their end and
+                // replaced whole (what they hold is read once, here).
+                if let Some(links) = self.images
+                    && let Some(name) = media_name(&dest_url).ok().flatten()
+                {
+                    let alt = plain_text(&self.read_image());
+                    return Event::InlineHtml(CowStr::from(links.img(&name, &title, &alt)));
                 }
                 let dest_url = if safe_url(&dest_url) {
                     dest_url
                 } else {
                     CowStr::from("")
                 };
-                out.push(Event::Start(Tag::Image {
+                Event::Start(Tag::Image {
                     link_type,
                     dest_url,
                     title,
                     id,
-                }));
+                })
             }
             table @ Event::Start(Tag::Table(_)) => {
-                out.push(Event::Html(CowStr::from("<div class=\"table-scroll\">")));
-                out.push(table);
+                self.ready.push_back(table);
+                Event::Html(CowStr::from("<div class=\"table-scroll\">"))
             }
             end @ Event::End(TagEnd::Table) => {
-                out.push(end);
-                out.push(Event::Html(CowStr::from("</div>\n")));
+                self.ready.push_back(Event::Html(CowStr::from("</div>\n")));
+                end
             }
-            other => out.push(other),
+            other => other,
         }
-        i += 1;
     }
-    out
 }
 
-/// The index of the end of the image that starts at `start` (images may
-/// hold images in their description).
-fn image_end(events: &[Event<'_>], start: usize) -> usize {
-    // The start itself is not read: `transform` has taken it already.
-    let mut depth = 1usize;
-    for (k, e) in events.iter().enumerate().skip(start + 1) {
-        match e {
-            Event::Start(Tag::Image { .. }) => depth += 1,
-            Event::End(TagEnd::Image) => {
-                depth -= 1;
-                if depth == 0 {
-                    return k;
-                }
-            }
-            _ => {}
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Transform<'a, '_, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(e) = self.ready.pop_front() {
+            return Some(e);
         }
+        let event = self.pull()?;
+        Some(self.transform(event))
     }
-    events.len().saturating_sub(1)
 }
 
 /// Whether a link or image may point at `url`: relative addresses and the
@@ -538,7 +651,10 @@ fn plain_text(events: &[Event<'_>]) -> String {
             _ => {}
         }
     }
-    s.trim().to_owned()
+    s.truncate(s.trim_end().len());
+    let lead = s.len() - s.trim_start().len();
+    s.drain(..lead);
+    s
 }
 
 fn heading_number(level: HeadingLevel) -> u8 {
@@ -693,6 +809,37 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<figcaption>"), "{html}");
+    }
+
+    #[test]
+    fn what_is_read_ahead_is_still_transformed_in_order() {
+        let links = ImageLinks {
+            prefix: "/p/",
+            media: &[],
+        };
+        // A titled image of the paper with more after it is read ahead as
+        // a possible figure, then put back: no figure, nothing lost.
+        let md = "![A](a.png \"T\") and [more](https://x.org)[^1]\n\n\
+                  ## Ports[^2] and [links](https://y.org)\n\n\
+                  [^1]: One.\n\n[^2]: Two.\n";
+        let r = render_with_images(md, Some(&links));
+        assert!(
+            r.html.starts_with(
+                "<p><img src=\"/p/a.png\" alt=\"A\" title=\"T\" loading=\"lazy\" decoding=\"async\"> and \
+                 <a href=\"https://x.org\" rel=\"noopener noreferrer\">more</a>\
+                 <sup class=\"footnote-ref\" id=\"fnref:1\"><a href=\"#fn:1\" aria-label=\"Note 1\">1</a></sup></p>\n\
+                 <h2 id=\"ports-and-links\">Ports<sup class=\"footnote-ref\" id=\"fnref:2\">"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("and <a href=\"https://y.org\" rel=\"noopener noreferrer\">links</a></h2>")
+        );
+        assert!(!r.html.contains("<figure>"), "{}", r.html);
+        assert_eq!(r.toc[0].text, "Ports and links");
+        assert_eq!(r.footnote_count, 2);
     }
 
     #[test]

@@ -182,8 +182,11 @@ pub fn slugify(text: &str) -> String {
             pending_dash = true;
         }
     }
-    let slug: String = slug.chars().take(80).collect();
-    slug.trim_end_matches('-').to_owned()
+    if let Some((cut, _)) = slug.char_indices().nth(80) {
+        slug.truncate(cut);
+    }
+    slug.truncate(slug.trim_end_matches('-').len());
+    slug
 }
 
 /// Folds common accented Latin letters to their base letter, so that
