@@ -290,7 +290,6 @@ fn reference_id(number: usize, use_index: usize) -> String {
 }
 
 /// Hands out unique heading ids.
-#[derive(Default)]
 struct HeadingIds {
     /// Every id handed out, with the suffix to try next when a heading
     /// wants it again: a thousand headings of one name cost a thousand
@@ -303,8 +302,7 @@ impl HeadingIds {
     /// with `#`), so that a body of many headings is not rehashed as it
     /// grows.
     fn with_room_for(markdown: &str) -> Self {
-        let bytes = markdown.as_bytes();
-        let lines = bytes.windows(2).filter(|w| w == b"\n#").count() + usize::from(bytes.first() == Some(&b'#'));
+        let lines = markdown.matches("\n#").count() + usize::from(markdown.starts_with('#'));
         HeadingIds {
             claimed: HashMap::with_capacity(lines),
         }
