@@ -6,9 +6,12 @@
 //! passes an allow-list sanitiser. Pure functions: no I/O.
 
 use crate::domain::{MediaMeta, media_name, media_path};
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use hashbrown::HashTable;
+use pulldown_cmark::{CowStr, Event, HeadingLevel, InlineStr, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 
 /// One heading of a paper, for its table of contents.
@@ -291,10 +294,26 @@ fn reference_id(number: usize, use_index: usize) -> String {
 
 /// Hands out unique heading ids.
 struct HeadingIds {
-    /// Every id handed out, with the suffix to try next when a heading
-    /// wants it again: a thousand headings of one name cost a thousand
-    /// tries, not half a million, and one map serves both questions.
-    claimed: HashMap<String, usize>,
+    /// Every id handed out, end to end in one string: a body of forty
+    /// thousand headings makes no forty thousand small allocations (nor
+    /// frees them after).
+    names: String,
+    /// Where each id lies in `names`, with the suffix to try next when a
+    /// heading wants it again: a thousand headings of one name cost a
+    /// thousand tries, not half a million, and one table serves both
+    /// questions.
+    claimed: HashTable<Claim>,
+    /// Keyed per render, so that no body can be built to collide.
+    hasher: RandomState,
+}
+
+/// One id handed out (or, for the reserved ones, wanted): `names[start..end]`.
+#[derive(Clone, Copy)]
+struct Claim {
+    start: usize,
+    end: usize,
+    /// The suffix to try first when a heading wants this id again.
+    next: usize,
 }
 
 impl HeadingIds {
@@ -304,39 +323,58 @@ impl HeadingIds {
     fn with_room_for(markdown: &str) -> Self {
         let lines = markdown.matches("\n#").count() + usize::from(markdown.starts_with('#'));
         HeadingIds {
-            claimed: HashMap::with_capacity(lines),
+            names: String::with_capacity(lines * 8),
+            claimed: HashTable::with_capacity(lines),
+            hasher: RandomState::new(),
         }
     }
 
-    fn claim(&mut self, wanted: String) -> String {
-        let base = if wanted.is_empty() {
-            String::from("section")
-        } else {
-            wanted
-        };
-        let Some(&first) = self.claimed.get(&base) else {
-            if RESERVED_IDS.contains(&base.as_str()) {
-                return self.suffixed(base, 2);
-            }
-            self.claimed.insert(base.clone(), 2);
-            return base;
-        };
-        self.suffixed(base, first)
+    /// The claim of `id` (whose hash is `hash`), if it was handed out or
+    /// wanted before; fields apart, so that `id` may lie in `names`.
+    fn find<'t>(claimed: &'t mut HashTable<Claim>, names: &str, hash: u64, id: &str) -> Option<&'t mut Claim> {
+        claimed.find_mut(hash, |c| &names[c.start..c.end] == id)
     }
 
-    /// The first free `{base}-{n}` from `n` on; `base` is claimed already.
-    fn suffixed(&mut self, base: String, mut n: usize) -> String {
-        loop {
-            let id = format!("{base}-{n}");
-            n += 1;
-            if !RESERVED_IDS.contains(&id.as_str())
-                && let std::collections::hash_map::Entry::Vacant(slot) = self.claimed.entry(id)
-            {
-                let id = slot.key().clone();
-                slot.insert(2);
-                self.claimed.insert(base, n);
-                return id;
+    /// Records `names[start..]` as claimed, with `next` to try after it.
+    fn record(&mut self, hash: u64, start: usize, next: usize) {
+        let (names, hasher) = (&self.names, &self.hasher);
+        let end = names.len();
+        self.claimed.insert_unique(hash, Claim { start, end, next }, |c| {
+            hasher.hash_one(&names[c.start..c.end])
+        });
+    }
+
+    /// A unique id for a heading that wants `wanted`: that, or when it is
+    /// taken (or reserved for the page), the first free `{wanted}-{n}`.
+    fn claim(&mut self, wanted: &str) -> &str {
+        let base = if wanted.is_empty() { "section" } else { wanted };
+        let base_hash = self.hasher.hash_one(base);
+        let mut next = match Self::find(&mut self.claimed, &self.names, base_hash, base) {
+            Some(claim) => claim.next,
+            None => {
+                let start = self.names.len();
+                self.names.push_str(base);
+                self.record(base_hash, start, 2);
+                if !RESERVED_IDS.contains(&base) {
+                    return &self.names[start..];
+                }
+                2
             }
+        };
+        loop {
+            let start = self.names.len();
+            let _ = write!(self.names, "{base}-{next}");
+            next += 1;
+            let id = &self.names[start..];
+            let hash = self.hasher.hash_one(id);
+            if !RESERVED_IDS.contains(&id) && Self::find(&mut self.claimed, &self.names, hash, id).is_none() {
+                self.record(hash, start, 2);
+                if let Some(claim) = Self::find(&mut self.claimed, &self.names, base_hash, base) {
+                    claim.next = next;
+                }
+                return &self.names[start..];
+            }
+            self.names.truncate(start);
         }
     }
 }
@@ -421,6 +459,8 @@ struct Transform<'a, 'r, I> {
     ahead: VecDeque<Event<'a>>,
     /// Transformed events that follow the one last handed out.
     ready: VecDeque<Event<'a>>,
+    /// A heading's events while its text is read, kept for the next.
+    heading: Vec<Event<'a>>,
     notes: &'r mut FootnoteNumbers,
     ids: &'r mut HeadingIds,
     toc: Option<&'r mut Vec<TocEntry>>,
@@ -439,6 +479,7 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
             input,
             ahead: VecDeque::new(),
             ready: VecDeque::new(),
+            heading: Vec::new(),
             notes,
             ids,
             toc,
@@ -514,7 +555,8 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
                 None => Event::Start(Tag::Paragraph),
             },
             Event::Start(Tag::Heading { level, id, classes, .. }) => {
-                let mut inner = Vec::new();
+                // One buffer for every heading's events, not one each.
+                let mut inner = std::mem::take(&mut self.heading);
                 while let Some(e) = self.pull() {
                     let end = matches!(e, Event::End(TagEnd::Heading(_)));
                     inner.push(e);
@@ -523,26 +565,29 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
                     }
                 }
                 let text = plain_text(&inner);
-                self.put_back(inner.into_iter());
+                self.put_back(inner.drain(..));
+                self.heading = inner;
                 let wanted = match &id {
                     Some(id) => crate::domain::slugify(id),
                     None => crate::domain::slugify(&text),
                 };
-                let id = self.ids.claim(wanted);
+                let id = self.ids.claim(&wanted);
                 if let Some(toc) = self.toc.as_deref_mut() {
                     toc.push(TocEntry {
                         level: heading_number(level),
-                        id: id.clone(),
+                        id: id.to_owned(),
                         text,
                     });
                 }
+                // Most ids fit in the event itself, allocating nothing.
+                let id = InlineStr::try_from(id).map_or_else(|_| CowStr::from(id.to_owned()), CowStr::Inlined);
                 // `{…}` after a heading may give an id and classes only:
                 // every other attribute is dropped, whether or not the
                 // body holds raw HTML (which alone sends it through the
                 // sanitiser).
                 Event::Start(Tag::Heading {
                     level,
-                    id: Some(CowStr::from(id)),
+                    id: Some(id),
                     classes: classes.into_iter().filter(|c| valid_class(c)).take(8).collect(),
                     attrs: Vec::new(),
                 })
@@ -838,6 +883,33 @@ mod tests {
         assert!(!r.html.contains("<figure>"), "{}", r.html);
         assert_eq!(r.toc[0].text, "Ports and links");
         assert_eq!(r.footnote_count, 2);
+    }
+
+    #[test]
+    fn heading_ids_never_repeat_even_when_a_heading_spells_a_suffix() {
+        let r =
+            render("## A\n\n## A 2\n\n## A\n\n## Content\n\n## Content\n\n## Content 2\n\n##\n\n##\n\n## Toc {#toc}\n");
+        let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "a",
+                "a-2",
+                "a-3",
+                "content-2",
+                "content-3",
+                "content-2-2",
+                "section",
+                "section-2",
+                "toc-2"
+            ]
+        );
+        // An id longer than fits inside an event is written whole.
+        let long = "word ".repeat(12);
+        let r = render(&format!("## {long}\n\n## {long}\n"));
+        let id = "word-".repeat(12).trim_end_matches('-').to_owned();
+        assert!(r.html.contains(&format!("<h2 id=\"{id}\">")), "{}", r.html);
+        assert!(r.html.contains(&format!("<h2 id=\"{id}-2\">")), "{}", r.html);
     }
 
     #[test]
