@@ -9,7 +9,7 @@ use crate::domain::{MediaMeta, media_name, media_path};
 use hashbrown::HashTable;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, InlineStr, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
@@ -124,60 +124,63 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
     } = body;
 
     // Definitions may themselves reference footnotes, so number as we go.
-    // Both lists only grow or stay, and what a cursor passes (done, or
-    // with no definition) stays passed: one walk over each, however many
-    // notes there are.
-    let mut rendered_notes: Vec<(usize, String)> = Vec::new();
-    let mut done: HashSet<String> = HashSet::new();
+    // Both lists only grow, and what a cursor passes (rendered, or with no
+    // definition) stays passed: one walk over each, however many notes
+    // there are. Notes come out in the order of their numbers (the next
+    // is always the lowest not yet written), so each is written straight
+    // after the body.
     let (mut referenced_at, mut defined_at) = (0, 0);
+    let mut footnote_count = 0;
     loop {
-        while referenced_at < notes.order.len()
-            && (done.contains(&notes.order[referenced_at]) || !definitions.contains_key(&notes.order[referenced_at]))
-        {
+        while referenced_at < notes.order.len() && !definitions.contains_key(&notes.order[referenced_at]) {
             referenced_at += 1;
         }
-        while defined_at < definition_order.len() && done.contains(&definition_order[defined_at]) {
+        while defined_at < definition_order.len() && !definitions.contains_key(&definition_order[defined_at]) {
             defined_at += 1;
         }
-        let next = notes
+        let Some(label) = notes
             .order
             .get(referenced_at)
             .or_else(|| definition_order.get(defined_at))
-            .cloned();
-        let Some(label) = next else { break };
-        done.insert(label.clone());
+            .cloned()
+        else {
+            break;
+        };
         let events = definitions.remove(&label).unwrap_or_default();
         let number = notes.number_of(&label);
-        let mut note_html = String::new();
+        if footnote_count == 0 {
+            out.push_str("<section class=\"footnotes\" id=\"footnotes\" aria-label=\"Notes\">\n<h2 class=\"footnotes-title\">Notes</h2>\n<ol>\n");
+        }
+        footnote_count += 1;
+        let _ = write!(out, "<li id=\"fn:{number}\">");
+        let start = out.len();
         html::push_html(
-            &mut note_html,
+            &mut out,
             Transform::new(events.into_iter(), &mut notes, &mut ids, None, images),
         );
-        let backlinks: String = (1..=notes.uses(&label))
-            .map(|k| {
-                let target = reference_id(number, k);
-                let label = if k == 1 {
-                    format!("Back to reference {number}")
-                } else {
-                    format!("Back to reference {number} ({k})")
-                };
-                format!(" <a href=\"#{target}\" class=\"footnote-back\" aria-label=\"{label}\">↩\u{fe0e}</a>")
-            })
-            .collect();
-        let trimmed = note_html.trim_end();
-        let note_html = match trimmed.strip_suffix("</p>") {
-            Some(head) => format!("{head}{backlinks}</p>"),
-            None => format!("{trimmed}{backlinks}"),
-        };
-        rendered_notes.push((number, note_html));
-    }
-    let footnote_count = rendered_notes.len();
-    if !rendered_notes.is_empty() {
-        rendered_notes.sort_by_key(|(n, _)| *n);
-        out.push_str("<section class=\"footnotes\" id=\"footnotes\" aria-label=\"Notes\">\n<h2 class=\"footnotes-title\">Notes</h2>\n<ol>\n");
-        for (number, note) in rendered_notes {
-            out.push_str(&format!("<li id=\"fn:{number}\">{note}</li>\n"));
+        // The back-links go inside the note's last paragraph.
+        out.truncate(start + out[start..].trim_end().len());
+        let closes_paragraph = out[start..].ends_with("</p>");
+        if closes_paragraph {
+            out.truncate(out.len() - "</p>".len());
         }
+        for k in 1..=notes.uses(&label) {
+            let _ = write!(
+                out,
+                " <a href=\"#{}\" class=\"footnote-back\" aria-label=\"Back to reference {number}",
+                ReferenceId(number, k)
+            );
+            if k > 1 {
+                let _ = write!(out, " ({k})");
+            }
+            out.push_str("\">↩\u{fe0e}</a>");
+        }
+        if closes_paragraph {
+            out.push_str("</p>");
+        }
+        out.push_str("</li>\n");
+    }
+    if footnote_count > 0 {
         out.push_str("</ol>\n</section>\n");
     }
 
@@ -252,43 +255,50 @@ fn count_words(text: &str) -> usize {
         .count()
 }
 
-/// Numbers footnotes in the order they are first referenced.
+/// Numbers footnotes in the order they are first referenced. Labels are
+/// the parser's own (borrowed from the body, as a rule), not copies.
 #[derive(Default)]
-struct FootnoteNumbers {
-    order: Vec<String>,
-    numbers: HashMap<String, usize>,
-    references: HashMap<String, usize>,
+struct FootnoteNumbers<'a> {
+    order: Vec<CowStr<'a>>,
+    /// Each label's number, and how many references it has had.
+    notes: HashMap<CowStr<'a>, (usize, usize)>,
 }
 
-impl FootnoteNumbers {
-    fn number_of(&mut self, label: &str) -> usize {
-        if let Some(n) = self.numbers.get(label) {
-            return *n;
+impl<'a> FootnoteNumbers<'a> {
+    fn entry(&mut self, label: &CowStr<'a>) -> &mut (usize, usize) {
+        if !self.notes.contains_key(label) {
+            self.order.push(label.clone());
+            self.notes.insert(label.clone(), (self.order.len(), 0));
         }
-        self.order.push(label.to_owned());
-        let n = self.order.len();
-        self.numbers.insert(label.to_owned(), n);
-        n
+        self.notes.get_mut(label).expect("just inserted")
+    }
+
+    fn number_of(&mut self, label: &CowStr<'a>) -> usize {
+        self.entry(label).0
     }
 
     /// Records one more reference; returns (number, which use this is).
-    fn reference(&mut self, label: &str) -> (usize, usize) {
-        let n = self.number_of(label);
-        let uses = self.references.entry(label.to_owned()).or_insert(0);
-        *uses += 1;
-        (n, *uses)
+    fn reference(&mut self, label: &CowStr<'a>) -> (usize, usize) {
+        let note = self.entry(label);
+        note.1 += 1;
+        *note
     }
 
     fn uses(&self, label: &str) -> usize {
-        self.references.get(label).copied().unwrap_or(0)
+        self.notes.get(label).map_or(0, |n| n.1)
     }
 }
 
-fn reference_id(number: usize, use_index: usize) -> String {
-    if use_index == 1 {
-        format!("fnref:{number}")
-    } else {
-        format!("fnref:{number}:{use_index}")
+/// The id of a footnote reference: its number, and which use of the note
+/// it is after the first.
+struct ReferenceId(usize, usize);
+
+impl std::fmt::Display for ReferenceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ReferenceId(number, 1) => write!(f, "fnref:{number}"),
+            ReferenceId(number, k) => write!(f, "fnref:{number}:{k}"),
+        }
     }
 }
 
@@ -393,11 +403,11 @@ fn valid_class(class: &str) -> bool {
 struct Body<'a, I> {
     events: I,
     /// Each definition's events by label (the first of a label wins).
-    definitions: HashMap<String, Vec<Event<'a>>>,
+    definitions: HashMap<CowStr<'a>, Vec<Event<'a>>>,
     /// Labels in the order their definitions came.
-    definition_order: Vec<String>,
+    definition_order: Vec<CowStr<'a>>,
     /// The definition being read, if inside one.
-    current: Option<(String, Vec<Event<'a>>)>,
+    current: Option<(CowStr<'a>, Vec<Event<'a>>)>,
     word_count: usize,
     has_raw_html: bool,
 }
@@ -428,7 +438,7 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Body<'a, I> {
             }
             match event {
                 Event::Start(Tag::FootnoteDefinition(label)) => {
-                    self.current = Some((label.to_string(), Vec::new()));
+                    self.current = Some((label, Vec::new()));
                 }
                 Event::End(TagEnd::FootnoteDefinition) => {
                     if let Some((label, events)) = self.current.take()
@@ -461,7 +471,7 @@ struct Transform<'a, 'r, I> {
     ready: VecDeque<Event<'a>>,
     /// A heading's events while its text is read, kept for the next.
     heading: Vec<Event<'a>>,
-    notes: &'r mut FootnoteNumbers,
+    notes: &'r mut FootnoteNumbers<'a>,
     ids: &'r mut HeadingIds,
     toc: Option<&'r mut Vec<TocEntry>>,
     images: Option<&'r ImageLinks<'r>>,
@@ -470,7 +480,7 @@ struct Transform<'a, 'r, I> {
 impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
     fn new(
         input: I,
-        notes: &'r mut FootnoteNumbers,
+        notes: &'r mut FootnoteNumbers<'a>,
         ids: &'r mut HeadingIds,
         toc: Option<&'r mut Vec<TocEntry>>,
         images: Option<&'r ImageLinks<'r>>,
@@ -596,7 +606,7 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
                 let (number, k) = self.notes.reference(&label);
                 Event::InlineHtml(CowStr::from(format!(
                     "<sup class=\"footnote-ref\" id=\"{}\"><a href=\"#fn:{number}\" aria-label=\"Note {number}\">{number}</a></sup>",
-                    reference_id(number, k)
+                    ReferenceId(number, k)
                 )))
             }
             Event::Start(Tag::Link { dest_url, title, .. }) => {
