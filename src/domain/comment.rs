@@ -392,13 +392,11 @@ pub fn comment_html(text: &str) -> String {
             for (start, end) in find_urls(line) {
                 escape(&line[at..start], &mut out);
                 let shown = &line[start..end];
-                let href = if shown.to_ascii_lowercase().starts_with("www.") {
-                    format!("https://{shown}")
-                } else {
-                    shown.to_owned()
-                };
                 out.push_str("<a href=\"");
-                escape(&href, &mut out);
+                if shown.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www.")) {
+                    out.push_str("https://");
+                }
+                escape(shown, &mut out);
                 out.push_str("\" rel=\"nofollow ugc noopener\">");
                 escape(shown, &mut out);
                 out.push_str("</a>");
