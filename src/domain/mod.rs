@@ -26,29 +26,48 @@ use std::fmt;
 use std::str::FromStr;
 use time::OffsetDateTime;
 
-/// Line numbers of byte offsets in one text, for error messages: the
-/// newlines are found once, and each look-up is a binary search, so a file
-/// with a hundred thousand problems costs no more than its length (counting
-/// newlines from the start for each was quadratic).
-pub struct LineIndex {
-    newlines: Vec<usize>,
+/// Line numbers of byte offsets in one text, for error messages. The
+/// newlines are counted once, block by block, and each look-up counts only
+/// within one block: a file with a hundred thousand problems costs no more
+/// than its length (counting newlines from the start for each was
+/// quadratic), and a file of nothing but newlines costs no more than any
+/// other of its size (an index of every newline grew with their number).
+pub struct LineIndex<'t> {
+    text: &'t [u8],
+    /// Newlines before the start of each block.
+    before_block: Vec<usize>,
 }
 
-impl LineIndex {
-    pub fn new(text: &[u8]) -> LineIndex {
-        LineIndex {
-            newlines: text
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i)
-                .collect(),
+/// Bytes per block: few enough to count in a moment, many enough that the
+/// index is a small fraction of the text.
+const LINE_BLOCK: usize = 256;
+
+fn newlines_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t [u8]) -> LineIndex<'t> {
+        let mut before_block = Vec::with_capacity(text.len() / LINE_BLOCK + 1);
+        let mut seen = 0;
+        for block in text.chunks(LINE_BLOCK) {
+            before_block.push(seen);
+            seen += newlines_in(block);
         }
+        LineIndex { text, before_block }
     }
 
-    /// The line (from 1) that the byte at `offset` stands on.
+    /// The line (from 1) that the byte at `offset` stands on (offsets past
+    /// the end stand on the last line).
     pub fn line_at(&self, offset: usize) -> usize {
-        self.newlines.partition_point(|&n| n < offset) + 1
+        let offset = offset.min(self.text.len());
+        let block = offset / LINE_BLOCK;
+        let before = self
+            .before_block
+            .get(block)
+            .copied()
+            .unwrap_or_else(|| newlines_in(self.text));
+        before + newlines_in(&self.text[block * LINE_BLOCK..offset]) + 1
     }
 }
 
@@ -465,6 +484,19 @@ mod tests {
             );
         }
         assert_eq!(super::LineIndex::new(b"").line_at(0), 1);
+        // Across many blocks, at their edges, and past the end.
+        let text: String = (0..3000)
+            .map(|i| if i % 7 == 0 || i % 256 == 255 { '\n' } else { 'x' })
+            .collect();
+        let lines = super::LineIndex::new(text.as_bytes());
+        for offset in 0..=text.len() {
+            assert_eq!(
+                lines.line_at(offset),
+                text[..offset].matches('\n').count() + 1,
+                "{offset}"
+            );
+        }
+        assert_eq!(lines.line_at(text.len() + 10), text.matches('\n').count() + 1);
     }
 
     #[test]
