@@ -108,8 +108,11 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
     // whole), and only footnote definitions are set aside.
     let mut body = Body::new(Parser::new_ext(markdown, options()));
     let mut notes = FootnoteNumbers::default();
-    let mut ids = HeadingIds::with_room_for(markdown);
-    let mut toc = Vec::new();
+    // Room for the headings the body seems to hold, so that neither the
+    // ids nor the contents are rehashed or copied as they grow.
+    let headings = heading_lines(markdown);
+    let mut ids = HeadingIds::with_room_for(headings);
+    let mut toc = Vec::with_capacity(headings);
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(
         &mut out,
@@ -302,6 +305,12 @@ impl std::fmt::Display for ReferenceId {
     }
 }
 
+/// How many headings `markdown` seems to hold: its lines that start with
+/// `#` (at most one per two bytes).
+fn heading_lines(markdown: &str) -> usize {
+    markdown.matches("\n#").count() + usize::from(markdown.starts_with('#'))
+}
+
 /// Hands out unique heading ids.
 struct HeadingIds {
     /// Every id handed out, end to end in one string: a body of forty
@@ -327,11 +336,7 @@ struct Claim {
 }
 
 impl HeadingIds {
-    /// Room for the headings `markdown` seems to hold (lines that start
-    /// with `#`), so that a body of many headings is not rehashed as it
-    /// grows.
-    fn with_room_for(markdown: &str) -> Self {
-        let lines = markdown.matches("\n#").count() + usize::from(markdown.starts_with('#'));
+    fn with_room_for(lines: usize) -> Self {
         HeadingIds {
             names: String::with_capacity(lines * 8),
             claimed: HashTable::with_capacity(lines),
