@@ -46,7 +46,56 @@ fn options() -> Options {
 /// A paper body as parsed Markdown, with the same extensions as the web
 /// page: what the PDF is typeset from.
 pub fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
-    Parser::new_ext(markdown, options())
+    JoinText::new(markdown, Parser::new_ext(markdown, options()))
+}
+
+/// The parser's events with each run of text that lies side by side in
+/// the body handed on as one event. The parser gives some text piece by
+/// piece (`[[[[…` is one event per bracket, every one to be looked at,
+/// escaped and written alone); joined, a body costs what its events are,
+/// not its brackets. Pieces it made itself (smart quotes, entities) are
+/// not in the body and pass as they are.
+struct JoinText<'a, I: Iterator<Item = Event<'a>>> {
+    source: &'a str,
+    events: std::iter::Peekable<I>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> JoinText<'a, I> {
+    fn new(source: &'a str, events: I) -> Self {
+        JoinText {
+            source,
+            events: events.peekable(),
+        }
+    }
+}
+
+/// Where `part` starts in `source`, if it is a slice of it.
+fn offset_in(source: &str, part: &str) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+    (start.checked_add(part.len())? <= source.len()).then_some(start)
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for JoinText<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        let event = self.events.next()?;
+        let Event::Text(CowStr::Borrowed(first)) = event else {
+            return Some(event);
+        };
+        let Some(start) = offset_in(self.source, first) else {
+            return Some(Event::Text(CowStr::Borrowed(first)));
+        };
+        let mut end = start + first.len();
+        while let Some(Event::Text(CowStr::Borrowed(next))) = self.events.peek() {
+            if offset_in(self.source, next) != Some(end) {
+                break;
+            }
+            end += next.len();
+            self.events.next();
+        }
+        Some(Event::Text(CowStr::Borrowed(&self.source[start..end])))
+    }
 }
 
 /// Every image address a body gives, with the byte offset where its image
@@ -106,7 +155,7 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
     // One pass, streamed: the parser's events are transformed and written
     // as they come (a body of a hundred thousand events is never held
     // whole), and only footnote definitions are set aside.
-    let mut body = Body::new(Parser::new_ext(markdown, options()));
+    let mut body = Body::new(events(markdown));
     let mut notes = FootnoteNumbers::default();
     // Room for the headings the body seems to hold, so that neither the
     // ids nor the contents are rehashed or copied as they grow.
@@ -765,6 +814,7 @@ mod tests {
     }
 
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[test]
     fn renders_commonmark_extensions() {
@@ -1074,6 +1124,35 @@ mod tests {
         assert_eq!(word_count("— – ..."), 0);
         assert_eq!(reading_minutes(0, 230), 1);
         assert_eq!(reading_minutes(231, 230), 2);
+    }
+
+    #[test]
+    fn text_the_parser_gives_piece_by_piece_is_joined_and_reads_the_same() {
+        // One event per bracket from the parser; one event after joining.
+        let body = "[".repeat(1000);
+        let texts: Vec<_> = events(&body).filter(|e| matches!(e, Event::Text(_))).collect();
+        assert_eq!(texts, [Event::Text(CowStr::Borrowed(body.as_str()))]);
+        // Joined or not, every document is the same HTML: text the parser
+        // made itself (smart quotes, entities, escapes) stays in its place.
+        const PIECES: &[&str] = &[
+            "[", "]", "(", ")", "*", "_", "\\", "&amp;", "&", "'", "\"", "`", "```\n", "    ", "\n", "\n\n", "a", "é",
+            "<b>", "!", "#", "|", "-", "~~", "[^1]", "[^1]: ",
+        ];
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases: 256,
+            ..Default::default()
+        });
+        let document =
+            proptest::collection::vec(proptest::sample::select(PIECES), 0..40).prop_map(|pieces| pieces.concat());
+        runner
+            .run(&document, |doc| {
+                let (mut parsed, mut joined) = (String::new(), String::new());
+                html::push_html(&mut parsed, Parser::new_ext(&doc, options()));
+                html::push_html(&mut joined, events(&doc));
+                proptest::prop_assert_eq!(parsed, joined, "{:?}", doc);
+                Ok(())
+            })
+            .expect("joined text reads the same");
     }
 
     #[test]
