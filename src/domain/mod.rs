@@ -474,29 +474,23 @@ mod tests {
 
     #[test]
     fn line_numbers_match_counting_newlines() {
-        let text = "one\ntwo\n\nfour\n";
-        let lines = super::LineIndex::new(text.as_bytes());
-        for offset in 0..=text.len() {
-            assert_eq!(
-                lines.line_at(offset),
-                text[..offset].matches('\n').count() + 1,
-                "{offset}"
-            );
-        }
         assert_eq!(super::LineIndex::new(b"").line_at(0), 1);
-        // Across many blocks, at their edges, and past the end.
-        let text: String = (0..3000)
+        // A short text, and one across many blocks and at their edges.
+        let long: String = (0..3000)
             .map(|i| if i % 7 == 0 || i % 256 == 255 { '\n' } else { 'x' })
             .collect();
-        let lines = super::LineIndex::new(text.as_bytes());
-        for offset in 0..=text.len() {
-            assert_eq!(
-                lines.line_at(offset),
-                text[..offset].matches('\n').count() + 1,
-                "{offset}"
-            );
+        for text in ["one\ntwo\n\nfour\n", long.as_str()] {
+            let lines = super::LineIndex::new(text.as_bytes());
+            for offset in 0..=text.len() {
+                assert_eq!(
+                    lines.line_at(offset),
+                    text[..offset].matches('\n').count() + 1,
+                    "{offset}"
+                );
+            }
+            // Past the end: the last line.
+            assert_eq!(lines.line_at(text.len() + 10), text.matches('\n').count() + 1);
         }
-        assert_eq!(lines.line_at(text.len() + 10), text.matches('\n').count() + 1);
     }
 
     #[test]
