@@ -43,8 +43,9 @@ fn options() -> Options {
         | Options::ENABLE_SMART_PUNCTUATION
 }
 
-/// A paper body as parsed Markdown, with the same extensions as the web
-/// page: what the PDF is typeset from.
+/// A paper body as parsed Markdown, with the same extensions and the same
+/// runs of text as the web page: what the page, the PDF, word counts and
+/// search text are all read from.
 pub fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     JoinText::new(markdown, Parser::new_ext(markdown, options()))
 }
@@ -265,7 +266,7 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
 /// Counts the words of a Markdown document without rendering it, for lists
 /// and stored metadata.
 pub fn word_count(markdown: &str) -> usize {
-    Parser::new_ext(markdown, options())
+    events(markdown)
         .map(|e| match e {
             Event::Text(t) | Event::Code(t) => count_words(&t),
             _ => 0,
@@ -277,7 +278,7 @@ pub fn word_count(markdown: &str) -> usize {
 /// newlines: what search indexes and shows in snippets, free of markup.
 pub fn to_plain_text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
-    for e in Parser::new_ext(markdown, options()) {
+    for e in events(markdown) {
         match e {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
@@ -1122,6 +1123,12 @@ mod tests {
         assert_eq!(word_count("Hello *big* world.\n\n- one\n- two `code`\n\n---\n"), 6);
         assert_eq!(render("Hello *big* world.").word_count, 3);
         assert_eq!(word_count("— – ..."), 0);
+        // The count stored for lists is the count of the rendered page,
+        // also where the parser gives a word in pieces.
+        for doc in ["harbour[s] and ports", "a[b[c d", "x_y_ z", "Hello *big* world."] {
+            assert_eq!(word_count(doc), render(doc).word_count, "{doc}");
+        }
+        assert_eq!(word_count("a[b[c d"), 2);
         assert_eq!(reading_minutes(0, 230), 1);
         assert_eq!(reading_minutes(231, 230), 2);
     }
