@@ -400,11 +400,12 @@ impl HeadingIds {
         claimed.find_mut(hash, |c| &names[c.start..c.end] == id)
     }
 
-    /// Records `names[start..]` as claimed, with `next` to try after it.
-    fn record(&mut self, hash: u64, start: usize, next: usize) {
+    /// Records `names[start..]` as claimed; a heading that wants it again
+    /// tries `-2` first.
+    fn record(&mut self, hash: u64, start: usize) {
         let (names, hasher) = (&self.names, &self.hasher);
         let end = names.len();
-        self.claimed.insert_unique(hash, Claim { start, end, next }, |c| {
+        self.claimed.insert_unique(hash, Claim { start, end, next: 2 }, |c| {
             hasher.hash_one(&names[c.start..c.end])
         });
     }
@@ -419,7 +420,7 @@ impl HeadingIds {
             None => {
                 let start = self.names.len();
                 self.names.push_str(base);
-                self.record(base_hash, start, 2);
+                self.record(base_hash, start);
                 if !RESERVED_IDS.contains(&base) {
                     return &self.names[start..];
                 }
@@ -433,7 +434,7 @@ impl HeadingIds {
             let id = &self.names[start..];
             let hash = self.hasher.hash_one(id);
             if !RESERVED_IDS.contains(&id) && Self::find(&mut self.claimed, &self.names, hash, id).is_none() {
-                self.record(hash, start, 2);
+                self.record(hash, start);
                 if let Some(claim) = Self::find(&mut self.claimed, &self.names, base_hash, base) {
                     claim.next = next;
                 }
