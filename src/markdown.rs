@@ -8,21 +8,71 @@
 use crate::domain::{MediaMeta, media_name, media_path};
 use hashbrown::HashTable;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, InlineStr, Options, Parser, Tag, TagEnd, html};
-use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 
-/// One heading of a paper, for its table of contents.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TocEntry {
+/// A paper's headings, for its table of contents. Every heading's text
+/// and id lie end to end in one string: a body of forty thousand headings
+/// makes no eighty thousand small strings (nor frees them after).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Toc {
+    text: String,
+    lines: Vec<TocLine>,
+}
+
+/// Where one heading lies in `Toc::text`: its text, then its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TocLine {
+    level: u8,
+    start: usize,
+    id_start: usize,
+    end: usize,
+}
+
+/// One heading of a paper, as its table of contents shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TocEntry<'t> {
     /// 1 for `#`, 2 for `##`…
     pub level: u8,
     /// The heading's id, the target of `#id` links.
-    pub id: String,
+    pub id: &'t str,
     /// The heading as plain text.
-    pub text: String,
+    pub text: &'t str,
+}
+
+impl Toc {
+    fn with_room_for(headings: usize) -> Self {
+        Toc {
+            text: String::with_capacity(headings * 8),
+            lines: Vec::with_capacity(headings),
+        }
+    }
+
+    /// How many headings the body has.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether the body has no headings.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The headings in the order of the body.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = TocEntry<'_>> + Clone {
+        self.lines.iter().map(|l| TocEntry {
+            level: l.level,
+            text: &self.text[l.start..l.id_start],
+            id: &self.text[l.id_start..l.end],
+        })
+    }
+
+    /// The `n`th heading, if there are that many.
+    pub fn get(&self, n: usize) -> Option<TocEntry<'_>> {
+        self.iter().nth(n)
+    }
 }
 
 /// A paper body ready to put inside a page.
@@ -30,7 +80,7 @@ pub struct TocEntry {
 pub struct RenderedMarkdown {
     /// Sanitised HTML, footnotes last.
     pub html: String,
-    pub toc: Vec<TocEntry>,
+    pub toc: Toc,
     pub word_count: usize,
     pub footnote_count: usize,
 }
@@ -162,7 +212,7 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
     // ids nor the contents are rehashed or copied as they grow.
     let headings = heading_lines(markdown);
     let mut ids = HeadingIds::with_room_for(headings);
-    let mut toc = Vec::with_capacity(headings);
+    let mut toc = Toc::with_room_for(headings);
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(
         &mut out,
@@ -239,7 +289,7 @@ pub fn render_with_images(markdown: &str, images: Option<&ImageLinks<'_>>) -> Re
 
     // CSP forbids inline styles: table alignment becomes a class. Most
     // bodies have none, and are not copied three times for nothing.
-    let out = if out.contains(" style=\"text-align: ") {
+    let out = if memchr::memmem::find(out.as_bytes(), b" style=\"text-align: ").is_some() {
         out.replace(" style=\"text-align: left\"", " class=\"align-left\"")
             .replace(" style=\"text-align: center\"", " class=\"align-center\"")
             .replace(" style=\"text-align: right\"", " class=\"align-right\"")
@@ -303,9 +353,18 @@ pub fn reading_minutes(words: usize, words_per_minute: u32) -> u32 {
 }
 
 fn count_words(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
+    // The runs between white space that hold a letter or digit, read in
+    // one walk (as `split_whitespace` and a filter would count them).
+    let (mut words, mut word_has_alphanumeric) = (0, false);
+    for c in text.chars() {
+        if c.is_whitespace() {
+            words += usize::from(word_has_alphanumeric);
+            word_has_alphanumeric = false;
+        } else if !word_has_alphanumeric {
+            word_has_alphanumeric = c.is_alphanumeric();
+        }
+    }
+    words + usize::from(word_has_alphanumeric)
 }
 
 /// Numbers footnotes in the order they are first referenced. Labels are
@@ -358,7 +417,11 @@ impl std::fmt::Display for ReferenceId {
 /// How many headings `markdown` seems to hold: its lines that start with
 /// `#` (at most one per two bytes).
 fn heading_lines(markdown: &str) -> usize {
-    markdown.matches("\n#").count() + usize::from(markdown.starts_with('#'))
+    let bytes = markdown.as_bytes();
+    memchr::memchr_iter(b'\n', bytes)
+        .filter(|&i| bytes.get(i + 1) == Some(&b'#'))
+        .count()
+        + usize::from(markdown.starts_with('#'))
 }
 
 /// Hands out unique heading ids.
@@ -429,7 +492,9 @@ impl HeadingIds {
         };
         loop {
             let start = self.names.len();
-            let _ = write!(self.names, "{base}-{next}");
+            self.names.push_str(base);
+            self.names.push('-');
+            self.names.push_str(itoa::Buffer::new().format(next));
             next += 1;
             let id = &self.names[start..];
             let hash = self.hasher.hash_one(id);
@@ -527,9 +592,11 @@ struct Transform<'a, 'r, I> {
     ready: VecDeque<Event<'a>>,
     /// A heading's events while its text is read, kept for the next.
     heading: Vec<Event<'a>>,
+    /// A heading's slug while its id is claimed, kept for the next.
+    slug: String,
     notes: &'r mut FootnoteNumbers<'a>,
     ids: &'r mut HeadingIds,
-    toc: Option<&'r mut Vec<TocEntry>>,
+    toc: Option<&'r mut Toc>,
     images: Option<&'r ImageLinks<'r>>,
 }
 
@@ -538,7 +605,7 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
         input: I,
         notes: &'r mut FootnoteNumbers<'a>,
         ids: &'r mut HeadingIds,
-        toc: Option<&'r mut Vec<TocEntry>>,
+        toc: Option<&'r mut Toc>,
         images: Option<&'r ImageLinks<'r>>,
     ) -> Self {
         Transform {
@@ -546,6 +613,7 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
             ahead: VecDeque::new(),
             ready: VecDeque::new(),
             heading: Vec::new(),
+            slug: String::new(),
             notes,
             ids,
             toc,
@@ -630,23 +698,43 @@ impl<'a, 'r, I: Iterator<Item = Event<'a>>> Transform<'a, 'r, I> {
                         break;
                     }
                 }
-                let text = plain_text(&inner);
-                self.put_back(inner.drain(..));
-                self.heading = inner;
-                let wanted = match &id {
-                    Some(id) => crate::domain::slugify(id),
-                    None => crate::domain::slugify(&text),
+                // The heading's text goes where the contents keep it (a
+                // note's heading, which has no place there, to a scratch
+                // string), its slug to one buffer kept for every heading.
+                let mut scratch = String::new();
+                let (text, start) = match self.toc.as_deref_mut() {
+                    Some(toc) => {
+                        let start = toc.text.len();
+                        (&mut toc.text, start)
+                    }
+                    None => (&mut scratch, 0),
                 };
-                let id = self.ids.claim(&wanted);
+                push_plain_text(text, &inner);
+                crate::domain::slugify_into(id.as_deref().unwrap_or(&text[start..]), &mut self.slug);
+                let id = self.ids.claim(&self.slug);
                 if let Some(toc) = self.toc.as_deref_mut() {
-                    toc.push(TocEntry {
+                    let id_start = toc.text.len();
+                    toc.text.push_str(id);
+                    toc.lines.push(TocLine {
                         level: heading_number(level),
-                        id: id.to_owned(),
-                        text,
+                        start,
+                        id_start,
+                        end: toc.text.len(),
                     });
                 }
                 // Most ids fit in the event itself, allocating nothing.
                 let id = InlineStr::try_from(id).map_or_else(|_| CowStr::from(id.to_owned()), CowStr::Inlined);
+                // What the heading holds is transformed now, in order,
+                // unless it holds an image, whose reading reads on.
+                if inner.iter().any(|e| matches!(e, Event::Start(Tag::Image { .. }))) {
+                    self.put_back(inner.drain(..));
+                } else {
+                    for e in inner.drain(..) {
+                        let e = self.transform(e);
+                        self.ready.push_back(e);
+                    }
+                }
+                self.heading = inner;
                 // `{…}` after a heading may give an id and classes only:
                 // every other attribute is dropped, whether or not the
                 // body holds raw HTML (which alone sends it through the
@@ -753,17 +841,25 @@ fn safe_url(url: &str) -> bool {
 
 fn plain_text(events: &[Event<'_>]) -> String {
     let mut s = String::new();
+    push_plain_text(&mut s, events);
+    s
+}
+
+/// Appends the text of `events` to `out`, with line breaks as spaces and
+/// no space at either end.
+fn push_plain_text(out: &mut String, events: &[Event<'_>]) {
+    let start = out.len();
     for e in events {
         match e {
-            Event::Text(t) | Event::Code(t) => s.push_str(t),
-            Event::SoftBreak | Event::HardBreak => s.push(' '),
+            // Nothing leads: spaces at the start are not written.
+            Event::Text(t) | Event::Code(t) if out.len() == start => out.push_str(t.trim_start()),
+            Event::Text(t) | Event::Code(t) => out.push_str(t),
+            Event::SoftBreak | Event::HardBreak if out.len() > start => out.push(' '),
             _ => {}
         }
     }
-    s.truncate(s.trim_end().len());
-    let lead = s.len() - s.trim_start().len();
-    s.drain(..lead);
-    s
+    let end = start + out[start..].trim_end().len();
+    out.truncate(end);
 }
 
 fn heading_number(level: HeadingLevel) -> u8 {
@@ -863,13 +959,13 @@ mod tests {
     fn headings_get_unique_ids_and_a_toc() {
         let r =
             render("## Background\n\n## Background\n\n### Ports & *harbours*\n\n## Content\n\n## Custom {#my-id}\n");
-        let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<_> = r.toc.iter().map(|t| t.id).collect();
         assert_eq!(
             ids,
             ["background", "background-2", "ports-harbours", "content-2", "my-id"]
         );
-        assert_eq!(r.toc[2].text, "Ports & harbours");
-        assert_eq!(r.toc[2].level, 3);
+        let third = r.toc.get(2).expect("a third heading");
+        assert_eq!((third.text, third.level), ("Ports & harbours", 3));
         assert!(r.html.contains("<h2 id=\"background-2\">"));
     }
 
@@ -948,15 +1044,54 @@ mod tests {
                 .contains("and <a href=\"https://y.org\" rel=\"noopener noreferrer\">links</a></h2>")
         );
         assert!(!r.html.contains("<figure>"), "{}", r.html);
-        assert_eq!(r.toc[0].text, "Ports and links");
+        assert_eq!(r.toc.get(0).map(|t| t.text), Some("Ports and links"));
         assert_eq!(r.footnote_count, 2);
+    }
+
+    #[test]
+    fn words_are_the_runs_between_spaces_that_hold_a_letter_or_digit() {
+        let reference = |t: &str| {
+            t.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .count()
+        };
+        for text in [
+            "",
+            " ",
+            "a",
+            "ports and harbours",
+            "  lead and trail  ",
+            "— 1,200 — ... !!",
+            "tab\tand\nnew\u{2003}line\u{a0}nbsp",
+            "نمل وحوض",
+            "x— —y",
+            "--- a-b",
+        ] {
+            assert_eq!(count_words(text), reference(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn contents_keep_each_headings_text_and_id_apart() {
+        let r = render("#   Lead *in*  \n\nPorts  \nand `code`\n---\n\n### [Link](https://x.org) text {#own}\n");
+        let toc: Vec<_> = r.toc.iter().map(|t| (t.level, t.text, t.id)).collect();
+        assert_eq!(
+            toc,
+            [
+                (1, "Lead in", "lead-in"),
+                (2, "Ports and code", "ports-and-code"),
+                (3, "Link text", "own")
+            ]
+        );
+        assert_eq!(r.toc.len(), 3);
+        assert!(render("No headings.").toc.is_empty());
     }
 
     #[test]
     fn heading_ids_never_repeat_even_when_a_heading_spells_a_suffix() {
         let r =
             render("## A\n\n## A 2\n\n## A\n\n## Content\n\n## Content\n\n## Content 2\n\n##\n\n##\n\n## Toc {#toc}\n");
-        let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<_> = r.toc.iter().map(|t| t.id).collect();
         assert_eq!(
             ids,
             [

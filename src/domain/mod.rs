@@ -188,6 +188,14 @@ pub fn validate_language(tag: &str) -> Result<(), String> {
 /// script, words joined by hyphens, at most 80 characters.
 pub fn slugify(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
+    slugify_into(text, &mut slug);
+    slug
+}
+
+/// `slugify`, written into `slug` (cleared first): for callers that make
+/// a slug per item of a long list and can keep one buffer for all.
+pub fn slugify_into(text: &str, slug: &mut String) {
+    slug.clear();
     let mut pending_dash = false;
     for c in text.chars() {
         let c = fold_latin(c);
@@ -205,7 +213,6 @@ pub fn slugify(text: &str) -> String {
         slug.truncate(cut);
     }
     slug.truncate(slug.trim_end_matches('-').len());
-    slug
 }
 
 /// Folds common accented Latin letters to their base letter, so that

@@ -595,15 +595,15 @@ pub struct TocItem {
 
 /// Two levels of contents: the paper's top heading level and the one
 /// below it; deeper headings are left to the page.
-pub fn nest_toc(entries: &[TocEntry]) -> Vec<TocItem> {
-    let Some(top) = entries.iter().map(|e| e.level).min() else {
+pub fn nest_toc<'t>(entries: impl Iterator<Item = TocEntry<'t>> + Clone) -> Vec<TocItem> {
+    let Some(top) = entries.clone().map(|e| e.level).min() else {
         return Vec::new();
     };
     let mut items: Vec<TocItem> = Vec::new();
     for e in entries {
         let item = TocItem {
-            id: e.id.clone(),
-            text: e.text.clone(),
+            id: e.id.to_owned(),
+            text: e.text.to_owned(),
             children: Vec::new(),
         };
         match (e.level - top, items.last_mut()) {

@@ -319,7 +319,7 @@ pub fn render_paper(
         mailto_encode(&format!("{full_title}\r\n{permalink}"))
     );
 
-    let toc = nest_toc(&body.toc);
+    let toc = nest_toc(body.toc.iter());
     let paper = PaperView {
         card: PaperCard {
             reading_minutes: markdown::reading_minutes(body.word_count, extras.words_per_minute),

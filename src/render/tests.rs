@@ -223,12 +223,8 @@ fn pagination_links() {
 
 #[test]
 fn contents_nest_two_levels() {
-    let e = |level, id: &str| TocEntry {
-        level,
-        id: id.into(),
-        text: id.into(),
-    };
-    let toc = nest_toc(&[e(3, "lead"), e(2, "a"), e(3, "a1"), e(4, "deep"), e(3, "a2"), e(2, "b")]);
+    let e = |level, id| TocEntry { level, id, text: id };
+    let toc = nest_toc([e(3, "lead"), e(2, "a"), e(3, "a1"), e(4, "deep"), e(3, "a2"), e(2, "b")].into_iter());
     let shape: Vec<(String, Vec<String>)> = toc
         .iter()
         .map(|t| (t.id.clone(), t.children.iter().map(|c| c.id.clone()).collect()))
@@ -241,7 +237,7 @@ fn contents_nest_two_levels() {
             ("b".into(), vec![])
         ]
     );
-    assert!(nest_toc(&[]).is_empty());
+    assert!(nest_toc(std::iter::empty()).is_empty());
 }
 
 fn feed_fixture() -> (feeds::FeedInfo, Vec<feeds::FeedEntry>) {
