@@ -366,6 +366,9 @@ impl Config {
             }
         };
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        // The keys the environment set, so that a value it gave that does
+        // not work is blamed on its variable, not on the file or defaults.
+        let mut from_env = Vec::new();
         for key in KEYS {
             let var = format!("QUIRE_{}", key.to_ascii_uppercase());
             let Some(raw) = env(&var) else { continue };
@@ -389,8 +392,18 @@ impl Config {
                 _ => toml::Value::String(raw),
             };
             table.insert(key.to_owned(), value);
+            from_env.push((key, var));
         }
-        Self::from_table(table, &source_name)
+        Self::from_table(table, &source_name).map_err(|e| match e {
+            ConfigError::Invalid { message, source_name } => {
+                let var = from_env
+                    .iter()
+                    .find(|(key, _)| message.starts_with(&format!("key `{key}`:")))
+                    .map(|(_, var)| format!("environment variable {var}"));
+                invalid(&var.unwrap_or(source_name), message)
+            }
+            other => other,
+        })
     }
 
     /// Checks values that parse but cannot work; the message names the key.
@@ -791,6 +804,34 @@ mod tests {
         );
         let e = Config::load(dir.path(), |k| (k == "QUIRE_PAPERS_PER_PAGE").then(|| "many".into())).expect_err("bad");
         assert!(e.to_string().contains("QUIRE_PAPERS_PER_PAGE"), "{e}");
+    }
+
+    #[test]
+    fn a_value_that_does_not_work_is_blamed_on_where_it_was_set() {
+        // Set by the environment, with no file: the variable is named,
+        // not "defaults".
+        let empty = tempfile::tempdir().expect("tempdir");
+        let e = Config::load(empty.path(), |k| (k == "QUIRE_BASE_URL").then(|| "ftp://x".into())).expect_err("bad");
+        assert!(
+            e.to_string()
+                .starts_with("environment variable QUIRE_BASE_URL: key `base_url`: \"ftp://x\" is not an absolute"),
+            "{e}"
+        );
+        let e = Config::load(empty.path(), |k| (k == "QUIRE_ADDR").then(|| "everywhere".into())).expect_err("bad");
+        assert!(
+            e.to_string().starts_with("environment variable QUIRE_ADDR: key `addr`"),
+            "{e}"
+        );
+        // Set by the file, with the environment setting something else:
+        // the file is named.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(CONFIG_FILE);
+        std::fs::write(&file, "addr = \"everywhere\"\n").expect("write");
+        let e = Config::load(dir.path(), |k| (k == "QUIRE_SITE_NAME").then(|| "Papers".into())).expect_err("bad");
+        assert!(
+            e.to_string().starts_with(&format!("{}: key `addr`", file.display())),
+            "{e}"
+        );
     }
 
     #[test]
