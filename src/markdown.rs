@@ -62,16 +62,20 @@ impl Toc {
 
     /// The headings in the order of the body.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = TocEntry<'_>> + Clone {
-        self.lines.iter().map(|l| TocEntry {
-            level: l.level,
-            text: &self.text[l.start..l.id_start],
-            id: &self.text[l.id_start..l.end],
-        })
+        self.lines.iter().map(|l| self.entry(l))
     }
 
     /// The `n`th heading, if there are that many.
     pub fn get(&self, n: usize) -> Option<TocEntry<'_>> {
-        self.iter().nth(n)
+        self.lines.get(n).map(|l| self.entry(l))
+    }
+
+    fn entry(&self, line: &TocLine) -> TocEntry<'_> {
+        TocEntry {
+            level: line.level,
+            text: &self.text[line.start..line.id_start],
+            id: &self.text[line.id_start..line.end],
+        }
     }
 }
 

@@ -34,7 +34,9 @@ use time::OffsetDateTime;
 /// other of its size (an index of every newline grew with their number).
 pub struct LineIndex<'t> {
     text: &'t [u8],
-    /// Newlines before the start of each block.
+    /// Newlines before the start of each block, and last all of them:
+    /// the count for an offset at the very end, even one on a block's
+    /// edge, is looked up like any other, not counted anew.
     before_block: Vec<usize>,
 }
 
@@ -48,12 +50,13 @@ fn newlines_in(bytes: &[u8]) -> usize {
 
 impl<'t> LineIndex<'t> {
     pub fn new(text: &'t [u8]) -> LineIndex<'t> {
-        let mut before_block = Vec::with_capacity(text.len() / LINE_BLOCK + 1);
+        let mut before_block = Vec::with_capacity(text.len() / LINE_BLOCK + 2);
         let mut seen = 0;
         for block in text.chunks(LINE_BLOCK) {
             before_block.push(seen);
             seen += newlines_in(block);
         }
+        before_block.push(seen);
         LineIndex { text, before_block }
     }
 
@@ -65,8 +68,9 @@ impl<'t> LineIndex<'t> {
         let before = self
             .before_block
             .get(block)
+            .or(self.before_block.last())
             .copied()
-            .unwrap_or_else(|| newlines_in(self.text));
+            .unwrap_or(0);
         before + newlines_in(&self.text[block * LINE_BLOCK..offset]) + 1
     }
 }
@@ -486,7 +490,9 @@ mod tests {
         let long: String = (0..3000)
             .map(|i| if i % 7 == 0 || i % 256 == 255 { '\n' } else { 'x' })
             .collect();
-        for text in ["one\ntwo\n\nfour\n", long.as_str()] {
+        // The long text cut to a whole number of blocks: its end lies on
+        // a block's edge.
+        for text in ["one\ntwo\n\nfour\n", long.as_str(), &long[..512]] {
             let lines = super::LineIndex::new(text.as_bytes());
             for offset in 0..=text.len() {
                 assert_eq!(
