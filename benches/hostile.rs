@@ -96,38 +96,38 @@ fn parser_alone(s: &str) {
 }
 
 fn comment_html(s: &str) {
-    black_box(quire::domain::comment_html(black_box(s)));
+    black_box(quire_core::domain::comment_html(black_box(s)));
 }
 
 fn validate_comment(s: &str) {
-    let form = quire::domain::CommentForm {
+    let form = quire_core::domain::CommentForm {
         name: s.chars().take(245).collect(),
         email: "reader@example.org".into(),
         url: String::new(),
         text: s.to_owned(),
         parent: String::new(),
     };
-    let input = quire::domain::validate_comment(&form);
+    let input = quire_core::domain::validate_comment(&form);
     if let Ok(input) = input {
-        black_box(quire::domain::link_count(&input));
+        black_box(quire_core::domain::link_count(&input));
     }
 }
 
 fn markdown(s: &str) {
-    black_box(quire::markdown::render(black_box(s)));
+    black_box(quire_core::markdown::render(black_box(s)));
 }
 
 fn search_terms(s: &str) {
-    black_box(quire::store::SearchTerms::parse(black_box(s)));
+    black_box(quire_store::SearchTerms::parse(black_box(s)));
 }
 
 fn subscriber_fields(s: &str) {
-    let _ = black_box(quire::domain::validate_subscriber_email(black_box(s)));
-    let _ = black_box(quire::domain::validate_subscriber_name(black_box(s)));
+    let _ = black_box(quire_core::domain::validate_subscriber_email(black_box(s)));
+    let _ = black_box(quire_core::domain::validate_subscriber_name(black_box(s)));
 }
 
 fn forwarded_for(s: &str) {
-    let proxies = quire::web::client::TrustedProxies::new(&["10.0.0.0/8".to_owned()], "x-forwarded-for");
+    let proxies = quire_web::client::TrustedProxies::new(&["10.0.0.0/8".to_owned()], "x-forwarded-for");
     let mut headers = axum::http::HeaderMap::new();
     if let Ok(v) = axum::http::HeaderValue::from_str(s) {
         headers.insert("x-forwarded-for", v);
@@ -137,17 +137,17 @@ fn forwarded_for(s: &str) {
 
 fn front_matter(s: &str) {
     let kinds = ["report".to_owned()];
-    let rules = quire::domain::PaperRules {
+    let rules = quire_core::domain::PaperRules {
         kinds: &kinds,
         default_language: "en",
         now: time::OffsetDateTime::UNIX_EPOCH,
     };
-    let _ = black_box(quire::domain::parse_paper_file("bench.md", black_box(s), &rules));
+    let _ = black_box(quire_core::domain::parse_paper_file("bench.md", black_box(s), &rules));
 }
 
 fn line_numbers(s: &str) {
     // What an import does for every bad row: the line of its offset.
-    let lines = quire::domain::LineIndex::new(s.as_bytes());
+    let lines = quire_core::domain::LineIndex::new(s.as_bytes());
     let mut sum = 0;
     for offset in (0..s.len()).step_by(16) {
         sum += lines.line_at(offset);

@@ -63,18 +63,18 @@ fn bare(md: &str) -> String {
 
 fn bench_render(c: &mut Criterion) {
     let md = long_paper();
-    assert!(quire::markdown::word_count(&md) >= 5000);
+    assert!(quire_core::markdown::word_count(&md) >= 5000);
     let mut g = c.benchmark_group("render_5000_words_50_footnotes");
     g.bench_function("quire_markdown_render", |b| {
-        b.iter(|| quire::markdown::render(black_box(&md)))
+        b.iter(|| quire_core::markdown::render(black_box(&md)))
     });
     g.bench_function("pulldown_cmark_bare", |b| b.iter(|| bare(black_box(&md))));
     g.finish();
 
-    let theme = quire::render::Theme::embedded().expect("theme");
-    let site = quire::render::SiteView::new(&quire::config::Config::default(), &theme.assets);
-    let paper = quire::domain::Paper {
-        meta: quire::domain::PaperMeta {
+    let theme = quire_render::Theme::embedded().expect("theme");
+    let site = quire_app::config::Config::default().site_view(&theme.assets);
+    let paper = quire_core::domain::Paper {
+        meta: quire_core::domain::PaperMeta {
             id: 1,
             slug: "ports".into(),
             title: "Ports and Harbours".into(),
@@ -82,12 +82,12 @@ fn bench_render(c: &mut Criterion) {
             kind: "report".into(),
             summary: "Summary.".into(),
             language: "en".into(),
-            status: quire::domain::Status::Published,
+            status: quire_core::domain::Status::Published,
             published_at: Some(time::OffsetDateTime::UNIX_EPOCH),
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             canonical_url: None,
             translation_of: None,
-            comments: quire::domain::CommentsMode::Open,
+            comments: quire_core::domain::CommentsMode::Open,
             comment_count: 0,
             word_count: 5000,
             authors: vec![],
@@ -96,7 +96,7 @@ fn bench_render(c: &mut Criterion) {
         body: md.clone(),
         media: Vec::new(),
     };
-    let extras = quire::render::PaperExtras {
+    let extras = quire_render::PaperExtras {
         authors: &[],
         words_per_minute: 230,
         translations: &[],
@@ -104,14 +104,14 @@ fn bench_render(c: &mut Criterion) {
         comments: None,
     };
     c.bench_function("paper_page_5000_words", |b| {
-        b.iter(|| quire::render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))
+        b.iter(|| quire_render::render_paper(&theme, &site, black_box(&paper), &extras).expect("render"))
     });
 }
 
 fn print_ratio() {
     let md = long_paper();
     let quire_t = median(101, || {
-        black_box(quire::markdown::render(black_box(&md)));
+        black_box(quire_core::markdown::render(black_box(&md)));
     });
     let bare_t = median(101, || {
         black_box(bare(black_box(&md)));

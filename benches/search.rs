@@ -14,11 +14,11 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use quire::config::Config;
-use quire::domain::PaperInput;
-use quire::render::Theme;
-use quire::store::{AddOptions, PaperQuery, Store};
-use quire::web::{AppState, app};
+use quire_app::config::Config;
+use quire_core::domain::PaperInput;
+use quire_render::Theme;
+use quire_store::{AddOptions, PaperQuery, Store};
+use quire_web::{AppState, app};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection};
 use std::str::FromStr;
@@ -85,7 +85,7 @@ async fn queries(store: &Store) -> Vec<(&'static str, String)> {
     let mut pairs: Vec<String> = Vec::new();
     for p in &sample {
         let paper = store.get_paper(&p.slug).await.expect("paper").expect("exists");
-        let body = quire::markdown::to_plain_text(&paper.body);
+        let body = quire_core::markdown::to_plain_text(&paper.body);
         // Words of the text in order; a phrase is two that stand side by
         // side in it (only a space between them).
         let ws: Vec<&str> = body.split(' ').collect();

@@ -5,15 +5,15 @@
 mod newsletter;
 mod subscribers;
 
-use crate::config::{CONFIG_FILE, Config};
-use crate::domain::{
-    AuthorInput, AuthorLink, FrontMatterError, PaperInput, PaperRules, Status, TopicInput, parse_paper_file, slugify,
-};
-use crate::render::Theme;
-use crate::store::{AddOptions, PaperQuery, SlugTable, Store, StoreError, Visibility};
-use crate::web::{self, AppState};
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
+use quire_app::config::{CONFIG_FILE, Config};
+use quire_core::domain::{
+    AuthorInput, AuthorLink, FrontMatterError, PaperInput, PaperRules, Status, TopicInput, parse_paper_file, slugify,
+};
+use quire_render::Theme;
+use quire_store::{AddOptions, PaperQuery, SlugTable, Store, StoreError, Visibility};
+use quire_web::{self as web, AppState};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -355,7 +355,7 @@ struct RunContext {
 fn load_context(cli: &Cli, data_dir: PathBuf) -> Result<RunContext, Failure> {
     let mut config = Config::load(&data_dir, |k| std::env::var(k).ok()).map_err(|e| Failure::BadInput(e.into()))?;
     if let Some(url) = &cli.database_url {
-        config.database_url = Some(crate::config::Secret::new(url.clone()));
+        config.database_url = Some(quire_app::config::Secret::new(url.clone()));
         config
             .validate()
             .map_err(|m| bad_input(format!("--database-url: {m}")))?;
@@ -369,7 +369,7 @@ async fn open_store(ctx: &RunContext) -> Result<Store, Failure> {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let data_dir = crate::config::data_dir_or_current(cli.data_dir.clone());
+    let data_dir = quire_app::config::data_dir_or_current(cli.data_dir.clone());
     match &cli.command {
         Command::Init { dir } => init(&cli, dir.clone().unwrap_or(data_dir)).await,
         Command::Serve(args) => {
@@ -424,14 +424,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 None => None,
             };
             let typesetter = quire_pdf::Typesetter::new(template);
-            let site = crate::render::pdf::PdfSite {
+            let site = quire_render::pdf::PdfSite {
                 name: &ctx.config.site_name,
                 base_url: ctx.config.base(),
                 language: &ctx.config.language,
             };
             let media = store.media_files(paper.meta.id).await?;
-            let pdf = crate::render::pdf::typeset(&typesetter, &paper, &media, &site)
-                .map_err(|e| bad_input(e.to_string()))?;
+            let pdf =
+                quire_render::pdf::typeset(&typesetter, &paper, &media, &site).map_err(|e| bad_input(e.to_string()))?;
             let misused = quire_pdf::misused_fonts(&pdf);
             if !misused.is_empty() {
                 eprintln!(
@@ -468,7 +468,7 @@ async fn init(cli: &Cli, dir: PathBuf) -> Result<(), Failure> {
     println!(
         "Database ready ({}): {}",
         store.backend(),
-        crate::config::redact_url(&ctx.config.database_url_for(&ctx.data_dir))
+        quire_app::config::redact_url(&ctx.config.database_url_for(&ctx.data_dir))
     );
     store.close().await;
     println!("Next: add papers with `quire paper add --create-missing FILE.md`, then `quire serve`.");
@@ -504,9 +504,9 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         store.backend()
     );
     let _ = std::io::stdout().flush();
-    let mailer = match crate::mail::Mailer::from_config(&config, &ctx.data_dir) {
+    let mailer = match quire_mail::Mailer::from_settings(&config.mailer_settings(), &ctx.data_dir) {
         Ok(m) => Some(m),
-        Err(crate::mail::MailError::NotConfigured) => {
+        Err(quire_mail::MailError::NotConfigured) => {
             tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
             None
         }
@@ -547,7 +547,7 @@ async fn fill_demo(ctx: &RunContext, store: &Store, papers: usize) -> Result<(),
 #[derive(Serialize)]
 struct PaperJson<'a> {
     #[serde(flatten)]
-    meta: &'a crate::domain::PaperMeta,
+    meta: &'a quire_core::domain::PaperMeta,
     direction: &'static str,
     url: String,
 }
@@ -587,7 +587,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                     .map(|p| PaperJson {
                         meta: p,
                         direction: p.direction().as_str(),
-                        url: format!("{}{}", ctx.config.base(), crate::render::paths::paper(&p.slug)),
+                        url: format!("{}{}", ctx.config.base(), quire_render::paths::paper(&p.slug)),
                     })
                     .collect();
                 print_json(&items)
@@ -689,8 +689,8 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
 /// images share a name cannot overwrite each other's.
 fn write_paper_bundle(
     out: &Path,
-    paper: &crate::domain::Paper,
-    media: &[crate::domain::MediaFile],
+    paper: &quire_core::domain::Paper,
+    media: &[quire_core::domain::MediaFile],
 ) -> Result<(), Failure> {
     let slug = &paper.meta.slug;
     let folder = if media.is_empty() {
@@ -700,7 +700,9 @@ fn write_paper_bundle(
     };
     for file in media {
         // Names were checked when stored; check again before writing.
-        if crate::domain::media_name(&crate::domain::media_path(&file.meta.name)) != Ok(Some(file.meta.name.clone())) {
+        if quire_core::domain::media_name(&quire_core::domain::media_path(&file.meta.name))
+            != Ok(Some(file.meta.name.clone()))
+        {
             return Err(Failure::Other(anyhow!(
                 "paper {slug:?} has an image with the unusable name {:?}: add the paper again from its file",
                 file.meta.name
@@ -714,7 +716,7 @@ fn write_paper_bundle(
     }
     std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let path = folder.join(format!("{slug}.md"));
-    std::fs::write(&path, crate::domain::write_paper_file(paper))
+    std::fs::write(&path, quire_core::domain::write_paper_file(paper))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -812,7 +814,7 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
 /// `paper`. Each problem names the file and line; images from the web are
 /// left as addresses, with a note that the PDF cannot show them.
 fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, errors: &mut Vec<FrontMatterError>) {
-    let references = crate::markdown::image_references(&paper.body);
+    let references = quire_core::markdown::image_references(&paper.body);
     if references.is_empty() {
         return;
     }
@@ -822,7 +824,7 @@ fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, err
     } else {
         0
     };
-    let lines = crate::domain::LineIndex::new(text.as_bytes());
+    let lines = quire_core::domain::LineIndex::new(text.as_bytes());
     let line_of = |offset: usize| lines.line_at((body_start + offset).min(text.len()));
     let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => p.to_path_buf(),
@@ -837,7 +839,7 @@ fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, err
     };
     for (reference, offset) in references {
         let line = line_of(offset);
-        let name = match crate::domain::media_name(&reference) {
+        let name = match quire_core::domain::media_name(&reference) {
             Ok(Some(name)) => name,
             Ok(None) => {
                 if reference.starts_with("http://") || reference.starts_with("https://") {
@@ -864,7 +866,7 @@ fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, err
 }
 
 /// Reads and checks the image `name` below `folder` (both canonical).
-fn read_media(folder: &Path, name: &str) -> Result<crate::domain::MediaInput, String> {
+fn read_media(folder: &Path, name: &str) -> Result<quire_core::domain::MediaInput, String> {
     let path = folder.join(name);
     let real = path.canonicalize().map_err(|e| {
         format!(
@@ -882,9 +884,9 @@ fn read_media(folder: &Path, name: &str) -> Result<crate::domain::MediaInput, St
         return Err(format!("image {name:?} is not a file: name the image file itself"));
     }
     // Refused before reading a huge file into memory.
-    crate::domain::check_media_size(name, size.len())?;
+    quire_core::domain::check_media_size(name, size.len())?;
     let data = std::fs::read(&real).map_err(|e| format!("image {name:?} cannot be read: {e}"))?;
-    let (kind, pixels) = crate::domain::check_media(name, &data)?;
+    let (kind, pixels) = quire_core::domain::check_media(name, &data)?;
     let drawn = quire_pdf::check_image(&data, kind.extension())
         .map_err(|e| format!("image {name:?} cannot be used: {e}: export it again"))?;
     let (width, height) = match pixels {
@@ -894,7 +896,7 @@ fn read_media(folder: &Path, name: &str) -> Result<crate::domain::MediaInput, St
             (side(drawn.0), side(drawn.1))
         }
     };
-    Ok(crate::domain::MediaInput {
+    Ok(quire_core::domain::MediaInput {
         name: name.to_owned(),
         kind,
         width,
@@ -1094,8 +1096,8 @@ fn plural(n: usize, one: &str) -> String {
 }
 
 async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand) -> Result<(), Failure> {
-    use crate::domain::CommentStatus;
-    use crate::store::CommentQuery;
+    use quire_core::domain::CommentStatus;
+    use quire_store::CommentQuery;
     let moderate = |ids: &Vec<i64>, to: Option<CommentStatus>, done: &'static str| {
         let store = store.clone();
         let ids = ids.clone();
@@ -1172,9 +1174,9 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
             }
             moderate(ids, Some(CommentStatus::Approved), "approved").await?;
             // Approved replies tell the commenters answered who asked.
-            let layouts = crate::mail::compose::Layouts::new();
-            let site = crate::mail::compose::MailSite::from_config(&ctx.config);
-            let postbox = crate::mail::notices::Postbox {
+            let layouts = quire_mail::compose::Layouts::new();
+            let site = ctx.config.mail_site();
+            let postbox = quire_mail::notices::Postbox {
                 store,
                 layouts: &layouts,
                 site: &site,
@@ -1182,7 +1184,7 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
             };
             let mut queued = 0;
             for id in &newly {
-                queued += crate::mail::notices::comment_notices(&postbox, *id, None)
+                queued += quire_mail::notices::comment_notices(&postbox, *id, None)
                     .await
                     .map_err(|e| Failure::Other(e.into()))?;
             }

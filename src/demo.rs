@@ -3,7 +3,7 @@
 //! Hebrew and one in Arabic. Deterministic (same count, same site), and
 //! every sentence is assembled here, not copied from anywhere.
 
-use crate::domain::{
+use quire_core::domain::{
     AuthorInput, AuthorLink, CommentsMode, MediaInput, MediaKind, PaperInput, Status, TopicInput, slugify,
 };
 use time::{Duration, OffsetDateTime};
@@ -711,7 +711,10 @@ mod tests {
     use time::macros::datetime;
 
     fn kinds() -> Vec<String> {
-        crate::domain::DEFAULT_KINDS.iter().map(|s| s.to_string()).collect()
+        quire_core::domain::DEFAULT_KINDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     #[test]
@@ -756,14 +759,14 @@ mod tests {
             );
             let chart = &p.media[0];
             assert_eq!(
-                crate::domain::check_media(&chart.name, &chart.data),
+                quire_core::domain::check_media(&chart.name, &chart.data),
                 Ok((MediaKind::Svg, None))
             );
             let drawn = quire_pdf::check_image(&chart.data, "svg").expect("the typesetter reads the chart");
             assert_eq!(drawn, (480.0, 240.0));
         }
         for p in &a.papers {
-            assert!(crate::domain::validate_slug(&p.slug).is_ok(), "{}", p.slug);
+            assert!(quire_core::domain::validate_slug(&p.slug).is_ok(), "{}", p.slug);
             for au in &p.authors {
                 assert!(a.authors.iter().any(|x| &x.slug == au));
             }

@@ -1067,16 +1067,20 @@ fn bad_images_stop_the_batch_with_file_and_line() {
 
 /// Comments written straight into a site's database, as the comment form
 /// will write them.
-fn add_comments(dir: &Path, slug: &str, comments: &[(&str, &str, &str, quire::domain::CommentStatus)]) -> Vec<i64> {
+fn add_comments(
+    dir: &Path,
+    slug: &str,
+    comments: &[(&str, &str, &str, quire_core::domain::CommentStatus)],
+) -> Vec<i64> {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let store = quire::store::Store::connect(&format!("sqlite://{}", dir.join("quire.db").display()))
+        let store = quire_store::Store::connect(&format!("sqlite://{}", dir.join("quire.db").display()))
             .await
             .expect("store");
         let paper = store.get_paper(slug).await.expect("get").expect("paper");
         let mut ids = Vec::new();
         for (name, email, text, status) in comments {
-            let input = quire::domain::CommentInput {
+            let input = quire_core::domain::CommentInput {
                 name: (*name).into(),
                 email: (*email).into(),
                 url: None,
@@ -1084,7 +1088,7 @@ fn add_comments(dir: &Path, slug: &str, comments: &[(&str, &str, &str, quire::do
                 parent_id: None,
             };
             let id = store
-                .add_comment(&quire::store::NewComment {
+                .add_comment(&quire_store::NewComment {
                     paper_id: paper.meta.id,
                     input: &input,
                     status: *status,
@@ -1104,7 +1108,7 @@ fn add_comments(dir: &Path, slug: &str, comments: &[(&str, &str, &str, quire::do
 
 #[test]
 fn comments_are_listed_moderated_purged_exported_and_erased() {
-    use quire::domain::CommentStatus as C;
+    use quire_core::domain::CommentStatus as C;
     let dir = site_with_ports();
     let ids = add_comments(
         dir.path(),
@@ -1728,7 +1732,7 @@ fn a_sender_killed_mid_campaign_resumes_without_losing_anyone() {
     child.wait().expect("reaped");
     let at_kill = smtp.messages().len();
     let store = rt
-        .block_on(quire::store::Store::connect(&format!(
+        .block_on(quire_store::Store::connect(&format!(
             "sqlite://{}",
             d.join("quire.db").display()
         )))

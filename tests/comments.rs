@@ -5,9 +5,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::http::{Reply, Site, days_ago, get, post_form, request, site_on_either};
-use quire::config::Config;
-use quire::domain::{CommentStatus, CommentsMode};
-use quire::store::CommentQuery;
+use quire_app::config::Config;
+use quire_core::domain::{CommentStatus, CommentsMode};
+use quire_store::CommentQuery;
 
 /// A site with one open paper, `ports`, and these settings, on PostgreSQL
 /// when QUIRE_TEST_POSTGRES_URL is set, else SQLite; `test` names the
@@ -174,7 +174,7 @@ async fn a_first_comment_waits_for_moderation_then_appears() {
     );
     let listed = site
         .store
-        .list_papers(&quire::store::PaperQuery::all())
+        .list_papers(&quire_store::PaperQuery::all())
         .await
         .expect("list");
     assert_eq!(
@@ -487,7 +487,7 @@ async fn notices_reach_editors_and_answered_commenters_by_email() {
         "notices_by_email",
         Config {
             mail_notify: "Editors <editors@example.org>".into(),
-            smtp_url: Some(quire::config::Secret::new(smtp.url())),
+            smtp_url: Some(quire_app::config::Secret::new(smtp.url())),
             mail_from: "news@example.org".into(),
             ..quick()
         },
@@ -526,7 +526,7 @@ async fn notices_reach_editors_and_answered_commenters_by_email() {
         .set_comment_status(&[reply], CommentStatus::Approved)
         .await
         .expect("approve");
-    let notices = quire::mail::notices::comment_notices(&site.state.postbox(), reply, None)
+    let notices = quire_mail::notices::comment_notices(&site.state.postbox(), reply, None)
         .await
         .expect("notices");
     assert_eq!(notices, 1);
@@ -601,7 +601,7 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
     let site = site("old_ip_addresses_are_truncated_by_the_server", quick()).await;
     let paper = site.store.get_paper("ports").await.expect("get").expect("ports");
     for (age, text) in [(40, "Old remark."), (1, "New remark.")] {
-        let input = quire::domain::CommentInput {
+        let input = quire_core::domain::CommentInput {
             name: "Ada".into(),
             email: "ada@example.org".into(),
             url: None,
@@ -609,7 +609,7 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
             parent_id: None,
         };
         site.store
-            .add_comment(&quire::store::NewComment {
+            .add_comment(&quire_store::NewComment {
                 paper_id: paper.meta.id,
                 input: &input,
                 status: CommentStatus::Approved,
@@ -621,7 +621,7 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
             .await
             .expect("comment");
     }
-    let upkeep = quire::web::spawn_comment_upkeep(&site.state);
+    let upkeep = quire_web::spawn_comment_upkeep(&site.state);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let all = site.store.list_comments(&CommentQuery::default()).await.expect("list");

@@ -8,10 +8,10 @@ mod common;
 
 use common::http::{Site, get, post_form, site_on_either, standard_papers};
 use common::smtp::{Fault, SmtpServer, deliver_all, header, part, sender};
-use quire::config::{Config, Secret};
-use quire::domain::{CampaignKind, CampaignStatus, SubscriberInput, SubscriberStatus};
-use quire::mail::compose::{self, MailSite};
-use quire::store::NewCampaign;
+use quire_app::config::{Config, Secret};
+use quire_core::domain::{CampaignKind, CampaignStatus, SubscriberInput, SubscriberStatus};
+use quire_mail::compose::{self, MailSite};
+use quire_store::NewCampaign;
 use time::OffsetDateTime;
 
 fn config(smtp: &SmtpServer) -> Config {
@@ -26,7 +26,7 @@ fn config(smtp: &SmtpServer) -> Config {
 async fn queue_paper(site: &Site, slug: &str) -> i64 {
     let paper = site.store.get_paper(slug).await.expect("get").expect("paper");
     let config = &site.state.config;
-    let composed = compose::paper_campaign(&paper, &MailSite::from_config(config));
+    let composed = compose::paper_campaign(&paper, &config.mail_site());
     let slugs: Vec<String> = paper.meta.topics.iter().map(|t| t.slug.clone()).collect();
     let topic_ids = site
         .store
@@ -328,11 +328,11 @@ async fn preferences_links_expire_and_links_can_be_revoked() {
         .await
         .expect("read")
         .expect("ada");
-    let key = site.store.site_key(quire::mail::links::SITE_KEY).await.expect("key");
-    let signer = quire::web::signing::Signer::new(&key);
-    let holder = quire::mail::links::LinkHolder::from(&ada);
+    let key = site.store.site_key(quire_mail::links::SITE_KEY).await.expect("key");
+    let signer = quire_core::signing::Signer::new(&key);
+    let holder = quire_mail::links::LinkHolder::from(&ada);
     let past = OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let old = quire::mail::links::preferences_url("", &signer, holder, past);
+    let old = quire_mail::links::preferences_url("", &signer, holder, past);
     let expired = get(&site.state, &old).await;
     assert_eq!(expired.status, 410);
     let page = expired.text();
@@ -363,7 +363,7 @@ async fn preferences_links_expire_and_links_can_be_revoked() {
     let unsubscribe = format!(
         "/newsletter/unsubscribe?id={}&sig={}",
         ada.id,
-        quire::mail::links::unsubscribe_sig(&signer, holder)
+        quire_mail::links::unsubscribe_sig(&signer, holder)
     );
     assert_eq!(get(&site.state, &unsubscribe).await.status, 200);
     assert!(
@@ -806,14 +806,14 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
         dkim_key_file: "dkim.key".into(),
         ..config(&smtp)
     };
-    let mailer = quire::mail::Mailer::from_config(&signed, keys.path()).expect("mailer");
-    let message = quire::mail::compose::build_message(
+    let mailer = quire_mail::Mailer::from_settings(&signed.mailer_settings(), keys.path()).expect("mailer");
+    let message = quire_mail::compose::build_message(
         &mailer.from,
-        quire::mail::compose::Letter {
+        quire_mail::compose::Letter {
             to: "ada@example.org",
             to_name: "",
             subject: "Signed",
-            parts: quire::mail::compose::Parts::Plain {
+            parts: quire_mail::compose::Parts::Plain {
                 html: "<p>Hi</p>".into(),
                 text: "Hi".into(),
             },
@@ -822,7 +822,7 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
         None,
     )
     .expect("message");
-    assert_eq!(mailer.send(message).await, quire::domain::AttemptResult::Delivered);
+    assert_eq!(mailer.send(message).await, quire_core::domain::AttemptResult::Delivered);
     let data = smtp.messages().pop().expect("received").data;
     let signature = header(&data, "DKIM-Signature").expect("signed");
     for part in ["a=ed25519-sha256", "d=example.org", "s=quire", "c=relaxed/relaxed"] {
@@ -857,7 +857,7 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
             dkim_key_file: file.into(),
             ..signed.clone()
         };
-        let err = quire::mail::Mailer::from_config(&bad, keys.path())
+        let err = quire_mail::Mailer::from_settings(&bad.mailer_settings(), keys.path())
             .err()
             .expect("refused")
             .to_string();
@@ -872,8 +872,8 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
 
 #[tokio::test]
 async fn a_sender_whose_lease_lapsed_records_nothing_over_the_next() {
-    use quire::domain::AttemptResult;
-    use quire::store::{Delivery, DeliveryResult, RetryPolicy};
+    use quire_core::domain::AttemptResult;
+    use quire_store::{Delivery, DeliveryResult, RetryPolicy};
     use std::time::Duration;
     let smtp = SmtpServer::start().await;
     let site = site_on_either("newsletter_lapsed_lease", standard_papers(), config(&smtp)).await;
@@ -900,7 +900,7 @@ async fn a_sender_whose_lease_lapsed_records_nothing_over_the_next() {
         .expect("claim");
     assert_eq!(next.len(), 1, "the lapsed lease lets another sender claim");
     assert_eq!((slow[0].attempts, next[0].attempts), (1, 2));
-    let result = |m: &quire::store::ClaimedMessage, r: AttemptResult| Delivery {
+    let result = |m: &quire_store::ClaimedMessage, r: AttemptResult| Delivery {
         id: m.id,
         subscriber_id: m.subscriber_id,
         attempts: u32::try_from(m.attempts).expect("attempts"),

@@ -5,9 +5,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::http::{get, request, site_with, standard_papers};
-use quire::config::Config;
-use quire::render::Theme;
-use quire::web::AppState;
+use quire_app::config::Config;
+use quire_render::Theme;
+use quire_web::AppState;
 
 async fn reader_site(config: Config) -> common::http::Site {
     let mut papers = standard_papers();
@@ -455,7 +455,7 @@ async fn papers_come_as_typeset_pdfs_kept_until_edited() {
         .store
         .add_papers(
             &[ports],
-            quire::store::AddOptions {
+            quire_store::AddOptions {
                 replace: true,
                 ..Default::default()
             },

@@ -6,7 +6,7 @@ mod common;
 #[path = "common/store_suite.rs"]
 mod store_suite;
 
-use quire::store::Store;
+use quire_store::Store;
 
 use common::PgGuard as Guard;
 
@@ -58,7 +58,7 @@ async fn pages_render_from_postgres() {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use http_body_util::BodyExt;
-    use quire::store::AddOptions;
+    use quire_store::AddOptions;
     use tower::ServiceExt;
 
     let Some(db) = common::PgTestDb::create("pages_render_from_postgres").await else {
@@ -92,13 +92,13 @@ async fn pages_render_from_postgres() {
         )
         .await
         .expect("add");
-    let state = quire::web::AppState::new(
+    let state = quire_web::AppState::new(
         store,
-        quire::config::Config {
+        quire_app::config::Config {
             papers_per_page: 10,
             ..Default::default()
         },
-        quire::render::Theme::embedded().expect("theme"),
+        quire_render::Theme::embedded().expect("theme"),
     );
     for (uri, status, needle) in [
         ("/", StatusCode::OK, "Paper p1"),
@@ -126,7 +126,7 @@ async fn pages_render_from_postgres() {
         ("/sitemap.xml", StatusCode::OK, "/papers/p34/</loc>"),
         ("/papers/p1/cite.bib", StatusCode::OK, "@techreport{p1,"),
     ] {
-        let res = quire::web::app(state.clone())
+        let res = quire_web::app(state.clone())
             .oneshot(Request::builder().uri(uri).body(Body::empty()).expect("request"))
             .await
             .expect("infallible");
@@ -144,7 +144,7 @@ async fn pages_render_from_postgres() {
 /// topic filter are all found, in order, with the right count.
 #[tokio::test]
 async fn search_finds_matches_across_recency_windows() {
-    use quire::store::{AddOptions, PaperQuery, SearchQuery, SearchTerms};
+    use quire_store::{AddOptions, PaperQuery, SearchQuery, SearchTerms};
     use sqlx::Connection;
     let Some(db) = common::PgTestDb::create("recency_windows").await else {
         return;
@@ -196,7 +196,7 @@ async fn search_finds_matches_across_recency_windows() {
                     p.published_at = Some(now - time::Duration::days(800));
                 }
                 if *slug == "c-draft" {
-                    p.status = quire::domain::Status::Draft;
+                    p.status = quire_core::domain::Status::Draft;
                     p.published_at = None;
                 }
                 p
@@ -215,7 +215,7 @@ async fn search_finds_matches_across_recency_windows() {
         },
     };
     let slugs =
-        |page: quire::store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
+        |page: quire_store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
     let all = store.search(&search("lighthouse", None)).await.expect("search");
     assert_eq!((all.total, all.total_is_exact), (6, true));
     assert_eq!(slugs(all), expected, "every window, newest first, no draft");
@@ -243,7 +243,7 @@ async fn search_finds_matches_across_recency_windows() {
 
 #[tokio::test]
 async fn papers_indexed_before_word_pairs_are_found_after_upgrading() {
-    use quire::store::{PaperQuery, SearchQuery, SearchTerms};
+    use quire_store::{PaperQuery, SearchQuery, SearchTerms};
     use sqlx::Connection;
     let Some(db) = common::PgTestDb::create("upgrade_pairs").await else {
         return;
@@ -310,7 +310,7 @@ async fn papers_indexed_before_word_pairs_are_found_after_upgrading() {
         },
     };
     let slugs =
-        |page: quire::store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
+        |page: quire_store::SearchPage| -> Vec<String> { page.hits.into_iter().map(|h| h.paper.slug).collect() };
     for (q, year, expected) in [
         ("\"lighthouse keeper\"", None, vec!["old"]),
         ("\"keeper lighthouse\"", None, vec![]),
@@ -328,7 +328,7 @@ async fn papers_indexed_before_word_pairs_are_found_after_upgrading() {
     store
         .set_status(
             "draft",
-            quire::domain::Status::Published,
+            quire_core::domain::Status::Published,
             Some(time::OffsetDateTime::now_utc()),
         )
         .await

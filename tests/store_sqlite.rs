@@ -4,7 +4,7 @@ mod common;
 #[path = "common/store_suite.rs"]
 mod store_suite;
 
-use quire::store::Store;
+use quire_store::Store;
 
 /// Keeps the SQLite file alive and opens more stores on it.
 struct Guard {

@@ -5,9 +5,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::http::{days_ago, get, request, site_with, standard_papers, standard_site};
-use quire::config::Config;
-use quire::domain::{PaperInput, Status};
-use quire::store::{AddOptions, Store};
+use quire_app::config::Config;
+use quire_core::domain::{PaperInput, Status};
+use quire_store::{AddOptions, Store};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -316,7 +316,7 @@ async fn assets_are_immutable_under_hashed_names() {
 #[tokio::test]
 async fn pages_follow_writes_from_another_process() {
     let site = standard_site().await;
-    let upkeep = quire::web::spawn_cache_upkeep(&site.state);
+    let upkeep = quire_web::spawn_cache_upkeep(&site.state);
     let before = get(&site.state, "/").await.text();
     assert!(!before.contains("Fresh Paper"));
     // A second pool on the same file stands in for a `quire paper add`.
@@ -353,7 +353,7 @@ async fn pages_follow_writes_from_another_process() {
 #[tokio::test]
 async fn scheduled_papers_appear_by_themselves() {
     let site = standard_site().await;
-    let upkeep = quire::web::spawn_cache_upkeep(&site.state);
+    let upkeep = quire_web::spawn_cache_upkeep(&site.state);
     let mut soon = common::paper(
         "soon",
         OffsetDateTime::now_utc() + time::Duration::seconds(4),
@@ -440,7 +440,7 @@ async fn site_with_images(png: &[u8]) -> common::http::Site {
         common::media("drawing.svg", common::SVG.as_bytes()),
     ];
     let mut secret = common::paper("secret", days_ago(1), &["ada"], &[]);
-    secret.status = quire::domain::Status::Draft;
+    secret.status = quire_core::domain::Status::Draft;
     secret.body = "![Leak](leak.png)\n".into();
     secret.media = vec![common::media("leak.png", png)];
     site_with(vec![charts, secret], Config::default()).await
@@ -647,7 +647,7 @@ async fn markdown_attributes_reach_no_output() {
     site.store.upsert_author(&ada).await.expect("author");
     site.state.cache.invalidate();
     let paper = site.store.get_paper("dues").await.expect("get").expect("dues");
-    let email = quire::mail::compose::paper_campaign(&paper, &site.state.mail_site).html;
+    let email = quire_mail::compose::paper_campaign(&paper, &site.state.mail_site).html;
     let mut outputs = vec![("email HTML".to_owned(), email)];
     for path in [
         "/papers/dues/",

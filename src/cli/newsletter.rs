@@ -4,12 +4,12 @@
 //! delivers it, alongside any running `quire serve`.
 
 use super::{Failure, RunContext, bad_input, print_json};
-use crate::domain::{CampaignKind, CampaignStatus, Status};
-use crate::mail::compose::{self, MailSite};
-use crate::mail::{Mailer, Sender, SenderSettings, links};
-use crate::store::{NewCampaign, PaperQuery, Store};
-use crate::web::signing::Signer;
 use clap::{Args, Subcommand};
+use quire_core::domain::{CampaignKind, CampaignStatus, Status};
+use quire_core::signing::Signer;
+use quire_mail::compose::{self, MailSite};
+use quire_mail::{Mailer, Sender, links};
+use quire_store::{NewCampaign, PaperQuery, Store};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -178,11 +178,11 @@ fn no_campaign(id: i64) -> Failure {
     bad_input(format!("no campaign has the id {id}: see `quire newsletter status`"))
 }
 
-async fn campaign(store: &Store, id: i64) -> Result<crate::store::CampaignSummary, Failure> {
+async fn campaign(store: &Store, id: i64) -> Result<quire_store::CampaignSummary, Failure> {
     store.campaign(id).await?.ok_or_else(|| no_campaign(id))
 }
 
-fn print_summary(c: &crate::store::CampaignSummary) {
+fn print_summary(c: &quire_store::CampaignSummary) {
     println!(
         "Campaign {} ({}, {}): {}\n  {} recipients: {} sent, {} failed, {} skipped, {} to send",
         c.id,
@@ -203,7 +203,7 @@ fn parse_time(flag: &str, t: &str) -> Result<OffsetDateTime, Failure> {
 }
 
 fn mail_site(ctx: &RunContext) -> MailSite {
-    MailSite::from_config(&ctx.config)
+    ctx.config.mail_site()
 }
 
 /// The topic `slug`'s id, or a clear refusal.
@@ -319,7 +319,7 @@ async fn next_digest(
     since: Option<&str>,
     subject: Option<&str>,
     now: OffsetDateTime,
-) -> Result<(Vec<crate::domain::PaperMeta>, String, OffsetDateTime), Failure> {
+) -> Result<(Vec<quire_core::domain::PaperMeta>, String, OffsetDateTime), Failure> {
     let since = match since {
         Some(t) => parse_time("--since", t)?,
         None => store
@@ -406,9 +406,10 @@ async fn send_digest(
 
 /// A mail sender for this process.
 async fn sender(ctx: &RunContext, store: &Store) -> Result<Sender, Failure> {
-    let mailer = Mailer::from_config(&ctx.config, &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
+    let mailer =
+        Mailer::from_settings(&ctx.config.mailer_settings(), &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
     let key = store.site_key(links::SITE_KEY).await?;
-    let settings = SenderSettings::from_config(&ctx.config, &mailer.from);
+    let settings = ctx.config.sender_settings(&mailer.from);
     Ok(Sender::new(
         store.clone(),
         mailer,
@@ -422,7 +423,7 @@ async fn sender(ctx: &RunContext, store: &Store) -> Result<Sender, Failure> {
 /// server's answer.
 async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) -> Result<(), Failure> {
     let address =
-        crate::domain::validate_subscriber_email(to).map_err(|e| bad_input(format!("--to: the address {e}")))?;
+        quire_core::domain::validate_subscriber_email(to).map_err(|e| bad_input(format!("--to: the address {e}")))?;
     let site = mail_site(ctx);
     let body = match paper {
         Some(slug) => {
@@ -438,7 +439,8 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
             compose::digest_campaign(&papers, &site, &subject)
         }
     };
-    let mailer = Mailer::from_config(&ctx.config, &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
+    let mailer =
+        Mailer::from_settings(&ctx.config.mailer_settings(), &ctx.data_dir).map_err(|e| bad_input(e.to_string()))?;
     let layouts = compose::Layouts::new();
     let personal = compose::Personal {
         name: "",
@@ -464,13 +466,13 @@ async fn test(ctx: &RunContext, store: &Store, to: &str, paper: Option<&str>) ->
     };
     let message = compose::build_message(&mailer.from, letter, None).map_err(|e| bad_input(format!("--to: {e}")))?;
     match mailer.send(message).await {
-        crate::domain::AttemptResult::Delivered => {
+        quire_core::domain::AttemptResult::Delivered => {
             println!("Sent a test copy of \"{}\" to {address}", body.subject);
             Ok(())
         }
-        crate::domain::AttemptResult::Transient(e) | crate::domain::AttemptResult::Permanent(e) => Err(Failure::Other(
-            anyhow::anyhow!("the SMTP server did not take the test copy: {e}"),
-        )),
+        quire_core::domain::AttemptResult::Transient(e) | quire_core::domain::AttemptResult::Permanent(e) => Err(
+            Failure::Other(anyhow::anyhow!("the SMTP server did not take the test copy: {e}")),
+        ),
     }
 }
 

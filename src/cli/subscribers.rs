@@ -2,9 +2,9 @@
 //! as CSV, and erasing one person on request.
 
 use super::{Failure, RunContext, SubscribersCommand, bad_input};
-use crate::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
-use crate::store::{SlugTable, Store};
 use anyhow::Context;
+use quire_core::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
+use quire_store::{SlugTable, Store};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -66,22 +66,22 @@ pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &SubscribersComman
 /// Queues a confirmation email (double opt-in) to every pending
 /// subscriber; confirming makes them subscribers as the form would.
 async fn send_confirmations(ctx: &RunContext, store: &Store) -> Result<(), Failure> {
-    use crate::mail::compose::{Layouts, MailSite, confirmation_for};
+    use quire_mail::compose::{Layouts, confirmation_for};
     let pending: Vec<_> = store
         .list_subscribers()
         .await?
         .into_iter()
-        .filter(|s| s.status == crate::domain::SubscriberStatus::Pending)
+        .filter(|s| s.status == quire_core::domain::SubscriberStatus::Pending)
         .collect();
     if pending.is_empty() {
         println!("No subscriber is waiting to confirm.");
         return Ok(());
     }
-    let key = store.site_key(crate::mail::links::SITE_KEY).await?;
-    let signer = crate::web::signing::Signer::new(&key);
+    let key = store.site_key(quire_mail::links::SITE_KEY).await?;
+    let signer = quire_core::signing::Signer::new(&key);
     let layouts = Layouts::new();
-    let site = MailSite::from_config(&ctx.config);
-    let postbox = crate::mail::notices::Postbox {
+    let site = ctx.config.mail_site();
+    let postbox = quire_mail::notices::Postbox {
         store,
         layouts: &layouts,
         site: &site,
@@ -93,14 +93,20 @@ async fn send_confirmations(ctx: &RunContext, store: &Store) -> Result<(), Failu
     );
     let now = OffsetDateTime::now_utc();
     for s in &pending {
-        let signup = crate::mail::links::SignUp {
+        let signup = quire_mail::links::SignUp {
             email: s.email.clone(),
             name: s.name.clone(),
             topics: s.topics.clone(),
         };
         let body = confirmation_for(&site, &signer, &signup, ctx.config.subscribe_confirm_hours, now);
         postbox
-            .queue(crate::domain::MessageKind::Confirm, &s.email, &s.name, &body, &footer)
+            .queue(
+                quire_core::domain::MessageKind::Confirm,
+                &s.email,
+                &s.name,
+                &body,
+                &footer,
+            )
             .await
             .map_err(|e| Failure::Other(e.into()))?;
     }
@@ -151,7 +157,7 @@ async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) 
 
     // Lines counted from byte offsets, past any blank lines before the
     // record: the CSV reader counts a record from where the last one ended.
-    let lines = crate::domain::LineIndex::new(&bytes);
+    let lines = quire_core::domain::LineIndex::new(&bytes);
     let line_at = |byte: u64| {
         let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
         while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {

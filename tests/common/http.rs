@@ -4,11 +4,11 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use quire::config::Config;
-use quire::domain::{PaperInput, Status};
-use quire::render::Theme;
-use quire::store::{AddOptions, Store};
-use quire::web::{AppState, app};
+use quire_app::config::Config;
+use quire_core::domain::{PaperInput, Status};
+use quire_render::Theme;
+use quire_store::{AddOptions, Store};
+use quire_web::{AppState, app};
 use time::OffsetDateTime;
 use tower::ServiceExt;
 

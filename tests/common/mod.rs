@@ -5,8 +5,8 @@
 pub mod http;
 pub mod smtp;
 
-use quire::domain::{AuthorInput, PaperInput, Status, TopicInput};
-use quire::store::Store;
+use quire_core::domain::{AuthorInput, PaperInput, Status, TopicInput};
+use quire_store::Store;
 use sqlx::Connection;
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
@@ -164,7 +164,7 @@ pub fn paper(slug: &str, published_at: OffsetDateTime, authors: &[&str], topics:
         published_at: Some(published_at),
         canonical_url: None,
         translation_of: None,
-        comments: quire::domain::CommentsMode::Open,
+        comments: quire_core::domain::CommentsMode::Open,
         media: Vec::new(),
     }
 }
@@ -205,9 +205,9 @@ pub const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"30\" he
     <script>alert(1)</script><rect width=\"30\" height=\"10\" fill=\"#c00\"/></svg>";
 
 /// `data` as an image the paper stores under `name`.
-pub fn media(name: &str, data: &[u8]) -> quire::domain::MediaInput {
-    let (kind, size) = quire::domain::check_media(name, data).expect("a valid test image");
-    quire::domain::MediaInput {
+pub fn media(name: &str, data: &[u8]) -> quire_core::domain::MediaInput {
+    let (kind, size) = quire_core::domain::check_media(name, data).expect("a valid test image");
+    quire_core::domain::MediaInput {
         name: name.into(),
         kind,
         width: size.map(|s| s.0),

@@ -305,23 +305,23 @@ fn decode_base64(s: &str) -> Vec<u8> {
 }
 
 /// A mail sender for `site`, as `quire serve` starts one.
-pub async fn sender(site: &super::http::Site) -> quire::mail::Sender {
-    use quire::mail::{Mailer, Sender, SenderSettings, compose::MailSite, links};
+pub async fn sender(site: &super::http::Site) -> quire_mail::Sender {
+    use quire_mail::{Mailer, Sender, links};
     let config = &site.state.config;
-    let mailer = Mailer::from_config(config, std::path::Path::new(".")).expect("mailer");
+    let mailer = Mailer::from_settings(&config.mailer_settings(), std::path::Path::new(".")).expect("mailer");
     let key = site.store.site_key(links::SITE_KEY).await.expect("key");
-    let settings = SenderSettings::from_config(config, &mailer.from);
+    let settings = config.sender_settings(&mailer.from);
     Sender::new(
         site.store.clone(),
         mailer,
-        MailSite::from_config(config),
-        quire::web::signing::Signer::new(&key),
+        config.mail_site(),
+        quire_core::signing::Signer::new(&key),
         settings,
     )
 }
 
 /// Runs the sender until nothing is due (retries included).
-pub async fn deliver_all(sender: &quire::mail::Sender, store: &quire::store::Store) {
+pub async fn deliver_all(sender: &quire_mail::Sender, store: &quire_store::Store) {
     for _ in 0..400 {
         let n = sender.round().await.expect("round");
         if n == 0 {

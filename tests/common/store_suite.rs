@@ -6,14 +6,14 @@
 #[macro_export]
 macro_rules! store_suite {
     ($open:expr) => {
-        use quire::domain::Status;
-        use quire::store::{AddOptions, PaperQuery, SlugTable, StoreError, Visibility};
+        use quire_core::domain::Status;
+        use quire_store::{AddOptions, PaperQuery, SlugTable, StoreError, Visibility};
         use std::time::Duration;
         use time::OffsetDateTime;
         use time::macros::datetime;
 
         fn t(days_ago: i64) -> OffsetDateTime {
-            quire::store::db_time(OffsetDateTime::now_utc() - time::Duration::days(days_ago))
+            quire_store::db_time(OffsetDateTime::now_utc() - time::Duration::days(days_ago))
         }
 
         #[tokio::test]
@@ -60,7 +60,7 @@ macro_rules! store_suite {
             names.sort();
             assert_eq!(names, ["figures/chart one.png", "رسم.svg"]);
             let meta = got.media.iter().find(|m| m.name == "figures/chart one.png").expect("chart");
-            assert_eq!((meta.kind, meta.width, meta.height, meta.byte_size), (quire::domain::MediaKind::Png, Some(3), Some(2), chart.len() as u64));
+            assert_eq!((meta.kind, meta.width, meta.height, meta.byte_size), (quire_core::domain::MediaKind::Png, Some(3), Some(2), chart.len() as u64));
             assert_eq!(meta.sha256.len(), 64);
             let file = store.media_file(got.meta.id, "figures/chart one.png").await.expect("read").expect("stored");
             assert_eq!(file.data, chart, "bytes come back exactly");
@@ -88,8 +88,8 @@ macro_rules! store_suite {
 
         #[tokio::test]
         async fn comments_are_added_threaded_and_moderated() {
-            use quire::domain::{CommentInput, CommentStatus as C};
-            use quire::store::{CommentQuery, NewComment};
+            use quire_core::domain::{CommentInput, CommentStatus as C};
+            use quire_store::{CommentQuery, NewComment};
             let Some((store, _guard)) = $open("comments").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
             store
@@ -178,8 +178,8 @@ macro_rules! store_suite {
 
         #[tokio::test]
         async fn concurrent_comments_all_land() {
-            use quire::domain::{CommentInput, CommentStatus as C};
-            use quire::store::NewComment;
+            use quire_core::domain::{CommentInput, CommentStatus as C};
+            use quire_store::NewComment;
             let Some((store, _guard)) = $open("concurrent_comments").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
             store.add_papers(&[common::paper("ports", t(3), &["ada"], &[])], AddOptions::default()).await.expect("paper");
@@ -207,12 +207,12 @@ macro_rules! store_suite {
             for task in tasks {
                 task.await.expect("task").expect("every comment lands");
             }
-            assert_eq!(store.list_comments(&quire::store::CommentQuery::default()).await.expect("list").len(), 40);
+            assert_eq!(store.list_comments(&quire_store::CommentQuery::default()).await.expect("list").len(), 40);
         }
 
         #[tokio::test]
         async fn subscriber_lists_import_whole_or_not_at_all() {
-            use quire::domain::{Consent, SubscriberInput, SubscriberStatus};
+            use quire_core::domain::{Consent, SubscriberInput, SubscriberStatus};
             let Some((store, _guard)) = $open("subscribers").await else { return };
             store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
             let row = |email: &str, topics: &[&str]| SubscriberInput {
@@ -393,7 +393,7 @@ macro_rules! store_suite {
             let Some((store, _guard)) = $open("upserts").await else { return };
             assert!(store.upsert_author(&common::author("ada", "Ada")).await.expect("new"));
             let mut a = common::author("ada", "Ada King");
-            a.links = vec![quire::domain::AuthorLink { label: "Site".into(), url: "https://example.org".into() }];
+            a.links = vec![quire_core::domain::AuthorLink { label: "Site".into(), url: "https://example.org".into() }];
             assert!(!store.upsert_author(&a).await.expect("update"));
             let got = store.get_author("ada", Visibility::All).await.expect("get").expect("ada");
             assert_eq!(got.name, "Ada King");
@@ -430,7 +430,7 @@ macro_rules! store_suite {
         }
 
         /// Three papers on water, ports and both, for search tests.
-        async fn search_corpus(store: &quire::store::Store) {
+        async fn search_corpus(store: &quire_store::Store) {
             store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
             store.upsert_author(&common::author("alan", "Alan Turing")).await.expect("author");
             store.upsert_topic(&common::topic("trade", "Trade")).await.expect("topic");
@@ -452,14 +452,14 @@ macro_rules! store_suite {
             store.add_papers(&[ports, water, both, draft], AddOptions::default()).await.expect("add");
         }
 
-        fn search_for(q: &str) -> quire::store::SearchQuery {
-            quire::store::SearchQuery {
-                terms: quire::store::SearchTerms::parse(q),
+        fn search_for(q: &str) -> quire_store::SearchQuery {
+            quire_store::SearchQuery {
+                terms: quire_store::SearchTerms::parse(q),
                 filter: PaperQuery { limit: Some(10), ..PaperQuery::listed_at(OffsetDateTime::now_utc()) },
             }
         }
 
-        fn slugs(page: &quire::store::SearchPage) -> Vec<&str> {
+        fn slugs(page: &quire_store::SearchPage) -> Vec<&str> {
             page.hits.iter().map(|h| h.paper.slug.as_str()).collect()
         }
 
@@ -567,7 +567,7 @@ macro_rules! store_suite {
             };
             let old: Vec<_> = (0..3).map(|i| matching(format!("old{i}"), false)).collect();
             store.add_papers(&old, AddOptions::default()).await.expect("add");
-            let drafts: Vec<_> = (0..quire::store::RANK_POOL as usize + 5)
+            let drafts: Vec<_> = (0..quire_store::RANK_POOL as usize + 5)
                 .map(|i| matching(format!("draft{i}"), true))
                 .collect();
             store.add_papers(&drafts, AddOptions::default()).await.expect("add");
@@ -580,7 +580,7 @@ macro_rules! store_suite {
         async fn broad_searches_rank_the_newest_matches_and_say_so() {
             let Some((store, _guard)) = $open("broad_search").await else { return };
             store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
-            let pool = quire::store::RANK_POOL as usize;
+            let pool = quire_store::RANK_POOL as usize;
             let papers: Vec<_> = (0..pool + 5)
                 .map(|i| {
                     let mut p = common::paper(&format!("p{i}"), t(1000 - i as i64 % 900), &["ada"], &[]);
@@ -591,10 +591,10 @@ macro_rules! store_suite {
             store.add_papers(&papers, AddOptions::default()).await.expect("add");
             let found = store.search(&search_for("common words")).await.expect("search");
             assert!(!found.total_is_exact);
-            assert_eq!(found.total, quire::store::RANK_POOL);
+            assert_eq!(found.total, quire_store::RANK_POOL);
             assert_eq!(found.hits.len(), 10);
             let mut q = search_for("common");
-            q.filter.offset = (quire::store::RANK_POOL - 3) as u32;
+            q.filter.offset = (quire_store::RANK_POOL - 3) as u32;
             assert_eq!(store.search(&q).await.expect("last page").hits.len(), 3, "pages end with the pool");
             let narrow = store.search(&search_for("p7")).await.expect("search");
             assert!(narrow.total_is_exact);
@@ -639,7 +639,7 @@ macro_rules! store_suite {
             }
             // The scheduled paper turns up once its time has come.
             let mut later = search_for("\"cost of capital\"");
-            later.filter.visibility = quire::store::Visibility::ListedAt(OffsetDateTime::now_utc() + time::Duration::days(6));
+            later.filter.visibility = quire_store::Visibility::ListedAt(OffsetDateTime::now_utc() + time::Duration::days(6));
             let mut found = slugs(&store.search(&later).await.expect("search")).into_iter().map(str::to_owned).collect::<Vec<_>>();
             found.sort();
             assert_eq!(found, ["future", "ordered"]);

@@ -1,0 +1,605 @@
+//! The content model: papers, authors and topics, their validation, slugs,
+//! languages and the paper file format. Pure data and rules; no I/O.
+
+mod campaign;
+mod comment;
+mod front_matter;
+mod media;
+mod subscriber;
+
+pub use campaign::{AttemptResult, CampaignKind, CampaignStatus, DeliveryStatus, MessageKind, retry_after};
+pub use comment::{
+    Comment, CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, PublicComment,
+    Verdict, comment_html, link_count, moderate, truncate_ip, validate_comment, validate_email,
+};
+pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
+pub use media::{
+    MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
+};
+pub use subscriber::{
+    Consent, MAX_SUBSCRIBER_EMAIL, MAX_SUBSCRIBER_NAME, SubscriberInput, SubscriberStatus, validate_subscriber_email,
+    validate_subscriber_name,
+};
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// A paper in a translation family: enough to link it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TranslationRef {
+    pub slug: String,
+    pub title: String,
+    pub language: String,
+}
+
+/// A stretch of a search result's snippet, matched or not: what the store
+/// cuts from a paper's text and the search page marks up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SnippetPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// Line numbers of byte offsets in one text, for error messages. The
+/// newlines are counted once, block by block, and each look-up counts only
+/// within one block: a file with a hundred thousand problems costs no more
+/// than its length (counting newlines from the start for each was
+/// quadratic), and a file of nothing but newlines costs no more than any
+/// other of its size (an index of every newline grew with their number).
+pub struct LineIndex<'t> {
+    text: &'t [u8],
+    /// Newlines before the start of each block, and last all of them:
+    /// the count for an offset at the very end, even one on a block's
+    /// edge, is looked up like any other, not counted anew.
+    before_block: Vec<usize>,
+}
+
+/// Bytes per block: few enough to count in a moment, many enough that the
+/// index is a small fraction of the text.
+const LINE_BLOCK: usize = 256;
+
+fn newlines_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t [u8]) -> LineIndex<'t> {
+        let mut before_block = Vec::with_capacity(text.len() / LINE_BLOCK + 2);
+        let mut seen = 0;
+        for block in text.chunks(LINE_BLOCK) {
+            before_block.push(seen);
+            seen += newlines_in(block);
+        }
+        before_block.push(seen);
+        LineIndex { text, before_block }
+    }
+
+    /// The line (from 1) that the byte at `offset` stands on (offsets past
+    /// the end stand on the last line).
+    pub fn line_at(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / LINE_BLOCK;
+        let before = self
+            .before_block
+            .get(block)
+            .or(self.before_block.last())
+            .copied()
+            .unwrap_or(0);
+        before + newlines_in(&self.text[block * LINE_BLOCK..offset]) + 1
+    }
+}
+
+/// The kinds a site offers when its config names none.
+pub const DEFAULT_KINDS: [&str; 4] = ["position paper", "policy brief", "report", "commentary"];
+
+/// Where a paper stands in its life: only `published` and `scheduled` papers
+/// whose time has come are shown to readers; `archived` papers keep their URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Draft, Status::Scheduled, Status::Published, Status::Archived];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a status word that is not one of the four.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown status {0:?}: use one of draft, scheduled, published, archived")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// Writing direction of a paper, derived from its language so that authors
+/// never have to set it by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ltr,
+    Rtl,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+        }
+    }
+}
+
+/// Languages written right to left (primary subtags).
+const RTL_LANGUAGES: [&str; 12] = ["he", "ar", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr", "iw"];
+
+/// Direction of a BCP 47 tag: an explicit script subtag wins (`az-Arab` is
+/// right to left, `ku-Latn` left to right), then the primary language.
+pub fn direction_of(language: &str) -> Direction {
+    let mut parts = language.split(['-', '_']);
+    let primary = parts.next().unwrap_or("").to_ascii_lowercase();
+    for part in parts {
+        if part.len() == 4 && part.chars().all(|c| c.is_ascii_alphabetic()) {
+            return match part.to_ascii_lowercase().as_str() {
+                "arab" | "hebr" | "syrc" | "thaa" | "nkoo" | "adlm" | "rohg" => Direction::Rtl,
+                _ => Direction::Ltr,
+            };
+        }
+    }
+    if RTL_LANGUAGES.contains(&primary.as_str()) {
+        Direction::Rtl
+    } else {
+        Direction::Ltr
+    }
+}
+
+/// Checks the shape of a BCP 47 language tag (`en`, `pt-BR`, `zh-Hant-TW`,
+/// `az-Arab`): a 2–3 letter language, then subtags of 1–8 letters or digits.
+pub fn validate_language(tag: &str) -> Result<(), String> {
+    let fail = || {
+        Err(format!(
+            "{tag:?} is not a BCP 47 language tag: use a code such as \"en\", \"fr\", \"pt-BR\" or \"he\""
+        ))
+    };
+    if tag.is_empty() || tag.len() > 35 {
+        return fail();
+    }
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    if !(2..=3).contains(&primary.len()) || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
+        return fail();
+    }
+    for part in parts {
+        if !(1..=8).contains(&part.len()) || !part.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return fail();
+        }
+    }
+    Ok(())
+}
+
+/// Makes a URL slug from a title: lower case letters and digits of any
+/// script, words joined by hyphens, at most 80 characters.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    slugify_into(text, &mut slug);
+    slug
+}
+
+/// `slugify`, written into `slug` (cleared first): for callers that make
+/// a slug per item of a long list and can keep one buffer for all.
+pub fn slugify_into(text: &str, slug: &mut String) {
+    slug.clear();
+    let mut pending_dash = false;
+    for c in text.chars() {
+        let c = fold_latin(c);
+        if c.is_alphanumeric() {
+            if pending_dash && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_dash = false;
+            slug.extend(c.to_lowercase());
+        } else if c != '\'' && c != '’' {
+            pending_dash = true;
+        }
+    }
+    if let Some((cut, _)) = slug.char_indices().nth(80) {
+        slug.truncate(cut);
+    }
+    slug.truncate(slug.trim_end_matches('-').len());
+}
+
+/// Folds common accented Latin letters to their base letter, so that
+/// "Café Économie" becomes `cafe-economie`, as readers type it.
+fn fold_latin(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    match c.to_lowercase().next().unwrap_or(c) {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ž' | 'ź' | 'ż' => 'z',
+        'š' | 'ś' => 's',
+        'ł' => 'l',
+        'đ' => 'd',
+        _ => c,
+    }
+}
+
+/// Checks that a slug is safe in a URL path segment: lower-case letters or
+/// digits of any script and single hyphens, 1–200 characters.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    let ok = !slug.is_empty()
+        && slug.chars().count() <= 200
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+        && slug
+            .chars()
+            .all(|c| c == '-' || (c.is_alphanumeric() && !c.is_uppercase()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{slug:?} is not a valid slug: use lower-case letters, digits and single hyphens, such as \"ports-and-harbours\""
+        ))
+    }
+}
+
+/// Turns a slug back into a readable name, used when an author or topic is
+/// created on first use: `ada-lovelace` becomes "Ada Lovelace".
+pub fn name_from_slug(slug: &str) -> String {
+    slug.split('-')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(first) => first.to_uppercase().chain(cs).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks that an external URL is absolute http(s), so that a canonical link
+/// or an author's link can never carry `javascript:` or a relative path.
+pub fn validate_http_url(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let ok = match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control()) && url.len() <= 2000
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url:?} is not an absolute http(s) URL: write it as \"https://example.org/path\""
+        ))
+    }
+}
+
+/// A paper as submitted: from a paper file or a command, before storage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaperInput {
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub body: String,
+    /// Author slugs, in byline order.
+    pub authors: Vec<String>,
+    /// Topic slugs, in the order given.
+    pub topics: Vec<String>,
+    pub language: String,
+    pub status: Status,
+    pub published_at: Option<OffsetDateTime>,
+    pub canonical_url: Option<String>,
+    /// Slug of the paper this one translates, if it is a translation.
+    pub translation_of: Option<String>,
+    /// Whether readers may comment.
+    pub comments: CommentsMode,
+    /// The images the body shows, stored with the paper.
+    pub media: Vec<MediaInput>,
+}
+
+/// A paper's byline entry: enough of an author to print and link a name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuthorRef {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+}
+
+/// A paper's topic entry: enough to print and link a topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TopicRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// Everything about a paper but its body: what lists, feeds and the
+/// command line need.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PaperMeta {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub language: String,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub canonical_url: Option<String>,
+    /// Slug of the paper this one translates, if it is a translation.
+    pub translation_of: Option<String>,
+    /// Whether readers may comment, see comments, or neither.
+    pub comments: CommentsMode,
+    /// Approved comments.
+    pub comment_count: u64,
+    pub word_count: i64,
+    pub authors: Vec<AuthorRef>,
+    pub topics: Vec<TopicRef>,
+}
+
+/// "Title: Subtitle", or the title alone: how citations, feeds, search
+/// and link previews name a paper.
+pub fn full_title(title: &str, subtitle: Option<&str>) -> String {
+    match subtitle {
+        Some(sub) => format!("{title}: {sub}"),
+        None => title.to_owned(),
+    }
+}
+
+impl PaperMeta {
+    /// The title with its subtitle, see [`full_title`].
+    pub fn full_title(&self) -> String {
+        full_title(&self.title, self.subtitle.as_deref())
+    }
+
+    pub fn direction(&self) -> Direction {
+        direction_of(&self.language)
+    }
+
+    /// Whether a reader may see the paper at `now`: published or scheduled,
+    /// and its time has come. Archived papers stay reachable by URL.
+    pub fn is_public_at(&self, now: OffsetDateTime) -> bool {
+        match self.status {
+            Status::Published | Status::Scheduled | Status::Archived => self.published_at.is_some_and(|at| at <= now),
+            Status::Draft => false,
+        }
+    }
+}
+
+/// A whole paper, with its Markdown body.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Paper {
+    #[serde(flatten)]
+    pub meta: PaperMeta,
+    pub body: String,
+    /// The images stored with it, without their bytes.
+    pub media: Vec<MediaMeta>,
+}
+
+/// A link on an author's page (personal site, ORCID, social profile).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuthorLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// An author as stored and shown on their page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Author {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+    /// Short biography in Markdown.
+    pub bio: String,
+    pub links: Vec<AuthorLink>,
+    /// Number of papers a reader can see (0 where the query did not count).
+    pub paper_count: i64,
+}
+
+/// A topic as stored and shown on its page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Topic {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Number of papers a reader can see.
+    pub paper_count: i64,
+}
+
+/// An author as submitted by a command, before storage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthorInput {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub bio: String,
+    pub links: Vec<AuthorLink>,
+}
+
+impl AuthorInput {
+    /// Checks the fields a stranger could get wrong; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_slug(&self.slug).map_err(|e| format!("slug: {e}"))?;
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err("name: give a name of 1 to 200 characters".into());
+        }
+        for link in &self.links {
+            validate_http_url(&link.url).map_err(|e| format!("link {:?}: {e}", link.label))?;
+        }
+        Ok(())
+    }
+}
+
+/// A topic as submitted by a command, before storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicInput {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl TopicInput {
+    /// Checks the fields a stranger could get wrong; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_slug(&self.slug).map_err(|e| format!("slug: {e}"))?;
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err("name: give a name of 1 to 200 characters".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_match_counting_newlines() {
+        assert_eq!(super::LineIndex::new(b"").line_at(0), 1);
+        // A short text, and one across many blocks and at their edges.
+        let long: String = (0..3000)
+            .map(|i| if i % 7 == 0 || i % 256 == 255 { '\n' } else { 'x' })
+            .collect();
+        // The long text cut to a whole number of blocks: its end lies on
+        // a block's edge.
+        for text in ["one\ntwo\n\nfour\n", long.as_str(), &long[..512]] {
+            let lines = super::LineIndex::new(text.as_bytes());
+            for offset in 0..=text.len() {
+                assert_eq!(
+                    lines.line_at(offset),
+                    text[..offset].matches('\n').count() + 1,
+                    "{offset}"
+                );
+            }
+            // Past the end: the last line.
+            assert_eq!(lines.line_at(text.len() + 10), text.matches('\n').count() + 1);
+        }
+    }
+
+    #[test]
+    fn direction_follows_language_and_script() {
+        for rtl in ["he", "ar", "fa", "ur", "ar-EG", "he-IL", "az-Arab", "fa_IR"] {
+            assert_eq!(direction_of(rtl), Direction::Rtl, "{rtl}");
+        }
+        for ltr in ["en", "fr-CA", "ku-Latn", "de", "hr", "", "arn"] {
+            assert_eq!(direction_of(ltr), Direction::Ltr, "{ltr}");
+        }
+    }
+
+    #[test]
+    fn language_tags_are_checked() {
+        for ok in ["en", "pt-BR", "zh-Hant-TW", "he", "es-419", "sgn-BE-FR"] {
+            assert!(validate_language(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "e",
+            "english language",
+            "en_US",
+            "en--US",
+            "<script>",
+            "1en",
+            "en-toolongsubtag",
+        ] {
+            assert!(validate_language(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs_are_made_readable() {
+        assert_eq!(slugify("Ports and Harbours"), "ports-and-harbours");
+        assert_eq!(slugify("  Why small ports matter!? "), "why-small-ports-matter");
+        assert_eq!(slugify("Café Économie 2026"), "cafe-economie-2026");
+        assert_eq!(slugify("The State’s Role"), "the-states-role");
+        assert_eq!(slugify("נמלים וחופים"), "נמלים-וחופים");
+        assert_eq!(slugify("!!!"), "");
+        assert!(slugify(&"word ".repeat(100)).chars().count() <= 80);
+        assert!(validate_slug(&slugify("Ports & Harbours: a <b>study</b>")).is_ok());
+    }
+
+    #[test]
+    fn slugs_are_validated() {
+        for ok in ["a", "ports-harbours", "2026-outlook", "נמלים"] {
+            assert!(validate_slug(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "../etc", "a/b", "a.pdf", "%2e"] {
+            assert!(validate_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_come_from_slugs() {
+        assert_eq!(name_from_slug("ada-lovelace"), "Ada Lovelace");
+        assert_eq!(name_from_slug("trade"), "Trade");
+    }
+
+    #[test]
+    fn only_absolute_http_urls_pass() {
+        assert!(validate_http_url("https://example.org/a?b#c").is_ok());
+        assert!(validate_http_url("http://example.org").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "/relative",
+            "https://",
+            "ftp://x",
+            "https://a b",
+            "data:text/html,x",
+        ] {
+            assert!(validate_http_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        assert!("Published".parse::<Status>().is_err());
+    }
+}

@@ -1,0 +1,584 @@
+//! The HTTP side: `app(state) -> Router` with every route in one place,
+//! the shared `AppState`, the page cache and its upkeep, and the mapping of
+//! errors to pages. Handlers fetch data from the store and hand it to
+//! `render`; they hold no business rules.
+
+pub mod cache;
+pub mod client;
+pub mod comments;
+mod discovery;
+pub mod headers;
+pub mod newsletter;
+mod pages;
+mod pdf;
+mod search;
+pub mod server;
+
+#[cfg(test)]
+mod properties;
+
+use quire_core::signing;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::routing::get;
+use cache::{CachedPage, PageCache, RenderedPage};
+use quire_app::config::Config;
+use quire_render::{self as render, SiteView, Theme};
+use quire_store::{Store, StoreError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Longest request target (path and query) served; longer gets 414.
+pub const MAX_URI_BYTES: usize = 2048;
+/// The search page reads long queries (and says it shortened them) rather
+/// than refusing them.
+pub const MAX_SEARCH_URI_BYTES: usize = 32 * 1024;
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub theme: Arc<Theme>,
+    pub site: Arc<SiteView>,
+    pub cache: Arc<PageCache>,
+    /// The search form's filter choices and the cache generation they
+    /// were built at.
+    facets: Arc<std::sync::Mutex<Option<search::FacetsAt>>>,
+    /// Theme files by served (hashed) name, compressed once at start.
+    assets: Arc<std::collections::HashMap<String, Arc<CachedPage>>>,
+    /// Typesets papers' PDFs.
+    pdf: Arc<pdf::PdfMaker>,
+    /// Signs comment forms and commenters' cookies, with the site key read
+    /// from the database on first use.
+    signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
+    /// Comment posts per client.
+    comment_limits: Arc<client::RateLimiter>,
+    /// Signs newsletter links, with its own site key.
+    newsletter_signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
+    /// Sign-ups per client.
+    subscribe_limits: Arc<client::RateLimiter>,
+    /// Confirmation emails per address.
+    address_limits: Arc<newsletter::AddressLimiter>,
+    /// The email layouts and what emails say about the site.
+    pub mail_layouts: Arc<quire_mail::compose::Layouts>,
+    pub mail_site: Arc<quire_mail::compose::MailSite>,
+    /// Wakes this server's mail sender when a handler queues mail.
+    pub mail_wake: Arc<Notify>,
+    /// The headers every response carries.
+    security: Arc<headers::SecurityHeaders>,
+    /// The proxies whose forwarding header names the client.
+    proxies: Arc<client::TrustedProxies>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, theme: Theme) -> AppState {
+        let site = config.site_view(&theme.assets);
+        let pdf = Arc::new(pdf::PdfMaker::new(theme.pdf_template.clone()));
+        let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
+        let assets = theme
+            .assets
+            .served()
+            .map(|(served, a)| {
+                let page = CachedPage::asset(a.bytes.clone(), a.content_type, render::compressible(a.content_type));
+                (served.to_owned(), Arc::new(page))
+            })
+            .collect();
+        AppState {
+            store,
+            site: Arc::new(site),
+            theme: Arc::new(theme),
+            cache: Arc::new(PageCache::new(budget)),
+            facets: Arc::new(std::sync::Mutex::new(None)),
+            pdf,
+            assets: Arc::new(assets),
+            signer: Arc::new(tokio::sync::OnceCell::new()),
+            comment_limits: Arc::new(client::RateLimiter::new()),
+            newsletter_signer: Arc::new(tokio::sync::OnceCell::new()),
+            subscribe_limits: Arc::new(client::RateLimiter::new()),
+            address_limits: Arc::new(newsletter::AddressLimiter::new()),
+            mail_layouts: Arc::new(quire_mail::compose::Layouts::new()),
+            mail_site: Arc::new(config.mail_site()),
+            mail_wake: Arc::new(Notify::new()),
+            security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
+            proxies: Arc::new(client::TrustedProxies::new(
+                &config.trusted_proxies,
+                &config.forwarded_header,
+            )),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The address of the client that sent `request` (through trusted
+    /// proxies, the one they name).
+    pub fn client_ip(&self, request: &Request) -> std::net::IpAddr {
+        self.proxies.client(client::peer(request), request.headers())
+    }
+
+    /// The answer to a plain GET that a cached page or a theme file gives
+    /// whole, with no routing: the request names exactly a cache key (a
+    /// path without a query; keys are canonical paths), and carries no
+    /// held-comments cookie (that reader's paper pages are their own).
+    /// Anything else, or a page not cached yet, goes to the router, which
+    /// gives the same answer the slow way.
+    pub fn ready_answer(
+        &self,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<cache::Answer> {
+        if method != axum::http::Method::GET || uri.query().is_some() {
+            return None;
+        }
+        let path = uri.path();
+        let page = match path.strip_prefix("/assets/") {
+            Some(file) => self.assets.get(file).cloned()?,
+            None if comments::cookie_present(headers) => return None,
+            None => self.cache.get(path)?,
+        };
+        Some(page.answer_with(headers, self.security.beyond_cached_pages()))
+    }
+
+    /// The signer for comment forms and cookies.
+    async fn signer(&self) -> Result<&signing::Signer, PageError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let key = self.store.site_key("comments").await?;
+                Ok::<_, PageError>(signing::Signer::new(&key))
+            })
+            .await
+    }
+}
+
+/// The whole site as a router; tests call it without a socket.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/papers/{slug}/", get(pages::paper))
+        .route("/papers/{slug}/comments", axum::routing::post(comments::post_comment))
+        .route("/papers/{slug}/comments/token", get(comments::fresh_token))
+        .route("/papers/{slug}/comments/page", get(comments::comment_page))
+        .route("/papers/{slug}/{*file}", get(discovery::paper_file))
+        .route("/papers/{slug}", get(pages::paper_or_pdf))
+        .route("/papers/", get(pages::to_archive))
+        .route("/papers", get(pages::to_archive))
+        .route("/authors/", get(pages::authors))
+        .route("/authors", get(pages::add_slash))
+        .route("/authors/{slug}/", get(pages::author))
+        .route("/authors/{slug}/{file}", get(discovery::author_feed))
+        .route("/authors/{slug}", get(pages::add_slash))
+        .route("/topics/", get(pages::topics))
+        .route("/topics", get(pages::add_slash))
+        .route("/topics/{slug}/", get(pages::topic))
+        .route("/topics/{slug}/{file}", get(discovery::topic_feed))
+        .route("/topics/{slug}", get(pages::add_slash))
+        .route("/archive/", get(pages::archive))
+        .route("/archive", get(pages::add_slash))
+        .route("/assets/{*file}", get(pages::asset))
+        .route("/feed.atom", get(discovery::site_feed_atom))
+        .route("/feed.rss", get(discovery::site_feed_rss))
+        .route("/feed.json", get(discovery::site_feed_json))
+        .route("/comments.atom", get(discovery::site_comments_feed))
+        .route("/feed/", get(discovery::wordpress_feed))
+        .route("/feed", get(discovery::wordpress_feed))
+        .route("/sitemap.xml", get(discovery::sitemap))
+        .route("/sitemaps/{file}", get(discovery::sitemap_file))
+        .route("/robots.txt", get(discovery::robots))
+        .route("/search", get(search::search))
+        .route("/search/", get(pages::to_search))
+        .route("/healthz", get(pages::health))
+        .route("/readyz", get(pages::ready))
+        .route(
+            "/subscribe",
+            get(newsletter::subscribe_form).post(newsletter::subscribe),
+        )
+        .route("/subscribe/", get(pages::to_subscribe))
+        .route(
+            "/subscribe/confirm",
+            get(newsletter::confirm_page).post(newsletter::confirm),
+        )
+        .route(
+            "/newsletter/preferences",
+            get(newsletter::preferences).post(newsletter::save_preferences),
+        )
+        .route(
+            "/newsletter/preferences/link",
+            axum::routing::post(newsletter::fresh_preferences_link),
+        )
+        .route(
+            "/newsletter/unsubscribe",
+            get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
+        )
+        .fallback(pages::not_found)
+        .with_state(state.clone())
+        .layer(middleware::from_fn(limit_uri))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(middleware::map_response_with_state(
+            state.security.clone(),
+            add_security_headers,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Puts the security headers on every response, errors and redirects too.
+async fn add_security_headers(
+    axum::extract::State(security): axum::extract::State<Arc<headers::SecurityHeaders>>,
+    mut response: Response<Body>,
+) -> Response<Body> {
+    security.apply(response.headers_mut());
+    response
+}
+
+/// Refuses overlong request targets before any routing or lookup.
+async fn limit_uri(request: Request, next: Next) -> Response<Body> {
+    let uri = request.uri();
+    let len = uri.path().len() + uri.query().map_or(0, |q| q.len() + 1);
+    let limit = if uri.path() == "/search" {
+        MAX_SEARCH_URI_BYTES
+    } else {
+        MAX_URI_BYTES
+    };
+    if len > limit {
+        return Response::builder()
+            .status(StatusCode::URI_TOO_LONG)
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )
+            .body(Body::from("The address is too long.\n"))
+            .unwrap_or_default();
+    }
+    next.run(request).await
+}
+
+/// Why a page could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    /// There is such a paper, but readers may not see it (a draft, or
+    /// scheduled for later): answered as not found, and remembered by the
+    /// cache until content changes, so that its address does not reach
+    /// the database on every request.
+    #[error("not public")]
+    NotPublic,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    #[error("the PDF could not be made: {0}")]
+    Pdf(String),
+    #[error("the email could not be made: {0}")]
+    Mail(String),
+    /// A blocking task (rendering) panicked or was cancelled.
+    #[error("a rendering task stopped: {0}")]
+    Worker(String),
+}
+
+/// Runs `work` on a blocking thread and waits for its result. Rendering
+/// and compressing take time in proportion to what they make (a long
+/// paper, a feed of full texts, a sitemap of 50,000 addresses, a paper's
+/// thousands of comments): on an async worker, that time would hold up
+/// every request waiting for the same worker, `/healthz` included.
+pub(crate) async fn off_async<T, F>(work: F) -> Result<T, PageError>
+where
+    F: FnOnce() -> Result<T, PageError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PageError::Worker(e.to_string()))?
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// A short id that ties a reader's error page to the log line.
+fn next_request_id() -> String {
+    let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+    let t = OffsetDateTime::now_utc().unix_timestamp();
+    format!("{t:x}-{n:x}")
+}
+
+impl AppState {
+    /// Serves the HTML page `key` from the cache, or builds, caches and
+    /// serves it.
+    async fn cached<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<String, PageError>>,
+    {
+        self.cached_file(request, key, |state| async move {
+            build(state).await.map(|html| RenderedPage::html(StatusCode::OK, html))
+        })
+        .await
+    }
+
+    /// Serves `key` (a page, feed, sitemap or download) from the cache, or
+    /// builds, caches and serves it.
+    async fn cached_file<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<RenderedPage, PageError>>,
+    {
+        self.cached_page(request, key, |state| async move {
+            let rendered = build(state).await?;
+            // Compressing (brotli and gzip) costs in proportion to the page.
+            off_async(move || Ok(CachedPage::new(rendered, OffsetDateTime::now_utc()))).await
+        })
+        .await
+    }
+
+    /// Serves `key` from the cache, or builds it as a ready `CachedPage`
+    /// (binary files such as PDFs too), caches and serves it.
+    async fn cached_page<F, Fut>(&self, request: &axum::http::HeaderMap, key: String, build: F) -> Response<Body>
+    where
+        F: FnOnce(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<CachedPage, PageError>>,
+    {
+        if let Some(page) = self.cache.get(&key) {
+            return page.respond(request);
+        }
+        let _turn = self.cache.build_turn(&key).await;
+        if let Some(page) = self.cache.get(&key) {
+            return page.respond(request);
+        }
+        let generation = self.cache.generation();
+        match build(self.clone()).await {
+            Ok(page) => {
+                let page = Arc::new(page);
+                self.cache.insert(generation, key, page.clone());
+                page.respond(request)
+            }
+            Err(PageError::NotFound) => self.not_found_page(request).await,
+            Err(PageError::NotPublic) => match self.not_found_cached().await {
+                // Kept under the address too: such addresses are as many
+                // as the papers waiting, not as many as strangers can make.
+                Ok(page) => {
+                    self.cache.insert(generation, key, page.clone());
+                    page.respond(request)
+                }
+                Err(e) => self.error_page(&e),
+            },
+            Err(e) => self.error_page(&e),
+        }
+    }
+
+    /// The paper `slug` if a reader may see it at `now`; drafts and papers
+    /// not yet due are not found.
+    async fn public_paper(&self, slug: &str, now: OffsetDateTime) -> Result<quire_core::domain::Paper, PageError> {
+        match self.store.get_paper(slug).await? {
+            Some(paper) if paper.meta.is_public_at(now) => Ok(paper),
+            Some(_) => Err(PageError::NotPublic),
+            None => Err(PageError::NotFound),
+        }
+    }
+
+    /// The 404 page, itself cached: one page serves every unknown address.
+    async fn not_found_page(&self, request: &axum::http::HeaderMap) -> Response<Body> {
+        match self.not_found_cached().await {
+            Ok(page) => page.respond(request),
+            Err(e) => self.error_page(&e),
+        }
+    }
+
+    async fn not_found_cached(&self) -> Result<Arc<CachedPage>, PageError> {
+        const KEY: &str = "\u{0}not-found";
+        if let Some(page) = self.cache.get(KEY) {
+            return Ok(page);
+        }
+        let generation = self.cache.generation();
+        let html = pages::build_not_found(self).await?;
+        let page = Arc::new(CachedPage::new(
+            RenderedPage::html(StatusCode::NOT_FOUND, html),
+            OffsetDateTime::now_utc(),
+        ));
+        self.cache.insert(generation, KEY.to_owned(), page.clone());
+        Ok(page)
+    }
+
+    /// A 500 page with a request id; the detail goes to the log only.
+    fn error_page(&self, error: &PageError) -> Response<Body> {
+        let id = next_request_id();
+        tracing::error!(request_id = %id, error = %error, "page failed");
+        let html = render::render_error(&self.theme, &self.site, &id).unwrap_or_else(|_| {
+            format!("<!DOCTYPE html><title>Error</title><p>Something went wrong. Reference: {id}</p>")
+        });
+        Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )
+            .header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+            .body(Body::from(html))
+            .unwrap_or_default()
+    }
+}
+
+/// Keeps the cache true: clears it when any process writes content, and
+/// when a scheduled paper's time comes.
+pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let changed = Arc::new(Notify::new());
+    let cache = state.cache.clone();
+    let notify = changed.clone();
+    let watcher = state.store.watch_changes(Duration::from_millis(200), move || {
+        cache.invalidate();
+        notify.notify_one();
+    });
+    let store = state.store.clone();
+    let cache = state.cache.clone();
+    let scheduler = tokio::spawn(async move {
+        let next_due = || async {
+            store
+                .next_publication_after(OffsetDateTime::now_utc())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot read the publication schedule");
+                    None
+                })
+        };
+        let mut due = next_due().await;
+        // The schedule is also read again now and then: a write that lands
+        // between this read and the watcher's first look sends no change.
+        let mut ticks: u32 = 0;
+        loop {
+            tokio::select! {
+                () = changed.notified() => due = next_due().await,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    ticks = ticks.wrapping_add(1);
+                    if due.is_some_and(|t| t <= OffsetDateTime::now_utc()) {
+                        tracing::info!("a scheduled paper is due; refreshing pages");
+                        cache.invalidate();
+                        due = next_due().await;
+                    } else if ticks.is_multiple_of(10) {
+                        due = next_due().await;
+                    }
+                }
+            }
+        }
+    });
+    vec![watcher, scheduler]
+}
+
+/// Truncates commenters' IP addresses once the retention period
+/// (`comment_ip_retention_days`) is over: at start, then every hour.
+pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let store = state.store.clone();
+    let days = i64::from(state.config.comment_ip_retention_days);
+    tokio::spawn(async move {
+        loop {
+            let before = OffsetDateTime::now_utc() - time::Duration::days(days);
+            match store.truncate_comment_ips(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(comments = n, "truncated commenters' IP addresses past their retention"),
+                Err(e) => tracing::warn!(error = %e, "cannot truncate commenters' IP addresses"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    })
+}
+
+/// Deletes old confirmations and notices (they hold addresses of people
+/// who may never have subscribed) 30 days after they went: at start, then
+/// every hour.
+pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        loop {
+            let before = OffsetDateTime::now_utc() - time::Duration::days(30);
+            match store.purge_old_mail(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "deleted confirmations and notices older than 30 days"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete old confirmations and notices"),
+            }
+            if let Err(e) = store.purge_used_links(OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "cannot forget expired confirmation links");
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    })
+}
+
+/// Starts this server's mail sender, which delivers what the outbox holds
+/// (sign-up confirmations, notices, campaigns) alongside any other
+/// server's.
+pub async fn spawn_mail_sender(state: &AppState, mailer: quire_mail::Mailer) -> Option<tokio::task::JoinHandle<()>> {
+    let signer = match state.newsletter_signer().await {
+        Ok(s) => s.clone(),
+        Err(e) => {
+            tracing::error!(error = %e, "mail cannot be sent: no signing key");
+            return None;
+        }
+    };
+    let settings = state.config.sender_settings(&mailer.from);
+    let mut sender = quire_mail::Sender::new(
+        state.store.clone(),
+        mailer,
+        (*state.mail_site).clone(),
+        signer,
+        settings,
+    );
+    sender.wake = state.mail_wake.clone();
+    Some(tokio::spawn(Arc::new(sender).run()))
+}
+
+/// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
+/// the requests under way; with a mailer, delivers mail meanwhile.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    mailer: Option<quire_mail::Mailer>,
+) -> std::io::Result<()> {
+    let mut upkeep = spawn_cache_upkeep(&state);
+    upkeep.push(spawn_comment_upkeep(&state));
+    upkeep.push(spawn_mail_upkeep(&state));
+    if let Some(mailer) = mailer {
+        upkeep.extend(spawn_mail_sender(&state, mailer).await);
+    }
+    let limits = server::ServerLimits::from_config(&state.config);
+    let fast_state = state.clone();
+    let fast: server::FastPath = Arc::new(move |method, uri, headers| fast_state.ready_answer(method, uri, headers));
+    let result = server::serve(listener, app(state), Some(fast), limits, shutdown_signal()).await;
+    for task in upkeep {
+        task.abort();
+    }
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
