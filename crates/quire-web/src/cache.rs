@@ -2,7 +2,7 @@
 //! with their ETags. Any content change clears the whole cache (simple and
 //! always right); a memory budget evicts the oldest pages first.
 
-use super::headers::CROSS_ORIGIN_RESOURCE_POLICY;
+use super::headers::{CONTENT_SECURITY_POLICY, CROSS_ORIGIN_RESOURCE_POLICY};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use bytes::Bytes;
@@ -15,11 +15,6 @@ use time::OffsetDateTime;
 
 /// Pages smaller than this are not worth compressing.
 const COMPRESS_MIN_BYTES: usize = 1024;
-
-/// Headers every HTML page carries: no inline scripts or styles may run,
-/// nothing may frame the site, MIME types are not sniffed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
-     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
 
 /// A page as rendered, before caching.
 pub struct RenderedPage {
@@ -259,15 +254,6 @@ impl CachedPage {
             body,
         }
     }
-
-    /// The headers [`CachedPage::respond`] sets itself, which
-    /// `respond_with`'s extra headers must not repeat.
-    pub const OWN_HEADERS: [HeaderName; 4] = [
-        header::CONTENT_SECURITY_POLICY,
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::REFERRER_POLICY,
-        CROSS_ORIGIN_RESOURCE_POLICY,
-    ];
 
     fn client_is_current(&self, request: &HeaderMap) -> bool {
         if let Some(inm) = request.get(header::IF_NONE_MATCH) {

@@ -16,6 +16,21 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The name of the Cross-Origin-Resource-Policy header.
 pub const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
+/// Headers every HTML page carries: no inline scripts or styles may run,
+/// nothing may frame the site, MIME types are not sniffed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
+/// The headers a cached page sets itself when it answers
+/// (`cache::CachedPage::respond`), which the layer and a handler's extra
+/// headers must not repeat.
+pub const CACHED_PAGE_HEADERS: [HeaderName; 4] = [
+    header::CONTENT_SECURITY_POLICY,
+    header::X_CONTENT_TYPE_OPTIONS,
+    header::REFERRER_POLICY,
+    CROSS_ORIGIN_RESOURCE_POLICY,
+];
+
 /// The headers and their values, in the order they are added.
 pub struct SecurityHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -31,7 +46,7 @@ impl SecurityHeaders {
         let mut headers = vec![
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(super::cache::CONTENT_SECURITY_POLICY),
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
@@ -58,7 +73,7 @@ impl SecurityHeaders {
         }
         let beyond_cached_pages = headers
             .iter()
-            .filter(|(name, _)| !super::cache::CachedPage::OWN_HEADERS.contains(name))
+            .filter(|(name, _)| !CACHED_PAGE_HEADERS.contains(name))
             .cloned()
             .collect();
         SecurityHeaders {

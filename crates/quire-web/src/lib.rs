@@ -5,12 +5,14 @@
 
 pub mod cache;
 pub mod client;
+mod comment_form;
 pub mod comments;
 mod discovery;
 pub mod headers;
 pub mod newsletter;
 mod pages;
 mod pdf;
+mod plumbing;
 mod search;
 pub mod server;
 
@@ -165,9 +167,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/papers/{slug}/", get(pages::paper))
-        .route("/papers/{slug}/comments", axum::routing::post(comments::post_comment))
-        .route("/papers/{slug}/comments/token", get(comments::fresh_token))
-        .route("/papers/{slug}/comments/page", get(comments::comment_page))
+        .route(
+            "/papers/{slug}/comments",
+            axum::routing::post(comment_form::post_comment),
+        )
+        .route("/papers/{slug}/comments/token", get(comment_form::fresh_token))
+        .route("/papers/{slug}/comments/page", get(comment_form::comment_page))
         .route("/papers/{slug}/{*file}", get(discovery::paper_file))
         .route("/papers/{slug}", get(pages::paper_or_pdf))
         .route("/papers/", get(pages::to_archive))

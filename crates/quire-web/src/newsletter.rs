@@ -8,7 +8,7 @@
 //! cannot be used to learn who subscribes.
 
 use super::client::{RateLimiter, limit_key};
-use super::comments::{form_fields, plain, private_page, same_site, see_other};
+use super::plumbing::{form_fields, plain, private_page, same_site, see_other};
 use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::{Query, Request, State};

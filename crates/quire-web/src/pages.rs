@@ -110,7 +110,7 @@ pub async fn paper(
             render_paper_page(&state, &paper, request).await
         };
         return match built.await {
-            Ok(html) => super::comments::private_page(StatusCode::OK, html),
+            Ok(html) => super::plumbing::private_page(StatusCode::OK, html),
             Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
             Err(e) => state.error_page(&e),
         };

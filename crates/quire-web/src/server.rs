@@ -386,7 +386,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, served: Served) {
                     Ok(answer) => answer,
                     Err(e) => {
                         tracing::error!(%peer, error = %e, "a request's handler failed");
-                        Ok(super::comments::plain(
+                        Ok(super::plumbing::plain(
                             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                             "Something went wrong on our side. Try again in a moment.",
                         ))
@@ -678,12 +678,12 @@ pub async fn read_form(body: Body, max: usize, what: &str) -> Result<Bytes, axum
                 source = err.source();
             }
             Err(if timed_out {
-                super::comments::plain(
+                super::plumbing::plain(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     &format!("The {what} took too long to arrive. Send it again."),
                 )
             } else {
-                super::comments::plain(
+                super::plumbing::plain(
                     axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                     &format!("The {what} is too large to take."),
                 )
