@@ -500,32 +500,23 @@ pub async fn asset(State(state): State<AppState>, Path(file): Path<String>, head
 /// `/healthz`, for process monitors: 200 whenever the process answers. It
 /// touches nothing else, so it costs nothing and cannot be made slow.
 pub async fn health() -> Response<Body> {
-    plain_status(StatusCode::OK, "ok\n")
+    super::plumbing::plain(StatusCode::OK, "ok\n")
 }
 
 /// `/readyz`, for load balancers: 200 when the database answers and its
 /// schema is this build's; 503 otherwise, with the reason.
 pub async fn ready(State(state): State<AppState>) -> Response<Body> {
     match state.store.pending_migrations().await {
-        Ok(0) => plain_status(StatusCode::OK, "ready\n"),
-        Ok(n) => plain_status(
+        Ok(0) => super::plumbing::plain(StatusCode::OK, "ready\n"),
+        Ok(n) => super::plumbing::plain(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("{n} database migrations are not applied yet\n"),
         ),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            plain_status(StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+            super::plumbing::plain(StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
         }
     }
-}
-
-fn plain_status(status: StatusCode, text: &str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::from(text.to_owned()))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ pub(super) fn form_fields(body: &[u8]) -> HashMap<String, String> {
     fields
 }
 
+/// A short text answer that no cache keeps: errors of forms and probes.
 pub(super) fn plain(status: StatusCode, text: &str) -> Response<Body> {
     Response::builder()
         .status(status)
