@@ -558,25 +558,24 @@ impl Config {
 
     /// How the delivery worker sends, for mail from `from`.
     pub fn sender_settings(&self, from: &lettre::message::Mailbox) -> quire_mail::SenderSettings {
-        let config = self;
         quire_mail::SenderSettings {
-            concurrency: config.mail_concurrency,
-            rate_per_second: config.mail_rate_per_second,
+            concurrency: self.mail_concurrency,
+            rate_per_second: self.mail_rate_per_second,
             policy: quire_store::RetryPolicy {
-                max_attempts: config.mail_max_attempts,
-                base: std::time::Duration::from_secs(u64::from(config.mail_retry_seconds)),
-                bounce_limit: config.mail_bounce_limit,
+                max_attempts: self.mail_max_attempts,
+                base: std::time::Duration::from_secs(u64::from(self.mail_retry_seconds)),
+                bounce_limit: self.mail_bounce_limit,
             },
-            lease: std::time::Duration::from_secs(u64::from(config.mail_claim_seconds)),
-            language: config.language.clone(),
-            unsubscribe_mailbox: if config.mail_notify.trim().is_empty() {
+            lease: std::time::Duration::from_secs(u64::from(self.mail_claim_seconds)),
+            language: self.language.clone(),
+            unsubscribe_mailbox: if self.mail_notify.trim().is_empty() {
                 from.email.to_string()
             } else {
-                quire_mail::parse_mailbox(&config.mail_notify)
+                quire_mail::parse_mailbox(&self.mail_notify)
                     .map(|m| m.email.to_string())
                     .unwrap_or_else(|_| from.email.to_string())
             },
-            preferences_link: std::time::Duration::from_secs(u64::from(config.preferences_link_days) * 86_400),
+            preferences_link: std::time::Duration::from_secs(u64::from(self.preferences_link_days) * 86_400),
         }
     }
 
