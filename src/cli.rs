@@ -8,11 +8,11 @@ mod subscribers;
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use quire_app::config::{CONFIG_FILE, Config};
-use quire_core::domain::{
-    AuthorInput, AuthorLink, FrontMatterError, PaperInput, PaperRules, Status, TopicInput, parse_paper_file, slugify,
-};
+use quire_app::papers::PaperFiles;
+use quire_app::{App, AppError, Remedy};
+use quire_core::domain::{AuthorInput, AuthorLink, PaperInput, Status, TopicInput, slugify};
 use quire_render::Theme;
-use quire_store::{AddOptions, PaperQuery, SlugTable, Store, StoreError, Visibility};
+use quire_store::{AddOptions, PaperQuery, Store, StoreError, Visibility};
 use quire_web::{self as web, AppState};
 use serde::Serialize;
 use std::io::Write;
@@ -282,14 +282,75 @@ impl From<anyhow::Error> for Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { .. }
-            | StoreError::DuplicatePaper(_)
-            | StoreError::UnknownReference { .. }
-            | StoreError::CommentNotFound(_) => Failure::BadInput(e.into()),
-            other => Failure::Other(other.into()),
-        }
+        AppError::Store(e).into()
     }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        failure(e, None)
+    }
+}
+
+/// What the command line says of an operation's failure: the error, with
+/// the flag it concerns (`flag`, when the caller knows it) and a hint at
+/// the command that helps.
+fn failure(e: AppError, flag: Option<&str>) -> Failure {
+    let prefix = |m: String| match flag {
+        Some(f) => format!("{f}: {m}"),
+        None => m,
+    };
+    let message = match &e {
+        AppError::NotFound { what, .. } => {
+            let see = match *what {
+                "paper" => " see `quire paper list`",
+                "topic" => " see `quire topic list`",
+                "campaign" => " see `quire newsletter status`",
+                "subscriber" | "subscribed address" => " see `quire subscribers export`",
+                _ => "",
+            };
+            let text = match &e {
+                AppError::NotFound {
+                    what: "subscriber",
+                    value,
+                    ..
+                } => format!("no subscriber has the address {value:?}"),
+                AppError::NotFound {
+                    what: "subscribed address",
+                    value,
+                    ..
+                } => format!("no subscribed address is {value:?}"),
+                AppError::NotFound {
+                    what: "campaign",
+                    value,
+                    ..
+                } => format!("no campaign has the id {value}"),
+                other => other.to_string(),
+            };
+            prefix(if see.is_empty() { text } else { format!("{text}:{see}") })
+        }
+        AppError::Invalid { field, message } => {
+            format!("{}: {message}", flag.map_or(format!("--{field}"), str::to_owned))
+        }
+        AppError::NotPublished { slug } => prefix(format!(
+            "{slug:?} is not published by the time of sending; publish it first with `quire paper publish {slug}`"
+        )),
+        AppError::AlreadySent { .. } => format!("{e}; pass --again to send it once more"),
+        AppError::Store(StoreError::CommentNotFound(_)) => format!("{e}: see `quire comments list`"),
+        AppError::Store(StoreError::DuplicatePaper(_)) => format!("{e} (pass --replace)"),
+        AppError::Store(StoreError::UnknownReference { .. }) => format!("{e} (pass --create-missing)"),
+        _ => prefix(e.to_string()),
+    };
+    if e.is_bad_input() || matches!(e, AppError::Mail(quire_mail::MailError::BadSettings(_))) {
+        Failure::BadInput(anyhow!(message))
+    } else {
+        Failure::Other(anyhow::Error::new(e).context(message))
+    }
+}
+
+/// The failure of an operation on what `flag` names.
+fn on(flag: &'static str) -> impl Fn(AppError) -> Failure {
+    move |e| failure(e, Some(flag))
 }
 
 fn bad_input(message: impl Into<String>) -> Failure {
@@ -368,6 +429,11 @@ async fn open_store(ctx: &RunContext) -> Result<Store, Failure> {
     Store::connect(&url).await.map_err(|e| Failure::Other(e.into()))
 }
 
+/// The application over the configured database.
+async fn open_app(ctx: &RunContext) -> Result<App, Failure> {
+    Ok(App::new(open_store(ctx).await?, ctx.config.clone(), &ctx.data_dir))
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let data_dir = quire_app::config::data_dir_or_current(cli.data_dir.clone());
     match &cli.command {
@@ -399,26 +465,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Comments(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            comments_command(&ctx, &store, cmd).await
+            comments_command(&open_app(&ctx).await?, cmd).await
         }
         Command::Subscribers(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            subscribers::run(&ctx, &store, cmd).await
+            subscribers::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Newsletter(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            newsletter::run(&ctx, &store, cmd).await
+            newsletter::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Pdf { slug, output } => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            let paper = store
-                .get_paper(slug)
-                .await?
-                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
+            let app = open_app(&ctx).await?;
+            let store = &app.store;
+            let paper = app.paper(slug).await?;
             let template = match ctx.config.theme_path(&ctx.data_dir) {
                 Some(dir) => Theme::load(&dir).map_err(|e| bad_input(e.to_string()))?.pdf_template,
                 None => None,
@@ -510,9 +571,9 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
             tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
             None
         }
-        Err(e) => return Err(bad_input(e.to_string())),
+        Err(e) => return Err(AppError::Mail(e).into()),
     };
-    let state = AppState::new(store.clone(), config, theme);
+    let state = AppState::with_app(App::new(store.clone(), config, &ctx.data_dir), theme);
     web::serve(state, listener, mailer).await.context("server failed")?;
     store.close().await;
     Ok(())
@@ -614,31 +675,25 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             }
         }
         PaperCommand::Publish { slug, at } => {
-            let store = open_store(ctx).await?;
-            let now = OffsetDateTime::now_utc();
-            let paper = store
-                .get_paper(slug)
-                .await?
-                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
-            let when = match at {
-                Some(t) => OffsetDateTime::parse(t, &Rfc3339)
-                    .map_err(|_| bad_input(format!("--at {t:?} is not a time: write it as 2026-01-05T10:00:00Z")))?,
-                None => paper.meta.published_at.filter(|t| *t <= now).unwrap_or(now),
-            };
-            let status = if when > now {
-                Status::Scheduled
-            } else {
-                Status::Published
-            };
-            store.set_status(slug, status, Some(when)).await?;
-            match status {
-                Status::Scheduled => println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default()),
+            let at =
+                match at {
+                    Some(t) => Some(OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
+                        bad_input(format!("--at {t:?} is not a time: write it as 2026-01-05T10:00:00Z"))
+                    })?),
+                    None => None,
+                };
+            let app = open_app(ctx).await?;
+            match app.publish(slug, at).await? {
+                (Status::Scheduled, when) => {
+                    println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default())
+                }
                 _ => println!("Published {slug}"),
             }
             Ok(())
         }
         PaperCommand::Export { out, slugs } => {
-            let store = open_store(ctx).await?;
+            let app = open_app(ctx).await?;
+            let store = &app.store;
             let wanted: Vec<String> = if slugs.is_empty() {
                 store
                     .list_papers(&PaperQuery::all())
@@ -651,11 +706,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             };
             let mut papers = Vec::with_capacity(wanted.len());
             for slug in &wanted {
-                let paper = store
-                    .get_paper(slug)
-                    .await?
-                    .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
-                papers.push(paper);
+                papers.push(app.paper(slug).await?);
             }
             std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
             for paper in &papers {
@@ -671,12 +722,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             Ok(())
         }
         PaperCommand::Unpublish { slug } => {
-            let store = open_store(ctx).await?;
-            let paper = store
-                .get_paper(slug)
-                .await?
-                .ok_or_else(|| bad_input(format!("no paper has the slug {slug:?}: see `quire paper list`")))?;
-            store.set_status(slug, Status::Draft, paper.meta.published_at).await?;
+            open_app(ctx).await?.unpublish(slug).await?;
             println!("Unpublished {slug}; it is a draft again");
             Ok(())
         }
@@ -721,249 +767,48 @@ fn write_paper_bundle(
     Ok(())
 }
 
-/// The line of `key = …` in a paper file, for messages about checks that
-/// need the database.
-fn key_line(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
-        .map_or(1, |i| i + 1)
-}
-
 async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) -> Result<(), Failure> {
-    let now = OffsetDateTime::now_utc();
-    let rules = PaperRules {
-        kinds: &ctx.config.kinds,
-        default_language: &ctx.config.language,
-        now,
-    };
-    let mut errors: Vec<FrontMatterError> = Vec::new();
-    let mut parsed: Vec<(String, String, PaperInput)> = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    errors.push(file_error(
-                        &name,
-                        1,
-                        format!(
-                            "is not UTF-8 text (bad byte at offset {}): save it as UTF-8",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    ));
-                    continue;
-                }
-            },
-            Err(e) => {
-                errors.push(file_error(&name, 1, format!("cannot be read: {e}")));
-                continue;
-            }
-        };
-        match parse_paper_file(&name, &text, &rules) {
-            Ok(mut p) => {
-                attach_media(path, &name, &text, &mut p, &mut errors);
-                parsed.push((name, text, p));
-            }
-            Err(errs) => errors.extend(errs),
-        }
+    let app = open_app(ctx).await?;
+    let mut notes = Vec::new();
+    let added = app.add_papers(&PaperFiles(files), options, &mut notes).await;
+    for note in &notes {
+        eprintln!("note: {note}");
     }
-    for (i, (name, text, p)) in parsed.iter().enumerate() {
-        if let Some((first, _, _)) = parsed[..i].iter().find(|(_, _, q)| q.slug == p.slug) {
-            errors.push(FrontMatterError {
-                file: name.clone(),
-                line: key_line(text, "slug").max(key_line(text, "title")),
-                field: Some("slug".into()),
-                message: format!(
-                    "{:?} is also the slug of {first}: give one of them another slug",
-                    p.slug
-                ),
-            });
-        }
-    }
-    if errors.is_empty() {
-        let store = open_store(ctx).await?;
-        check_against_store(&store, &parsed, options, &mut errors).await?;
-        if errors.is_empty() {
-            let inputs: Vec<PaperInput> = parsed.iter().map(|(_, _, p)| p.clone()).collect();
-            store.add_papers(&inputs, options).await?;
-            for (name, _, p) in &parsed {
-                println!("Added {} ({}) from {name}", p.slug, p.status);
+    match added {
+        Ok(report) => {
+            for (name, slug, status) in &report.added {
+                println!("Added {slug} ({status}) from {name}");
             }
             println!(
                 "{} paper{} added.",
-                parsed.len(),
-                if parsed.len() == 1 { "" } else { "s" }
+                report.added.len(),
+                if report.added.len() == 1 { "" } else { "s" }
             );
-            store.close().await;
-            return Ok(());
+            app.store.close().await;
+            Ok(())
         }
-    }
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    Err(bad_input(format!(
-        "{} problem{} found; nothing was added",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    )))
-}
-
-/// Reads the images a paper file's body names from its folder, checks
-/// them as the web and the typesetter will read them, and attaches them to
-/// `paper`. Each problem names the file and line; images from the web are
-/// left as addresses, with a note that the PDF cannot show them.
-fn attach_media(path: &Path, file: &str, text: &str, paper: &mut PaperInput, errors: &mut Vec<FrontMatterError>) {
-    let references = quire_core::markdown::image_references(&paper.body);
-    if references.is_empty() {
-        return;
-    }
-    // The body is the end of the file; lines count from the file's start.
-    let body_start = if text.ends_with(paper.body.as_str()) {
-        text.len() - paper.body.len()
-    } else {
-        0
-    };
-    let lines = quire_core::domain::LineIndex::new(text.as_bytes());
-    let line_of = |offset: usize| lines.line_at((body_start + offset).min(text.len()));
-    let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(p) => p.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let folder = match folder.canonicalize() {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(file_error(file, 1, format!("its folder cannot be read: {e}")));
-            return;
-        }
-    };
-    for (reference, offset) in references {
-        let line = line_of(offset);
-        let name = match quire_core::domain::media_name(&reference) {
-            Ok(Some(name)) => name,
-            Ok(None) => {
-                if reference.starts_with("http://") || reference.starts_with("https://") {
-                    eprintln!(
-                        "note: {file}, line {line}: image {reference:?} is on the web, not stored with the paper: \
-                         the PDF prints its description instead; save it beside the paper file to embed it"
-                    );
-                }
-                continue;
+        Err(AppError::Papers(problems)) => {
+            for p in &problems {
+                let hint = match &p.remedy {
+                    None => String::new(),
+                    Some(Remedy::Replace) => ", or pass --replace to overwrite it".into(),
+                    Some(Remedy::CreateAuthor(a)) => {
+                        format!(": add it with `quire author add --slug {a} --name …`, or pass --create-missing")
+                    }
+                    Some(Remedy::CreateTopic(t)) => {
+                        format!(": add it with `quire topic add --slug {t} --name …`, or pass --create-missing")
+                    }
+                };
+                eprintln!("{}{hint}", p.problem);
             }
-            Err(message) => {
-                errors.push(file_error(file, line, message));
-                continue;
-            }
-        };
-        if paper.media.iter().any(|m| m.name == name) {
-            continue;
+            Err(bad_input(format!(
+                "{} problem{} found; nothing was added",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            )))
         }
-        match read_media(&folder, &name) {
-            Ok(media) => paper.media.push(media),
-            Err(message) => errors.push(file_error(file, line, message)),
-        }
+        Err(e) => Err(e.into()),
     }
-}
-
-/// Reads and checks the image `name` below `folder` (both canonical).
-fn read_media(folder: &Path, name: &str) -> Result<quire_core::domain::MediaInput, String> {
-    let path = folder.join(name);
-    let real = path.canonicalize().map_err(|e| {
-        format!(
-            "image {name:?} cannot be read from {} ({e}): put the file there, or correct the name",
-            folder.display()
-        )
-    })?;
-    if !real.starts_with(folder) {
-        return Err(format!(
-            "image {name:?} is a link to a file outside the paper's folder: copy the image into the folder instead"
-        ));
-    }
-    let size = std::fs::metadata(&real).map_err(|e| format!("image {name:?} cannot be read: {e}"))?;
-    if !size.is_file() {
-        return Err(format!("image {name:?} is not a file: name the image file itself"));
-    }
-    // Refused before reading a huge file into memory.
-    quire_core::domain::check_media_size(name, size.len())?;
-    let data = std::fs::read(&real).map_err(|e| format!("image {name:?} cannot be read: {e}"))?;
-    let (kind, pixels) = quire_core::domain::check_media(name, &data)?;
-    let drawn = quire_pdf::check_image(&data, kind.extension())
-        .map_err(|e| format!("image {name:?} cannot be used: {e}: export it again"))?;
-    let (width, height) = match pixels {
-        Some((w, h)) => (Some(w), Some(h)),
-        None => {
-            let side = |v: f64| (1.0..=100_000.0).contains(&v).then(|| v.round() as u32);
-            (side(drawn.0), side(drawn.1))
-        }
-    };
-    Ok(quire_core::domain::MediaInput {
-        name: name.to_owned(),
-        kind,
-        width,
-        height,
-        data,
-    })
-}
-
-fn file_error(file: &str, line: usize, message: String) -> FrontMatterError {
-    FrontMatterError {
-        file: file.to_owned(),
-        line,
-        field: None,
-        message,
-    }
-}
-
-/// Finds what only the database knows: slugs taken, authors and topics
-/// missing. Each problem names the file and line.
-async fn check_against_store(
-    store: &Store,
-    parsed: &[(String, String, PaperInput)],
-    options: AddOptions,
-    errors: &mut Vec<FrontMatterError>,
-) -> Result<(), Failure> {
-    let slugs: Vec<String> = parsed.iter().map(|(_, _, p)| p.slug.clone()).collect();
-    let taken = store.existing_slugs(SlugTable::Papers, &slugs).await?;
-    let mut authors: Vec<String> = parsed.iter().flat_map(|(_, _, p)| p.authors.clone()).collect();
-    authors.sort();
-    authors.dedup();
-    let mut topics: Vec<String> = parsed.iter().flat_map(|(_, _, p)| p.topics.clone()).collect();
-    topics.sort();
-    topics.dedup();
-    let known_authors = store.existing_slugs(SlugTable::Authors, &authors).await?;
-    let known_topics = store.existing_slugs(SlugTable::Topics, &topics).await?;
-    for (name, text, p) in parsed {
-        if !options.replace && taken.contains(&p.slug) {
-            errors.push(FrontMatterError {
-                file: name.clone(),
-                line: key_line(text, "slug").max(key_line(text, "title")),
-                field: Some("slug".into()),
-                message: format!(
-                    "a paper with the slug {:?} already exists: choose another slug, or pass --replace to overwrite it",
-                    p.slug
-                ),
-            });
-        }
-        if !options.create_missing {
-            for a in p.authors.iter().filter(|a| !known_authors.contains(a)) {
-                errors.push(FrontMatterError {
-                    file: name.clone(),
-                    line: key_line(text, "authors"),
-                    field: Some("authors".into()),
-                    message: format!("unknown author {a:?}: add it with `quire author add --slug {a} --name …`, or pass --create-missing"),
-                });
-            }
-            for t in p.topics.iter().filter(|t| !known_topics.contains(t)) {
-                errors.push(FrontMatterError {
-                    file: name.clone(),
-                    line: key_line(text, "topics"),
-                    field: Some("topics".into()),
-                    message: format!("unknown topic {t:?}: add it with `quire topic add --slug {t} --name …`, or pass --create-missing"),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
@@ -1095,21 +940,22 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
-async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand) -> Result<(), Failure> {
+async fn comments_command(app: &App, cmd: &CommentsCommand) -> Result<(), Failure> {
+    use quire_app::comments::Moderation;
     use quire_core::domain::CommentStatus;
     use quire_store::CommentQuery;
-    let moderate = |ids: &Vec<i64>, to: Option<CommentStatus>, done: &'static str| {
-        let store = store.clone();
-        let ids = ids.clone();
-        async move {
-            match to {
-                Some(to) => store.set_comment_status(&ids, to).await?,
-                None => store.restore_comments(&ids).await?,
-            }
-            println!("{} {done}", plural(ids.len(), "comment"));
-            Ok::<(), Failure>(())
+    let store = &app.store;
+    async fn moderate(app: &App, ids: &[i64], action: Moderation, done: &str) -> Result<(), Failure> {
+        let moderated = app.moderate_comments(ids, action).await?;
+        println!("{} {done}", plural(moderated.comments, "comment"));
+        if moderated.notices > 0 {
+            println!(
+                "Queued {} to commenters answered",
+                plural(moderated.notices, "reply notice")
+            );
         }
-    };
+        Ok(())
+    }
     match cmd {
         CommentsCommand::List { status, paper, json } => {
             let status = match status {
@@ -1119,12 +965,8 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
                 ),
                 None => None,
             };
-            if let Some(slug) = paper
-                && store.get_paper(slug).await?.is_none()
-            {
-                return Err(bad_input(format!(
-                    "--paper: no paper has the slug {slug:?}: see `quire paper list`"
-                )));
+            if let Some(slug) = paper {
+                app.paper(slug).await.map_err(on("--paper"))?;
             }
             let comments = store
                 .list_comments(&CommentQuery {
@@ -1161,41 +1003,10 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
             print!("{out}");
             Ok(())
         }
-        CommentsCommand::Approve { ids } => {
-            let mut newly = Vec::new();
-            for id in ids {
-                if store
-                    .get_comment(*id)
-                    .await?
-                    .is_some_and(|c| c.status != CommentStatus::Approved)
-                {
-                    newly.push(*id);
-                }
-            }
-            moderate(ids, Some(CommentStatus::Approved), "approved").await?;
-            // Approved replies tell the commenters answered who asked.
-            let layouts = quire_mail::compose::Layouts::new();
-            let site = ctx.config.mail_site();
-            let postbox = quire_mail::notices::Postbox {
-                store,
-                layouts: &layouts,
-                site: &site,
-                language: &ctx.config.language,
-            };
-            let mut queued = 0;
-            for id in &newly {
-                queued += quire_mail::notices::comment_notices(&postbox, *id, None)
-                    .await
-                    .map_err(|e| Failure::Other(e.into()))?;
-            }
-            if queued > 0 {
-                println!("Queued {} to commenters answered", plural(queued, "reply notice"));
-            }
-            Ok(())
-        }
-        CommentsCommand::Spam { ids } => moderate(ids, Some(CommentStatus::Spam), "marked as spam").await,
-        CommentsCommand::Trash { ids } => moderate(ids, Some(CommentStatus::Trash), "moved to the trash").await,
-        CommentsCommand::Restore { ids } => moderate(ids, None, "restored").await,
+        CommentsCommand::Approve { ids } => moderate(app, ids, Moderation::Approve, "approved").await,
+        CommentsCommand::Spam { ids } => moderate(app, ids, Moderation::Spam, "marked as spam").await,
+        CommentsCommand::Trash { ids } => moderate(app, ids, Moderation::Trash, "moved to the trash").await,
+        CommentsCommand::Restore { ids } => moderate(app, ids, Moderation::Restore, "restored").await,
         CommentsCommand::Purge { older_than, status } => {
             let age = parse_age(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
             let mut statuses = Vec::new();
@@ -1205,21 +1016,16 @@ async fn comments_command(ctx: &RunContext, store: &Store, cmd: &CommentsCommand
                         .map_err(|e| bad_input(format!("--status: {e}")))?,
                 );
             }
-            if statuses.contains(&CommentStatus::Approved) {
-                return Err(bad_input(
-                    "--status: purge deletes for good and does not take approved comments: move them to the trash first",
-                ));
-            }
-            let gone = store.purge_comments(&statuses, OffsetDateTime::now_utc() - age).await?;
+            let gone = app.purge_comments(&statuses, age).await?;
             println!(
                 "Deleted {}",
                 plural(usize::try_from(gone).unwrap_or(usize::MAX), "comment")
             );
             Ok(())
         }
-        CommentsCommand::Export { email } => print_json(&store.comments_by_email(email).await?),
+        CommentsCommand::Export { email } => print_json(&app.export_comments(email).await?),
         CommentsCommand::Erase { email } => {
-            let n = store.erase_comments_by_email(email).await?;
+            let n = app.erase_comments(email).await?;
             println!(
                 "Erased the name, address, website and IP address from {}",
                 plural(usize::try_from(n).unwrap_or(usize::MAX), "comment")

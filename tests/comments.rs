@@ -526,7 +526,7 @@ async fn notices_reach_editors_and_answered_commenters_by_email() {
         .set_comment_status(&[reply], CommentStatus::Approved)
         .await
         .expect("approve");
-    let notices = quire_mail::notices::comment_notices(&site.state.postbox(), reply, None)
+    let notices = quire_mail::notices::comment_notices(&site.state.app.postbox(), reply, None)
         .await
         .expect("notices");
     assert_eq!(notices, 1);

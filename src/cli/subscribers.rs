@@ -1,8 +1,9 @@
 //! `quire subscribers import|export|erase`: subscriber lists in and out
 //! as CSV, and erasing one person on request.
 
-use super::{Failure, RunContext, SubscribersCommand, bad_input};
+use super::{Failure, SubscribersCommand, bad_input};
 use anyhow::Context;
+use quire_app::App;
 use quire_core::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
 use quire_store::{SlugTable, Store};
 use std::collections::HashMap;
@@ -18,9 +19,23 @@ struct BadRow {
     message: String,
 }
 
-pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &SubscribersCommand) -> Result<(), Failure> {
+pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failure> {
+    let store = &app.store;
+    let shown = |email: &str| email.trim().to_ascii_lowercase();
     match cmd {
-        SubscribersCommand::SendConfirmations => send_confirmations(ctx, store).await,
+        SubscribersCommand::SendConfirmations => {
+            let queued = app.send_confirmations().await?;
+            if queued == 0 {
+                println!("No subscriber is waiting to confirm.");
+            } else {
+                println!(
+                    "Queued {queued} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
+                    if queued == 1 { "" } else { "s" },
+                    app.config.subscribe_confirm_hours
+                );
+            }
+            Ok(())
+        }
         SubscribersCommand::Import {
             file,
             skip_bad,
@@ -28,95 +43,21 @@ pub(super) async fn run(ctx: &RunContext, store: &Store, cmd: &SubscribersComman
         } => import(store, file, *skip_bad, *with_consent).await,
         SubscribersCommand::Export => export(store).await,
         SubscribersCommand::Unsubscribe { email } => {
-            if store.unsubscribe_email(email, OffsetDateTime::now_utc()).await? {
-                println!("Unsubscribed {}", email.trim().to_ascii_lowercase());
-                Ok(())
-            } else {
-                Err(bad_input(format!(
-                    "no subscribed address is {email:?}: see `quire subscribers export`"
-                )))
-            }
+            app.unsubscribe_email(email).await?;
+            println!("Unsubscribed {}", shown(email));
+            Ok(())
         }
         SubscribersCommand::RevokeLinks { email } => {
-            if store.revoke_subscriber_links(email).await? {
-                println!(
-                    "Revoked the links sent to {}; new emails carry new ones",
-                    email.trim().to_ascii_lowercase()
-                );
-                Ok(())
-            } else {
-                Err(bad_input(format!(
-                    "no subscriber has the address {email:?}: see `quire subscribers export`"
-                )))
-            }
+            app.revoke_subscriber_links(email).await?;
+            println!("Revoked the links sent to {}; new emails carry new ones", shown(email));
+            Ok(())
         }
         SubscribersCommand::Erase { email } => {
-            if store.erase_subscriber(email).await? {
-                println!("Erased the subscriber {}", email.trim().to_ascii_lowercase());
-                Ok(())
-            } else {
-                Err(bad_input(format!(
-                    "no subscriber has the address {email:?}: see `quire subscribers export`"
-                )))
-            }
+            app.erase_subscriber(email).await?;
+            println!("Erased the subscriber {}", shown(email));
+            Ok(())
         }
     }
-}
-
-/// Queues a confirmation email (double opt-in) to every pending
-/// subscriber; confirming makes them subscribers as the form would.
-async fn send_confirmations(ctx: &RunContext, store: &Store) -> Result<(), Failure> {
-    use quire_mail::compose::{Layouts, confirmation_for};
-    let pending: Vec<_> = store
-        .list_subscribers()
-        .await?
-        .into_iter()
-        .filter(|s| s.status == quire_core::domain::SubscriberStatus::Pending)
-        .collect();
-    if pending.is_empty() {
-        println!("No subscriber is waiting to confirm.");
-        return Ok(());
-    }
-    let key = store.site_key(quire_mail::links::SITE_KEY).await?;
-    let signer = quire_core::signing::Signer::new(&key);
-    let layouts = Layouts::new();
-    let site = ctx.config.mail_site();
-    let postbox = quire_mail::notices::Postbox {
-        store,
-        layouts: &layouts,
-        site: &site,
-        language: &ctx.config.language,
-    };
-    let footer = format!(
-        "You receive this because your address is on the mailing list of {}; nothing more will come unless you confirm.",
-        site.name
-    );
-    let now = OffsetDateTime::now_utc();
-    for s in &pending {
-        let signup = quire_mail::links::SignUp {
-            email: s.email.clone(),
-            name: s.name.clone(),
-            topics: s.topics.clone(),
-        };
-        let body = confirmation_for(&site, &signer, &signup, ctx.config.subscribe_confirm_hours, now);
-        postbox
-            .queue(
-                quire_core::domain::MessageKind::Confirm,
-                &s.email,
-                &s.name,
-                &body,
-                &footer,
-            )
-            .await
-            .map_err(|e| Failure::Other(e.into()))?;
-    }
-    println!(
-        "Queued {} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
-        pending.len(),
-        if pending.len() == 1 { "" } else { "s" },
-        ctx.config.subscribe_confirm_hours
-    );
-    Ok(())
 }
 
 /// A progress bar on a terminal, nothing elsewhere.

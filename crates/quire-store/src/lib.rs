@@ -98,13 +98,11 @@ pub enum StoreError {
     Migrate(String),
     #[error("no {what} has the slug {slug:?}")]
     NotFound { what: &'static str, slug: String },
-    #[error(
-        "a paper with the slug {0:?} already exists: choose another slug, or add it with --replace to overwrite it"
-    )]
+    #[error("a paper with the slug {0:?} already exists: choose another slug, or replace that paper")]
     DuplicatePaper(String),
-    #[error("unknown {what} {slug:?}: add it first, or pass --create-missing to create it")]
+    #[error("unknown {what} {slug:?}: add it first, or have missing ones created")]
     UnknownReference { what: &'static str, slug: String },
-    #[error("no comment has the id {0}: see `quire comments list`")]
+    #[error("no comment has the id {0}")]
     CommentNotFound(i64),
     #[error("comment {0} cannot be replied to: it is not an approved comment on this paper")]
     BadReply(i64),

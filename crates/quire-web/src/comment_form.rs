@@ -3,20 +3,19 @@
 //! held-comments cookie it sets, and the comment pages and fresh tokens
 //! the form's script asks for.
 
-use super::comments::{
-    CommentsRequest, HELD_COOKIE, HELD_KEPT, TOKEN_LIFETIME, comments_open, form_token, held_ids, layout, token_age,
-};
+use super::comments::{CommentsRequest, HELD_COOKIE, held_ids, layout};
 use super::plumbing::{form_fields, plain, private_page, same_site, see_other};
 use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use quire_core::domain::{CommentForm, CommentStatus, CommentsMode, Paper, moderate, validate_comment};
+use cookie::{Cookie, SameSite};
+use quire_app::AppError;
+use quire_app::comments::{CommentPost, Posted, form_token, seal_held};
+use quire_core::domain::{CommentForm, CommentsMode, Paper};
 use quire_render::comments::{CommentFormView, page_of};
 use quire_render::paths;
-use quire_store::{NewComment, StoreError};
 use std::net::IpAddr;
-use std::time::Instant;
 use time::OffsetDateTime;
 
 /// Largest form body: the longest comment, percent-encoded, and the rest.
@@ -74,16 +73,13 @@ async fn post(
         notify_replies: !field("notify_replies").is_empty(),
         ..CommentFormView::default()
     };
-    let again = |problem: &str, status: StatusCode| {
-        let form = CommentFormView {
-            problem: Some(problem.to_owned()),
-            ..typed.clone()
-        };
-        (form, status)
+    let again = |problem: &str| CommentFormView {
+        problem: Some(problem.to_owned()),
+        ..typed.clone()
     };
-    if !comments_open(&paper, state.config.comment_close_after_days, now) {
-        let (form, status) = again("Comments are closed on this paper.", StatusCode::FORBIDDEN);
-        return form_page(state, &paper, headers, form, status).await;
+    if !state.app.comments_open(&paper, now) {
+        let form = again("Comments are closed on this paper.");
+        return form_page(state, &paper, headers, form, StatusCode::FORBIDDEN).await;
     }
     if !same_site(headers, &state.site.base_url) {
         return Ok(plain(
@@ -91,41 +87,46 @@ async fn post(
             "Comments are taken only from this site's own pages.",
         ));
     }
-    let limits = (state.config.comment_rate_per_minute, state.config.comment_rate_per_hour);
-    if let Err(wait) = state
-        .comment_limits
-        .check(super::client::limit_key(ip), limits.0, limits.1, Instant::now())
-    {
-        let seconds = wait.as_secs().max(1);
-        let (form, status) = again(
-            &format!(
-                "You have posted many comments in a short time. Wait {seconds} seconds, then post this one: it is kept below."
-            ),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        let mut response = form_page(state, &paper, headers, form, status).await?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return Ok(response);
-    }
     let signer = state.signer().await?;
-    let age = token_age(signer, &field("token"), paper.meta.id, now);
-    let Some(age) = age.filter(|a| *a <= TOKEN_LIFETIME && *a >= -60) else {
-        let (form, status) = again(
-            "This form was too old to take (forms last a day). Check your comment below and post it again.",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-        return form_page(state, &paper, headers, form, status).await;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = field("token");
+    let post = CommentPost {
+        form,
+        token: &token,
+        honeypot_filled: !field(HONEYPOT).is_empty(),
+        notify_replies: typed.notify_replies,
+        ip,
+        user_agent,
+        held: held_ids(signer, headers),
     };
-    if !field(HONEYPOT).is_empty() {
+    let (id, held) = match state.app.post_comment(&paper, post).await {
+        Ok(Posted::Kept { id, held, .. }) => (id, held),
         // A robot: nothing is kept, and it learns nothing.
-        tracing::info!(%ip, slug, "comment refused: the hidden field was filled");
-        return Ok(see_other(&format!("{}#comments", paths::paper(slug))));
-    }
-    let input = match validate_comment(&form) {
-        Ok(input) => input,
-        Err(errors) => {
+        Ok(Posted::Discarded) => return Ok(see_other(&format!("{}#comments", paths::paper(slug)))),
+        Err(AppError::RateLimited { retry_after }) => {
+            let seconds = retry_after.as_secs().max(1);
+            let form = again(&format!(
+                "You have posted many comments in a short time. Wait {seconds} seconds, then post this one: it is kept below."
+            ));
+            let mut response = form_page(state, &paper, headers, form, StatusCode::TOO_MANY_REQUESTS).await?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return Ok(response);
+        }
+        Err(AppError::CommentsClosed) => {
+            let form = again("Comments are closed on this paper.");
+            return form_page(state, &paper, headers, form, StatusCode::FORBIDDEN).await;
+        }
+        Err(AppError::FormExpired) => {
+            let form =
+                again("This form was too old to take (forms last a day). Check your comment below and post it again.");
+            return form_page(state, &paper, headers, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(AppError::Fields(errors)) => {
             let mut view = typed.clone();
             for e in errors {
                 view.errors.insert(e.field, e.message);
@@ -135,64 +136,18 @@ async fn post(
             }
             return form_page(state, &paper, headers, view, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-    };
-    let ip_text = ip.to_string();
-    let approved_before = state.store.approved_before(&input.name, &input.email).await?;
-    let mut verdict = moderate(&input, &ip_text, &state.config.moderation_rules(), approved_before);
-    let too_fast = age < i64::from(state.config.comment_min_seconds);
-    if too_fast && verdict.status == CommentStatus::Approved {
-        verdict.status = CommentStatus::Pending;
-        verdict.reason = format!("posted {age} s after the form was shown");
-    }
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(255)
-        .collect::<String>();
-    let added = state
-        .store
-        .add_comment(&NewComment {
-            paper_id: paper.meta.id,
-            input: &input,
-            status: verdict.status,
-            ip: &ip_text,
-            user_agent: &user_agent,
-            notify_replies: typed.notify_replies,
-            now,
-        })
-        .await;
-    let id = match added {
-        Ok(id) => id,
-        Err(StoreError::DuplicateComment) => {
-            let (form, status) = again(
-                "This comment is already on the paper: it looks as though you have already said that.",
-                StatusCode::CONFLICT,
-            );
-            return form_page(state, &paper, headers, form, status).await;
+        Err(AppError::DuplicateComment) => {
+            let form = again("This comment is already on the paper: it looks as though you have already said that.");
+            return form_page(state, &paper, headers, form, StatusCode::CONFLICT).await;
         }
-        Err(StoreError::BadReply(_)) => {
-            let (mut form, status) = again(
-                "The comment you replied to is no longer open for replies; your comment is kept below.",
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+        Err(AppError::ReplyClosed) => {
+            let mut form =
+                again("The comment you replied to is no longer open for replies; your comment is kept below.");
             form.parent = None;
-            return form_page(state, &paper, headers, form, status).await;
+            return form_page(state, &paper, headers, form, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(id, slug, status = %verdict.status, reason = %verdict.reason, "comment added");
-    notify_comment(state, id);
-    // The cookie names every comment the reader posted, approved or not,
-    // so that the answer is the same either way: it must not tell whether
-    // the name and address had comments approved before.
-    let mut held = held_ids(signer, headers);
-    held.retain(|h| *h != id);
-    held.push(id);
-    if held.len() > HELD_KEPT {
-        held.drain(..held.len() - HELD_KEPT);
-    }
     let links = state.store.comment_links(paper.meta.id, &held).await?;
     let page = page_of(&links, id, &layout(state));
     let path = paths::paper(slug);
@@ -202,33 +157,17 @@ async fn post(
         format!("{path}#comment-{id}")
     };
     let mut response = see_other(&target);
-    let list: Vec<String> = held.iter().map(i64::to_string).collect();
-    let value = signer.sign(&format!("h{}", list.join("-")));
-    let secure = if state.site.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{HELD_COOKIE}={value}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax{secure}");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    let cookie = Cookie::build((HELD_COOKIE, seal_held(signer, &held)))
+        .path("/")
+        .max_age(cookie::time::Duration::days(30))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.site.base_url.starts_with("https://"))
+        .build();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)
-}
-
-/// Who hears of a new comment: the editors (`mail_notify`) of one that
-/// waits for moderation, and the writer of the comment answered, when
-/// they asked to hear of replies. The messages go through the outbox.
-fn notify_comment(state: &AppState, id: i64) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let notify = state.config.mail_notify.clone();
-        match quire_mail::notices::comment_notices(&state.postbox(), id, Some(&notify)).await {
-            Ok(0) => {}
-            Ok(_) => state.mail_wake.notify_one(),
-            Err(e) => tracing::warn!(comment = id, error = %e, "cannot queue the comment's notices"),
-        }
-    });
 }
 
 /// The paper page again, its form holding what the reader typed and what
@@ -298,7 +237,7 @@ pub async fn fresh_token(
     }
     let now = OffsetDateTime::now_utc();
     let paper = match state.public_paper(&slug, now).await {
-        Ok(p) if comments_open(&p, state.config.comment_close_after_days, now) => p,
+        Ok(p) if state.app.comments_open(&p, now) => p,
         Ok(_) | Err(PageError::NotFound | PageError::NotPublic) => return state.not_found_page(&headers).await,
         Err(e) => return state.error_page(&e),
     };

@@ -6,6 +6,7 @@
 use super::plumbing::cookie;
 use super::{AppState, PageError};
 use axum::http::HeaderMap;
+use quire_app::comments::{form_token, open_held};
 use quire_core::domain::{CommentStatus, CommentsMode, Paper, PublicComment};
 use quire_core::signing::Signer;
 use quire_render::comments::{CommentFormView, CommentLayout, CommentsView, comments_view};
@@ -14,12 +15,6 @@ use time::OffsetDateTime;
 
 /// The cookie that lists a commenter's held comments, signed.
 pub const HELD_COOKIE: &str = "quire_held";
-
-/// Held comments one cookie remembers.
-pub(super) const HELD_KEPT: usize = 20;
-
-/// A form older than this must be shown again before it is taken.
-pub(super) const TOKEN_LIFETIME: i64 = 24 * 3600;
 
 /// What a paper page shows beyond the paper: which comment page, which
 /// comment is being answered, the reader's held comments, and a form
@@ -41,55 +36,19 @@ impl CommentsRequest {
     }
 }
 
-/// The signed form token for `paper_id`, issued at `at`.
-pub fn form_token(signer: &Signer, paper_id: i64, at: OffsetDateTime) -> String {
-    signer.sign(&format!("c{paper_id}:{}", at.unix_timestamp()))
-}
-
-/// How old a token for `paper_id` is, in seconds; None when it is not one
-/// Quire signed for that paper.
-pub(super) fn token_age(signer: &Signer, token: &str, paper_id: i64, now: OffsetDateTime) -> Option<i64> {
-    let text = signer.open(token.trim())?;
-    let (paper, issued) = text.strip_prefix('c')?.split_once(':')?;
-    if paper.parse::<i64>().ok()? != paper_id {
-        return None;
-    }
-    Some(now.unix_timestamp() - issued.parse::<i64>().ok()?)
-}
-
 /// The comment ids in a reader's held-comments cookie, if it is one Quire
 /// signed.
 pub fn held_ids(signer: &Signer, headers: &HeaderMap) -> Vec<i64> {
     let Some(value) = cookie(headers, HELD_COOKIE) else {
         return Vec::new();
     };
-    let Some(text) = signer.open(&value) else {
-        return Vec::new();
-    };
-    text.strip_prefix('h')
-        .unwrap_or("")
-        .split('-')
-        .filter_map(|id| id.parse::<i64>().ok())
-        .take(HELD_KEPT)
-        .collect()
+    open_held(signer, &value)
 }
 
 /// Whether the request carries a held-comments cookie at all (most do
 /// not: they need no key to be read).
 pub fn cookie_present(headers: &HeaderMap) -> bool {
     cookie(headers, HELD_COOKIE).is_some()
-}
-
-/// Whether readers may comment on `paper` now: its own setting, and the
-/// site's closing of old papers.
-pub fn comments_open(paper: &Paper, close_after_days: u32, now: OffsetDateTime) -> bool {
-    if paper.meta.comments != CommentsMode::Open {
-        return false;
-    }
-    match paper.meta.published_at {
-        Some(published) if close_after_days > 0 => now - published < time::Duration::days(i64::from(close_after_days)),
-        _ => true,
-    }
 }
 
 pub(super) fn layout(state: &AppState) -> CommentLayout {
@@ -126,7 +85,7 @@ pub async fn section(
     let comments = public_comments(state, paper, &request.held).await?;
     let path = paths::paper(&paper.meta.slug);
     let mut kept_text: Option<String> = None;
-    let form = if comments_open(paper, state.config.comment_close_after_days, now) {
+    let form = if state.app.comments_open(paper, now) {
         let signer = state.signer().await?;
         let mut form = request.form.unwrap_or_default();
         form.action = format!("{path}comments");
@@ -158,17 +117,6 @@ pub async fn section(
 mod tests {
     use super::*;
     use axum::http::{HeaderValue, header};
-
-    #[test]
-    fn tokens_are_for_one_paper_and_carry_their_age() {
-        let signer = Signer::new(b"k");
-        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
-        let token = form_token(&signer, 7, at);
-        assert_eq!(token_age(&signer, &token, 7, at + time::Duration::seconds(9)), Some(9));
-        assert_eq!(token_age(&signer, &token, 8, at), None, "another paper");
-        assert_eq!(token_age(&Signer::new(b"other"), &token, 7, at), None);
-        assert_eq!(token_age(&signer, "c7:1800000000.00", 7, at), None);
-    }
 
     #[test]
     fn held_cookies_must_be_signed() {

@@ -28,6 +28,7 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::routing::get;
 use cache::{CachedPage, PageCache, RenderedPage};
+use quire_app::App;
 use quire_app::config::Config;
 use quire_render::{self as render, SiteView, Theme};
 use quire_store::{Store, StoreError};
@@ -61,22 +62,9 @@ pub struct AppState {
     assets: Arc<std::collections::HashMap<String, Arc<CachedPage>>>,
     /// Typesets papers' PDFs.
     pdf: Arc<pdf::PdfMaker>,
-    /// Signs comment forms and commenters' cookies, with the site key read
-    /// from the database on first use.
-    signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
-    /// Comment posts per client.
-    comment_limits: Arc<client::RateLimiter>,
-    /// Signs newsletter links, with its own site key.
-    newsletter_signer: Arc<tokio::sync::OnceCell<signing::Signer>>,
-    /// Sign-ups per client.
-    subscribe_limits: Arc<client::RateLimiter>,
-    /// Confirmation emails per address.
-    address_limits: Arc<newsletter::AddressLimiter>,
-    /// The email layouts and what emails say about the site.
-    pub mail_layouts: Arc<quire_mail::compose::Layouts>,
-    pub mail_site: Arc<quire_mail::compose::MailSite>,
-    /// Wakes this server's mail sender when a handler queues mail.
-    pub mail_wake: Arc<Notify>,
+    /// The operations handlers call, and what they share (signers, mail,
+    /// limiters).
+    pub app: App,
     /// The headers every response carries.
     security: Arc<headers::SecurityHeaders>,
     /// The proxies whose forwarding header names the client.
@@ -84,7 +72,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state for serving `store` with `config` (relative paths in it
+    /// read from the current folder).
     pub fn new(store: Store, config: Config, theme: Theme) -> AppState {
+        AppState::with_app(App::new(store, config, std::path::Path::new(".")), theme)
+    }
+
+    /// The state for serving `app`'s site with `theme`.
+    pub fn with_app(app: App, theme: Theme) -> AppState {
+        let config = app.config.clone();
         let site = config.site_view(&theme.assets);
         let pdf = Arc::new(pdf::PdfMaker::new(theme.pdf_template.clone()));
         let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
@@ -97,27 +93,20 @@ impl AppState {
             })
             .collect();
         AppState {
-            store,
+            store: app.store.clone(),
             site: Arc::new(site),
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
             facets: Arc::new(std::sync::Mutex::new(None)),
             pdf,
             assets: Arc::new(assets),
-            signer: Arc::new(tokio::sync::OnceCell::new()),
-            comment_limits: Arc::new(client::RateLimiter::new()),
-            newsletter_signer: Arc::new(tokio::sync::OnceCell::new()),
-            subscribe_limits: Arc::new(client::RateLimiter::new()),
-            address_limits: Arc::new(newsletter::AddressLimiter::new()),
-            mail_layouts: Arc::new(quire_mail::compose::Layouts::new()),
-            mail_site: Arc::new(config.mail_site()),
-            mail_wake: Arc::new(Notify::new()),
+            app,
             security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
             proxies: Arc::new(client::TrustedProxies::new(
                 &config.trusted_proxies,
                 &config.forwarded_header,
             )),
-            config: Arc::new(config),
+            config,
         }
     }
 
@@ -153,12 +142,7 @@ impl AppState {
 
     /// The signer for comment forms and cookies.
     async fn signer(&self) -> Result<&signing::Signer, PageError> {
-        self.signer
-            .get_or_try_init(|| async {
-                let key = self.store.site_key("comments").await?;
-                Ok::<_, PageError>(signing::Signer::new(&key))
-            })
-            .await
+        Ok(self.app.comment_signer().await?)
     }
 }
 
@@ -283,6 +267,8 @@ pub enum PageError {
     NotPublic,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    App(#[from] quire_app::AppError),
     #[error(transparent)]
     Render(#[from] render::RenderError),
     #[error("the PDF could not be made: {0}")]
@@ -522,23 +508,13 @@ pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
 /// (sign-up confirmations, notices, campaigns) alongside any other
 /// server's.
 pub async fn spawn_mail_sender(state: &AppState, mailer: quire_mail::Mailer) -> Option<tokio::task::JoinHandle<()>> {
-    let signer = match state.newsletter_signer().await {
-        Ok(s) => s.clone(),
+    match state.app.sender(mailer).await {
+        Ok(sender) => Some(tokio::spawn(Arc::new(sender).run())),
         Err(e) => {
             tracing::error!(error = %e, "mail cannot be sent: no signing key");
-            return None;
+            None
         }
-    };
-    let settings = state.config.sender_settings(&mailer.from);
-    let mut sender = quire_mail::Sender::new(
-        state.store.clone(),
-        mailer,
-        (*state.mail_site).clone(),
-        signer,
-        settings,
-    );
-    sender.wake = state.mail_wake.clone();
-    Some(tokio::spawn(Arc::new(sender).run()))
+    }
 }
 
 /// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes

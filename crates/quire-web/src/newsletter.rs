@@ -7,42 +7,21 @@
 //! The form's answer is the same whatever the address's standing, so it
 //! cannot be used to learn who subscribes.
 
-use super::client::{RateLimiter, limit_key};
 use super::plumbing::{form_fields, plain, private_page, same_site, see_other};
 use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, Response, StatusCode, header};
-use quire_core::domain::{MessageKind, validate_subscriber_email, validate_subscriber_name};
-use quire_core::signing::Signer;
-use quire_mail::compose::{self, Composed};
-use quire_mail::links::{self, LinkError, SignUp};
+use quire_app::AppError;
+use quire_app::newsletter::{LinkPurpose, SignUpForm, SubscriberLink, UNSUBSCRIBE_PATH as UNSUBSCRIBE};
 use quire_render::{NewsletterView, TopicChoice};
-use quire_store::{StoreError, Subscriber, Visibility};
-use sha2::{Digest, Sha256};
+use quire_store::{Subscriber, Visibility};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
-use time::OffsetDateTime;
 
 /// Largest sign-up or preferences form body.
 const MAX_BODY: usize = 64 * 1024;
 /// The honeypot field, as on the comment form.
 const HONEYPOT: &str = "website_confirm";
-
-/// Per-address counts of confirmation emails, by a hash of the address.
-pub type AddressLimiter = RateLimiter<[u8; 32]>;
-
-impl AppState {
-    /// The signer of newsletter links, with its own site key.
-    pub(super) async fn newsletter_signer(&self) -> Result<&Signer, PageError> {
-        self.newsletter_signer
-            .get_or_try_init(|| async {
-                let key = self.store.site_key(quire_mail::links::SITE_KEY).await?;
-                Ok::<_, PageError>(Signer::new(&key))
-            })
-            .await
-    }
-}
 
 fn page(state: &AppState, status: StatusCode, path: &str, view: &NewsletterView) -> Result<Response<Body>, PageError> {
     let html = quire_render::render_newsletter(&state.theme, &state.site, path, view)?;
@@ -104,9 +83,8 @@ pub async fn subscribe_form(
     respond(&state, result)
 }
 
-/// The name, topics and scope a form sends; `topic` may repeat.
+/// The topics and scope a form sends; `topic` may repeat.
 struct Choices {
-    name: Result<String, String>,
     everything: bool,
     topics: Vec<String>,
 }
@@ -122,23 +100,7 @@ fn read_choices(body: &[u8], fields: &HashMap<String, String>) -> Choices {
     if everything {
         topics.clear();
     }
-    Choices {
-        name: validate_subscriber_name(fields.get("name").map_or("", String::as_str)),
-        everything,
-        topics,
-    }
-}
-
-/// Topic slugs among `wanted` that are not topics of the site.
-async fn unknown_topics(state: &AppState, wanted: &[String]) -> Result<Vec<String>, PageError> {
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let known = state
-        .store
-        .existing_slugs(quire_store::SlugTable::Topics, wanted)
-        .await?;
-    Ok(wanted.iter().filter(|t| !known.contains(t)).cloned().collect())
+    Choices { everything, topics }
 }
 
 /// The body of a form posted from this site's own pages: or the answer
@@ -168,181 +130,99 @@ pub async fn subscribe(State(state): State<AppState>, request: Request) -> Respo
 
 async fn sign_up(state: &AppState, ip: std::net::IpAddr, body: &[u8]) -> Result<Response<Body>, PageError> {
     let fields = form_fields(body);
-    if fields.get(HONEYPOT).is_some_and(|v| !v.is_empty()) {
-        // Robots get the usual answer and nothing is sent.
-        return Ok(see_other("/subscribe?sent=1"));
-    }
-    let per_hour = state.config.subscribe_rate_per_hour;
-    if let Err(wait) =
-        state
-            .subscribe_limits
-            .check_within(limit_key(ip), &[(Duration::from_secs(3600), per_hour)], Instant::now())
-    {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        let view = message_view(
-            "Too many sign-ups",
-            &format!("This connection has signed up too often. Try again in {minutes} minutes."),
-        );
-        let mut response = page(state, StatusCode::TOO_MANY_REQUESTS, "/subscribe", &view)?;
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(response);
-    }
     let raw_email = fields.get("email").map_or("", String::as_str);
-    let email = validate_subscriber_email(raw_email);
+    let raw_name = fields.get("name").map_or("", String::as_str);
     let choices = read_choices(body, &fields);
-    let unknown = unknown_topics(state, &choices.topics).await?;
-    if email.is_err() || choices.name.is_err() || !unknown.is_empty() {
-        let view = NewsletterView {
-            mode: "subscribe",
-            heading: format!("Subscribe to {}", state.config.site_name),
-            problem: "The form has a problem; nothing was stored. Correct the field marked below and send it again."
-                .into(),
-            action: "/subscribe".into(),
-            email: raw_email.chars().take(300).collect(),
-            email_error: email
-                .as_ref()
-                .err()
-                .map(|e| format!("The address {e}."))
-                .unwrap_or_default(),
-            name: fields
-                .get("name")
-                .map(|n| n.chars().take(200).collect())
-                .unwrap_or_default(),
-            name_error: choices
-                .name
-                .as_ref()
-                .err()
-                .map(|e| format!("The name {e}."))
-                .unwrap_or_default(),
-            everything: choices.everything,
-            topics: topic_choices(state, &choices.topics).await?,
-            topics_error: if unknown.is_empty() {
-                String::new()
-            } else {
-                "Some chosen topics do not exist any more; choose again.".into()
-            },
-            ..NewsletterView::default()
-        };
-        return page(state, StatusCode::UNPROCESSABLE_ENTITY, "/subscribe", &view);
-    }
-    let (Ok(email), Ok(name)) = (email, choices.name) else {
-        return Err(PageError::NotFound);
+    let form = SignUpForm {
+        email: raw_email,
+        name: raw_name,
+        topics: choices.topics.clone(),
+        honeypot_filled: fields.get(HONEYPOT).is_some_and(|v| !v.is_empty()),
+        ip,
     };
-    // Past the per-address limit the answer is the same, and nothing is
-    // sent: the form must not tell whether an address is known.
-    let key: [u8; 32] = Sha256::digest(email.as_bytes()).into();
-    let per_day = state.config.subscribe_address_per_day;
-    if state
-        .address_limits
-        .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
-        .is_ok()
-    {
-        let signup = SignUp {
-            email,
-            name,
-            topics: choices.topics,
-        };
-        queue_sign_up_mail(state, &signup).await?;
-    }
-    Ok(see_other("/subscribe?sent=1"))
-}
-
-/// Queues the email a sign-up gets: the confirmation link, or, for an
-/// address already subscribed, a link to its preferences.
-async fn queue_sign_up_mail(state: &AppState, signup: &SignUp) -> Result<(), PageError> {
-    let signer = state.newsletter_signer().await?;
-    let now = OffsetDateTime::now_utc();
-    let base = state.config.base();
-    let existing = state.store.subscriber_by_email(&signup.email).await?;
-    let body = match existing {
-        Some(s) if s.status == quire_core::domain::SubscriberStatus::Confirmed => {
-            compose::already_subscribed(&state.mail_site, &preferences_link(state, signer, &s, base, now))
+    match state.app.sign_up(form).await {
+        Ok(()) => Ok(see_other("/subscribe?sent=1")),
+        Err(AppError::RateLimited { retry_after }) => {
+            let minutes = retry_after.as_secs().div_ceil(60).max(1);
+            let view = message_view(
+                "Too many sign-ups",
+                &format!("This connection has signed up too often. Try again in {minutes} minutes."),
+            );
+            let mut response = page(state, StatusCode::TOO_MANY_REQUESTS, "/subscribe", &view)?;
+            if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(response)
         }
-        _ => compose::confirmation_for(
-            &state.mail_site,
-            signer,
-            signup,
-            state.config.subscribe_confirm_hours,
-            now,
-        ),
-    };
-    let footer = format!(
-        "You receive this because this address was entered on {}.",
-        state.config.base()
-    );
-    // No greeting by the typed name, and no name beside the address: the
-    // form is open to anyone, and what they type must not reach others'
-    // inboxes.
-    queue_plain(state, MessageKind::Confirm, &signup.email, "", &body, &footer).await
-}
-
-/// A fresh preferences link for `s`, valid for `preferences_link_days`.
-fn preferences_link(state: &AppState, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
-    let expires = now + time::Duration::days(i64::from(state.config.preferences_link_days));
-    links::preferences_url(base, signer, s.into(), expires)
-}
-
-/// The unsubscribe address of `s` (it never expires).
-fn unsubscribe_link(signer: &Signer, s: &Subscriber) -> String {
-    format!(
-        "{UNSUBSCRIBE}?id={}&sig={}",
-        s.id,
-        links::unsubscribe_sig(signer, s.into())
-    )
-}
-
-/// Queues a message outside campaigns in the site's email layout, and
-/// wakes this server's sender.
-pub async fn queue_plain(
-    state: &AppState,
-    kind: MessageKind,
-    to: &str,
-    name: &str,
-    body: &Composed,
-    footer: &str,
-) -> Result<(), PageError> {
-    state
-        .postbox()
-        .queue(kind, to, name, body, footer)
-        .await
-        .map_err(|e| PageError::Mail(e.to_string()))?;
-    state.mail_wake.notify_one();
-    Ok(())
-}
-
-impl AppState {
-    /// Where handlers queue mail.
-    pub fn postbox(&self) -> quire_mail::notices::Postbox<'_> {
-        quire_mail::notices::Postbox {
-            store: &self.store,
-            layouts: &self.mail_layouts,
-            site: &self.mail_site,
-            language: &self.config.language,
+        Err(AppError::Fields(errors)) => {
+            let error = |field: &str, say: &str| {
+                errors
+                    .iter()
+                    .find(|e| e.field == field)
+                    .map(|e| format!("{say} {}.", e.message))
+                    .unwrap_or_default()
+            };
+            let view = NewsletterView {
+                mode: "subscribe",
+                heading: format!("Subscribe to {}", state.config.site_name),
+                problem:
+                    "The form has a problem; nothing was stored. Correct the field marked below and send it again."
+                        .into(),
+                action: "/subscribe".into(),
+                email: raw_email.chars().take(300).collect(),
+                email_error: error("email", "The address"),
+                name: raw_name.chars().take(200).collect(),
+                name_error: error("name", "The name"),
+                everything: choices.everything,
+                topics: topic_choices(state, &choices.topics).await?,
+                topics_error: if errors.iter().any(|e| e.field == "topics") {
+                    "Some chosen topics do not exist any more; choose again.".into()
+                } else {
+                    String::new()
+                },
+                ..NewsletterView::default()
+            };
+            page(state, StatusCode::UNPROCESSABLE_ENTITY, "/subscribe", &view)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 const CONFIRM: &str = "/subscribe/confirm";
 
-/// The page for a confirmation link that cannot be used.
-fn link_problem(state: &AppState, problem: LinkError) -> Result<Response<Body>, PageError> {
+/// The page for a confirmation link that cannot be used; other errors
+/// pass through.
+fn link_problem(state: &AppState, problem: AppError) -> Result<Response<Body>, PageError> {
     let (status, view) = match problem {
-        LinkError::Expired => (
+        AppError::LinkExpired => (
             StatusCode::GONE,
             message_view(
                 "This link has expired",
                 "Confirmation links work for a limited time. Sign up again and open the new link.",
             ),
         ),
-        LinkError::Invalid => (
+        AppError::LinkInvalid => (
             StatusCode::BAD_REQUEST,
             message_view(
                 "This link does not work",
                 "It may have been cut short when copied. Open it from the email again, or sign up again.",
             ),
         ),
+        AppError::LinkUsed => (
+            StatusCode::GONE,
+            message_view(
+                "This link has been used",
+                "Each confirmation link works once. To subscribe again, sign up from the form.",
+            ),
+        ),
+        AppError::LinkGone => (
+            StatusCode::GONE,
+            message_view(
+                "This link no longer works",
+                "A topic it names is gone. Sign up again from the form.",
+            ),
+        ),
+        other => return Err(other.into()),
     };
     page(state, status, CONFIRM, &view)
 }
@@ -355,10 +235,9 @@ pub async fn confirm_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let signer = state.newsletter_signer().await?;
         let token = query.get("t").map_or("", String::as_str);
-        match links::open_confirm_token(signer, token, OffsetDateTime::now_utc()) {
-            Ok((signup, _)) => {
+        match state.app.open_confirmation(token).await {
+            Ok(signup) => {
                 let mut view = message_view(
                     "Confirm your subscription",
                     &format!(
@@ -387,54 +266,20 @@ pub async fn confirm(State(state): State<AppState>, request: Request) -> Respons
         Err(refused) => return refused,
     };
     let result = async {
-        let signer = state.newsletter_signer().await?;
         let fields = form_fields(&body);
         let token = fields.get("t").map_or("", String::as_str);
-        let now = OffsetDateTime::now_utc();
-        let (signup, expires) = match links::open_confirm_token(signer, token, now) {
-            Ok(opened) => opened,
+        let (subscriber, preferences) = match state.app.confirm_subscription(token).await {
+            Ok(done) => done,
             Err(problem) => return link_problem(&state, problem),
-        };
-        let gone = || {
-            let view = message_view(
-                "This link no longer works",
-                "A topic it names is gone. Sign up again from the form.",
-            );
-            page(&state, StatusCode::GONE, CONFIRM, &view)
-        };
-        if validate_subscriber_email(&signup.email).is_err()
-            || !unknown_topics(&state, &signup.topics).await?.is_empty()
-        {
-            return gone();
-        }
-        let input = quire_core::domain::SubscriberInput {
-            email: signup.email.clone(),
-            name: signup.name.clone(),
-            topics: signup.topics.clone(),
-        };
-        let digest = links::token_digest(token);
-        let id = match state.store.confirm_subscriber_once(&input, &digest, expires, now).await {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                let view = message_view(
-                    "This link has been used",
-                    "Each confirmation link works once. To subscribe again, sign up from the form.",
-                );
-                return page(&state, StatusCode::GONE, CONFIRM, &view);
-            }
-            Err(StoreError::UnknownReference { .. }) => return gone(),
-            Err(e) => return Err(e.into()),
         };
         let mut view = message_view(
             "You are subscribed",
             &format!(
                 "Thank you. New papers from {} will come to {} by email.",
-                state.config.site_name, signup.email
+                state.config.site_name, subscriber.email
             ),
         );
-        if let Some(subscriber) = state.store.subscriber(id).await? {
-            view.action = preferences_link(&state, signer, &subscriber, "", now);
-        }
+        view.action = preferences;
         view.message
             .push_str(" Every email has a link to change your topics or to leave.");
         page(&state, StatusCode::OK, CONFIRM, &view)
@@ -448,38 +293,31 @@ pub async fn confirm(State(state): State<AppState>, request: Request) -> Respons
 async fn linked_subscriber(
     state: &AppState,
     query: &HashMap<String, String>,
-    purpose: Purpose,
-) -> Result<Result<(Subscriber, String), LinkError>, PageError> {
-    let Some(id) = query.get("id").and_then(|v| v.parse::<i64>().ok()) else {
-        return Ok(Err(LinkError::Invalid));
-    };
-    let sig = query.get("sig").map_or("", String::as_str);
-    let Some(subscriber) = state.store.subscriber(id).await? else {
-        return Ok(Err(LinkError::Invalid));
-    };
-    let signer = state.newsletter_signer().await?;
-    let checked = match purpose {
-        Purpose::Unsubscribe => {
-            if links::check_unsubscribe(signer, (&subscriber).into(), sig) {
-                Ok(format!("?id={id}&sig={sig}"))
-            } else {
-                Err(LinkError::Invalid)
-            }
+    purpose: LinkPurpose,
+) -> Result<Result<(Subscriber, String), AppError>, PageError> {
+    let link = subscriber_link(query);
+    match state.app.linked_subscriber(link, purpose).await {
+        Ok(s) => {
+            let id = s.id;
+            let sig = link.sig;
+            let q = match (purpose, link.exp) {
+                (LinkPurpose::Preferences, Some(exp)) => format!("?id={id}&exp={exp}&sig={sig}"),
+                _ => format!("?id={id}&sig={sig}"),
+            };
+            Ok(Ok((s, q)))
         }
-        Purpose::Preferences => match query.get("exp").and_then(|v| v.parse::<i64>().ok()) {
-            Some(exp) => links::check_preferences(signer, (&subscriber).into(), exp, sig, OffsetDateTime::now_utc())
-                .map(|()| format!("?id={id}&exp={exp}&sig={sig}")),
-            None => Err(LinkError::Invalid),
-        },
-    };
-    Ok(checked.map(|q| (subscriber, q)))
+        Err(e @ (AppError::LinkExpired | AppError::LinkInvalid)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// What a subscriber's link is for: each has its own signature.
-#[derive(Clone, Copy)]
-enum Purpose {
-    Preferences,
-    Unsubscribe,
+/// The link a query names.
+fn subscriber_link(query: &HashMap<String, String>) -> SubscriberLink<'_> {
+    SubscriberLink {
+        id: query.get("id").and_then(|v| v.parse::<i64>().ok()),
+        sig: query.get("sig").map_or("", String::as_str),
+        exp: query.get("exp").and_then(|v| v.parse::<i64>().ok()),
+    }
 }
 
 /// The page for a preferences link that has expired: it offers to email
@@ -520,35 +358,10 @@ pub async fn fresh_preferences_link(
         );
     }
     let result = async {
-        let subscriber = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
-            Ok((s, _)) => s,
-            Err(LinkError::Expired) => {
-                let Some(id) = query.get("id").and_then(|v| v.parse::<i64>().ok()) else {
-                    return bad_link(&state, PREFERENCES);
-                };
-                match state.store.subscriber(id).await? {
-                    Some(s) => s,
-                    None => return bad_link(&state, PREFERENCES),
-                }
-            }
-            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
-        };
-        let key: [u8; 32] = Sha256::digest(subscriber.email.as_bytes()).into();
-        let per_day = state.config.subscribe_address_per_day;
-        if state
-            .address_limits
-            .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
-            .is_ok()
-        {
-            let signer = state.newsletter_signer().await?;
-            let now = OffsetDateTime::now_utc();
-            let url = preferences_link(&state, signer, &subscriber, state.config.base(), now);
-            let body = compose::already_subscribed(&state.mail_site, &url);
-            let footer = format!(
-                "You receive this because a new link was asked for on {}.",
-                state.config.base()
-            );
-            queue_plain(&state, MessageKind::Confirm, &subscriber.email, "", &body, &footer).await?;
+        match state.app.send_preferences_link(subscriber_link(&query)).await {
+            Ok(()) => {}
+            Err(AppError::LinkInvalid) => return bad_link(&state, PREFERENCES),
+            Err(e) => return Err(e.into()),
         }
         let view = message_view(
             "Check your inbox",
@@ -569,7 +382,6 @@ fn bad_link(state: &AppState, path: &str) -> Result<Response<Body>, PageError> {
 }
 
 const PREFERENCES: &str = "/newsletter/preferences";
-const UNSUBSCRIBE: &str = "/newsletter/unsubscribe";
 
 async fn preferences_view(state: &AppState, s: &Subscriber, query: &str) -> Result<NewsletterView, PageError> {
     let subscribed = s.status == quire_core::domain::SubscriberStatus::Confirmed;
@@ -583,7 +395,7 @@ async fn preferences_view(state: &AppState, s: &Subscriber, query: &str) -> Resu
         },
         action: format!("{PREFERENCES}{query}"),
         unsubscribe_action: if subscribed {
-            unsubscribe_link(state.newsletter_signer().await?, s)
+            state.app.unsubscribe_path(s).await?
         } else {
             String::new()
         },
@@ -601,10 +413,10 @@ pub async fn preferences(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let (subscriber, q) = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
+        let (subscriber, q) = match linked_subscriber(&state, &query, LinkPurpose::Preferences).await? {
             Ok(found) => found,
-            Err(LinkError::Expired) => return expired_preferences(&state, &query),
-            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
+            Err(AppError::LinkExpired) => return expired_preferences(&state, &query),
+            Err(_) => return bad_link(&state, PREFERENCES),
         };
         let view = preferences_view(&state, &subscriber, &q).await?;
         page(&state, StatusCode::OK, PREFERENCES, &view)
@@ -624,42 +436,35 @@ pub async fn save_preferences(
         Err(refused) => return refused,
     };
     let result = async {
-        let (subscriber, q) = match linked_subscriber(&state, &query, Purpose::Preferences).await? {
+        let (subscriber, q) = match linked_subscriber(&state, &query, LinkPurpose::Preferences).await? {
             Ok(found) => found,
-            Err(LinkError::Expired) => return expired_preferences(&state, &query),
-            Err(LinkError::Invalid) => return bad_link(&state, PREFERENCES),
+            Err(AppError::LinkExpired) => return expired_preferences(&state, &query),
+            Err(_) => return bad_link(&state, PREFERENCES),
         };
         let fields = form_fields(&body);
         let choices = read_choices(&body, &fields);
-        let unknown = unknown_topics(&state, &choices.topics).await?;
-        let mut view = preferences_view(&state, &subscriber, &q).await?;
-        match (&choices.name, unknown.is_empty()) {
-            (Ok(name), true) => {
-                state
-                    .store
-                    .set_subscriber_preferences(subscriber.id, name, &choices.topics)
-                    .await?;
-                let saved = state.store.subscriber(subscriber.id).await?.unwrap_or(subscriber);
-                view = preferences_view(&state, &saved, &q).await?;
+        let raw_name = fields.get("name").map_or("", String::as_str);
+        match state.app.save_preferences(&subscriber, raw_name, &choices.topics).await {
+            Ok(saved) => {
+                let mut view = preferences_view(&state, &saved, &q).await?;
                 view.message = "Saved.".into();
                 page(&state, StatusCode::OK, PREFERENCES, &view)
             }
-            (name, _) => {
+            Err(AppError::Fields(errors)) => {
+                let mut view = preferences_view(&state, &subscriber, &q).await?;
                 view.problem = "Nothing was changed; correct the field marked below.".into();
-                view.name = fields
-                    .get("name")
-                    .map(|n| n.chars().take(200).collect())
+                view.name = raw_name.chars().take(200).collect();
+                view.name_error = errors
+                    .iter()
+                    .find(|e| e.field == "name")
+                    .map(|e| format!("The name {}.", e.message))
                     .unwrap_or_default();
-                view.name_error = name
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("The name {e}."))
-                    .unwrap_or_default();
-                if !unknown.is_empty() {
+                if errors.iter().any(|e| e.field == "topics") {
                     view.topics_error = "Some chosen topics do not exist any more; choose again.".into();
                 }
                 page(&state, StatusCode::UNPROCESSABLE_ENTITY, PREFERENCES, &view)
             }
+            Err(e) => Err(e.into()),
         }
     }
     .await;
@@ -673,7 +478,7 @@ pub async fn unsubscribe_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let Ok((subscriber, q)) = linked_subscriber(&state, &query, Purpose::Unsubscribe).await? else {
+        let Ok((subscriber, q)) = linked_subscriber(&state, &query, LinkPurpose::Unsubscribe).await? else {
             return bad_link(&state, UNSUBSCRIBE);
         };
         let mut view = message_view(
@@ -699,11 +504,10 @@ pub async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
     let result = async {
-        let Ok((subscriber, _)) = linked_subscriber(&state, &query, Purpose::Unsubscribe).await? else {
+        let Ok((subscriber, _)) = linked_subscriber(&state, &query, LinkPurpose::Unsubscribe).await? else {
             return bad_link(&state, UNSUBSCRIBE);
         };
-        let now = OffsetDateTime::now_utc();
-        state.store.unsubscribe(subscriber.id, now).await?;
+        state.app.unsubscribe(&subscriber).await?;
         let mut view = message_view(
             "You are unsubscribed",
             &format!(
@@ -711,7 +515,10 @@ pub async fn unsubscribe(
                 state.config.site_name, subscriber.email
             ),
         );
-        view.action = preferences_link(&state, state.newsletter_signer().await?, &subscriber, "", now);
+        let signer = state.app.newsletter_signer().await?;
+        view.action = state
+            .app
+            .preferences_url(signer, &subscriber, "", time::OffsetDateTime::now_utc());
         page(&state, StatusCode::OK, UNSUBSCRIBE, &view)
     }
     .await;

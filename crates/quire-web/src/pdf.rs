@@ -219,7 +219,7 @@ mod tests {
                 width: None,
                 height: None,
                 byte_size: data.len() as u64,
-                sha256: format!("{:x}", Sha256::digest(&data)),
+                sha256: Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect(),
             },
             data,
         }

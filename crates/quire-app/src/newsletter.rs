@@ -1,0 +1,566 @@
+//! The newsletter: a reader signs up (double opt-in: nothing is stored
+//! until the signed link in the confirmation email is used), confirms,
+//! changes their preferences or leaves by their signed links; an editor
+//! queues a paper or a digest as a campaign, sends a test copy, pauses and
+//! resumes delivery.
+
+use crate::{App, AppError};
+use quire_core::domain::{
+    AttemptResult, CampaignKind, CampaignStatus, FieldError, MessageKind, PaperMeta, Status, SubscriberInput,
+    SubscriberStatus, validate_subscriber_email, validate_subscriber_name,
+};
+use quire_core::signing::Signer;
+use quire_mail::compose::{self, Composed};
+use quire_mail::links::{self, LinkError, SignUp};
+use quire_store::{CampaignSummary, NewCampaign, PaperQuery, SlugTable, StoreError, Subscriber};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Where the unsubscribe page is, which a subscriber's links name.
+pub const UNSUBSCRIBE_PATH: &str = "/newsletter/unsubscribe";
+
+/// What a sign-up form sends, as typed.
+pub struct SignUpForm<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    /// Topic slugs chosen; empty means everything.
+    pub topics: Vec<String>,
+    /// Whether the field people never see was filled (robots fill it).
+    pub honeypot_filled: bool,
+    pub ip: IpAddr,
+}
+
+/// A subscriber's link, as its query carries it.
+#[derive(Clone, Copy, Debug)]
+pub struct SubscriberLink<'a> {
+    pub id: Option<i64>,
+    pub sig: &'a str,
+    /// The preferences link's expiry (unix seconds).
+    pub exp: Option<i64>,
+}
+
+/// What a subscriber's link is for: each has its own signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Preferences,
+    Unsubscribe,
+}
+
+/// A paper to send as a campaign.
+pub struct PaperCampaign<'a> {
+    pub slug: &'a str,
+    /// Only this topic's subscribers (and those who take everything).
+    pub topic: Option<&'a str>,
+    pub at: Option<OffsetDateTime>,
+    pub subject: Option<&'a str>,
+    /// Send a paper that a campaign has sent before.
+    pub again: bool,
+}
+
+/// A digest to send as a campaign.
+pub struct DigestCampaign<'a> {
+    pub topic: Option<&'a str>,
+    pub at: Option<OffsetDateTime>,
+    /// Papers published since [default: where the last digest ended, or 7 days ago].
+    pub since: Option<OffsetDateTime>,
+    pub subject: Option<&'a str>,
+}
+
+/// The next digest: its papers, subject, and where it ends.
+pub struct NextDigest {
+    pub papers: Vec<PaperMeta>,
+    pub subject: String,
+    pub until: OffsetDateTime,
+}
+
+fn link_error(e: LinkError) -> AppError {
+    match e {
+        LinkError::Expired => AppError::LinkExpired,
+        LinkError::Invalid => AppError::LinkInvalid,
+    }
+}
+
+impl App {
+    /// Topic slugs among `wanted` that are not topics of the site.
+    pub async fn unknown_topics(&self, wanted: &[String]) -> Result<Vec<String>, AppError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let known = self.store.existing_slugs(SlugTable::Topics, wanted).await?;
+        Ok(wanted.iter().filter(|t| !known.contains(t)).cloned().collect())
+    }
+
+    /// Whether another email to `email` may go today (per-address limit);
+    /// counts this one.
+    fn address_allows(&self, email: &str) -> bool {
+        let key: [u8; 32] = Sha256::digest(email.as_bytes()).into();
+        let per_day = self.config.subscribe_address_per_day;
+        self.address_limits
+            .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
+            .is_ok()
+    }
+
+    /// Takes a sign-up: checks it and emails the confirmation link (or, to
+    /// an address already subscribed, a link to its preferences). The
+    /// outcome is the same whatever the address's standing, so that it
+    /// cannot be used to learn who subscribes: past the per-address limit,
+    /// and for robots, nothing is sent and nothing said.
+    pub async fn sign_up(&self, form: SignUpForm<'_>) -> Result<(), AppError> {
+        if form.honeypot_filled {
+            return Ok(());
+        }
+        let per_hour = self.config.subscribe_rate_per_hour;
+        self.subscribe_limits
+            .check_within(
+                crate::limits::limit_key(form.ip),
+                &[(Duration::from_secs(3600), per_hour)],
+                Instant::now(),
+            )
+            .map_err(|wait| AppError::RateLimited { retry_after: wait })?;
+        let email = validate_subscriber_email(form.email);
+        let name = validate_subscriber_name(form.name);
+        let unknown = self.unknown_topics(&form.topics).await?;
+        let (email, name) = match (email, name, unknown.is_empty()) {
+            (Ok(email), Ok(name), true) => (email, name),
+            (email, name, known) => {
+                let mut fields = Vec::new();
+                if let Err(message) = email {
+                    fields.push(FieldError {
+                        field: "email",
+                        message,
+                    });
+                }
+                if let Err(message) = name {
+                    fields.push(FieldError { field: "name", message });
+                }
+                if !known {
+                    fields.push(FieldError {
+                        field: "topics",
+                        message: format!("no topic has the slug {:?}", unknown[0]),
+                    });
+                }
+                return Err(AppError::Fields(fields));
+            }
+        };
+        if self.address_allows(&email) {
+            let signup = SignUp {
+                email,
+                name,
+                topics: form.topics,
+            };
+            self.queue_sign_up_mail(&signup).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues the email a sign-up gets: the confirmation link, or, for an
+    /// address already subscribed, a link to its preferences.
+    async fn queue_sign_up_mail(&self, signup: &SignUp) -> Result<(), AppError> {
+        let signer = self.newsletter_signer().await?;
+        let now = OffsetDateTime::now_utc();
+        let base = self.config.base();
+        let existing = self.store.subscriber_by_email(&signup.email).await?;
+        let body = match existing {
+            Some(s) if s.status == SubscriberStatus::Confirmed => {
+                compose::already_subscribed(self.mail_site(), &self.preferences_url(signer, &s, base, now))
+            }
+            _ => compose::confirmation_for(
+                self.mail_site(),
+                signer,
+                signup,
+                self.config.subscribe_confirm_hours,
+                now,
+            ),
+        };
+        let footer = format!("You receive this because this address was entered on {base}.");
+        // No greeting by the typed name, and no name beside the address: the
+        // form is open to anyone, and what they type must not reach others'
+        // inboxes.
+        self.queue_mail(MessageKind::Confirm, &signup.email, "", &body, &footer)
+            .await
+    }
+
+    /// Queues a message outside campaigns in the site's email layout, and
+    /// wakes this process's sender.
+    async fn queue_mail(
+        &self,
+        kind: MessageKind,
+        to: &str,
+        name: &str,
+        body: &Composed,
+        footer: &str,
+    ) -> Result<(), AppError> {
+        self.postbox().queue(kind, to, name, body, footer).await?;
+        self.wake_sender();
+        Ok(())
+    }
+
+    /// A fresh preferences link for `s`, valid for `preferences_link_days`;
+    /// `base` is the site's address, or empty for a path.
+    pub fn preferences_url(&self, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
+        let expires = now + time::Duration::days(i64::from(self.config.preferences_link_days));
+        links::preferences_url(base, signer, s.into(), expires)
+    }
+
+    /// The unsubscribe path of `s` (it never expires).
+    pub async fn unsubscribe_path(&self, s: &Subscriber) -> Result<String, AppError> {
+        let signer = self.newsletter_signer().await?;
+        Ok(format!(
+            "{UNSUBSCRIBE_PATH}?id={}&sig={}",
+            s.id,
+            links::unsubscribe_sig(signer, s.into())
+        ))
+    }
+
+    /// The sign-up a confirmation link carries, if it can be used.
+    pub async fn open_confirmation(&self, token: &str) -> Result<SignUp, AppError> {
+        let signer = self.newsletter_signer().await?;
+        links::open_confirm_token(signer, token, OffsetDateTime::now_utc())
+            .map(|(signup, _)| signup)
+            .map_err(link_error)
+    }
+
+    /// Makes the subscription a confirmation link carries; each link works
+    /// once. Returns the subscriber and a path to their preferences.
+    pub async fn confirm_subscription(&self, token: &str) -> Result<(Subscriber, String), AppError> {
+        let signer = self.newsletter_signer().await?;
+        let now = OffsetDateTime::now_utc();
+        let (signup, expires) = links::open_confirm_token(signer, token, now).map_err(link_error)?;
+        if validate_subscriber_email(&signup.email).is_err() || !self.unknown_topics(&signup.topics).await?.is_empty() {
+            return Err(AppError::LinkGone);
+        }
+        let input = SubscriberInput {
+            email: signup.email.clone(),
+            name: signup.name.clone(),
+            topics: signup.topics.clone(),
+        };
+        let digest = links::token_digest(token);
+        let id = match self.store.confirm_subscriber_once(&input, &digest, expires, now).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(AppError::LinkUsed),
+            Err(StoreError::UnknownReference { .. }) => return Err(AppError::LinkGone),
+            Err(e) => return Err(e.into()),
+        };
+        let subscriber = self
+            .store
+            .subscriber(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("subscriber", "id", id.to_string()))?;
+        let preferences = self.preferences_url(signer, &subscriber, "", now);
+        Ok((subscriber, preferences))
+    }
+
+    /// The subscriber a link names, if its signature is one for `purpose`.
+    /// An expired preferences link is [`AppError::LinkExpired`].
+    pub async fn linked_subscriber(
+        &self,
+        link: SubscriberLink<'_>,
+        purpose: LinkPurpose,
+    ) -> Result<Subscriber, AppError> {
+        let Some(id) = link.id else {
+            return Err(AppError::LinkInvalid);
+        };
+        let Some(subscriber) = self.store.subscriber(id).await? else {
+            return Err(AppError::LinkInvalid);
+        };
+        let signer = self.newsletter_signer().await?;
+        let checked = match purpose {
+            LinkPurpose::Unsubscribe => {
+                if links::check_unsubscribe(signer, (&subscriber).into(), link.sig) {
+                    Ok(())
+                } else {
+                    Err(LinkError::Invalid)
+                }
+            }
+            LinkPurpose::Preferences => match link.exp {
+                Some(exp) => {
+                    links::check_preferences(signer, (&subscriber).into(), exp, link.sig, OffsetDateTime::now_utc())
+                }
+                None => Err(LinkError::Invalid),
+            },
+        };
+        checked.map(|()| subscriber).map_err(link_error)
+    }
+
+    /// Emails a fresh preferences link to the address an expired (but
+    /// genuine) link was sent to, at most `subscribe_address_per_day`
+    /// times a day; past that, nothing is sent and nothing said.
+    pub async fn send_preferences_link(&self, link: SubscriberLink<'_>) -> Result<(), AppError> {
+        let subscriber = match self.linked_subscriber(link, LinkPurpose::Preferences).await {
+            Ok(s) => s,
+            Err(AppError::LinkExpired) => match link.id {
+                Some(id) => self.store.subscriber(id).await?.ok_or(AppError::LinkInvalid)?,
+                None => return Err(AppError::LinkInvalid),
+            },
+            Err(e) => return Err(e),
+        };
+        if self.address_allows(&subscriber.email) {
+            let signer = self.newsletter_signer().await?;
+            let base = self.config.base();
+            let url = self.preferences_url(signer, &subscriber, base, OffsetDateTime::now_utc());
+            let body = compose::already_subscribed(self.mail_site(), &url);
+            let footer = format!("You receive this because a new link was asked for on {base}.");
+            self.queue_mail(MessageKind::Confirm, &subscriber.email, "", &body, &footer)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Saves a subscriber's new name and topics (empty: everything).
+    pub async fn save_preferences(
+        &self,
+        s: &Subscriber,
+        name: &str,
+        topics: &[String],
+    ) -> Result<Subscriber, AppError> {
+        let name = validate_subscriber_name(name);
+        let unknown = self.unknown_topics(topics).await?;
+        let name = match (name, unknown.is_empty()) {
+            (Ok(name), true) => name,
+            (name, known) => {
+                let mut fields = Vec::new();
+                if let Err(message) = name {
+                    fields.push(FieldError { field: "name", message });
+                }
+                if !known {
+                    fields.push(FieldError {
+                        field: "topics",
+                        message: format!("no topic has the slug {:?}", unknown[0]),
+                    });
+                }
+                return Err(AppError::Fields(fields));
+            }
+        };
+        self.store.set_subscriber_preferences(s.id, &name, topics).await?;
+        Ok(self.store.subscriber(s.id).await?.unwrap_or_else(|| s.clone()))
+    }
+
+    /// Stops sending to `s`, keeping the record.
+    pub async fn unsubscribe(&self, s: &Subscriber) -> Result<(), AppError> {
+        self.store.unsubscribe(s.id, OffsetDateTime::now_utc()).await?;
+        Ok(())
+    }
+
+    /// The topic `slug`'s id.
+    async fn topic_id(&self, slug: &str) -> Result<i64, AppError> {
+        self.store
+            .topic_ids(&[slug.to_owned()])
+            .await?
+            .get(slug)
+            .copied()
+            .ok_or_else(|| AppError::not_found("topic", "slug", slug))
+    }
+
+    /// Campaign `id`.
+    pub async fn campaign(&self, id: i64) -> Result<CampaignSummary, AppError> {
+        self.store
+            .campaign(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("campaign", "id", id.to_string()))
+    }
+
+    /// Queues paper `c.slug` as a campaign to its topics' subscribers (or
+    /// `c.topic`'s) and those who take everything; returns its id.
+    pub async fn queue_paper_campaign(&self, c: PaperCampaign<'_>) -> Result<i64, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let send_at = c.at.unwrap_or(now);
+        let paper = self.paper(c.slug).await?;
+        let published = matches!(paper.meta.status, Status::Published | Status::Scheduled)
+            && paper.meta.published_at.is_some_and(|t| t <= send_at.max(now));
+        if !published {
+            return Err(AppError::NotPublished { slug: c.slug.into() });
+        }
+        let earlier = self.store.paper_campaigns(paper.meta.id).await?;
+        if !earlier.is_empty() && !c.again {
+            return Err(AppError::AlreadySent {
+                slug: c.slug.into(),
+                campaigns: earlier,
+            });
+        }
+        let (topic_id, topic_ids) = match c.topic {
+            Some(t) => {
+                let id = self.topic_id(t).await?;
+                (Some(id), vec![id])
+            }
+            None => {
+                let slugs: Vec<String> = paper.meta.topics.iter().map(|t| t.slug.clone()).collect();
+                (None, self.store.topic_ids(&slugs).await?.into_values().collect())
+            }
+        };
+        let mut composed = compose::paper_campaign(&paper, self.mail_site());
+        if let Some(s) = c.subject {
+            composed.subject = checked_subject(s)?;
+        }
+        let campaign = NewCampaign {
+            kind: CampaignKind::Paper,
+            paper_id: Some(paper.meta.id),
+            topic_ids,
+            topic_id,
+            subject: composed.subject,
+            html: composed.html,
+            text: composed.text,
+            send_at,
+            digest_until: None,
+        };
+        Ok(self.store.queue_campaign(&campaign, now).await?)
+    }
+
+    /// The papers and subject of the next digest, and where it ends.
+    pub async fn next_digest(
+        &self,
+        topic: Option<&str>,
+        since: Option<OffsetDateTime>,
+        subject: Option<&str>,
+    ) -> Result<NextDigest, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let since = match since {
+            Some(t) => t,
+            None => self
+                .store
+                .last_digest_until()
+                .await?
+                .unwrap_or(now - time::Duration::days(7)),
+        };
+        let papers = self
+            .store
+            .list_papers(&PaperQuery {
+                published_after: Some(since),
+                topic: topic.map(str::to_owned),
+                limit: Some(100),
+                ..PaperQuery::listed_at(now)
+            })
+            .await?;
+        let subject = match subject {
+            Some(s) => checked_subject(s)?,
+            None => format!("New from {}", self.config.site_name),
+        };
+        Ok(NextDigest {
+            papers,
+            subject,
+            until: now,
+        })
+    }
+
+    /// Queues a digest of the papers published since the last one; None
+    /// when there are none. Returns the campaign's id and how many papers
+    /// it holds.
+    pub async fn queue_digest(&self, c: DigestCampaign<'_>) -> Result<Option<(i64, usize)>, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let send_at = c.at.unwrap_or(now);
+        let topic_id = match c.topic {
+            Some(t) => Some(self.topic_id(t).await?),
+            None => None,
+        };
+        let NextDigest { papers, subject, until } = self.next_digest(c.topic, c.since, c.subject).await?;
+        if papers.is_empty() {
+            return Ok(None);
+        }
+        let composed = compose::digest_campaign(&papers, self.mail_site(), &subject);
+        let topic_ids = match topic_id {
+            Some(id) => vec![id],
+            // Papers without topics concern everyone.
+            None if papers.iter().any(|p| p.topics.is_empty()) => Vec::new(),
+            None => {
+                let mut slugs: Vec<String> = papers
+                    .iter()
+                    .flat_map(|p| p.topics.iter().map(|t| t.slug.clone()))
+                    .collect();
+                slugs.sort();
+                slugs.dedup();
+                self.store.topic_ids(&slugs).await?.into_values().collect()
+            }
+        };
+        let campaign = NewCampaign {
+            kind: CampaignKind::Digest,
+            paper_id: None,
+            topic_ids,
+            topic_id,
+            subject: composed.subject,
+            html: composed.html,
+            text: composed.text,
+            send_at,
+            digest_until: Some(until),
+        };
+        let id = self.store.queue_campaign(&campaign, now).await?;
+        Ok(Some((id, papers.len())))
+    }
+
+    /// Stops campaign `id`'s delivery until it is resumed.
+    pub async fn pause_campaign(&self, id: i64) -> Result<(), AppError> {
+        match self.store.pause_campaign(id, true).await? {
+            Some(CampaignStatus::Paused) => Ok(()),
+            Some(other) => Err(AppError::WrongState(format!(
+                "campaign {id} is {other}; only a sending campaign can be paused"
+            ))),
+            None => Err(AppError::not_found("campaign", "id", id.to_string())),
+        }
+    }
+
+    /// Resumes paused campaign `id`.
+    pub async fn resume_campaign(&self, id: i64) -> Result<(), AppError> {
+        match self.store.pause_campaign(id, false).await? {
+            Some(CampaignStatus::Sending) => {
+                self.wake_sender();
+                Ok(())
+            }
+            Some(other) => Err(AppError::WrongState(format!("campaign {id} is {other}, not paused"))),
+            None => Err(AppError::not_found("campaign", "id", id.to_string())),
+        }
+    }
+
+    /// Sends one copy of paper `slug`'s campaign (or of the next digest)
+    /// to `to` now, outside the outbox, so that the editor sees the mail
+    /// server's answer. Returns the subject sent and the address, as checked.
+    pub async fn send_test(&self, to: &str, slug: Option<&str>) -> Result<(String, String), AppError> {
+        let address = validate_subscriber_email(to).map_err(|e| AppError::invalid("to", format!("the address {e}")))?;
+        let site = self.mail_site();
+        let body = match slug {
+            Some(slug) => compose::paper_campaign(&self.paper(slug).await?, site),
+            None => {
+                let next = self.next_digest(None, None, None).await?;
+                compose::digest_campaign(&next.papers, site, &next.subject)
+            }
+        };
+        let mailer = self.mailer()?;
+        let personal = compose::Personal {
+            name: "",
+            preferences_url: &format!("{}/subscribe", site.base_url),
+            unsubscribe_url: &format!("{}/subscribe", site.base_url),
+        };
+        let (html, text) = self
+            .layouts
+            .personalise(
+                site,
+                &self.config.language,
+                &body,
+                &personal,
+                "This is a test copy: subscribers get their own links here.",
+            )
+            .map_err(|e| quire_mail::MailError::Build(format!("the email layout failed: {e}")))?;
+        let stamp = OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let letter = compose::Letter {
+            to: &address,
+            to_name: "",
+            subject: &format!("[Test] {}", body.subject),
+            parts: compose::Parts::Plain { html, text },
+            message_id: &format!("<quire.test.{stamp}@{}>", site.host),
+        };
+        let message =
+            compose::build_message(&mailer.from, letter, None).map_err(|e| AppError::invalid("to", e.to_string()))?;
+        match mailer.send(message).await {
+            AttemptResult::Delivered => Ok((body.subject, address)),
+            AttemptResult::Transient(e) | AttemptResult::Permanent(e) => Err(AppError::Delivery(e)),
+        }
+    }
+}
+
+/// A campaign's subject line as an editor gives it.
+fn checked_subject(s: &str) -> Result<String, AppError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().any(char::is_control) || s.chars().count() > 200 {
+        return Err(AppError::invalid("subject", "write one line of 1 to 200 characters"));
+    }
+    Ok(s.to_owned())
+}
