@@ -341,7 +341,7 @@ fn failure(e: AppError, flag: Option<&str>) -> Failure {
         AppError::Store(StoreError::UnknownReference { .. }) => format!("{e} (pass --create-missing)"),
         _ => prefix(e.to_string()),
     };
-    if e.is_bad_input() || matches!(e, AppError::Mail(quire_mail::MailError::BadSettings(_))) {
+    if e.is_bad_input() {
         Failure::BadInput(anyhow!(message))
     } else {
         Failure::Other(anyhow::Error::new(e).context(message))
@@ -565,15 +565,16 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         store.backend()
     );
     let _ = std::io::stdout().flush();
-    let mailer = match quire_mail::Mailer::from_settings(&config.mailer_settings(), &ctx.data_dir) {
+    let app = App::new(store.clone(), config, &ctx.data_dir);
+    let mailer = match app.mailer() {
         Ok(m) => Some(m),
-        Err(quire_mail::MailError::NotConfigured) => {
+        Err(AppError::Mail(quire_mail::MailError::NotConfigured)) => {
             tracing::warn!("no smtp_url is set: emails wait in the outbox until one is");
             None
         }
-        Err(e) => return Err(AppError::Mail(e).into()),
+        Err(e) => return Err(e.into()),
     };
-    let state = AppState::with_app(App::new(store.clone(), config, &ctx.data_dir), theme);
+    let state = AppState::with_app(app, theme);
     web::serve(state, listener, mailer).await.context("server failed")?;
     store.close().await;
     Ok(())

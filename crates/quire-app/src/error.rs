@@ -113,10 +113,7 @@ impl AppError {
     /// Whether the request itself is at fault (the caller can correct it),
     /// rather than the site, its database or its mail server.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(
-            self.code(),
-            "internal" | "database" | "io" | "mail_build" | "delivery_failed" | "mail_settings"
-        )
+        !matches!(self.code(), "database" | "io" | "mail_build" | "delivery_failed")
     }
 
     pub(crate) fn not_found(what: &'static str, key: &'static str, value: impl Into<String>) -> AppError {

@@ -2,7 +2,7 @@
 //! client's address (the connection's peer, or behind trusted proxies the
 //! right-most untrusted address of the forwarding header).
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, header};
 use ipnet::IpNet;
 use quire_app::limits::canonical;
@@ -104,9 +104,8 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// The connection's peer address (tests without a socket: 127.0.0.1).
-pub fn peer(request: &Request) -> IpAddr {
-    request
-        .extensions()
+pub fn peer(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
 }

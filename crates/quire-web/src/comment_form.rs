@@ -4,10 +4,11 @@
 //! the form's script asks for.
 
 use super::comments::{CommentsRequest, HELD_COOKIE, held_ids, layout};
-use super::plumbing::{form_fields, plain, private_page, same_site, see_other};
+use super::forms::{ClientIp, Form, FormKind};
+use super::plumbing::{plain, private_page, same_site, see_other};
 use super::{AppState, PageError};
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use cookie::{Cookie, SameSite};
 use quire_app::AppError;
@@ -18,28 +19,28 @@ use quire_render::paths;
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
-/// Largest form body: the longest comment, percent-encoded, and the rest.
-const MAX_BODY: usize = 65_525 * 4 * 3 + 16 * 1024;
+/// A comment form's body: the longest comment, percent-encoded, and the
+/// rest.
+pub(super) struct CommentBody;
+
+impl FormKind for CommentBody {
+    const MAX_BYTES: usize = 65_525 * 4 * 3 + 16 * 1024;
+    const WHAT: &'static str = "comment";
+}
 
 /// The honeypot field: people never see it, form-filling robots fill it.
 const HONEYPOT: &str = "website_confirm";
 
 /// `POST /papers/{slug}/comments`.
-pub async fn post_comment(State(state): State<AppState>, Path(slug): Path<String>, request: Request) -> Response<Body> {
-    let headers = request.headers().clone();
-    if quire_core::domain::validate_slug(&slug).is_err() {
-        return state.not_found_page(&headers).await;
-    }
-    let ip = state.client_ip(&request);
-    let body = match super::server::read_form(request.into_body(), MAX_BODY, "comment").await {
-        Ok(b) => b,
-        Err(response) => return response,
-    };
-    match post(&state, &slug, ip, &headers, &body).await {
-        Ok(response) => response,
-        Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
-        Err(e) => state.error_page(&e),
-    }
+pub async fn post_comment(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: Form<CommentBody>,
+) -> Result<Response<Body>, PageError> {
+    quire_core::domain::validate_slug(&slug).map_err(|_| PageError::NotFound)?;
+    post(&state, &slug, ip, &headers, &form).await
 }
 
 async fn post(
@@ -47,15 +48,14 @@ async fn post(
     slug: &str,
     ip: IpAddr,
     headers: &HeaderMap,
-    body: &[u8],
+    fields: &Form<CommentBody>,
 ) -> Result<Response<Body>, PageError> {
     let now = OffsetDateTime::now_utc();
     let paper = state.public_paper(slug, now).await?;
     if paper.meta.comments == CommentsMode::Hidden {
         return Err(PageError::NotFound);
     }
-    let fields = form_fields(body);
-    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let field = |k: &str| fields.field(k).to_owned();
     let form = CommentForm {
         name: field("author"),
         email: field("email"),
@@ -198,51 +198,35 @@ pub async fn comment_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response<Body> {
+) -> Result<Response<Body>, PageError> {
     let id = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| v.parse::<i64>().ok());
     let (Some(id), Ok(())) = (id, quire_core::domain::validate_slug(&slug).map(|_| ())) else {
-        return state.not_found_page(&headers).await;
+        return Err(PageError::NotFound);
     };
-    let found = async {
-        let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
-        if paper.meta.comments == CommentsMode::Hidden {
-            return Err(PageError::NotFound);
-        }
-        let links = state.store.comment_links(paper.meta.id, &[]).await?;
-        if !links.iter().any(|(c, _)| *c == id) {
-            return Err(PageError::NotFound);
-        }
-        Ok(page_of(&links, id, &layout(&state)))
-    };
-    match found.await {
-        Ok(page) => plain(StatusCode::OK, &page.to_string()),
-        Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
-        Err(e) => state.error_page(&e),
+    let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+    if paper.meta.comments == CommentsMode::Hidden {
+        return Err(PageError::NotFound);
     }
+    let links = state.store.comment_links(paper.meta.id, &[]).await?;
+    if !links.iter().any(|(c, _)| *c == id) {
+        return Err(PageError::NotFound);
+    }
+    let page = page_of(&links, id, &layout(&state));
+    Ok(plain(StatusCode::OK, &page.to_string()))
 }
 
 /// `GET /papers/{slug}/comments/token`: a fresh form token, which the
 /// page's script puts in the form (the cached page's own was signed when
 /// the page was made).
-pub async fn fresh_token(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Response<Body> {
-    if quire_core::domain::validate_slug(&slug).is_err() {
-        return state.not_found_page(&headers).await;
-    }
+pub async fn fresh_token(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response<Body>, PageError> {
+    quire_core::domain::validate_slug(&slug).map_err(|_| PageError::NotFound)?;
     let now = OffsetDateTime::now_utc();
-    let paper = match state.public_paper(&slug, now).await {
-        Ok(p) if state.app.comments_open(&p, now) => p,
-        Ok(_) | Err(PageError::NotFound | PageError::NotPublic) => return state.not_found_page(&headers).await,
-        Err(e) => return state.error_page(&e),
-    };
-    match state.signer().await {
-        Ok(signer) => plain(StatusCode::OK, &form_token(signer, paper.meta.id, now)),
-        Err(e) => state.error_page(&e),
+    let paper = state.public_paper(&slug, now).await?;
+    if !state.app.comments_open(&paper, now) {
+        return Err(PageError::NotFound);
     }
+    let signer = state.signer().await?;
+    Ok(plain(StatusCode::OK, &form_token(signer, paper.meta.id, now)))
 }

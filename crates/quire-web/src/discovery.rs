@@ -8,6 +8,7 @@ use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response, StatusCode};
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use quire_core::domain::{PaperMeta, validate_slug};
 use quire_render::cite::Citation;
@@ -152,7 +153,7 @@ pub async fn site_comments_feed(State(state): State<AppState>, headers: HeaderMa
 /// newest approved comments, as WordPress's comment feeds.
 pub async fn comments_feed(state: AppState, slug: Option<String>, headers: HeaderMap) -> Response<Body> {
     if slug.as_deref().is_some_and(|s| validate_slug(s).is_err()) {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     }
     let key = match &slug {
         Some(s) => format!("{}comments.atom", paths::paper(s)),
@@ -207,7 +208,7 @@ async fn paper_media(state: AppState, slug: String, name: String, headers: &Head
     // Only names Quire could have stored, in the one spelling it stores.
     let canonical = quire_core::domain::media_name(&quire_core::domain::media_path(&name));
     if validate_slug(&slug).is_err() || canonical != Ok(Some(name.clone())) {
-        return state.not_found_page(headers).await;
+        return PageError::NotFound.into_response();
     }
     let key = format!("{}{}", paths::paper(&slug), quire_core::domain::media_path(&name));
     state
@@ -270,7 +271,7 @@ pub async fn topic_feed(
 ) -> Response<Body> {
     match (validate_slug(&slug), FeedFormat::from_file(&file)) {
         (Ok(()), Some(format)) => feed(state, FeedScope::Topic(slug), format, headers).await,
-        _ => state.not_found_page(&headers).await,
+        _ => PageError::NotFound.into_response(),
     }
 }
 
@@ -281,7 +282,7 @@ pub async fn author_feed(
 ) -> Response<Body> {
     match (validate_slug(&slug), FeedFormat::from_file(&file)) {
         (Ok(()), Some(format)) => feed(state, FeedScope::Author(slug), format, headers).await,
-        _ => state.not_found_page(&headers).await,
+        _ => PageError::NotFound.into_response(),
     }
 }
 
@@ -307,7 +308,7 @@ pub async fn paper_file(
         _ => return paper_media(state, slug, file, &headers).await,
     };
     if validate_slug(&slug).is_err() {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     }
     let key = format!("{}{file}", paths::paper(&slug));
     state
@@ -427,7 +428,7 @@ pub async fn sitemap_file(
             .filter(|n| *n >= 1 && *n <= 100_000),
     };
     let Some(part) = part else {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     };
     // The key is made from the number, never from the name as sent.
     let key = if part == 0 {

@@ -8,8 +8,9 @@ pub mod client;
 mod comment_form;
 pub mod comments;
 mod discovery;
+mod forms;
 pub mod headers;
-pub mod newsletter;
+mod newsletter;
 mod pages;
 mod pdf;
 mod plumbing;
@@ -26,6 +27,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use cache::{CachedPage, PageCache, RenderedPage};
 use quire_app::App;
@@ -113,7 +115,13 @@ impl AppState {
     /// The address of the client that sent `request` (through trusted
     /// proxies, the one they name).
     pub fn client_ip(&self, request: &Request) -> std::net::IpAddr {
-        self.proxies.client(client::peer(request), request.headers())
+        self.proxies
+            .client(client::peer(request.extensions()), request.headers())
+    }
+
+    /// `client_ip` for a request taken apart by extractors.
+    fn client_addr(&self, parts: &axum::http::request::Parts) -> std::net::IpAddr {
+        self.proxies.client(client::peer(&parts.extensions), &parts.headers)
     }
 
     /// The answer to a plain GET that a cached page or a theme file gives
@@ -209,6 +217,7 @@ pub fn app(state: AppState) -> Router {
             get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
         )
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), themed_failures))
         .with_state(state.clone())
         .layer(middleware::from_fn(limit_uri))
         .layer(TimeoutLayer::with_status_code(
@@ -268,7 +277,7 @@ pub enum PageError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    App(#[from] quire_app::AppError),
+    App(quire_app::AppError),
     #[error(transparent)]
     Render(#[from] render::RenderError),
     #[error("the PDF could not be made: {0}")]
@@ -278,6 +287,55 @@ pub enum PageError {
     /// A blocking task (rendering) panicked or was cancelled.
     #[error("a rendering task stopped: {0}")]
     Worker(String),
+}
+
+impl From<quire_app::AppError> for PageError {
+    fn from(e: quire_app::AppError) -> Self {
+        match e {
+            quire_app::AppError::NotFound { .. } => PageError::NotFound,
+            quire_app::AppError::Store(e) => PageError::Store(e),
+            e => PageError::App(e),
+        }
+    }
+}
+
+/// A failed handler's error, carried by its bare answer until
+/// `themed_failures` turns it into the site's page.
+#[derive(Clone)]
+struct Failed(Arc<PageError>);
+
+/// Every handler's errors become pages in one place: a bare 404 or 500
+/// that carries the error, which `themed_failures` (a layer with the
+/// state) replaces with the themed, cached 404 page or a 500 page with a
+/// request id.
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response<Body> {
+        let status = match self {
+            PageError::NotFound | PageError::NotPublic => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Failed(Arc::new(self)));
+        response
+    }
+}
+
+/// Replaces the answer of a handler that failed with the site's page for
+/// it (see `IntoResponse for PageError`).
+async fn themed_failures(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(Failed(error)) = response.extensions().get::<Failed>() else {
+        return response;
+    };
+    match **error {
+        PageError::NotFound | PageError::NotPublic => state.not_found_page(&headers).await,
+        ref e => state.error_page(e),
+    }
 }
 
 /// Runs `work` on a blocking thread and waits for its result. Rendering

@@ -7,19 +7,20 @@
 //! The form's answer is the same whatever the address's standing, so it
 //! cannot be used to learn who subscribes.
 
-use super::plumbing::{form_fields, plain, private_page, same_site, see_other};
+use super::forms::{ClientIp, Form, FormKind};
+use super::plumbing::{plain, private_page, same_site, see_other};
 use super::{AppState, PageError};
 use axum::body::Body;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use quire_app::AppError;
 use quire_app::newsletter::{LinkPurpose, SignUpForm, SubscriberLink, UNSUBSCRIBE_PATH as UNSUBSCRIBE};
 use quire_render::{NewsletterView, TopicChoice};
 use quire_store::{Subscriber, Visibility};
 use std::collections::HashMap;
 
-/// Largest sign-up or preferences form body.
-const MAX_BODY: usize = 64 * 1024;
 /// The honeypot field, as on the comment form.
 const HONEYPOT: &str = "website_confirm";
 
@@ -50,12 +51,12 @@ async fn topic_choices(state: &AppState, chosen: &[String]) -> Result<Vec<TopicC
         .collect())
 }
 
-fn respond(state: &AppState, result: Result<Response<Body>, PageError>) -> Response<Body> {
-    result.unwrap_or_else(|e| state.error_page(&e))
+fn respond(result: Result<Response<Body>, PageError>) -> Response<Body> {
+    result.unwrap_or_else(|e| e.into_response())
 }
 
 /// `GET /subscribe`: the sign-up form; after a sign-up, what happens next.
-pub async fn subscribe_form(
+pub(crate) async fn subscribe_form(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -80,7 +81,7 @@ pub async fn subscribe_form(
         page(&state, StatusCode::OK, "/subscribe", &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// The topics and scope a form sends; `topic` may repeat.
@@ -89,55 +90,61 @@ struct Choices {
     topics: Vec<String>,
 }
 
-fn read_choices(body: &[u8], fields: &HashMap<String, String>) -> Choices {
-    let mut topics: Vec<String> = form_urlencoded::parse(body)
-        .filter(|(k, _)| k == "topic")
-        .map(|(_, v)| v.into_owned())
-        .collect();
+fn read_choices(form: &Form<NewsletterBody>) -> Choices {
+    let mut topics = form.all("topic");
     topics.sort();
     topics.dedup();
-    let everything = fields.get("scope").is_none_or(|s| s != "topics") || topics.is_empty();
+    let everything = form.field("scope") != "topics" || topics.is_empty();
     if everything {
         topics.clear();
     }
     Choices { everything, topics }
 }
 
-/// The body of a form posted from this site's own pages: or the answer
-/// for one too large, too slow, or posted from another site.
-async fn own_form(state: &AppState, request: Request) -> Result<bytes::Bytes, Response<Body>> {
-    let headers = request.headers().clone();
-    let body = super::server::read_form(request.into_body(), MAX_BODY, "form").await?;
-    if !same_site(&headers, state.config.base()) {
-        return Err(plain(
+/// A sign-up, confirmation or preferences form.
+pub(crate) struct NewsletterBody;
+
+impl FormKind for NewsletterBody {
+    const MAX_BYTES: usize = 64 * 1024;
+    const WHAT: &'static str = "form";
+}
+
+/// The refusal of a form posted from another site's page.
+fn from_elsewhere(state: &AppState, headers: &HeaderMap) -> Option<Response<Body>> {
+    (!same_site(headers, state.config.base())).then(|| {
+        plain(
             StatusCode::FORBIDDEN,
             "This form can only be sent from this site's own pages.",
-        ));
-    }
-    Ok(body)
+        )
+    })
 }
 
 /// `POST /subscribe`.
-pub async fn subscribe(State(state): State<AppState>, request: Request) -> Response<Body> {
-    let ip = state.client_ip(&request);
-    let body = match own_form(&state, request).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let result = sign_up(&state, ip, &body).await;
-    respond(&state, result)
+pub(crate) async fn subscribe(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: Form<NewsletterBody>,
+) -> Response<Body> {
+    if let Some(refused) = from_elsewhere(&state, &headers) {
+        return refused;
+    }
+    respond(sign_up(&state, ip, &form).await)
 }
 
-async fn sign_up(state: &AppState, ip: std::net::IpAddr, body: &[u8]) -> Result<Response<Body>, PageError> {
-    let fields = form_fields(body);
-    let raw_email = fields.get("email").map_or("", String::as_str);
-    let raw_name = fields.get("name").map_or("", String::as_str);
-    let choices = read_choices(body, &fields);
+async fn sign_up(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    fields: &Form<NewsletterBody>,
+) -> Result<Response<Body>, PageError> {
+    let raw_email = fields.field("email");
+    let raw_name = fields.field("name");
+    let choices = read_choices(fields);
     let form = SignUpForm {
         email: raw_email,
         name: raw_name,
         topics: choices.topics.clone(),
-        honeypot_filled: fields.get(HONEYPOT).is_some_and(|v| !v.is_empty()),
+        honeypot_filled: !fields.field(HONEYPOT).is_empty(),
         ip,
     };
     match state.app.sign_up(form).await {
@@ -230,7 +237,7 @@ fn link_problem(state: &AppState, problem: AppError) -> Result<Response<Body>, P
 /// `GET /subscribe/confirm?t=…`: a page with one button. Opening the link
 /// changes nothing: mail security scanners open every link in a message,
 /// and must not subscribe the address.
-pub async fn confirm_page(
+pub(crate) async fn confirm_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -255,19 +262,21 @@ pub async fn confirm_page(
         }
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// `POST /subscribe/confirm` (the token in the form): makes the
 /// subscription. Each link works once.
-pub async fn confirm(State(state): State<AppState>, request: Request) -> Response<Body> {
-    let body = match own_form(&state, request).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Form<NewsletterBody>,
+) -> Response<Body> {
+    if let Some(refused) = from_elsewhere(&state, &headers) {
+        return refused;
+    }
     let result = async {
-        let fields = form_fields(&body);
-        let token = fields.get("t").map_or("", String::as_str);
+        let token = form.field("t");
         let (subscriber, preferences) = match state.app.confirm_subscription(token).await {
             Ok(done) => done,
             Err(problem) => return link_problem(&state, problem),
@@ -285,7 +294,7 @@ pub async fn confirm(State(state): State<AppState>, request: Request) -> Respons
         page(&state, StatusCode::OK, CONFIRM, &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// The subscriber a link names, with the link's own query, if its
@@ -346,16 +355,13 @@ fn enc(value: Option<&String>) -> String {
 /// `POST /newsletter/preferences/link?id=…&exp=…&sig=…` (an expired
 /// preferences link): emails a fresh link to the subscriber's address, at
 /// most `subscribe_address_per_day` times a day.
-pub async fn fresh_preferences_link(
+pub(crate) async fn fresh_preferences_link(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
 ) -> Response<Body> {
-    if !same_site(&headers, state.config.base()) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This form can only be sent from this site's own pages.",
-        );
+    if let Some(refused) = from_elsewhere(&state, &headers) {
+        return refused;
     }
     let result = async {
         match state.app.send_preferences_link(subscriber_link(&query)).await {
@@ -370,7 +376,7 @@ pub async fn fresh_preferences_link(
         page(&state, StatusCode::OK, PREFERENCES, &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 fn bad_link(state: &AppState, path: &str) -> Result<Response<Body>, PageError> {
@@ -408,7 +414,7 @@ async fn preferences_view(state: &AppState, s: &Subscriber, query: &str) -> Resu
 }
 
 /// `GET /newsletter/preferences?id=…&sig=…`.
-pub async fn preferences(
+pub(crate) async fn preferences(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -422,28 +428,27 @@ pub async fn preferences(
         page(&state, StatusCode::OK, PREFERENCES, &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// `POST /newsletter/preferences?id=…&sig=…`: new name and topics.
-pub async fn save_preferences(
+pub(crate) async fn save_preferences(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
-    request: Request,
+    headers: HeaderMap,
+    form: Form<NewsletterBody>,
 ) -> Response<Body> {
-    let body = match own_form(&state, request).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = from_elsewhere(&state, &headers) {
+        return refused;
+    }
     let result = async {
         let (subscriber, q) = match linked_subscriber(&state, &query, LinkPurpose::Preferences).await? {
             Ok(found) => found,
             Err(AppError::LinkExpired) => return expired_preferences(&state, &query),
             Err(_) => return bad_link(&state, PREFERENCES),
         };
-        let fields = form_fields(&body);
-        let choices = read_choices(&body, &fields);
-        let raw_name = fields.get("name").map_or("", String::as_str);
+        let choices = read_choices(&form);
+        let raw_name = form.field("name");
         match state.app.save_preferences(&subscriber, raw_name, &choices.topics).await {
             Ok(saved) => {
                 let mut view = preferences_view(&state, &saved, &q).await?;
@@ -468,12 +473,12 @@ pub async fn save_preferences(
         }
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// `GET /newsletter/unsubscribe?id=…&sig=…`: one button. (A GET never
 /// unsubscribes: link checkers in mail systems open every link.)
-pub async fn unsubscribe_page(
+pub(crate) async fn unsubscribe_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -492,14 +497,14 @@ pub async fn unsubscribe_page(
         page(&state, StatusCode::OK, UNSUBSCRIBE, &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }
 
 /// `POST /newsletter/unsubscribe?id=…&sig=…`: unsubscribes at once. Mail
 /// providers post `List-Unsubscribe=One-Click` here from their own
 /// servers (RFC 8058), so no same-site check: the signed link is the
 /// authority.
-pub async fn unsubscribe(
+pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -522,5 +527,5 @@ pub async fn unsubscribe(
         page(&state, StatusCode::OK, UNSUBSCRIBE, &view)
     }
     .await;
-    respond(&state, result)
+    respond(result)
 }

@@ -6,6 +6,7 @@ use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, Uri, header};
+use axum::response::IntoResponse;
 use quire_core::domain::{PaperMeta, validate_slug};
 use quire_render::{
     self as render, AuthorView, KindShelf, Pagination, PaperCard, PaperExtras, TopicView, group_by_year,
@@ -85,7 +86,7 @@ pub async fn paper(
     headers: HeaderMap,
 ) -> Response<Body> {
     if validate_slug(&slug).is_err() {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     }
     let mut request = CommentsRequest {
         page: 1,
@@ -101,7 +102,7 @@ pub async fn paper(
     if super::comments::cookie_present(&headers) {
         match state.signer().await {
             Ok(signer) => request.held = super::comments::held_ids(signer, &headers),
-            Err(e) => return state.error_page(&e),
+            Err(e) => return e.into_response(),
         }
     }
     if !request.is_shared() {
@@ -111,8 +112,7 @@ pub async fn paper(
         };
         return match built.await {
             Ok(html) => super::plumbing::private_page(StatusCode::OK, html),
-            Err(PageError::NotFound | PageError::NotPublic) => state.not_found_page(&headers).await,
-            Err(e) => state.error_page(&e),
+            Err(e) => e.into_response(),
         };
     }
     state
@@ -205,12 +205,12 @@ fn list_key(base: &str, page: u32) -> String {
 
 pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let Some(params) = list_params(&uri) else {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     };
     let kind = match &params.kind {
         Some(slug) => match kind_from_slug(&state.config.kinds, slug) {
             Some(kind) => Some(kind.to_owned()),
-            None => return state.not_found_page(&headers).await,
+            None => return PageError::NotFound.into_response(),
         },
         None => None,
     };
@@ -268,7 +268,7 @@ enum Profile {
 async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let params = list_params(&uri);
     let (Some(params), Ok(())) = (params, validate_slug(&slug)) else {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     };
     let base = match profile {
         Profile::Author => paths::author(&slug),
@@ -400,8 +400,8 @@ pub(super) async fn build_not_found(state: &AppState) -> Result<String, PageErro
     )?)
 }
 
-pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
-    state.not_found_page(&headers).await
+pub async fn not_found() -> Response<Body> {
+    PageError::NotFound.into_response()
 }
 
 /// `/papers/slug` → `/papers/slug/` (and the same for every section), so
@@ -413,21 +413,21 @@ pub async fn paper_or_pdf(State(state): State<AppState>, uri: Uri, headers: Head
     if let Some(slug) = last.strip_suffix(".pdf") {
         let slug = percent_decode(slug);
         if validate_slug(&slug).is_err() {
-            return state.not_found_page(&headers).await;
+            return PageError::NotFound.into_response();
         }
         return super::pdf::paper_pdf(state, &slug, &headers).await;
     }
-    add_slash(State(state), uri, headers).await
+    add_slash(uri).await
 }
 
-pub async fn add_slash(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response<Body> {
+pub async fn add_slash(uri: Uri) -> Response<Body> {
     let path = uri.path();
     let well_formed = path
         .trim_matches('/')
         .split('/')
         .all(|segment| validate_slug(&percent_decode(segment)).is_ok());
     if !well_formed || path.len() > 300 {
-        return state.not_found_page(&headers).await;
+        return PageError::NotFound.into_response();
     }
     let mut target = format!("{path}/");
     if let Some(q) = uri.query() {
@@ -493,7 +493,7 @@ pub(super) fn percent_decode(s: &str) -> String {
 pub async fn asset(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response<Body> {
     match state.assets.get(&file) {
         Some(page) => page.respond(&headers),
-        None => state.not_found_page(&headers).await,
+        None => PageError::NotFound.into_response(),
     }
 }
 

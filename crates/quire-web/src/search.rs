@@ -9,6 +9,7 @@ use super::{AppState, PageError};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Response, StatusCode, Uri};
+use axum::response::IntoResponse;
 use quire_core::domain::SnippetPart;
 use quire_core::domain::validate_slug;
 use quire_render::{self as render, LinkView, Pagination, PaperCard, SearchForm, SearchView, kind_from_slug};
@@ -142,7 +143,7 @@ impl AppState {
 pub async fn search(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response<Body> {
     match build(&state, &uri).await {
         Ok(html) => CachedPage::for_request(RenderedPage::html(StatusCode::OK, html), &headers).respond(&headers),
-        Err(e) => state.error_page(&e),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Comments through HTTP, as a reader's browser posts them: the form, the
 //! defences, moderation, the held-comment cookie and the thread.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::http::{Reply, Site, days_ago, get, post_form, request, site_on_either};

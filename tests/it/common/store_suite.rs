@@ -1,5 +1,5 @@
 //! The Store API suite, written once and run on each back end by
-//! `store_sqlite.rs` and `store_postgres.rs` through `store_suite!`.
+//! `store_sqlite` and `store_postgres` through `store_suite!`.
 
 /// Defines one test per case; `$open` is an async expression yielding
 /// `Option<(Store, Guard)>` (None: back end not available, test skipped).

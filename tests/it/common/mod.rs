@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod smtp;
+pub mod store_suite;
 
 use quire_core::domain::{AuthorInput, PaperInput, Status, TopicInput};
 use quire_store::Store;

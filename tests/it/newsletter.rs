@@ -4,7 +4,7 @@
 //! through an SMTP server that fails in the ways real ones do. On SQLite,
 //! and on PostgreSQL when QUIRE_TEST_POSTGRES_URL is set.
 
-mod common;
+use crate::common;
 
 use common::http::{Site, get, post_form, site_on_either, standard_papers};
 use common::smtp::{Fault, SmtpServer, deliver_all, header, part, sender};

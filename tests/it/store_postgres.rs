@@ -2,9 +2,7 @@
 //! database named by QUIRE_TEST_POSTGRES_URL. Skipped (with a message)
 //! when that variable is not set; .ci/run always sets it.
 
-mod common;
-#[path = "common/store_suite.rs"]
-mod store_suite;
+use crate::common;
 
 use quire_store::Store;
 
@@ -16,7 +14,7 @@ async fn open(name: &str) -> Option<(Store, Guard)> {
     Some((store, Guard::new(db)))
 }
 
-store_suite!(open);
+crate::store_suite!(open);
 
 #[tokio::test]
 async fn unreachable_server_fails_fast_without_password() {

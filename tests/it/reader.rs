@@ -1,7 +1,7 @@
 //! What readers and their tools get beyond the pages: feeds, citation
 //! files, sitemaps, search, translations, page metadata and theme folders.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::http::{get, request, site_with, standard_papers};

@@ -1,7 +1,7 @@
 //! The site over HTTP, without a socket: `app(state)` answers requests
 //! against a real SQLite file.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::http::{days_ago, get, request, site_with, standard_papers, standard_site};

@@ -1,8 +1,6 @@
 //! The Store API suite on SQLite (a real database file).
 
-mod common;
-#[path = "common/store_suite.rs"]
-mod store_suite;
+use crate::common;
 
 use quire_store::Store;
 
@@ -23,7 +21,7 @@ async fn open(_name: &str) -> Option<(Store, Guard)> {
     Some((store, Guard { dir }))
 }
 
-store_suite!(open);
+crate::store_suite!(open);
 
 #[tokio::test]
 async fn sqlite_file_uses_wal() {
