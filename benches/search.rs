@@ -202,7 +202,10 @@ fn main() {
 
         let mut results = Vec::new();
         let config = Config {
-            papers_per_page: 20,
+            pages: quire_app::config::PagesConfig {
+                papers_per_page: 20,
+                ..Default::default()
+            },
             ..Config::default()
         };
         let theme = || Theme::embedded().expect("theme");

@@ -541,10 +541,10 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
     // With no public address configured, links follow the address served.
     let follow_addr = args.addr.is_some() && config.base_url == Config::default().base_url;
     if let Some(addr) = &args.addr {
-        config.addr = addr.clone();
+        config.http.addr = addr.clone();
         config.validate().map_err(|m| bad_input(format!("--addr: {m}")))?;
     }
-    let addr = config.addr.clone();
+    let addr = config.http.addr.clone();
     let theme_dir = args.theme.clone().or_else(|| config.theme_path(&ctx.data_dir));
     let theme = match &theme_dir {
         Some(dir) => Theme::load(dir).map_err(|e| bad_input(e.to_string()))?,

@@ -31,7 +31,7 @@ pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failu
                 println!(
                     "Queued {queued} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
                     if queued == 1 { "" } else { "s" },
-                    app.config.subscribe_confirm_hours
+                    app.config.newsletter.confirm_hours
                 );
             }
             Ok(())

@@ -25,7 +25,10 @@ async fn site(test: &str, config: Config) -> Site {
 
 fn quick() -> Config {
     Config {
-        comment_min_seconds: 0,
+        comments: quire_app::config::CommentsConfig {
+            min_seconds: 0,
+            ..Default::default()
+        },
         ..Config::default()
     }
 }
@@ -313,13 +316,11 @@ async fn forged_old_and_fast_forms_are_caught() {
 
 #[tokio::test]
 async fn robots_other_sites_and_floods_are_stopped() {
-    let site = site(
-        "robots_other_sites_and_floods_are_stopped",
-        Config {
-            comment_rate_per_minute: 2,
-            ..quick()
-        },
-    )
+    let site = site("robots_other_sites_and_floods_are_stopped", {
+        let mut c = quick();
+        c.comments.rate_per_minute = 2;
+        c
+    })
     .await;
     let mut robot = ada("Buy now.");
     robot.push(("website_confirm", "https://spam.example".into()));
@@ -367,13 +368,11 @@ async fn robots_other_sites_and_floods_are_stopped() {
 
 #[tokio::test]
 async fn duplicates_closed_and_hidden_papers() {
-    let site = site(
-        "duplicates_closed_and_hidden_papers",
-        Config {
-            comment_close_after_days: 30,
-            ..quick()
-        },
-    )
+    let site = site("duplicates_closed_and_hidden_papers", {
+        let mut c = quick();
+        c.comments.close_after_days = 30;
+        c
+    })
     .await;
     assert_eq!(
         post(&site, "ports", &fields(&ada("Only once.")), &[]).await.status,
@@ -425,13 +424,11 @@ async fn duplicates_closed_and_hidden_papers() {
 
 #[tokio::test]
 async fn replies_thread_under_their_comment() {
-    let site = site(
-        "replies_thread_under_their_comment",
-        Config {
-            comment_previously_approved: false,
-            ..quick()
-        },
-    )
+    let site = site("replies_thread_under_their_comment", {
+        let mut c = quick();
+        c.comments.previously_approved = false;
+        c
+    })
     .await;
     let mut asks = ada("The first.");
     asks.push(("notify_replies", "1".into()));
@@ -483,15 +480,13 @@ async fn replies_thread_under_their_comment() {
 #[tokio::test]
 async fn notices_reach_editors_and_answered_commenters_by_email() {
     let smtp = common::smtp::SmtpServer::start().await;
-    let site = site(
-        "notices_by_email",
-        Config {
-            mail_notify: "Editors <editors@example.org>".into(),
-            smtp_url: Some(quire_app::config::Secret::new(smtp.url())),
-            mail_from: "news@example.org".into(),
-            ..quick()
-        },
-    )
+    let site = site("notices_by_email", {
+        let mut c = quick();
+        c.mail.notify = "Editors <editors@example.org>".into();
+        c.mail.smtp_url = Some(quire_app::config::Secret::new(smtp.url()));
+        c.mail.from = "news@example.org".into();
+        c
+    })
     .await;
     let queued = |n: i64| {
         let store = site.store.clone();
@@ -554,13 +549,11 @@ async fn notices_reach_editors_and_answered_commenters_by_email() {
 
 #[tokio::test]
 async fn hostile_comments_are_stored_exactly_and_shown_inert() {
-    let site = site(
-        "hostile_comments_are_stored_exactly_and_shown_inert",
-        Config {
-            comment_previously_approved: false,
-            ..quick()
-        },
-    )
+    let site = site("hostile_comments_are_stored_exactly_and_shown_inert", {
+        let mut c = quick();
+        c.comments.previously_approved = false;
+        c
+    })
     .await;
     let text = "<script>alert(1)</script><img src=x onerror=alert(2)> javascript:alert(3) \u{202e}evil";
     let name = "<svg onload=alert(4)>";
@@ -645,14 +638,12 @@ async fn old_ip_addresses_are_truncated_by_the_server() {
 
 #[tokio::test]
 async fn permalinks_find_the_page_of_their_comment() {
-    let site = site(
-        "permalinks_find_the_page_of_their_comment",
-        Config {
-            comments_per_page: 2,
-            comment_previously_approved: false,
-            ..quick()
-        },
-    )
+    let site = site("permalinks_find_the_page_of_their_comment", {
+        let mut c = quick();
+        c.comments.per_page = 2;
+        c.comments.previously_approved = false;
+        c
+    })
     .await;
     for i in 1..=5 {
         let r = post(&site, "ports", &fields(&ada(&format!("Remark {i}."))), &[]).await;

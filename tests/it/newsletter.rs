@@ -16,9 +16,12 @@ use time::OffsetDateTime;
 
 fn config(smtp: &SmtpServer) -> Config {
     Config {
-        smtp_url: Some(Secret::new(smtp.url())),
-        mail_from: "Policy Lab <news@example.org>".into(),
-        mail_retry_seconds: 0,
+        mail: quire_app::config::MailConfig {
+            smtp_url: Some(Secret::new(smtp.url())),
+            from: "Policy Lab <news@example.org>".into(),
+            retry_seconds: 0,
+            ..Default::default()
+        },
         ..Config::default()
     }
 }
@@ -383,14 +386,11 @@ async fn preferences_links_expire_and_links_can_be_revoked() {
 #[tokio::test]
 async fn hostile_sign_ups_store_nothing_and_send_nothing() {
     let smtp = SmtpServer::start().await;
-    let site = site_on_either(
-        "newsletter_hostile",
-        standard_papers(),
-        Config {
-            subscribe_rate_per_hour: 0,
-            ..config(&smtp)
-        },
-    )
+    let site = site_on_either("newsletter_hostile", standard_papers(), {
+        let mut c = config(&smtp);
+        c.newsletter.rate_per_hour = 0;
+        c
+    })
     .await;
     let long = format!("{}%40example.org", "a".repeat(250));
     let cases: Vec<(String, &str)> = vec![
@@ -477,14 +477,11 @@ async fn hostile_sign_ups_store_nothing_and_send_nothing() {
 #[tokio::test]
 async fn sign_ups_are_limited_per_connection() {
     let smtp = SmtpServer::start().await;
-    let site = site_on_either(
-        "newsletter_rate",
-        Vec::new(),
-        Config {
-            subscribe_rate_per_hour: 2,
-            ..config(&smtp)
-        },
-    )
+    let site = site_on_either("newsletter_rate", Vec::new(), {
+        let mut c = config(&smtp);
+        c.newsletter.rate_per_hour = 2;
+        c
+    })
     .await;
     for i in 0..2 {
         let r = post_form(&site.state, "/subscribe", &format!("email=r{i}%40example.org"), &[]).await;
@@ -499,10 +496,11 @@ async fn sign_ups_are_limited_per_connection() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_clients_are_told_apart() {
     let smtp = SmtpServer::start().await;
-    let limited = |trusted: Vec<String>| Config {
-        subscribe_rate_per_hour: 2,
-        trusted_proxies: trusted,
-        ..config(&smtp)
+    let limited = |trusted: Vec<String>| {
+        let mut c = config(&smtp);
+        c.newsletter.rate_per_hour = 2;
+        c.http.trusted_proxies = trusted;
+        c
     };
     // The test client connects from 127.0.0.1, standing for the proxy.
     let site = site_on_either("newsletter_proxy", Vec::new(), limited(vec!["127.0.0.0/8".into()])).await;
@@ -575,14 +573,11 @@ async fn delivery_survives_4xx_5xx_and_dropped_connections() {
         }
     })
     .await;
-    let site = site_on_either(
-        "newsletter_faults",
-        standard_papers(),
-        Config {
-            mail_bounce_limit: 1,
-            ..config(&smtp)
-        },
-    )
+    let site = site_on_either("newsletter_faults", standard_papers(), {
+        let mut c = config(&smtp);
+        c.mail.bounce_limit = 1;
+        c
+    })
     .await;
     let readers: Vec<SubscriberInput> = (0..40)
         .map(|i| SubscriberInput {
@@ -801,10 +796,11 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
         "-----BEGIN PRIVATE KEY-----\nMC4CAQA=\n-----END PRIVATE KEY-----\n",
     )
     .expect("key");
-    let signed = Config {
-        dkim_selector: "quire".into(),
-        dkim_key_file: "dkim.key".into(),
-        ..config(&smtp)
+    let signed = {
+        let mut c = config(&smtp);
+        c.mail.dkim_selector = "quire".into();
+        c.mail.dkim_key_file = "dkim.key".into();
+        c
     };
     let mailer = quire_mail::Mailer::from_settings(&signed.mailer_settings(), keys.path()).expect("mailer");
     let message = quire_mail::compose::build_message(
@@ -853,9 +849,10 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
         ("missing.key", "cannot read"),
         ("pkcs8.pem", "openssl rsa -in KEY -traditional"),
     ] {
-        let bad = Config {
-            dkim_key_file: file.into(),
-            ..signed.clone()
+        let bad = {
+            let mut c = signed.clone();
+            c.mail.dkim_key_file = file.into();
+            c
         };
         let err = quire_mail::Mailer::from_settings(&bad.mailer_settings(), keys.path())
             .err()
@@ -863,9 +860,10 @@ async fn emails_are_signed_with_dkim_when_a_key_is_set() {
             .to_string();
         assert!(err.contains(says), "{file}: {err}");
     }
-    let half = Config {
-        dkim_key_file: String::new(),
-        ..signed.clone()
+    let half = {
+        let mut c = signed.clone();
+        c.mail.dkim_key_file = String::new();
+        c
     };
     assert!(half.validate().expect_err("half").contains("set both"));
 }

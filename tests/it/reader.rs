@@ -95,8 +95,11 @@ async fn topic_and_author_feeds_follow_their_papers() {
 #[tokio::test]
 async fn summary_feeds_leave_the_text_out() {
     let config = Config {
-        feed_content: "summary".into(),
-        feed_items: 2,
+        feeds: quire_app::config::FeedsConfig {
+            content: quire_app::config::FeedContent::Summary,
+            items: 2,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let site = reader_site(config).await;
@@ -221,7 +224,10 @@ async fn sitemap_lists_every_public_address() {
 #[tokio::test]
 async fn large_sitemaps_split_into_an_index() {
     let config = Config {
-        sitemap_urls_per_file: 2,
+        feeds: quire_app::config::FeedsConfig {
+            sitemap_urls_per_file: 2,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let site = reader_site(config).await;
@@ -261,7 +267,10 @@ async fn large_sitemaps_split_into_an_index() {
 #[tokio::test]
 async fn search_finds_ranks_filters_and_pages() {
     let config = Config {
-        search_per_page: 1,
+        pages: quire_app::config::PagesConfig {
+            search_per_page: 1,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let site = reader_site(config).await;

@@ -93,7 +93,10 @@ async fn pages_render_from_postgres() {
     let state = quire_web::AppState::new(
         store,
         quire_app::config::Config {
-            papers_per_page: 10,
+            pages: quire_app::config::PagesConfig {
+                papers_per_page: 10,
+                ..Default::default()
+            },
             ..Default::default()
         },
         quire_render::Theme::embedded().expect("theme"),

@@ -114,7 +114,10 @@ async fn archive_groups_by_year_and_paginates() {
         .map(|i| common::paper(&format!("p{i}"), days_ago(i * 20), &["ada"], &[]))
         .collect();
     let config = Config {
-        papers_per_page: 20,
+        pages: quire_app::config::PagesConfig {
+            papers_per_page: 20,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let site = site_with(papers, config).await;

@@ -120,7 +120,7 @@ impl App {
 
     /// Whether `paper` takes comments now.
     pub fn comments_open(&self, paper: &Paper, now: OffsetDateTime) -> bool {
-        comments_open(paper, self.config.comment_close_after_days, now)
+        comments_open(paper, self.config.comments.close_after_days, now)
     }
 
     /// Posts a reader's comment on `paper` (a public one): the closing,
@@ -139,8 +139,8 @@ impl App {
         let c = &self.config;
         if let Err(wait) = self.comment_limits.check(
             crate::limits::limit_key(post.ip),
-            c.comment_rate_per_minute,
-            c.comment_rate_per_hour,
+            c.comments.rate_per_minute,
+            c.comments.rate_per_hour,
             Instant::now(),
         ) {
             return Err(AppError::RateLimited { retry_after: wait });
@@ -158,7 +158,7 @@ impl App {
         let ip_text = post.ip.to_string();
         let approved_before = self.store.approved_before(&input.name, &input.email).await?;
         let mut verdict = moderate(&input, &ip_text, &c.moderation_rules(), approved_before);
-        if age < i64::from(c.comment_min_seconds) && verdict.status == CommentStatus::Approved {
+        if age < i64::from(c.comments.min_seconds) && verdict.status == CommentStatus::Approved {
             verdict.status = CommentStatus::Pending;
             verdict.reason = format!("posted {age} s after the form was shown");
         }
@@ -202,7 +202,7 @@ impl App {
     fn queue_comment_notices(&self, id: i64) {
         let app = self.clone();
         tokio::spawn(async move {
-            let notify = app.config.mail_notify.clone();
+            let notify = app.config.mail.notify.clone();
             match quire_mail::notices::comment_notices(&app.postbox(), id, Some(&notify)).await {
                 Ok(0) => {}
                 Ok(_) => app.wake_sender(),

@@ -96,7 +96,7 @@ impl App {
     /// counts this one.
     fn address_allows(&self, email: &str) -> bool {
         let key: [u8; 32] = Sha256::digest(email.as_bytes()).into();
-        let per_day = self.config.subscribe_address_per_day;
+        let per_day = self.config.newsletter.address_per_day;
         self.address_limits
             .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
             .is_ok()
@@ -111,7 +111,7 @@ impl App {
         if form.honeypot_filled {
             return Ok(());
         }
-        let per_hour = self.config.subscribe_rate_per_hour;
+        let per_hour = self.config.newsletter.rate_per_hour;
         self.subscribe_limits
             .check_within(
                 crate::limits::limit_key(form.ip),
@@ -170,7 +170,7 @@ impl App {
                 self.mail_site(),
                 signer,
                 signup,
-                self.config.subscribe_confirm_hours,
+                self.config.newsletter.confirm_hours,
                 now,
             ),
         };
@@ -200,7 +200,7 @@ impl App {
     /// A fresh preferences link for `s`, valid for `preferences_link_days`;
     /// `base` is the site's address, or empty for a path.
     pub fn preferences_url(&self, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
-        let expires = now + time::Duration::days(i64::from(self.config.preferences_link_days));
+        let expires = now + time::Duration::days(i64::from(self.config.newsletter.preferences_link_days));
         links::preferences_url(base, signer, s.into(), expires)
     }
 

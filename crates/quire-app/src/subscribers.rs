@@ -36,7 +36,7 @@ impl App {
                 name: s.name.clone(),
                 topics: s.topics.clone(),
             };
-            let body = confirmation_for(site, signer, &signup, self.config.subscribe_confirm_hours, now);
+            let body = confirmation_for(site, signer, &signup, self.config.newsletter.confirm_hours, now);
             postbox
                 .queue(MessageKind::Confirm, &s.email, &s.name, &body, &footer)
                 .await?;

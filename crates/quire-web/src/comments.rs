@@ -53,9 +53,9 @@ pub fn cookie_present(headers: &HeaderMap) -> bool {
 
 pub(super) fn layout(state: &AppState) -> CommentLayout {
     CommentLayout {
-        depth: state.config.comment_depth,
-        per_page: state.config.comments_per_page,
-        newest_first: state.config.comment_order == "newest",
+        depth: state.config.comments.depth,
+        per_page: state.config.comments.per_page,
+        newest_first: state.config.comments.order == quire_app::config::CommentOrder::Newest,
     }
 }
 

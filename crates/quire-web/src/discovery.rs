@@ -82,7 +82,7 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
             let base = state.site.base_url.clone();
             let site_name = state.site.name.clone();
             let mut query = PaperQuery {
-                limit: Some(state.config.feed_items),
+                limit: Some(state.config.feeds.items),
                 ..PaperQuery::listed_at(now)
             };
             let (title, description, page_path) = match &scope {
@@ -176,7 +176,7 @@ pub async fn comments_feed(state: AppState, slug: Option<String>, headers: Heade
             };
             let comments = state
                 .store
-                .recent_comments(paper.as_ref().map(|p| p.meta.id), state.config.feed_items, now)
+                .recent_comments(paper.as_ref().map(|p| p.meta.id), state.config.feeds.items, now)
                 .await?;
             let language = paper
                 .as_ref()
@@ -394,7 +394,7 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
     state
         .cached_file(&headers, "/sitemap.xml".to_owned(), |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_file = state.config.sitemap_urls_per_file;
+            let per_file = state.config.feeds.sitemap_urls_per_file;
             let sections = section_urls(&state, now).await?;
             let papers = state.store.count_papers(&PaperQuery::listed_at(now)).await?;
             let body = if papers + sections.len() as u64 <= u64::from(per_file) {
@@ -439,7 +439,7 @@ pub async fn sitemap_file(
     state
         .cached_file(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_file = state.config.sitemap_urls_per_file;
+            let per_file = state.config.feeds.sitemap_urls_per_file;
             let urls = if part == 0 {
                 let mut urls = section_urls(&state, now).await?;
                 urls.truncate(per_file as usize);

@@ -85,7 +85,7 @@ impl AppState {
         let config = app.config.clone();
         let site = config.site_view(&theme.assets);
         let pdf = Arc::new(pdf::PdfMaker::new(theme.pdf_template.clone()));
-        let budget = usize::try_from(config.page_cache_mb).unwrap_or(64) * 1024 * 1024;
+        let budget = usize::try_from(config.http.page_cache_mb).unwrap_or(64) * 1024 * 1024;
         let assets = theme
             .assets
             .served()
@@ -105,8 +105,8 @@ impl AppState {
             app,
             security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
             proxies: Arc::new(client::TrustedProxies::new(
-                &config.trusted_proxies,
-                &config.forwarded_header,
+                &config.http.trusted_proxies,
+                &config.http.forwarded_header,
             )),
             config,
         }
@@ -527,7 +527,7 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
 /// (`comment_ip_retention_days`) is over: at start, then every hour.
 pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
-    let days = i64::from(state.config.comment_ip_retention_days);
+    let days = i64::from(state.config.comments.ip_retention_days);
     tokio::spawn(async move {
         loop {
             let before = OffsetDateTime::now_utc() - time::Duration::days(days);

@@ -24,7 +24,7 @@ pub(super) const MAX_PAGE: u32 = 100_000;
 pub(super) fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
     papers
         .iter()
-        .map(|p| PaperCard::new(p, state.config.words_per_minute))
+        .map(|p| PaperCard::new(p, state.config.pages.words_per_minute))
         .collect()
 }
 
@@ -139,7 +139,7 @@ pub(super) async fn render_paper_page(
     let comments = super::comments::section(state, paper, request).await?;
     // Rendering (Markdown above all) takes time in proportion to the paper.
     let (theme, site, paper) = (state.theme.clone(), state.site.clone(), paper.clone());
-    let words_per_minute = state.config.words_per_minute;
+    let words_per_minute = state.config.pages.words_per_minute;
     super::off_async(move || {
         let extras = PaperExtras {
             authors: &authors,
@@ -219,7 +219,7 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     state
         .cached(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_page = state.config.papers_per_page;
+            let per_page = state.config.pages.papers_per_page;
             let query = PaperQuery {
                 kind: kind.clone(),
                 ..PaperQuery::listed_at(now)
@@ -242,7 +242,7 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
                     .iter()
                     .map(|p| {
                         let year = p.published_at.map_or(0, |t| t.year());
-                        (year, PaperCard::new(p, state.config.words_per_minute))
+                        (year, PaperCard::new(p, state.config.pages.words_per_minute))
                     })
                     .collect(),
             );
@@ -279,7 +279,7 @@ async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, head
         .cached(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
             let visibility = Visibility::ListedAt(now);
-            let per_page = state.config.papers_per_page;
+            let per_page = state.config.pages.papers_per_page;
             let mut query = PaperQuery::listed_at(now);
             let (author, topic) = match profile {
                 Profile::Author => {

@@ -200,7 +200,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
         notices.push("Type words to search for: punctuation and symbols on their own are ignored.".to_owned());
     }
     let filtered = filter.kind.is_some() || filter.topic.is_some() || filter.author.is_some() || filter.year.is_some();
-    let per_page = state.config.search_per_page;
+    let per_page = state.config.pages.search_per_page;
     let base = search_url(&form);
     let offset = (page - 1).saturating_mul(per_page);
     let mut total_is_exact = true;
@@ -220,7 +220,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
             .hits
             .into_iter()
             .map(|hit| SearchResultView {
-                card: PaperCard::new(&hit.paper, state.config.words_per_minute),
+                card: PaperCard::new(&hit.paper, state.config.pages.words_per_minute),
                 snippet: hit.snippet,
             })
             .collect();

@@ -51,10 +51,10 @@ impl ServerLimits {
     pub fn from_config(config: &quire_app::config::Config) -> ServerLimits {
         let seconds = |s: u32| Duration::from_secs(u64::from(s.max(1)));
         ServerLimits {
-            header: seconds(config.http_header_timeout_seconds),
-            body: seconds(config.http_body_timeout_seconds),
-            idle: seconds(config.http_idle_timeout_seconds),
-            max_connections: usize::try_from(config.http_max_connections.max(1)).unwrap_or(10_000),
+            header: seconds(config.http.header_timeout_seconds),
+            body: seconds(config.http.body_timeout_seconds),
+            idle: seconds(config.http.idle_timeout_seconds),
+            max_connections: usize::try_from(config.http.max_connections.max(1)).unwrap_or(10_000),
         }
     }
 }
