@@ -21,8 +21,13 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/quire-target}
 if [ ! -x /usr/sbin/smtp-sink ] || [ ! -x /usr/sbin/smtp-source ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
 fi
-cargo build --release --quiet
-quire="$CARGO_TARGET_DIR/release/quire"
+# QUIRE_BIN=PATH measures that binary instead (an earlier build, say).
+if [ -n "${QUIRE_BIN:-}" ]; then
+  quire=$QUIRE_BIN
+else
+  cargo build --release --quiet
+  quire="$CARGO_TARGET_DIR/release/quire"
+fi
 port=2526
 work=$(mktemp -d)
 chmod 777 "$work"

@@ -14,8 +14,13 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/quire-target}
 for tool in hyperfine chromium pdfinfo; do
   command -v "$tool" >/dev/null || { echo "bench/pdf.sh needs $tool: apt install hyperfine chromium poppler-utils" >&2; exit 2; }
 done
-cargo build --release --quiet
-quire="$CARGO_TARGET_DIR/release/quire"
+# QUIRE_BIN=PATH measures that binary instead (an earlier build, say).
+if [ -n "${QUIRE_BIN:-}" ]; then
+  quire=$QUIRE_BIN
+else
+  cargo build --release --quiet
+  quire="$CARGO_TARGET_DIR/release/quire"
+fi
 work=$(mktemp -d)
 port=18096
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -22,8 +22,13 @@ need wrk wrk
 need nginx nginx-light
 ulimit -n 20000 2>/dev/null || true
 
-cargo build --release --quiet
-quire="$CARGO_TARGET_DIR/release/quire"
+# QUIRE_BIN=PATH measures that binary instead (an earlier build, say).
+if [ -n "${QUIRE_BIN:-}" ]; then
+  quire=$QUIRE_BIN
+else
+  cargo build --release --quiet
+  quire="$CARGO_TARGET_DIR/release/quire"
+fi
 work=$(mktemp -d)
 chmod 755 "$work"   # nginx workers run unprivileged
 quire_port=18080

@@ -3,21 +3,13 @@
 
 use super::{Failure, SubscribersCommand, bad_input};
 use anyhow::Context;
-use quire_app::App;
-use quire_core::domain::{SubscriberInput, validate_slug, validate_subscriber_email, validate_subscriber_name};
-use quire_store::{SlugTable, Store};
-use std::collections::HashMap;
+use quire_app::subscribers::{BadRow, SubscriberRow};
+use quire_app::{App, AppError, Remedy};
+use quire_store::Store;
 use std::io::IsTerminal;
 use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-/// A row of the file that cannot be imported: its line and why.
-struct BadRow {
-    line: u64,
-    field: &'static str,
-    message: String,
-}
 
 pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failure> {
     let store = &app.store;
@@ -40,7 +32,7 @@ pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failu
             file,
             skip_bad,
             with_consent,
-        } => import(store, file, *skip_bad, *with_consent).await,
+        } => import(app, file, *skip_bad, *with_consent).await,
         SubscribersCommand::Export => export(store).await,
         SubscribersCommand::Unsubscribe { email } => {
             app.unsubscribe_email(email).await?;
@@ -73,7 +65,7 @@ fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) -> Result<(), Failure> {
+async fn import(app: &App, path: &Path, skip_bad: bool, with_consent: bool) -> Result<(), Failure> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| bad_input(format!("{name}: cannot be read: {e}")))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
@@ -106,20 +98,19 @@ async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) 
         }
         lines.line_at(end) as u64
     };
-    let mut rows: Vec<(u64, SubscriberInput)> = Vec::new();
-    let mut bad: Vec<BadRow> = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows: Vec<Result<SubscriberRow, BadRow>> = Vec::new();
     let bar = progress(bytes.len() as u64, "Checking");
     for record in reader.byte_records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| line_at(p.byte()));
-                bad.push(BadRow {
+                rows.push(Err(BadRow {
                     line,
                     field: "row",
                     message: format!("cannot be read as CSV: {e}"),
-                });
+                    remedy: None,
+                }));
                 continue;
             }
         };
@@ -131,109 +122,65 @@ async fn import(store: &Store, path: &Path, skip_bad: bool, with_consent: bool) 
                 None => Ok(String::new()),
             }
         };
-        let mut problem = |field: &'static str, message: String| bad.push(BadRow { line, field, message });
         let (Ok(email), Ok(person), Ok(topics)) = (field(Some(email_col)), field(name_col), field(topics_col)) else {
-            problem("row", "is not UTF-8 text: save the file as UTF-8".into());
+            rows.push(Err(BadRow {
+                line,
+                field: "row",
+                message: "is not UTF-8 text: save the file as UTF-8".into(),
+                remedy: None,
+            }));
             continue;
         };
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
-        let email = match validate_subscriber_email(&email) {
-            Ok(e) => e,
-            Err(m) => {
-                problem("email", format!("{email:?} {m}"));
-                continue;
-            }
-        };
-        if let Some(first) = seen.get(&email) {
-            problem("email", format!("{email} is also on line {first}: keep one of them"));
-            continue;
-        }
-        let person = match validate_subscriber_name(&person) {
-            Ok(n) => n,
-            Err(m) => {
-                problem("name", m);
-                continue;
-            }
-        };
-        let mut slugs = Vec::new();
-        let mut topics_ok = true;
-        for slug in topics
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && *s != "everything")
-        {
-            if let Err(m) = validate_slug(slug) {
-                problem("topics", format!("{slug:?}: {m}"));
-                topics_ok = false;
-            } else {
-                slugs.push(slug.to_owned());
-            }
-        }
-        if !topics_ok {
-            continue;
-        }
-        seen.insert(email.clone(), line);
-        rows.push((
+        rows.push(Ok(SubscriberRow {
             line,
-            SubscriberInput {
-                email,
-                name: person,
-                topics: slugs,
-            },
-        ));
+            email,
+            name: person,
+            topics,
+        }));
     }
     bar.finish_and_clear();
-
-    // Topics must exist: found with one query for the whole file.
-    let mut wanted: Vec<String> = rows.iter().flat_map(|(_, r)| r.topics.clone()).collect();
-    wanted.sort();
-    wanted.dedup();
-    let known = store.existing_slugs(SlugTable::Topics, &wanted).await?;
-    rows.retain(|(line, r)| match r.topics.iter().find(|t| !known.contains(t)) {
-        Some(t) => {
-            bad.push(BadRow {
-                line: *line,
-                field: "topics",
-                message: format!("unknown topic {t:?}: add it with `quire topic add --slug {t} --name …`"),
-            });
-            false
+    let bar = progress(rows.len() as u64, "Importing");
+    let imported = app
+        .import_subscribers(rows, skip_bad, with_consent, &|n| bar.set_position(n as u64))
+        .await;
+    bar.finish_and_clear();
+    let print_bad = |bad: &[BadRow]| {
+        for b in bad {
+            let hint = match &b.remedy {
+                Some(Remedy::CreateTopic(t)) => format!(": add it with `quire topic add --slug {t} --name …`"),
+                _ => String::new(),
+            };
+            eprintln!("{name}:{}: field `{}`: {}{hint}", b.line, b.field, b.message);
         }
-        None => true,
-    });
-    bad.sort_by_key(|b| b.line);
-    for b in &bad {
-        eprintln!("{name}:{}: field `{}`: {}", b.line, b.field, b.message);
-    }
-    if !bad.is_empty() && !skip_bad {
-        return Err(bad_input(format!(
-            "{} bad row{}; nothing was imported: correct them, or pass --skip-bad to import the other {}",
-            bad.len(),
-            if bad.len() == 1 { "" } else { "s" },
-            rows.len()
-        )));
-    }
-    let inputs: Vec<SubscriberInput> = rows.into_iter().map(|(_, r)| r).collect();
-    let bar = progress(inputs.len() as u64, "Importing");
-    let report = store
-        .import_subscribers(&inputs, with_consent, OffsetDateTime::now_utc(), &|n| {
-            bar.set_position(n as u64)
-        })
-        .await?;
-    bar.finish_and_clear();
+    };
+    let report = match imported {
+        Ok(report) => report,
+        Err(AppError::Rows { bad, good }) => {
+            print_bad(&bad);
+            return Err(bad_input(format!(
+                "{} bad row{}; nothing was imported: correct them, or pass --skip-bad to import the other {good}",
+                bad.len(),
+                if bad.len() == 1 { "" } else { "s" },
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_bad(&report.bad);
     println!(
         "Imported {} subscriber{} ({} already on the list{}).",
         report.added,
         if report.added == 1 { "" } else { "s" },
         report.existing,
-        if bad.is_empty() {
+        if report.bad.is_empty() {
             String::new()
         } else {
             format!(
                 ", {} bad row{} skipped",
-                bad.len(),
-                if bad.len() == 1 { "" } else { "s" }
+                report.bad.len(),
+                if report.bad.len() == 1 { "" } else { "s" }
             )
         }
     );

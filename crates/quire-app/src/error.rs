@@ -32,6 +32,13 @@ pub enum AppError {
     /// The paper takes no comments any more.
     #[error("comments are closed on this paper")]
     CommentsClosed,
+    /// Rows of a list that cannot be imported (each with its line); nothing
+    /// was stored. `good` rows could be, without the bad ones.
+    #[error("{} bad row{}; nothing was imported", .bad.len(), if .bad.len() == 1 { "" } else { "s" })]
+    Rows {
+        bad: Vec<crate::subscribers::BadRow>,
+        good: usize,
+    },
     /// The comment form's token is missing, forged, or too old.
     #[error("the form was too old to take")]
     FormExpired,
@@ -89,6 +96,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::Fields(_) => "invalid_fields",
             AppError::Papers(_) => "invalid_papers",
+            AppError::Rows { .. } => "invalid_rows",
             AppError::CommentsClosed => "comments_closed",
             AppError::FormExpired => "form_expired",
             AppError::DuplicateComment => "duplicate_comment",
