@@ -281,9 +281,7 @@ pub enum PageError {
     #[error(transparent)]
     Render(#[from] render::RenderError),
     #[error("the PDF could not be made: {0}")]
-    Pdf(String),
-    #[error("the email could not be made: {0}")]
-    Mail(String),
+    Pdf(#[from] pdf::PdfFailure),
     /// A blocking task (rendering) panicked or was cancelled.
     #[error("a rendering task stopped: {0}")]
     Worker(String),

@@ -14,6 +14,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+/// Why a paper's PDF could not be made, its cause kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfFailure {
+    #[error(transparent)]
+    Typeset(#[from] quire_pdf::PdfError),
+    #[error("typesetting took over {} ms", .0.as_millis())]
+    TimedOut(Duration),
+    #[error("the typesetter stopped: {0}")]
+    Stopped(#[source] tokio::task::JoinError),
+    #[error("the typesetter is shutting down")]
+    ShuttingDown,
+}
+
 /// PDFs typeset at once: each keeps a core busy.
 const AT_ONCE: usize = 2;
 /// Longest a reader waits for one; a longer paper is an error to look at.
@@ -106,7 +119,7 @@ impl PdfMaker {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| PageError::Pdf("the typesetter is shutting down".into()))?;
+            .map_err(|_| PdfFailure::ShuttingDown)?;
         // Made while this request waited its turn.
         if let Some(pdf) = self.kept(&key) {
             return Ok(pdf);
@@ -133,14 +146,9 @@ impl PdfMaker {
                 }
                 Bytes::from(pdf.bytes)
             }
-            Ok(Ok(Err(e))) => return Err(PageError::Pdf(e.to_string())),
-            Ok(Err(e)) => return Err(PageError::Pdf(format!("the typesetter stopped: {e}"))),
-            Err(_) => {
-                return Err(PageError::Pdf(format!(
-                    "typesetting took over {} ms",
-                    self.time_limit.as_millis()
-                )));
-            }
+            Ok(Ok(Err(e))) => return Err(PdfFailure::Typeset(e).into()),
+            Ok(Err(e)) => return Err(PdfFailure::Stopped(e).into()),
+            Err(_) => return Err(PdfFailure::TimedOut(self.time_limit).into()),
         };
         if let Ok(mut kept) = self.kept.lock() {
             if kept.pdfs.insert(key, pdf.clone()).is_none() {
@@ -256,7 +264,7 @@ mod tests {
         paper.media = vec![drawing("#c00").meta];
         let kept = runtime
             .block_on(maker.pdf(&paper, &site, || async {
-                Err(PageError::Pdf("images were read for a kept PDF".into()))
+                Err(PageError::Worker("images were read for a kept PDF".into()))
             }))
             .expect("kept");
         assert_eq!(kept, red);
@@ -276,7 +284,10 @@ mod tests {
             quire_app::config::Config::default().site_view(&quire_render::Theme::embedded().expect("theme").assets);
         let result = runtime.block_on(maker.pdf(&paper(), &site, || async { Ok(Vec::new()) }));
         match result {
-            Err(PageError::Pdf(message)) => assert!(message.contains("took over 50 ms"), "{message}"),
+            Err(PageError::Pdf(e @ PdfFailure::TimedOut(_))) => {
+                let message = e.to_string();
+                assert!(message.contains("took over 50 ms"), "{message}")
+            }
             other => panic!("expected the time limit, got {:?}", other.map(|b| b.len())),
         }
         assert_eq!(

@@ -5,15 +5,16 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use std::collections::HashMap;
 
+/// The value of the request's cookie `name` (the first, if several).
 pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// Whether the post comes from a page of this site: browsers send Origin
@@ -83,6 +84,20 @@ pub fn private_page(status: StatusCode, html: String) -> Response<Body> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_are_read_by_name_from_every_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; quire_held=h3.ab"));
+        h.append(header::COOKIE, HeaderValue::from_static("b=2;quire_held=second"));
+        assert_eq!(cookie(&h, "quire_held").as_deref(), Some("h3.ab"));
+        assert_eq!(cookie(&h, "b").as_deref(), Some("2"));
+        assert_eq!(cookie(&h, "missing"), None);
+        // Junk around a cookie does not hide it, in time linear in the header.
+        let junk = format!("{}; quire_held=x", ";=;".repeat(20_000));
+        h.insert(header::COOKIE, HeaderValue::from_str(&junk).expect("value"));
+        assert_eq!(cookie(&h, "quire_held").as_deref(), Some("x"));
+    }
 
     #[test]
     fn posts_from_other_sites_are_refused() {
