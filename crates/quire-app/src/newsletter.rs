@@ -124,25 +124,7 @@ impl App {
         let unknown = self.unknown_topics(&form.topics).await?;
         let (email, name) = match (email, name, unknown.is_empty()) {
             (Ok(email), Ok(name), true) => (email, name),
-            (email, name, known) => {
-                let mut fields = Vec::new();
-                if let Err(message) = email {
-                    fields.push(FieldError {
-                        field: "email",
-                        message,
-                    });
-                }
-                if let Err(message) = name {
-                    fields.push(FieldError { field: "name", message });
-                }
-                if !known {
-                    fields.push(FieldError {
-                        field: "topics",
-                        message: format!("no topic has the slug {:?}", unknown[0]),
-                    });
-                }
-                return Err(AppError::Fields(fields));
-            }
+            (email, name, _) => return Err(subscriber_fields(email.err(), name.err(), &unknown)),
         };
         if self.address_allows(&email) {
             let signup = SignUp {
@@ -319,19 +301,7 @@ impl App {
         let unknown = self.unknown_topics(topics).await?;
         let name = match (name, unknown.is_empty()) {
             (Ok(name), true) => name,
-            (name, known) => {
-                let mut fields = Vec::new();
-                if let Err(message) = name {
-                    fields.push(FieldError { field: "name", message });
-                }
-                if !known {
-                    fields.push(FieldError {
-                        field: "topics",
-                        message: format!("no topic has the slug {:?}", unknown[0]),
-                    });
-                }
-                return Err(AppError::Fields(fields));
-            }
+            (name, _) => return Err(subscriber_fields(None, name.err(), &unknown)),
         };
         self.store.set_subscriber_preferences(s.id, &name, topics).await?;
         Ok(self.store.subscriber(s.id).await?.unwrap_or_else(|| s.clone()))
@@ -554,6 +524,28 @@ impl App {
             AttemptResult::Transient(e) | AttemptResult::Permanent(e) => Err(AppError::Delivery(e)),
         }
     }
+}
+
+/// The problems of a subscriber's form: the address's, the name's, and
+/// the first topic that does not exist.
+fn subscriber_fields(email: Option<String>, name: Option<String>, unknown: &[String]) -> AppError {
+    let mut fields = Vec::new();
+    if let Some(message) = email {
+        fields.push(FieldError {
+            field: "email",
+            message,
+        });
+    }
+    if let Some(message) = name {
+        fields.push(FieldError { field: "name", message });
+    }
+    if let Some(topic) = unknown.first() {
+        fields.push(FieldError {
+            field: "topics",
+            message: format!("no topic has the slug {topic:?}"),
+        });
+    }
+    AppError::Fields(fields)
 }
 
 /// A campaign's subject line as an editor gives it.
