@@ -582,11 +582,8 @@ impl Read {
             }
         }
         self.problems.extend(wrong);
-        if !self.problems.is_empty() {
-            return Err(ConfigError::Invalid {
-                problems: self.problems,
-            });
-        }
+        // The values that parsed make a whole config (the others keep
+        // their defaults), so that what cannot work is reported with them.
         let config: Config =
             toml::Value::Table(whole)
                 .try_into()
@@ -596,10 +593,9 @@ impl Read {
                         message: e.message().trim().to_owned(),
                     }],
                 })?;
-        let problems: Vec<ConfigProblem> = config
-            .problems()
-            .into_iter()
-            .map(|p| match self.values.get(p.path) {
+        let mut problems = std::mem::take(&mut self.problems);
+        problems.extend(config.problems().into_iter().map(|p| {
+            match self.values.get(p.path) {
                 Some((_, origin)) => ConfigProblem {
                     source_name: origin.source_name.clone(),
                     message: p
@@ -610,8 +606,8 @@ impl Read {
                     source_name: fallback_source.to_owned(),
                     message: p.message,
                 },
-            })
-            .collect();
+            }
+        }));
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -1225,10 +1221,17 @@ mod tests {
             panic!("invalid settings are refused");
         };
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        // Unknown keys and values of the wrong type or choice come first;
-        // values that parse but cannot work are checked once those are right.
-        assert_eq!(problems.len(), 3, "{messages:#?}");
-        for wanted in ["`site_nam`", "`comments.order`", "`pages.papers_per_page`"] {
+        // Unknown keys, values of the wrong type or choice, and values that
+        // parse but cannot work, all in one go.
+        assert_eq!(problems.len(), 6, "{messages:#?}");
+        for wanted in [
+            "`site_nam`",
+            "`comments.order`",
+            "`pages.papers_per_page`",
+            "`addr`",
+            "`kinds`",
+            "`comments.depth`",
+        ] {
             assert!(messages.iter().any(|m| m.contains(wanted)), "{wanted}: {messages:#?}");
         }
         assert!(
