@@ -112,12 +112,6 @@ pub struct Moderated {
 }
 
 impl App {
-    /// The paper `slug` if a reader may see it at `now`; drafts and papers
-    /// not yet due are not found.
-    pub async fn public_paper(&self, slug: &str, now: OffsetDateTime) -> Result<Option<Paper>, AppError> {
-        Ok(self.store.get_paper(slug).await?.filter(|p| p.meta.is_public_at(now)))
-    }
-
     /// Whether `paper` takes comments now.
     pub fn comments_open(&self, paper: &Paper, now: OffsetDateTime) -> bool {
         comments_open(paper, self.config.comments.close_after_days, now)

@@ -427,26 +427,10 @@ struct Origin {
 /// what was meant.
 fn closest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     known
-        .map(|k| (strsim_distance(given, k), k))
+        .map(|k| (strsim::levenshtein(given, k), k))
         .filter(|(d, k)| *d <= (k.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance (keys are short; quadratic in them is nothing).
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut last = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let old = row[j + 1];
-            row[j + 1] = (row[j + 1] + 1).min(row[j] + 1).min(last + usize::from(ca != *cb));
-            last = old;
-        }
-    }
-    row[b.len()]
 }
 
 /// Every spelling a file may use: sections' keys dotted, and flat keys.
