@@ -70,6 +70,9 @@ enum Command {
     /// Send papers and digests to subscribers, and follow campaigns
     #[command(subcommand)]
     Newsletter(newsletter::NewsletterCommand),
+    /// Check the settings, or show every one with where its value came from
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Typeset a paper as PDF (drafts too), with the theme's pdf/paper.typ if it has one
     Pdf {
         /// The paper's slug
@@ -77,6 +80,18 @@ enum Command {
         /// Where to write the PDF [default: SLUG.pdf in this folder]
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Read quire.toml and the QUIRE_* variables and report every problem (exit 2 if any)
+    Check,
+    /// Print every setting: its value and where it came from (file, environment, default)
+    Show {
+        /// Print one JSON array
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -475,6 +490,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ctx = load_context(&cli, data_dir)?;
             newsletter::run(&open_app(&ctx).await?, cmd).await
         }
+        Command::Config(cmd) => config_command(&data_dir, cmd),
         Command::Pdf { slug, output } => {
             let ctx = load_context(&cli, data_dir)?;
             let app = open_app(&ctx).await?;
@@ -509,6 +525,45 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 if pdf.pages == 1 { "" } else { "s" },
                 pdf.bytes.len().div_ceil(1024)
             );
+            Ok(())
+        }
+    }
+}
+
+fn config_command(data_dir: &Path, cmd: &ConfigCommand) -> Result<(), Failure> {
+    let (config, settings) =
+        Config::load_explained(data_dir, |k| std::env::var(k).ok()).map_err(|e| Failure::BadInput(e.into()))?;
+    match cmd {
+        ConfigCommand::Check => {
+            if let Some(dir) = config.theme_path(data_dir) {
+                Theme::load(&dir).map_err(|e| bad_input(e.to_string()))?;
+            }
+            let set = settings.iter().filter(|s| s.origin != "default").count();
+            let file = data_dir.join(CONFIG_FILE);
+            let read = if file.exists() {
+                file.display().to_string()
+            } else {
+                format!("no {} (defaults)", file.display())
+            };
+            println!(
+                "Settings are valid: {read}; {set} key{} set, the other {} at their defaults.",
+                if set == 1 { "" } else { "s" },
+                settings.len() - set
+            );
+            Ok(())
+        }
+        ConfigCommand::Show { json: true } => print_json(&settings),
+        ConfigCommand::Show { json: false } => {
+            let width = settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+            let value_width = settings
+                .iter()
+                .map(|s| s.value.chars().count().min(40))
+                .max()
+                .unwrap_or(0);
+            for s in &settings {
+                let restart = if s.needs_restart { "  [restart to change]" } else { "" };
+                println!("{:width$}  {:value_width$}  {}{restart}", s.key, s.value, s.origin);
+            }
             Ok(())
         }
     }

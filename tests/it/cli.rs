@@ -262,6 +262,43 @@ fn front_matter_mistakes_name_file_line_and_field() {
 }
 
 #[test]
+fn every_problem_of_every_file_is_reported_in_one_run() {
+    let dir = new_site();
+    let first = write(
+        dir.path(),
+        "first.md",
+        "+++\ntitle = \"Ports\"\nslug = \"Ports and Harbours\"\nkind = \"blog\"\nsummary = \"S\"\npublished_at = 2026-02-30T10:00:00Z\n+++\nBody\n",
+    );
+    let second = write(
+        dir.path(),
+        "second.md",
+        "+++\ntitle = \"Roads\"\nkind = \"report\"\nsummary = \"S\"\nauthor = [\"ada\"]\n+++\nBody\n",
+    );
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            &first.display().to_string(),
+            &second.display().to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    for expected in [
+        "first.md:1: field `authors`",
+        "first.md:3: field `slug`",
+        "first.md:4: field `kind`: unknown kind \"blog\"",
+        "first.md:6: field `published_at`",
+        "second.md:1: field `authors`",
+        "second.md:5: field `author`: unknown key: did you mean `authors`?",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    assert!(err.contains("6 problems found; nothing was added"), "{err}");
+}
+
+#[test]
 fn duplicate_slugs_are_refused_unless_replacing() {
     let dir = new_site();
     let ports = fixture("ports.md").display().to_string();
@@ -420,6 +457,68 @@ fn bad_settings_are_explained() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn settings_are_checked_and_shown_with_where_they_came_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        "site_name = \"A\"\nsite_name = \"B\"\nsite_nmae = \"C\"\n[comments]\ndepth = 0\n",
+    )
+    .expect("write");
+    let out = quire(dir.path(), &["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 2: `site_name` is set twice"), "{err}");
+    assert!(
+        err.contains("unknown key `site_nmae`: did you mean `site_name`?"),
+        "{err}"
+    );
+    assert!(err.contains("key `comments.depth`"), "{err}");
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        "site_name = \"A\"\ncomment_depth = 3\n[mail]\nsmtp_url = \"smtps://u:hunter2@mail.example.org\"\nfrom = \"A <a@example.org>\"\n",
+    )
+    .expect("write");
+    let out = quire(dir.path(), &["config", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Settings are valid"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = quire_env(
+        dir.path(),
+        &["config", "show", "--json"],
+        &[("QUIRE_PAPERS_PER_PAGE", "7")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let setting = |key: &str| {
+        shown
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone()
+    };
+    let file = dir.path().join("quire.toml").display().to_string();
+    assert_eq!(setting("site_name")["value"], "\"A\"");
+    assert_eq!(setting("site_name")["origin"], file);
+    assert_eq!(
+        setting("comments.depth")["origin"],
+        format!("{file} (as `comment_depth`)")
+    );
+    assert_eq!(setting("pages.papers_per_page")["value"], "7");
+    assert_eq!(
+        setting("pages.papers_per_page")["origin"],
+        "environment variable QUIRE_PAPERS_PER_PAGE"
+    );
+    assert_eq!(setting("feeds.items")["origin"], "default");
+    assert_eq!(setting("mail.smtp_url")["value"], "\"smtps://u:***@mail.example.org\"");
+    let out = quire(dir.path(), &["config", "show"]);
+    assert!(!text(&out.stdout).contains("hunter2"));
+    assert!(text(&out.stdout).contains("comments.depth"), "{}", text(&out.stdout));
 }
 
 #[test]

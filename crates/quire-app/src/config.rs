@@ -366,6 +366,36 @@ pub const KEYS: [(&str, &str); 51] = [
     ("newsletter.address_per_day", "subscribe_address_per_day"),
 ];
 
+/// Keys whose values are connection URLs that may carry a password:
+/// shown with it masked.
+const SECRET_KEYS: [&str; 2] = ["database_url", "mail.smtp_url"];
+
+/// Keys a running server reads only when it starts: changing them in
+/// `quire.toml` takes a restart. Every other key is reloaded.
+pub const RESTART_KEYS: [&str; 6] = [
+    "database_url",
+    "http.addr",
+    "http.max_connections",
+    "http.page_cache_mb",
+    "theme_dir",
+    "mail.smtp_url",
+];
+
+/// One setting as it is in force: `quire config show`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    /// The key's place: `section.key`, or `key` for the site's own.
+    pub key: &'static str,
+    /// Its flat spelling, as the environment names it (`QUIRE_` + capitals).
+    pub flat: &'static str,
+    /// The value as TOML, passwords masked.
+    pub value: String,
+    /// The file (and spelling), the environment variable, or `default`.
+    pub origin: String,
+    /// Whether a running server needs a restart to take a change.
+    pub needs_restart: bool,
+}
+
 /// The flat spelling of the key at `path`.
 pub fn flat_name(path: &str) -> &str {
     KEYS.iter().find(|(p, _)| *p == path).map_or(path, |(_, flat)| flat)
@@ -423,16 +453,6 @@ struct Origin {
     spelled: String,
 }
 
-/// The key closest to `given` among `known`, if one is close enough to be
-/// what was meant.
-fn closest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    known
-        .map(|k| (strsim::levenshtein(given, k), k))
-        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
 /// Every spelling a file may use: sections' keys dotted, and flat keys.
 fn spellings() -> impl Iterator<Item = &'static str> {
     KEYS.iter().flat_map(|(path, flat)| [*path, *flat])
@@ -446,6 +466,30 @@ struct Read {
 }
 
 impl Read {
+    /// Reads `quire.toml` from `data_dir` if it exists, then the `QUIRE_*`
+    /// variables of `env`; also says which source is named for problems
+    /// that belong to no key.
+    fn from_dir(data_dir: &Path, env: impl Fn(&str) -> Option<String>) -> Result<(Read, String), ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let mut read = Read::default();
+        let source_name = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let name = path.display().to_string();
+                read.text(&text, &name);
+                name
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "defaults".to_owned(),
+            Err(e) => {
+                return Err(ConfigError::Unreadable {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        read.environment(env);
+        Ok((read, source_name))
+    }
+
     fn problem(&mut self, source_name: &str, message: String) {
         self.problems.push(ConfigProblem {
             source_name: source_name.to_owned(),
@@ -467,13 +511,35 @@ impl Read {
         self.values.insert(path, (value, origin));
     }
 
-    /// Takes the keys of a parsed file, sections or flat.
-    fn file(&mut self, table: toml::Table, source_name: &str) {
+    /// Reads a file's text: every syntax problem (with its line and key),
+    /// then every key that parsed.
+    fn text(&mut self, text: &str, source_name: &str) {
+        let (table, syntax) = quire_core::toml_text::parse_table(text);
+        let mut named = Vec::new();
+        for p in syntax {
+            let line = quire_core::toml_text::line_of(text, p.offset);
+            let message = match &p.key {
+                Some(key) if !p.message.contains(key.as_str()) => format!("line {line}: key `{key}`: {}", p.message),
+                _ => format!("line {line}: {}", p.message),
+            };
+            self.problem(source_name, message);
+            named.extend(p.key);
+        }
+        self.file(table, source_name, &named);
+    }
+
+    /// Takes the keys of a parsed file, sections or flat; keys in `skip`
+    /// have a syntax problem reported already.
+    fn file(&mut self, table: toml::Table, source_name: &str, skip: &[String]) {
+        let skipped = |key: &str| skip.iter().any(|s| s == key);
         let origin = |spelled: String| Origin {
             source_name: source_name.to_owned(),
             spelled,
         };
         for (key, value) in table {
+            if skipped(&key) {
+                continue;
+            }
             if SECTIONS.contains(&key.as_str()) {
                 let toml::Value::Table(section) = value else {
                     self.problem(
@@ -484,10 +550,25 @@ impl Read {
                 };
                 for (name, value) in section {
                     let dotted = format!("{key}.{name}");
+                    if skipped(&name) || skipped(&dotted) {
+                        continue;
+                    }
                     match KEYS.iter().find(|(p, _)| *p == dotted) {
                         Some((path, _)) => self.set(path, value, origin(dotted)),
+                        None if KEYS.iter().any(|(p, _)| *p == name) => self.problem(
+                            source_name,
+                            format!(
+                                "key `{name}` is in the [{key}] section, where it does not belong: move it above the first [section] line"
+                            ),
+                        ),
                         None => {
-                            let message = unknown(&dotted, KEYS.iter().map(|(p, _)| *p));
+                            let top_level = KEYS.iter().map(|(p, _)| *p).filter(|p| !p.contains('.'));
+                            let message = match quire_core::toml_text::closest(&name, top_level) {
+                                Some(k) if quire_core::toml_text::closest(&dotted, KEYS.iter().map(|(p, _)| *p)).is_none() => format!(
+                                    "unknown key `{dotted}`: did you mean `{k}`? (it belongs above the first [section] line)"
+                                ),
+                                _ => unknown(&dotted, KEYS.iter().map(|(p, _)| *p)),
+                            };
                             self.problem(source_name, message);
                         }
                     }
@@ -552,7 +633,15 @@ impl Read {
     /// values of the wrong type or choice (each key tried alone, so that
     /// one bad value does not hide the next), and values that parse but
     /// cannot work.
-    fn finish(mut self, fallback_source: &str) -> Result<Config, ConfigError> {
+    fn finish(self, fallback_source: &str) -> Result<Config, ConfigError> {
+        self.finish_with_origins(fallback_source).map(|(config, _)| config)
+    }
+
+    /// As `finish`, with where each key that was set came from.
+    fn finish_with_origins(
+        mut self,
+        fallback_source: &str,
+    ) -> Result<(Config, BTreeMap<&'static str, Origin>), ConfigError> {
         let mut whole = toml::Table::new();
         let mut wrong = Vec::new();
         for (path, (value, origin)) in &self.values {
@@ -593,7 +682,12 @@ impl Read {
             }
         }));
         if problems.is_empty() {
-            Ok(config)
+            let origins = self
+                .values
+                .into_iter()
+                .map(|(path, (_, origin))| (path, origin))
+                .collect();
+            Ok((config, origins))
         } else {
             Err(ConfigError::Invalid { problems })
         }
@@ -601,7 +695,7 @@ impl Read {
 }
 
 fn unknown<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
-    match closest(given, known) {
+    match quire_core::toml_text::closest(given, known) {
         Some(k) => format!("unknown key `{given}`: did you mean `{k}`? (docs/config.md lists every key)"),
         None => format!(
             "unknown key `{given}`: the site's keys are {}, and the sections [{}] (docs/config.md lists every key)",
@@ -647,47 +741,57 @@ fn nested(entries: &[(&str, toml::Value)]) -> toml::Table {
     table
 }
 
-fn unreadable_toml(source_name: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    ConfigError::Invalid {
-        problems: vec![ConfigProblem {
-            source_name: source_name.to_owned(),
-            message: toml_message(text, e),
-        }],
-    }
-}
-
 impl Config {
     /// Parses a `quire.toml` text; `source_name` says where it came from in
     /// error messages.
     pub fn parse(text: &str, source_name: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| unreadable_toml(source_name, text, &e))?;
         let mut read = Read::default();
-        read.file(table, source_name);
+        read.text(text, source_name);
         read.finish(source_name)
     }
 
     /// Reads `quire.toml` from `data_dir` if it exists, then applies
     /// `QUIRE_*` variables from `env`.
     pub fn load(data_dir: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let path = data_dir.join(CONFIG_FILE);
-        let mut read = Read::default();
-        let source_name = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let name = path.display().to_string();
-                let table: toml::Table = toml::from_str(&text).map_err(|e| unreadable_toml(&name, &text, &e))?;
-                read.file(table, &name);
-                name
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "defaults".to_owned(),
-            Err(e) => {
-                return Err(ConfigError::Unreadable {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                });
-            }
-        };
-        read.environment(env);
+        let (read, source_name) = Read::from_dir(data_dir, env)?;
         read.finish(&source_name)
+    }
+
+    /// Loads as [`Config::load`] does, and says for every key its value
+    /// and where that came from: what `quire config show` prints.
+    pub fn load_explained(
+        data_dir: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Config, Vec<Setting>), ConfigError> {
+        let (read, source_name) = Read::from_dir(data_dir, env)?;
+        let (config, origins) = read.finish_with_origins(&source_name)?;
+        let table = toml::Table::try_from(&config).unwrap_or_default();
+        let settings = KEYS
+            .iter()
+            .map(|(path, flat)| {
+                let value = match lookup(&table, path) {
+                    Some(toml::Value::String(s)) if SECRET_KEYS.contains(path) => {
+                        toml::Value::String(redact_url(s)).to_string()
+                    }
+                    Some(v) => v.to_string(),
+                    None => "(not set)".to_owned(),
+                };
+                let origin = match origins.get(path) {
+                    Some(o) if o.spelled != *path && o.source_name.starts_with("environment") => o.source_name.clone(),
+                    Some(o) if o.spelled != *path => format!("{} (as `{}`)", o.source_name, o.spelled),
+                    Some(o) => o.source_name.clone(),
+                    None => "default".to_owned(),
+                };
+                Setting {
+                    key: path,
+                    flat,
+                    value,
+                    origin,
+                    needs_restart: RESTART_KEYS.contains(path),
+                }
+            })
+            .collect();
+        Ok((config, settings))
     }
 
     /// Checks values that parse but cannot work, every one; each message
@@ -1062,16 +1166,6 @@ impl Config {
     }
 }
 
-fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {}", e.message().trim())
-        }
-        None => e.message().trim().to_owned(),
-    }
-}
-
 /// The data directory as given, or the current directory.
 pub fn data_dir_or_current(dir: Option<PathBuf>) -> PathBuf {
     dir.unwrap_or_else(|| PathBuf::from("."))
@@ -1268,6 +1362,23 @@ mod tests {
             .expect_err("syntax")
             .to_string();
         assert!(msg.contains("line 1"), "{msg}");
+    }
+
+    #[test]
+    fn syntax_problems_name_their_key_and_come_with_the_others() {
+        let text = "site_name = \"A\"\nsite_nmae = \"B\"\n[pages]\npapers_per_page = 10\npapers_per_page = 20\n[comments]\ndepth = 0\n";
+        let msg = Config::parse(text, "quire.toml").expect_err("invalid").to_string();
+        assert!(msg.contains("line 5: `papers_per_page` is set twice"), "{msg}");
+        assert!(
+            msg.contains("unknown key `site_nmae`: did you mean `site_name`?"),
+            "{msg}"
+        );
+        assert!(msg.contains("`comments.depth`"), "{msg}");
+        let msg = Config::parse("[mail]\nsite_nmae = \"B\"\n[pages]\n[pages]\n", "quire.toml")
+            .expect_err("invalid")
+            .to_string();
+        assert!(msg.contains("did you mean `site_name`? (it belongs above"), "{msg}");
+        assert!(msg.contains("line 4: the section [pages] appears twice"), "{msg}");
     }
 
     #[test]

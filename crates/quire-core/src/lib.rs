@@ -6,6 +6,7 @@ pub mod domain;
 pub mod markdown;
 pub mod secret;
 pub mod signing;
+pub mod toml_text;
 
 #[cfg(test)]
 mod properties;

@@ -3,10 +3,9 @@
 //! straight to the mistake.
 
 use super::{PaperInput, Status, slugify, validate_http_url, validate_language, validate_slug};
-use serde::Deserialize;
+use crate::toml_text::{self, DeTable, DeValue, Spanned, as_text, as_text_list, closest, kind_of};
 use std::fmt;
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
-use toml::Spanned;
 use toml::value::{Datetime, Offset};
 
 /// A mistake in a paper file, with where it is and how to fix it.
@@ -40,16 +39,33 @@ pub struct PaperRules<'a> {
     pub now: OffsetDateTime,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys a paper file may use, in the order the docs list them.
+const KEYS: [&str; 13] = [
+    "title",
+    "subtitle",
+    "slug",
+    "kind",
+    "summary",
+    "authors",
+    "topics",
+    "language",
+    "status",
+    "published_at",
+    "canonical_url",
+    "translation_of",
+    "comments",
+];
+
+/// The front matter's fields as written, each with its place, before any
+/// rule is checked. Keys of the wrong type are already reported and absent.
+#[derive(Default)]
 struct RawFrontMatter {
-    title: Spanned<String>,
+    title: Option<Spanned<String>>,
     subtitle: Option<Spanned<String>>,
     slug: Option<Spanned<String>>,
-    kind: Spanned<String>,
-    summary: Spanned<String>,
-    authors: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
+    kind: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+    authors: Option<Spanned<Vec<Spanned<String>>>>,
     topics: Option<Spanned<Vec<Spanned<String>>>>,
     language: Option<Spanned<String>>,
     status: Option<Spanned<String>>,
@@ -57,6 +73,88 @@ struct RawFrontMatter {
     canonical_url: Option<Spanned<String>>,
     translation_of: Option<Spanned<String>>,
     comments: Option<Spanned<String>>,
+}
+
+impl RawFrontMatter {
+    /// Reads every key of `table`, reporting unknown keys (with the closest
+    /// known one) and values of the wrong type, all of them. `errors` holds
+    /// the syntax problems so far; keys they name are left out.
+    fn read(table: &DeTable<'_>, loc: &Located<'_>, errors: &mut Vec<FrontMatterError>) -> RawFrontMatter {
+        let mut raw = RawFrontMatter::default();
+        for (key, value) in table {
+            let name = key.get_ref().as_ref();
+            if errors.iter().any(|e| e.field.as_deref() == Some(name)) {
+                // Its syntax is already reported; what was recovered of
+                // its value would only repeat that.
+                continue;
+            }
+            let start = value.span().start;
+            let text = |errors: &mut Vec<FrontMatterError>| match as_text(value) {
+                Ok(t) => Some(t),
+                Err(found) => {
+                    errors.push(loc.error(
+                        start,
+                        name,
+                        format!("must be text in quotes, such as {name} = \"…\"; found {found}"),
+                    ));
+                    None
+                }
+            };
+            let list = |errors: &mut Vec<FrontMatterError>| match as_text_list(value) {
+                Ok((items, wrong)) => {
+                    for (span, found) in wrong {
+                        errors.push(loc.error(
+                            span.start,
+                            name,
+                            format!("each item must be a slug in quotes; found {found}"),
+                        ));
+                    }
+                    Some(items)
+                }
+                Err(found) => {
+                    errors.push(loc.error(
+                        start,
+                        name,
+                        format!("must be a list of slugs, such as {name} = [\"ada-lovelace\"]; found {found}"),
+                    ));
+                    None
+                }
+            };
+            match name {
+                "title" => raw.title = text(errors),
+                "subtitle" => raw.subtitle = text(errors),
+                "slug" => raw.slug = text(errors),
+                "kind" => raw.kind = text(errors),
+                "summary" => raw.summary = text(errors),
+                "authors" => raw.authors = list(errors),
+                "topics" => raw.topics = list(errors),
+                "language" => raw.language = text(errors),
+                "status" => raw.status = text(errors),
+                "canonical_url" => raw.canonical_url = text(errors),
+                "translation_of" => raw.translation_of = text(errors),
+                "comments" => raw.comments = text(errors),
+                "published_at" => match value.get_ref() {
+                    DeValue::Datetime(d) => raw.published_at = Some(Spanned::new(value.span(), *d)),
+                    other => errors.push(loc.error(
+                        start,
+                        name,
+                        format!(
+                            "must be a TOML date and time without quotes, such as published_at = 2026-01-05T10:00:00Z; found {}",
+                            kind_of(other)
+                        ),
+                    )),
+                },
+                _ => {
+                    let message = match closest(name, KEYS) {
+                        Some(known) => format!("unknown key: did you mean `{known}`?"),
+                        None => format!("unknown key: the keys are {}", KEYS.join(", ")),
+                    };
+                    errors.push(loc.error(key.span().start, name, message));
+                }
+            }
+        }
+        raw
+    }
 }
 
 /// Where the front matter sits inside the file.
@@ -69,8 +167,7 @@ struct Located<'a> {
 
 impl Located<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        let offset = offset.min(self.front_matter.len());
-        self.first_line + self.front_matter[..offset].matches('\n').count()
+        self.first_line + toml_text::line_of(self.front_matter, offset) - 1
     }
 
     fn error(&self, offset: usize, field: &str, message: impl Into<String>) -> FrontMatterError {
@@ -80,20 +177,6 @@ impl Located<'_> {
             field: Some(field.to_owned()),
             message: message.into(),
         }
-    }
-
-    /// The key whose value contains `offset`: the nearest `key =` line at or
-    /// above it (a value such as an array may span several lines).
-    fn key_at(&self, offset: usize) -> Option<String> {
-        let offset = offset.min(self.front_matter.len());
-        let end_of_line = self.front_matter[offset..]
-            .find('\n')
-            .map_or(self.front_matter.len(), |i| offset + i);
-        self.front_matter[..end_of_line].lines().rev().find_map(|line| {
-            let (key, _) = line.split_once('=')?;
-            let key = key.trim();
-            (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| key.to_owned())
-        })
     }
 }
 
@@ -129,16 +212,50 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
     };
     let body = after_open[body_start..].to_owned();
 
-    let raw: RawFrontMatter = toml::from_str(loc.front_matter).map_err(|e| vec![toml_error(&loc, &e)])?;
-    let mut errors = Vec::new();
+    let (table, syntax) = toml_text::parse(loc.front_matter);
+    let mut errors: Vec<FrontMatterError> = syntax
+        .iter()
+        .map(|p| FrontMatterError {
+            file: file.to_owned(),
+            line: loc.line_of(p.offset),
+            field: p.key.clone(),
+            message: syntax_hint(&p.message, p.key.as_deref()),
+        })
+        .collect();
+    let raw = RawFrontMatter::read(table.get_ref(), &loc, &mut errors);
+    // A required key that is absent is named once, unless a syntax
+    // problem on its own line already hides it.
+    let mut required = |value: Option<&Spanned<String>>, field: &str| -> Spanned<String> {
+        if let Some(v) = value {
+            return v.clone();
+        }
+        let reported = errors.iter().any(|e| e.field.as_deref() == Some(field));
+        if !reported {
+            errors.push(FrontMatterError {
+                file: file.to_owned(),
+                line: 1,
+                field: Some(field.to_owned()),
+                message: format!("missing: add a `{field} = \"…\"` line to the front matter"),
+            });
+        }
+        Spanned::new(0..0, String::new())
+    };
+    let raw_title = required(raw.title.as_ref(), "title");
+    let raw_kind = required(raw.kind.as_ref(), "kind");
+    let raw_summary = required(raw.summary.as_ref(), "summary");
+    let missing_authors = raw.authors.is_none() && !errors.iter().any(|e| e.field.as_deref() == Some("authors"));
+    let raw_authors = raw.authors.clone().unwrap_or_else(|| Spanned::new(0..0, Vec::new()));
+    let complete = errors.is_empty();
     let mut check = |result: Result<(), String>, span: std::ops::Range<usize>, field: &str| {
         if let Err(message) = result {
             errors.push(loc.error(span.start, field, message));
         }
     };
 
-    let title = raw.title.get_ref().trim().to_owned();
-    check(non_empty(&title, 500), raw.title.span(), "title");
+    let title = raw_title.get_ref().trim().to_owned();
+    if raw.title.is_some() {
+        check(non_empty(&title, 500), raw_title.span(), "title");
+    }
     let subtitle = raw
         .subtitle
         .as_ref()
@@ -157,15 +274,15 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
             if derived.is_empty() && !title.is_empty() {
                 check(
                     Err("no slug can be made from this title: add a `slug = \"…\"` line".into()),
-                    raw.title.span(),
+                    raw_title.span(),
                     "slug",
                 );
             }
             derived
         }
     };
-    let kind = raw.kind.get_ref().trim().to_owned();
-    if !rules.kinds.contains(&kind) {
+    let kind = raw_kind.get_ref().trim().to_owned();
+    if raw.kind.is_some() && !rules.kinds.contains(&kind) {
         check(
             Err(format!(
                 "unknown kind {kind:?}: use one of {} (or add it to `kinds` in quire.toml)",
@@ -176,20 +293,28 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            raw.kind.span(),
+            raw_kind.span(),
             "kind",
         );
     }
-    let summary = raw.summary.get_ref().trim().to_owned();
-    check(non_empty(&summary, 5000), raw.summary.span(), "summary");
+    let summary = raw_summary.get_ref().trim().to_owned();
+    if raw.summary.is_some() {
+        check(non_empty(&summary, 5000), raw_summary.span(), "summary");
+    }
 
-    let authors = slug_list(&raw.authors, "authors", &loc, &mut errors);
-    if authors.is_empty() && raw.authors.get_ref().is_empty() {
-        errors.push(loc.error(
-            raw.authors.span().start,
-            "authors",
-            "name at least one author by slug, such as authors = [\"ada-lovelace\"]",
-        ));
+    let authors = slug_list(&raw_authors, "authors", &loc, &mut errors);
+    if missing_authors || (raw.authors.is_some() && raw_authors.get_ref().is_empty()) {
+        let line = if missing_authors {
+            1
+        } else {
+            loc.line_of(raw_authors.span().start)
+        };
+        errors.push(FrontMatterError {
+            file: file.to_owned(),
+            line,
+            field: Some("authors".to_owned()),
+            message: "name at least one author by slug, such as authors = [\"ada-lovelace\"]".to_owned(),
+        });
     }
     let topics = raw
         .topics
@@ -227,7 +352,7 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         None => match status {
             Status::Published | Status::Archived => Some(rules.now),
             Status::Scheduled => {
-                if raw.status.is_some() {
+                if raw.status.is_some() && complete {
                     errors.push(loc.error(
                         raw.status.as_ref().map_or(0, |s| s.span().start),
                         "published_at",
@@ -279,6 +404,7 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
     };
 
     if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
         return Err(errors);
     }
     Ok(PaperInput {
@@ -425,47 +551,13 @@ fn datetime_to_offset(d: &Datetime) -> Result<OffsetDateTime, String> {
     Ok(date.with_time(time).assume_offset(offset))
 }
 
-/// Rewrites a TOML error as ours: file, line and field, then what to do.
-fn toml_error(loc: &Located<'_>, e: &toml::de::Error) -> FrontMatterError {
-    let message = e.message().trim().to_owned();
-    let named = backticked(&message);
-    let (line, field) = match e.span() {
-        Some(_) if message.starts_with("missing field") => (1, named),
-        Some(span) => {
-            let field = if message.starts_with("unknown field") {
-                named
-            } else {
-                loc.key_at(span.start)
-            };
-            (loc.line_of(span.start), field)
-        }
-        None => (1, named),
-    };
-    let hint = if message.starts_with("unknown field") {
-        " (the keys are title, subtitle, slug, kind, summary, authors, topics, language, status, published_at, canonical_url, translation_of, comments)"
-    } else if field.as_deref() == Some("published_at") {
-        " (write a TOML datetime without quotes, such as 2026-01-05T10:00:00Z)"
-    } else if message.starts_with("missing field") {
-        ": add it to the front matter"
+/// A syntax problem's message with what to write instead, where we know.
+fn syntax_hint(message: &str, key: Option<&str>) -> String {
+    if key == Some("published_at") && !message.contains("set twice") {
+        format!("{message} (write a TOML date and time without quotes, such as 2026-01-05T10:00:00Z)")
     } else {
-        ""
-    };
-    FrontMatterError {
-        file: loc.file.to_owned(),
-        line,
-        field,
-        message: format!("{}{hint}", first_line_of(&message)),
+        message.to_owned()
     }
-}
-
-fn first_line_of(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
-}
-
-fn backticked(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_owned())
 }
 
 #[cfg(test)]
@@ -577,8 +669,11 @@ Body in Markdown.[^1]
 
     #[test]
     fn unknown_keys_and_values_are_refused() {
-        let e = error_of(&GOOD.replace("kind =", "kinds ="));
-        assert_eq!((e.line, e.field.as_deref()), (5, Some("kinds")), "{e}");
+        let k = kinds();
+        let errs = parse_paper_file("x.md", &GOOD.replace("kind =", "kinds ="), &rules(&k)).expect_err("invalid");
+        let found: Vec<_> = errs.iter().map(|e| (e.line, e.field.as_deref())).collect();
+        assert_eq!(found, [(1, Some("kind")), (5, Some("kinds"))], "{errs:?}");
+        assert!(errs[1].message.contains("did you mean `kind`?"), "{}", errs[1]);
         let e = error_of(&GOOD.replace("policy brief", "blog post"));
         assert_eq!((e.line, e.field.as_deref()), (5, Some("kind")), "{e}");
         assert!(e.message.contains("\"policy brief\""), "{e}");
@@ -601,8 +696,18 @@ Body in Markdown.[^1]
         assert!(e.message.contains("+++"));
         let e = error_of("+++\ntitle = \"x\"\n");
         assert!(e.message.contains("never closed"), "{e}");
-        let e = error_of("+++\ntitle = \"unterminated\n+++\nbody");
-        assert_eq!(e.line, 2, "{e}");
+        let k = kinds();
+        let errs = parse_paper_file("x.md", "+++\ntitle = \"unterminated\n+++\nbody", &rules(&k)).expect_err("invalid");
+        let title = errs
+            .iter()
+            .find(|e| e.field.as_deref() == Some("title"))
+            .expect("title named");
+        assert_eq!(title.line, 2, "{title}");
+        assert_eq!(
+            errs.iter().filter(|e| e.field.as_deref() == Some("title")).count(),
+            1,
+            "{errs:?}"
+        );
         let e = error_of(&GOOD.replace("authors = [\"ada-lovelace\", \"alan-turing\"]", "authors = []"));
         assert_eq!(e.field.as_deref(), Some("authors"), "{e}");
         let e = error_of(&GOOD.replace("title = \"Ports and Harbours\"", "title = \"a\u{0}b\""));
@@ -705,6 +810,49 @@ Body in Markdown.[^1]
         let text = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
         let p = parse_paper_file("x.md", &text, &rules(&k)).expect("valid");
         assert_eq!(p.slug, "ports-harbours");
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_in_one_run() {
+        let k = kinds();
+        let text = "+++\ntitle = \"Ports\"\nslug = \"Ports and Harbours\"\nkind = \"blog\"\nsummary = \"S\"\nauthor = [\"ada\"]\npublished_at = \"last tuesday\"\nstatus = \"published\"\n+++\nBody\n";
+        let errs = parse_paper_file("x.md", text, &rules(&k)).expect_err("invalid");
+        let found: Vec<_> = errs
+            .iter()
+            .map(|e| (e.line, e.field.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, "authors"),
+                (3, "slug"),
+                (4, "kind"),
+                (6, "author"),
+                (7, "published_at")
+            ],
+            "{errs:#?}"
+        );
+        let author = errs
+            .iter()
+            .find(|e| e.field.as_deref() == Some("author"))
+            .expect("author");
+        assert_eq!(author.message, "unknown key: did you mean `authors`?");
+        let far = error_of(&GOOD.replacen("+++\n", "+++\ncolour = \"red\"\n", 1));
+        assert!(far.message.contains("the keys are title, subtitle"), "{far}");
+    }
+
+    #[test]
+    fn syntax_problems_do_not_hide_the_other_fields() {
+        let k = kinds();
+        let text =
+            "+++\ntitle = \"Ports\"\ntitle = \"Again\"\nkind = \"blog\"\nsummary = \"S\"\nauthors = [\"a\"]\n+++\n";
+        let errs = parse_paper_file("x.md", text, &rules(&k)).expect_err("invalid");
+        let found: Vec<_> = errs
+            .iter()
+            .map(|e| (e.line, e.field.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(found, [(3, "title"), (4, "kind")], "{errs:#?}");
+        assert!(errs[0].message.contains("set twice"), "{}", errs[0]);
     }
 
     #[test]
