@@ -8,7 +8,7 @@ mod subscribers;
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use quire_app::config::{CONFIG_FILE, Config};
-use quire_app::papers::PaperFiles;
+use quire_app::papers::{PaperFiles, Publication};
 use quire_app::{App, AppError, Remedy};
 use quire_core::domain::{AuthorInput, AuthorLink, PaperInput, Status, TopicInput, slugify};
 use quire_render::Theme;
@@ -19,7 +19,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,7 +40,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Write quire.toml and an empty database into DIR (default: the data folder)
-    Init { dir: Option<PathBuf> },
+    Init {
+        /// The folder to set up [default: --data-dir, or the current folder]
+        dir: Option<PathBuf>,
+    },
     /// Serve the site
     Serve(ServeArgs),
     /// Create a demo site (if the database is empty) and serve it
@@ -115,6 +117,7 @@ enum PaperCommand {
         /// Overwrite papers whose slug already exists
         #[arg(long)]
         replace: bool,
+        /// Paper files; images they name are read from beside them
         #[arg(required = true, value_name = "FILE.md")]
         files: Vec<PathBuf>,
     },
@@ -127,19 +130,29 @@ enum PaperCommand {
         #[arg(long)]
         status: Option<String>,
     },
-    /// Publish a paper now, or at a time (RFC 3339) to schedule it
+    /// Publish a paper now, or schedule it for a later time
     Publish {
+        /// The paper's slug
         slug: String,
+        /// When readers see it: "2026-12-03 09:00" on the site's clock (time_zone), or RFC 3339 with an offset [default: now, or the date it was first published]
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Allow taking a paper readers can see offline until --at (refused otherwise)
+        #[arg(long, requires = "at")]
+        unpublish_until: bool,
     },
-    /// Take a paper back to draft
-    Unpublish { slug: String },
+    /// Take a paper back to draft: readers no longer see it
+    Unpublish {
+        /// The paper's slug
+        slug: String,
+    },
     /// Write papers back out as paper files (all, or the slugs named)
     Export {
         /// Folder to write SLUG.md files into (created if missing)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The papers to export [default: every paper]
+        #[arg(value_name = "SLUG")]
         slugs: Vec<String>,
     },
 }
@@ -160,21 +173,25 @@ enum CommentsCommand {
     },
     /// Approve comments: readers see them
     Approve {
+        /// Comment ids, as `quire comments list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
     /// Mark comments as spam
     Spam {
+        /// Comment ids, as `quire comments list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
     /// Move comments to the trash
     Trash {
+        /// Comment ids, as `quire comments list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
     /// Bring comments back from spam or trash to where they were
     Restore {
+        /// Comment ids, as `quire comments list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
@@ -189,11 +206,13 @@ enum CommentsCommand {
     },
     /// Print every comment made with an email address, as JSON (a data request)
     Export {
+        /// The commenter's email address
         #[arg(long)]
         email: String,
     },
     /// Remove the name, address, website and IP address from every comment made with an email address
     Erase {
+        /// The commenter's email address
         #[arg(long)]
         email: String,
     },
@@ -205,6 +224,7 @@ enum SubscribersCommand {
     /// optionally `name` and `topics`, topic slugs separated by `;`); all or
     /// nothing unless --skip-bad
     Import {
+        /// The CSV file, UTF-8, with a header row
         #[arg(value_name = "FILE.csv")]
         file: PathBuf,
         /// Import the good rows and report the bad ones instead of stopping
@@ -222,17 +242,20 @@ enum SubscribersCommand {
     SendConfirmations,
     /// Stop sending to an address (as its unsubscribe link does), keeping the record
     Unsubscribe {
+        /// The subscriber's email address
         #[arg(value_name = "EMAIL")]
         email: String,
     },
     /// Delete a subscriber and everything kept about them
     Erase {
+        /// The subscriber's email address
         #[arg(value_name = "EMAIL")]
         email: String,
     },
     /// Make every preferences and unsubscribe link sent to an address stop
     /// working (a forwarded email, say); new emails carry new links
     RevokeLinks {
+        /// The subscriber's email address
         #[arg(value_name = "EMAIL")]
         email: String,
     },
@@ -242,16 +265,19 @@ enum SubscribersCommand {
 enum AuthorCommand {
     /// List authors
     List {
+        /// Print one JSON array
         #[arg(long)]
         json: bool,
     },
     /// Add an author, or update the one with the same slug
     Add {
+        /// The name as bylines show it, such as "Ada Lovelace"
         #[arg(long)]
         name: String,
-        /// Derived from the name if not given
+        /// The name in paper files' `authors` and in URLs [default: derived from the name]
         #[arg(long)]
         slug: Option<String>,
+        /// Where the author works, shown beside the name
         #[arg(long)]
         affiliation: Option<String>,
         /// Short biography, Markdown
@@ -267,15 +293,19 @@ enum AuthorCommand {
 enum TopicCommand {
     /// List topics
     List {
+        /// Print one JSON array
         #[arg(long)]
         json: bool,
     },
     /// Add a topic, or update the one with the same slug
     Add {
+        /// The topic's name as pages show it, such as "Trade policy"
         #[arg(long)]
         name: String,
+        /// The name in paper files' `topics` and in URLs [default: derived from the name]
         #[arg(long)]
         slug: Option<String>,
+        /// A paragraph shown on the topic's page, Markdown
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -691,10 +721,10 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 Some(s) => Some(s.parse::<Status>().map_err(|e| bad_input(format!("--status: {e}")))?),
                 None => None,
             };
-            let store = open_store(ctx).await?;
-            let papers = store
-                .list_papers(&PaperQuery {
-                    status,
+            let app = open_app(ctx).await?;
+            let papers = app
+                .papers(&PaperQuery {
+                    status: status.map(|s| (s, OffsetDateTime::now_utc())),
                     ..PaperQuery::all()
                 })
                 .await?;
@@ -730,20 +760,45 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 Ok(())
             }
         }
-        PaperCommand::Publish { slug, at } => {
-            let at =
-                match at {
-                    Some(t) => Some(OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
-                        bad_input(format!("--at {t:?} is not a time: write it as 2026-01-05T10:00:00Z"))
-                    })?),
-                    None => None,
-                };
+        PaperCommand::Publish {
+            slug,
+            at,
+            unpublish_until,
+        } => {
+            let zone = ctx.config.zone();
+            let at = match at {
+                Some(t) => Some(zone.parse(t).map_err(|m| bad_input(format!("--at: {m}")))?),
+                None => None,
+            };
             let app = open_app(ctx).await?;
-            match app.publish(slug, at).await? {
-                (Status::Scheduled, when) => {
-                    println!("Scheduled {slug} for {}", when.format(&Rfc3339).unwrap_or_default())
+            let done = app.publish(slug, at, *unpublish_until).await.map_err(|e| match e {
+                AppError::WouldGoOffline { slug, live_since, at } => bad_input(format!(
+                    "{slug} is live (since {}); publishing it at {} would take it offline until then. \
+                     Nothing was changed. To take it offline until then, add --unpublish-until; \
+                     to withdraw it, use `quire paper unpublish {slug}`",
+                    zone.describe(live_since),
+                    zone.describe(at)
+                )),
+                e => e.into(),
+            })?;
+            match done {
+                Publication::Published { at } => {
+                    println!("Published {slug}: readers see it, dated {}", zone.describe(at))
                 }
-                _ => println!("Published {slug}"),
+                Publication::AlreadyLive { since } => {
+                    println!(
+                        "{slug} was already published (since {}); nothing changed",
+                        zone.describe(since)
+                    )
+                }
+                Publication::Scheduled { at } => {
+                    println!("Scheduled {slug}: readers see it from {}", zone.describe(at))
+                }
+                Publication::OfflineUntil { at, live_since } => println!(
+                    "Took {slug} offline (it was live since {}); readers see it again from {}",
+                    zone.describe(live_since),
+                    zone.describe(at)
+                ),
             }
             Ok(())
         }
@@ -1105,5 +1160,35 @@ mod tests {
         for bad in ["", "d", "30", "30 d", "-1d", "1y", "99999999999999999999d", "1000000d"] {
             assert!(parse_age(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod help {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument and flag of every command, with no help text.
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        if cmd.get_about().is_none() {
+            out.push(path.clone());
+        }
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            undocumented(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_and_flag_says_what_it_does() {
+        let mut missing = Vec::new();
+        undocumented(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
     }
 }

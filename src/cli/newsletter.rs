@@ -61,6 +61,7 @@ pub(super) enum NewsletterCommand {
     },
     /// Send one copy of a paper's campaign (or of the next digest) to an address now
     Test {
+        /// The address to send the copy to (yours)
         #[arg(long, value_name = "ADDRESS")]
         to: String,
         /// The paper [default: the next digest]
@@ -69,16 +70,22 @@ pub(super) enum NewsletterCommand {
     },
     /// List campaigns, or show one campaign's progress (live on a terminal)
     Status {
+        /// A campaign's id, as the list shows it [default: list every campaign]
         id: Option<i64>,
         /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Stop a campaign's delivery until it is resumed
-    Pause { id: i64 },
+    Pause {
+        /// The campaign's id, as `quire newsletter status` shows it
+        id: i64,
+    },
     /// Resume a paused campaign; with --wait, deliver it from here until sent
     Resume {
+        /// The campaign's id, as `quire newsletter status` shows it
         id: i64,
+        /// Deliver it from here too, showing progress, until it is sent
         #[arg(long)]
         wait: bool,
     },

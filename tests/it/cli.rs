@@ -387,12 +387,41 @@ fn publish_unpublish_and_schedule() {
         published_at,
         "first date kept"
     );
+    // Scheduling a live paper would take it offline: refused unless asked.
     let out = quire(
         dir.path(),
         &["paper", "publish", "water-for-cities", "--at", "2099-01-01T09:00:00Z"],
     );
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("water-for-cities is live")
+            && err.contains("Nothing was changed")
+            && err.contains("--unpublish-until"),
+        "{err}"
+    );
+    assert_eq!(status(dir.path()), "published");
+    assert_eq!(http_status_of_paper(dir.path(), "water-for-cities"), 200);
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "publish",
+            "water-for-cities",
+            "--at",
+            "2099-01-01T09:00:00Z",
+            "--unpublish-until",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Took water-for-cities offline")
+            && text(&out.stdout).contains("2099-01-01 09:00 UTC"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(status(dir.path()), "scheduled");
+    assert_eq!(http_status_of_paper(dir.path(), "water-for-cities"), 404);
     for args in [
         &["paper", "publish", "no-such-paper"][..],
         &["paper", "unpublish", "no-such-paper"],
@@ -407,6 +436,89 @@ fn publish_unpublish_and_schedule() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(!text(&out.stderr).is_empty());
     }
+}
+
+/// The HTTP status a server over `dir` answers for a paper's page.
+fn http_status_of_paper(dir: &Path, slug: &str) -> u16 {
+    let server = serve(dir);
+    http_get(&server.addr, &format!("/papers/{slug}/")).0
+}
+
+#[test]
+fn status_is_what_readers_see_and_times_are_on_the_site_clock() {
+    let dir = new_site();
+    let mut config = std::fs::read_to_string(dir.path().join("quire.toml")).expect("config");
+    config = config.replace("time_zone = \"UTC\"", "time_zone = \"Europe/Paris\"");
+    std::fs::write(dir.path().join("quire.toml"), config).expect("write");
+    // A paper scheduled for a time that has come is published.
+    let due = write(
+        dir.path(),
+        "due.md",
+        "+++\ntitle = \"Due\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"ada\"]\nstatus = \"scheduled\"\npublished_at = 2026-01-05T10:00:00Z\n+++\nBody\n",
+    );
+    let later = write(
+        dir.path(),
+        "later.md",
+        "+++\ntitle = \"Later\"\nkind = \"report\"\nsummary = \"S\"\nauthors = [\"ada\"]\n+++\nBody\n",
+    );
+    let out = quire(
+        dir.path(),
+        &[
+            "paper",
+            "add",
+            "--create-missing",
+            &due.display().to_string(),
+            &later.display().to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let papers = list_json(dir.path(), "paper");
+    let status_of = |slug: &str| papers.iter().find(|p| p["slug"] == slug).map(|p| p["status"].clone());
+    assert_eq!(status_of("due"), Some("published".into()));
+    let published = list_json_args(dir.path(), &["paper", "list", "--json", "--status", "published"]);
+    assert_eq!(published.iter().map(|p| p["slug"].clone()).collect::<Vec<_>>(), ["due"]);
+    let scheduled = list_json_args(dir.path(), &["paper", "list", "--json", "--status", "scheduled"]);
+    assert!(scheduled.is_empty(), "{scheduled:?}");
+    let out = quire(dir.path(), &["paper", "list"]);
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("published") && l.contains("due")),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Times people type are on the site's clock, and echoed on both.
+    for typed in ["2099-12-03 09:00", "2099-12-03T09:00"] {
+        let out = quire(dir.path(), &["paper", "publish", "later", "--at", typed]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("readers see it from 2099-12-03 09:00 Europe/Paris (08:00 UTC)"),
+            "{}",
+            text(&out.stdout)
+        );
+        let papers = list_json(dir.path(), "paper");
+        let later = papers.iter().find(|p| p["slug"] == "later").expect("later");
+        assert_eq!(later["published_at"], "2099-12-03T08:00:00Z");
+        assert_eq!(later["status"], "scheduled");
+    }
+    let out = quire(dir.path(), &["paper", "publish", "later", "--at", "2099-03-29 02:30"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("does not happen in Europe/Paris"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = quire(dir.path(), &["paper", "publish", "later", "--at", "next week"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("such as 2026-12-03 09:00"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = quire_env(dir.path(), &["paper", "list"], &[("QUIRE_TIME_ZONE", "Mars/Olympus")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("key `time_zone`"), "{}", text(&out.stderr));
 }
 
 #[test]

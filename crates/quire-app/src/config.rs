@@ -35,6 +35,9 @@ pub struct Config {
     pub site_description: String,
     /// Default language (BCP 47) of the site and of papers that name none.
     pub language: String,
+    /// The site's clock: an IANA time zone name such as `Europe/Paris`,
+    /// for the times editors type (`--at 2026-12-03 09:00`) and read.
+    pub time_zone: String,
     /// The kinds of paper the site publishes, in the order the home page
     /// shows them.
     pub kinds: Vec<String>,
@@ -205,6 +208,7 @@ impl Default for Config {
             site_name: "Quire".into(),
             site_description: "Research, analysis and policy papers".into(),
             language: "en".into(),
+            time_zone: "UTC".into(),
             kinds: quire_core::domain::DEFAULT_KINDS
                 .iter()
                 .map(|k| k.to_string())
@@ -312,12 +316,13 @@ pub const SECTIONS: [&str; 6] = ["http", "pages", "feeds", "comments", "mail", "
 /// Every key: its place (`section.key`, or `key` for the site's own) and
 /// its flat spelling, which the environment uses (`QUIRE_` and the flat
 /// key in capitals) and which files may use too.
-pub const KEYS: [(&str, &str); 51] = [
+pub const KEYS: [(&str, &str); 52] = [
     ("base_url", "base_url"),
     ("database_url", "database_url"),
     ("site_name", "site_name"),
     ("site_description", "site_description"),
     ("language", "language"),
+    ("time_zone", "time_zone"),
     ("kinds", "kinds"),
     ("theme_dir", "theme_dir"),
     ("http.addr", "addr"),
@@ -835,6 +840,9 @@ impl Config {
         if self.site_name.trim().is_empty() {
             bad("site_name", "must not be empty".into());
         }
+        if let Err(e) = crate::clock::SiteZone::new(&self.time_zone) {
+            bad("time_zone", e);
+        }
         if let Err(e) = quire_core::domain::validate_language(&self.language) {
             bad("language", e.to_string());
         }
@@ -1041,6 +1049,12 @@ impl Config {
         )
     }
 
+    /// The site's clock, for times editors type and read. The setting is
+    /// checked when loaded, so a bad name cannot reach here; UTC if it did.
+    pub fn zone(&self) -> crate::clock::SiteZone {
+        crate::clock::SiteZone::new(&self.time_zone).unwrap_or_else(|_| crate::clock::SiteZone::utc())
+    }
+
     /// The database to open: the configured URL, or `quire.db` in `data_dir`.
     pub fn database_url_for(&self, data_dir: &Path) -> String {
         match &self.database_url {
@@ -1072,6 +1086,7 @@ impl Config {
              site_description = {}  # one line for the home page and metadata\n\
              base_url = {}  # the public address: links in feeds, emails, PDFs\n\
              language = {}  # BCP 47; papers that name none are in it\n\
+             time_zone = {}  # the site's clock (IANA name, such as \"Europe/Paris\"): times you type are on it\n\
              # database_url = \"postgres://quire:secret@127.0.0.1:5432/quire\"  # default: quire.db here\n\
              kinds = [{}]  # the kinds of paper, in the home page's order\n\
              # theme_dir = \"theme\"  # templates/ and assets/ that override the built-in theme\n\n\
@@ -1127,6 +1142,7 @@ impl Config {
             word(&d.site_description),
             word(&d.base_url),
             word(&d.language),
+            word(&d.time_zone),
             list(&d.kinds),
             word(&h.addr),
             word(&h.forwarded_header),

@@ -60,6 +60,14 @@ pub enum AppError {
     /// The thing is not in a state the action applies to.
     #[error("{0}")]
     WrongState(String),
+    /// Scheduling a paper readers can see would take it offline until
+    /// then; done only when asked for in so many words.
+    #[error("{slug:?} is live; publishing it at a later time would take it offline until then")]
+    WouldGoOffline {
+        slug: String,
+        live_since: time::OffsetDateTime,
+        at: time::OffsetDateTime,
+    },
     /// A signed link past its time.
     #[error("the link has expired")]
     LinkExpired,
@@ -105,6 +113,7 @@ impl AppError {
             AppError::NotPublished { .. } => "not_published",
             AppError::AlreadySent { .. } => "already_sent",
             AppError::WrongState(_) => "wrong_state",
+            AppError::WouldGoOffline { .. } => "would_go_offline",
             AppError::LinkExpired => "link_expired",
             AppError::LinkInvalid => "link_invalid",
             AppError::LinkUsed => "link_used",

@@ -4,8 +4,10 @@
 //! publishing, scheduling and unpublishing them.
 
 use crate::{App, AppError, PaperProblem, Remedy};
-use quire_core::domain::{FrontMatterError, MediaInput, Paper, PaperInput, PaperRules, Status, parse_paper_file};
-use quire_store::{AddOptions, SlugTable};
+use quire_core::domain::{
+    FrontMatterError, MediaInput, Paper, PaperInput, PaperMeta, PaperRules, Status, parse_paper_file,
+};
+use quire_store::{AddOptions, PaperQuery, SlugTable};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -138,28 +140,68 @@ impl App {
         Ok(())
     }
 
-    /// The paper `slug`, drafts too.
+    /// The paper `slug`, drafts too, with the status readers see now.
     pub async fn paper(&self, slug: &str) -> Result<Paper, AppError> {
-        self.store
+        let mut paper = self
+            .store
             .get_paper(slug)
             .await?
-            .ok_or_else(|| AppError::not_found("paper", "slug", slug))
+            .ok_or_else(|| AppError::not_found("paper", "slug", slug))?;
+        paper.meta.status = paper.meta.status_at(OffsetDateTime::now_utc());
+        Ok(paper)
+    }
+
+    /// Papers as `query` selects them, each with the status readers see
+    /// now (a scheduled paper whose time has come is published).
+    pub async fn papers(&self, query: &PaperQuery) -> Result<Vec<PaperMeta>, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let mut papers = self.store.list_papers(query).await?;
+        for p in &mut papers {
+            p.status = p.status_at(now);
+        }
+        Ok(papers)
     }
 
     /// Publishes `slug` now, or schedules it for `at` when that is later.
-    /// Without `at`, a paper published before keeps its date. Returns the
-    /// status and the instant it takes effect.
-    pub async fn publish(&self, slug: &str, at: Option<OffsetDateTime>) -> Result<(Status, OffsetDateTime), AppError> {
+    /// Without `at`, a paper published before keeps its date. A paper
+    /// readers can see is only taken offline until a later `at` when
+    /// `unpublish_until` says so; otherwise that is refused.
+    pub async fn publish(
+        &self,
+        slug: &str,
+        at: Option<OffsetDateTime>,
+        unpublish_until: bool,
+    ) -> Result<Publication, AppError> {
         let now = OffsetDateTime::now_utc();
         let paper = self.paper(slug).await?;
+        let live_since = paper
+            .meta
+            .is_public_at(now)
+            .then_some(paper.meta.published_at)
+            .flatten();
         let when = at.unwrap_or_else(|| paper.meta.published_at.filter(|t| *t <= now).unwrap_or(now));
-        let status = if when > now {
-            Status::Scheduled
-        } else {
-            Status::Published
-        };
-        self.store.set_status(slug, status, Some(when)).await?;
-        Ok((status, when))
+        if when <= now {
+            self.store.set_status(slug, Status::Published, Some(when)).await?;
+            return Ok(match live_since {
+                Some(since) if at.is_none() => Publication::AlreadyLive { since },
+                _ => Publication::Published { at: when },
+            });
+        }
+        match live_since {
+            Some(live_since) if !unpublish_until => Err(AppError::WouldGoOffline {
+                slug: slug.to_owned(),
+                live_since,
+                at: when,
+            }),
+            Some(live_since) => {
+                self.store.set_status(slug, Status::Scheduled, Some(when)).await?;
+                Ok(Publication::OfflineUntil { at: when, live_since })
+            }
+            None => {
+                self.store.set_status(slug, Status::Scheduled, Some(when)).await?;
+                Ok(Publication::Scheduled { at: when })
+            }
+        }
     }
 
     /// Takes `slug` back to draft, keeping its publication date.
@@ -170,6 +212,23 @@ impl App {
             .await?;
         Ok(())
     }
+}
+
+/// What publishing did, so that the caller can say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publication {
+    /// Readers see it from `at` (now, or the earlier time asked for).
+    Published { at: OffsetDateTime },
+    /// It was public already, since `since`; nothing changed.
+    AlreadyLive { since: OffsetDateTime },
+    /// Readers will see it from `at`.
+    Scheduled { at: OffsetDateTime },
+    /// It was public (since `live_since`) and is now offline until `at`,
+    /// as asked.
+    OfflineUntil {
+        at: OffsetDateTime,
+        live_since: OffsetDateTime,
+    },
 }
 
 /// The line of `key = …` in a paper's text, for messages about checks that

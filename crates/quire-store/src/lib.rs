@@ -128,7 +128,9 @@ pub enum Visibility {
 #[derive(Clone, Debug)]
 pub struct PaperQuery {
     pub visibility: Visibility,
-    pub status: Option<Status>,
+    /// Only papers whose status, as readers see it at that time
+    /// ([`Status::seen_at`]), is this one.
+    pub status: Option<(Status, OffsetDateTime)>,
     pub kind: Option<String>,
     /// Author slug.
     pub author: Option<String>,
@@ -1286,9 +1288,29 @@ fn paper_condition(q: &PaperQuery) -> (String, Vec<Arg>) {
         args.push(Arg::Time(db_time(now)));
         parts.push(listed_condition(args.len()));
     }
-    if let Some(status) = q.status {
-        args.push(Arg::Text(status.as_str().to_owned()));
-        parts.push(format!("p.status = ${}", args.len()));
+    if let Some((status, now)) = q.status {
+        // The SQL of Status::seen_at.
+        let live = "p.status IN ('published', 'scheduled')";
+        match status {
+            Status::Published => {
+                args.push(Arg::Time(db_time(now)));
+                parts.push(format!(
+                    "{live} AND p.published_at IS NOT NULL AND p.published_at <= ${}",
+                    args.len()
+                ));
+            }
+            Status::Scheduled => {
+                args.push(Arg::Time(db_time(now)));
+                parts.push(format!(
+                    "{live} AND (p.published_at IS NULL OR p.published_at > ${})",
+                    args.len()
+                ));
+            }
+            Status::Draft | Status::Archived => {
+                args.push(Arg::Text(status.as_str().to_owned()));
+                parts.push(format!("p.status = ${}", args.len()));
+            }
+        }
     }
     if let Some(kind) = &q.kind {
         args.push(Arg::Text(kind.clone()));

@@ -344,8 +344,19 @@ macro_rules! store_suite {
             assert_eq!(by_author.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), ["due"]);
             let this_year = store.count_papers(&PaperQuery { year: Some(t(400).year()), ..PaperQuery::listed_at(now) }).await.expect("count");
             assert!(this_year >= 1);
-            let drafts = store.list_papers(&PaperQuery { status: Some(Status::Draft), ..PaperQuery::all() }).await.expect("list");
+            let drafts = store.list_papers(&PaperQuery { status: Some((Status::Draft, now)), ..PaperQuery::all() }).await.expect("list");
             assert_eq!(drafts.len(), 1);
+            // Status as readers see it: `due` was scheduled and its time came.
+            let slugs_with = |status: Status| {
+                let store = store.clone();
+                async move {
+                    let q = PaperQuery { status: Some((status, now)), ..PaperQuery::all() };
+                    store.list_papers(&q).await.expect("list").into_iter().map(|p| p.slug).collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(slugs_with(Status::Published).await, ["new", "due", "old"]);
+            assert_eq!(slugs_with(Status::Scheduled).await, ["future"]);
+            assert_eq!(slugs_with(Status::Archived).await, ["archived"]);
             let next = store.next_publication_after(now).await.expect("next").expect("one waiting");
             assert!(next > now && next <= now + time::Duration::days(3));
             let ada = store.get_author("ada", Visibility::ListedAt(now)).await.expect("get").expect("ada");

@@ -108,6 +108,20 @@ pub enum Status {
 impl Status {
     pub const ALL: [Status; 4] = [Status::Draft, Status::Scheduled, Status::Published, Status::Archived];
 
+    /// The status of a paper stored as `self` with `published_at`, as
+    /// readers see it at `now`: a scheduled paper whose time has come is
+    /// published, and a published one dated later is scheduled. Every
+    /// place that shows a status shows this one.
+    pub fn seen_at(self, published_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Status {
+        match self {
+            Status::Published | Status::Scheduled => match published_at {
+                Some(at) if at <= now => Status::Published,
+                _ => Status::Scheduled,
+            },
+            other => other,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
@@ -410,6 +424,11 @@ impl PaperMeta {
             Status::Draft => false,
         }
     }
+
+    /// The status readers see at `now`, see [`Status::seen_at`].
+    pub fn status_at(&self, now: OffsetDateTime) -> Status {
+        self.status.seen_at(self.published_at, now)
+    }
 }
 
 /// A whole paper, with its Markdown body.
@@ -498,6 +517,19 @@ impl TopicInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_is_what_readers_see_at_the_time() {
+        let now = time::macros::datetime!(2026-12-03 12:00 UTC);
+        let past = Some(time::macros::datetime!(2026-12-01 09:00 UTC));
+        let later = Some(time::macros::datetime!(2026-12-09 09:00 UTC));
+        assert_eq!(Status::Scheduled.seen_at(past, now), Status::Published);
+        assert_eq!(Status::Scheduled.seen_at(later, now), Status::Scheduled);
+        assert_eq!(Status::Published.seen_at(later, now), Status::Scheduled);
+        assert_eq!(Status::Published.seen_at(past, now), Status::Published);
+        assert_eq!(Status::Draft.seen_at(past, now), Status::Draft);
+        assert_eq!(Status::Archived.seen_at(past, now), Status::Archived);
+    }
 
     #[test]
     fn line_numbers_match_counting_newlines() {
