@@ -23,7 +23,7 @@ pub(super) struct When {
     /// Send to this topic's subscribers (and those who take everything)
     #[arg(long, value_name = "TOPIC")]
     topic: Option<String>,
-    /// Send at this time (RFC 3339) instead of now
+    /// Send at this time instead of now: "2026-12-03 09:00" on the site's clock (time_zone), or RFC 3339
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Deliver it from here too, showing progress, until it is sent
@@ -52,7 +52,7 @@ pub(super) enum NewsletterCommand {
     Digest {
         #[command(flatten)]
         when: When,
-        /// Start from this time (RFC 3339) [default: where the last digest ended, or 7 days ago]
+        /// Start from this time, on the site's clock or RFC 3339 [default: where the last digest ended, or 7 days ago]
         #[arg(long, value_name = "TIME")]
         since: Option<String>,
         /// Subject line [default: "New from SITE"]
@@ -103,7 +103,7 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             let campaign = PaperCampaign {
                 slug: paper,
                 topic: when.topic.as_deref(),
-                at: parse_time("--at", when.at.as_deref())?,
+                at: parse_time(app, "--at", when.at.as_deref())?,
                 subject: subject.as_deref(),
                 again: *again,
             };
@@ -121,8 +121,8 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
         NewsletterCommand::Digest { when, since, subject } => {
             let campaign = DigestCampaign {
                 topic: when.topic.as_deref(),
-                at: parse_time("--at", when.at.as_deref())?,
-                since: parse_time("--since", since.as_deref())?,
+                at: parse_time(app, "--at", when.at.as_deref())?,
+                since: parse_time(app, "--since", since.as_deref())?,
                 subject: subject.as_deref(),
             };
             let queued = app.queue_digest(campaign).await.map_err(|e| match e {
@@ -221,12 +221,12 @@ fn print_summary(c: &quire_store::CampaignSummary) {
     );
 }
 
-fn parse_time(flag: &str, t: Option<&str>) -> Result<Option<OffsetDateTime>, Failure> {
-    t.map(|t| {
-        OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|_| bad_input(format!("{flag} {t:?} is not a time: write it as 2026-01-05T10:00:00Z")))
-    })
-    .transpose()
+/// A time typed on the command line, on the site's clock unless it says
+/// its offset.
+fn parse_time(app: &App, flag: &str, t: Option<&str>) -> Result<Option<OffsetDateTime>, Failure> {
+    let zone = app.config.zone();
+    t.map(|t| zone.parse(t).map_err(|m| bad_input(format!("{flag}: {m}"))))
+        .transpose()
 }
 
 async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
@@ -234,7 +234,7 @@ async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
     match c.status {
         CampaignStatus::Scheduled => println!(
             "Campaign {id} scheduled for {}: {}",
-            c.send_at.format(&Rfc3339).unwrap_or_default(),
+            app.config.zone().describe(c.send_at),
             c.subject
         ),
         CampaignStatus::Sent => println!("Campaign {id} has no recipients: no confirmed subscriber takes it."),

@@ -522,6 +522,23 @@ fn status_is_what_readers_see_and_times_are_on_the_site_clock() {
 }
 
 #[test]
+fn every_flag_says_what_it_is_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = quire(dir.path(), &["topic", "add", "--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in ["--name <NAME>", "--slug <SLUG>", "--description <DESCRIPTION>"] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(flag))
+            .unwrap_or_else(|| panic!("{flag}: {help}"));
+        assert!(line.trim().len() > flag.len() + 10, "{flag} has no help: {line:?}");
+    }
+    let out = quire(dir.path(), &["paper", "publish", "--help"]);
+    assert!(text(&out.stdout).contains("--unpublish-until"), "{}", text(&out.stdout));
+}
+
+#[test]
 fn broken_themes_stop_serve_with_the_file_and_line() {
     let dir = new_site();
     let theme = dir.path().join("theme");
@@ -1873,7 +1890,7 @@ fn newsletter_commands_queue_send_follow_and_explain_mistakes() {
         &env,
     );
     assert!(
-        text(&later.stdout).contains("scheduled for 2099-01-01T00:00:00Z"),
+        text(&later.stdout).contains("scheduled for 2099-01-01 00:00 UTC"),
         "{}",
         text(&later.stdout)
     );
