@@ -140,9 +140,15 @@ impl App {
             return Err(AppError::RateLimited { retry_after: wait });
         }
         let signer = self.comment_signer().await?;
-        let Some(age) = token_age(signer, post.token, paper.meta.id, now).filter(|a| *a <= TOKEN_LIFETIME && *a >= -60)
-        else {
-            return Err(AppError::FormExpired);
+        if post.token.trim().is_empty() {
+            return Err(AppError::FormTokenMissing);
+        }
+        let age = match token_age(signer, post.token, paper.meta.id, now) {
+            None => return Err(AppError::FormTokenInvalid),
+            // Made later than now by more than clocks drift: not ours.
+            Some(a) if a < -60 => return Err(AppError::FormTokenInvalid),
+            Some(a) if a > TOKEN_LIFETIME => return Err(AppError::FormExpired),
+            Some(a) => a,
         };
         if post.honeypot_filled {
             tracing::info!(ip = %post.ip, slug = %paper.meta.slug, "comment refused: the hidden field was filled");

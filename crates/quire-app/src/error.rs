@@ -39,9 +39,17 @@ pub enum AppError {
         bad: Vec<crate::subscribers::BadRow>,
         good: usize,
     },
-    /// The comment form's token is missing, forged, or too old.
+    /// The comment form's token is older than forms last.
     #[error("the form was too old to take")]
     FormExpired,
+    /// The comment form came without its token (something between the
+    /// page and the server dropped the hidden field, or a script posted).
+    #[error("the form came without its token")]
+    FormTokenMissing,
+    /// The comment form's token is not one the site made for this paper
+    /// (forged, cut short, or copied from another paper's form).
+    #[error("the form's token is not one this site made for this paper")]
+    FormTokenInvalid,
     /// The same comment is already on the paper.
     #[error("this comment is already on the paper")]
     DuplicateComment,
@@ -107,6 +115,8 @@ impl AppError {
             AppError::Rows { .. } => "invalid_rows",
             AppError::CommentsClosed => "comments_closed",
             AppError::FormExpired => "form_expired",
+            AppError::FormTokenMissing => "form_token_missing",
+            AppError::FormTokenInvalid => "form_token_invalid",
             AppError::DuplicateComment => "duplicate_comment",
             AppError::ReplyClosed => "reply_closed",
             AppError::RateLimited { .. } => "rate_limited",

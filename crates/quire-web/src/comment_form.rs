@@ -126,6 +126,18 @@ async fn post(
                 again("This form was too old to take (forms last a day). Check your comment below and post it again.");
             return form_page(state, &paper, headers, form, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
+        Err(AppError::FormTokenMissing) => {
+            let form = again(
+                "This form arrived without the hidden check the page puts in it, so it could not be taken. Your comment is kept below: post it again from this page. If this keeps happening, a browser extension or a proxy may be removing hidden form fields.",
+            );
+            return form_page(state, &paper, headers, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(AppError::FormTokenInvalid) => {
+            let form = again(
+                "This form's hidden check does not belong to this paper's page, so it could not be taken. Your comment is kept below: post it again from this page.",
+            );
+            return form_page(state, &paper, headers, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
         Err(AppError::Fields(errors)) => {
             let mut view = typed.clone();
             for e in errors {
