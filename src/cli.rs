@@ -890,6 +890,13 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
             for (name, slug, status) in &report.added {
                 println!("Added {slug} ({status}) from {name}");
             }
+            for (what, created) in [("author", &report.created_authors), ("topic", &report.created_topics)] {
+                for (slug, name) in created {
+                    println!(
+                        "Created {what} {slug}, named {name:?} until you name it: quire {what} add --slug {slug} --name \"…\""
+                    );
+                }
+            }
             println!(
                 "{} paper{} added.",
                 report.added.len(),

@@ -76,7 +76,16 @@ fn papers_are_added_and_listed_as_json() {
     args.extend(names.iter().map(String::as_str));
     let out = quire(dir.path(), &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("3 papers added"));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("3 papers added"));
+    // What --create-missing made is said, with the name it was given.
+    for line in [
+        "Created author alan-turing, named \"alan-turing\" until you name it: quire author add --slug alan-turing --name \"…\"",
+        "Created topic infrastructure, named \"infrastructure\"",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert_eq!(stdout.matches("Created author").count(), 2, "{stdout}");
     let papers = list_json(dir.path(), "paper");
     assert_eq!(papers.len(), 3);
     let ports = papers.iter().find(|p| p["slug"] == "ports-harbours").expect("ports");
@@ -96,7 +105,7 @@ fn papers_are_added_and_listed_as_json() {
     assert_eq!(ports["status"], "published");
     assert_eq!(ports["published_at"], "2026-01-05T10:00:00Z");
     assert_eq!(ports["authors"][0]["slug"], "ada-lovelace");
-    assert_eq!(ports["authors"][1]["name"], "Alan Turing");
+    assert_eq!(ports["authors"][1]["name"], "alan-turing");
     assert_eq!(ports["topics"][1]["slug"], "infrastructure");
     let hebrew = papers.iter().find(|p| p["slug"] == "namal").expect("hebrew");
     assert_eq!(hebrew["direction"], "rtl");
@@ -109,7 +118,19 @@ fn papers_are_added_and_listed_as_json() {
     assert_eq!(water["published_at"], serde_json::Value::Null);
     let authors = list_json(dir.path(), "author");
     assert_eq!(authors.len(), 2);
-    assert_eq!(authors[0]["name"], "Ada Lovelace");
+    assert_eq!(authors[0]["name"], "ada-lovelace");
+    // Named once told; adding papers again creates nothing.
+    let out = quire(
+        dir.path(),
+        &["author", "add", "--slug", "ada-lovelace", "--name", "Ada Lovelace"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(list_json(dir.path(), "author")[0]["name"], "Ada Lovelace");
+    let again = quire(
+        dir.path(),
+        &["paper", "add", "--create-missing", "--replace", &names[0]],
+    );
+    assert!(!text(&again.stdout).contains("Created"), "{}", text(&again.stdout));
     let topics = list_json(dir.path(), "topic");
     assert_eq!(
         topics

@@ -36,6 +36,16 @@ pub trait PaperSource {
 #[derive(Debug, Default)]
 pub struct AddReport {
     pub added: Vec<(String, String, Status)>,
+    /// Authors made because a paper named them (slug, name given).
+    pub created_authors: Vec<(String, String)>,
+    /// Topics made because a paper named them (slug, name given).
+    pub created_topics: Vec<(String, String)>,
+}
+
+/// Authors and topics that papers name and the database lacks.
+struct Missing {
+    authors: Vec<String>,
+    topics: Vec<String>,
 }
 
 impl App {
@@ -72,17 +82,35 @@ impl App {
         if !problems.is_empty() {
             return Err(AppError::Papers(problems));
         }
-        self.check_against_store(&drafts, options, &mut problems).await?;
+        let missing = self.check_against_store(&drafts, options, &mut problems).await?;
         if !problems.is_empty() {
             return Err(AppError::Papers(problems));
         }
         let inputs: Vec<PaperInput> = drafts.iter().map(|d| d.paper.clone()).collect();
         self.store.add_papers(&inputs, options).await?;
+        let named = |slugs: Vec<String>| {
+            slugs
+                .into_iter()
+                .map(|s| {
+                    let name = quire_core::domain::name_from_slug(&s);
+                    (s, name)
+                })
+                .collect()
+        };
+        let now = OffsetDateTime::now_utc();
         Ok(AddReport {
             added: drafts
                 .into_iter()
-                .map(|d| (d.origin, d.paper.slug, d.paper.status))
+                .map(|d| {
+                    (
+                        d.origin,
+                        d.paper.slug,
+                        d.paper.status.seen_at(d.paper.published_at, now),
+                    )
+                })
                 .collect(),
+            created_authors: named(missing.authors),
+            created_topics: named(missing.topics),
         })
     }
 
@@ -93,7 +121,7 @@ impl App {
         drafts: &[Draft],
         options: AddOptions,
         problems: &mut Vec<PaperProblem>,
-    ) -> Result<(), AppError> {
+    ) -> Result<Missing, AppError> {
         let store = &self.store;
         let slugs: Vec<String> = drafts.iter().map(|d| d.paper.slug.clone()).collect();
         let taken = store.existing_slugs(SlugTable::Papers, &slugs).await?;
@@ -107,6 +135,16 @@ impl App {
             .existing_slugs(SlugTable::Authors, &sorted(|p| &p.authors))
             .await?;
         let known_topics = store.existing_slugs(SlugTable::Topics, &sorted(|p| &p.topics)).await?;
+        let missing = Missing {
+            authors: sorted(|p| &p.authors)
+                .into_iter()
+                .filter(|a| !known_authors.contains(a))
+                .collect(),
+            topics: sorted(|p| &p.topics)
+                .into_iter()
+                .filter(|t| !known_topics.contains(t))
+                .collect(),
+        };
         for d in drafts {
             if !options.replace && taken.contains(&d.paper.slug) {
                 problems.push(PaperProblem {
@@ -137,7 +175,7 @@ impl App {
                 });
             }
         }
-        Ok(())
+        Ok(missing)
     }
 
     /// The paper `slug`, drafts too, with the status readers see now.

@@ -302,9 +302,9 @@ macro_rules! store_suite {
             store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: true, replace: false }).await.expect("add");
             let authors = store.list_authors(Visibility::All).await.expect("authors");
             assert_eq!(authors.len(), 1);
-            assert_eq!(authors[0].name, "Grace Hopper");
+            assert_eq!(authors[0].name, "grace-hopper");
             let topics = store.list_topics(Visibility::All).await.expect("topics");
-            assert_eq!(topics[0].name, "Public Finance");
+            assert_eq!(topics[0].name, "public-finance");
             let mut edited = p.clone();
             edited.title = "Edited".into();
             edited.authors = vec![];
