@@ -1244,6 +1244,25 @@ fn images_beside_a_paper_file_are_stored_served_typeset_and_exported() {
 }
 
 #[test]
+fn drawings_with_text_are_checked_without_font_noise() {
+    let dir = new_site();
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"40\">\
+        <text x=\"4\" y=\"14\" font-family=\"sans-serif\">Exports</text>\
+        <text x=\"4\" y=\"30\" font-family=\"Helvetica, Arial\" font-weight=\"bold\">2026 نمو</text>\
+        <text x=\"60\" y=\"30\" font-family=\"monospace\">1.5%</text></svg>";
+    write(dir.path(), "chart.svg", svg);
+    let file = paper_with_images(dir.path(), "charts.md", "charts", &["chart.svg"]);
+    let out = quire_env(
+        dir.path(),
+        &["paper", "add", "--create-missing", &file.display().to_string()],
+        &[("QUIRE_LOG", "warn")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(!err.contains("No match") && !err.contains("usvg"), "{err}");
+}
+
+#[test]
 fn bad_images_stop_the_batch_with_file_and_line() {
     let dir = new_site();
     let src = dir.path().join("src");

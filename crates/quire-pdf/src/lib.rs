@@ -294,7 +294,7 @@ pub fn check_image(data: &[u8], extension: &str) -> Result<(f64, f64), String> {
                         None
                     }),
                 },
-                ..usvg::Options::default()
+                ..svg_options()
             };
             let tree = usvg::Tree::from_data(data, &options).map_err(|e| format!("the SVG cannot be read ({e})"))?;
             if let Some(href) = linked.lock().ok().and_then(|l| l.clone()) {
@@ -310,6 +310,63 @@ pub fn check_image(data: &[u8], extension: &str) -> Result<(f64, f64), String> {
     let image = RasterImage::plain(Bytes::new(data.to_vec()), format)
         .map_err(|e| format!("the image cannot be decoded ({e})"))?;
     Ok((f64::from(image.width()), f64::from(image.height())))
+}
+
+/// The fonts Quire brings, for text in SVG drawings read outside the
+/// typesetter: every generic family and every name it lacks falls back to
+/// Libertinus Serif (monospace to DejaVu Sans Mono), so text is drawn with
+/// fonts that are always there and nothing is looked up, or warned about,
+/// on the machine. Loaded once.
+pub fn svg_fonts() -> std::sync::Arc<usvg::fontdb::Database> {
+    static FONTS: std::sync::LazyLock<std::sync::Arc<usvg::fontdb::Database>> = std::sync::LazyLock::new(|| {
+        let mut db = usvg::fontdb::Database::new();
+        for data in typst_assets::fonts().chain(EXTRA_FONTS) {
+            db.load_font_data(data.to_vec());
+        }
+        for set in [
+            usvg::fontdb::Database::set_serif_family,
+            usvg::fontdb::Database::set_sans_serif_family,
+            usvg::fontdb::Database::set_cursive_family,
+            usvg::fontdb::Database::set_fantasy_family,
+        ] {
+            set(&mut db, "Libertinus Serif");
+        }
+        db.set_monospace_family("DejaVu Sans Mono");
+        std::sync::Arc::new(db)
+    });
+    FONTS.clone()
+}
+
+/// How Quire reads SVG drawings outside the typesetter (checking them,
+/// drawing them as PNG for emails): with [`svg_fonts`], and characters a
+/// font lacks taken from another bundled font, preferring text faces to
+/// the monospace one, without a warning for each.
+pub fn svg_options<'a>() -> usvg::Options<'a> {
+    usvg::Options {
+        fontdb: svg_fonts(),
+        font_resolver: usvg::FontResolver {
+            select_font: usvg::FontResolver::default_font_selector(),
+            select_fallback: Box::new(|c, used, fontdb| {
+                let monospace = |id| {
+                    fontdb
+                        .face(id)
+                        .is_some_and(|f| f.families.iter().any(|(name, _)| name.contains("Mono")))
+                };
+                let candidates = || fontdb.faces().map(|f| f.id).filter(|id| !used.contains(id));
+                candidates()
+                    .filter(|id| !monospace(*id))
+                    .chain(candidates())
+                    .find(|id| {
+                        fontdb
+                            .with_face_data(*id, |data, index| {
+                                ttf_parser::Face::parse(data, index).is_ok_and(|f| f.glyph_index(c).is_some())
+                            })
+                            .unwrap_or(false)
+                    })
+            }),
+        },
+        ..usvg::Options::default()
+    }
 }
 
 /// Where image `i` lives in the sandbox.
