@@ -89,6 +89,7 @@ fn bench_render(c: &mut Criterion) {
             translation_of: None,
             comments: quire_core::domain::CommentsMode::Open,
             comment_count: 0,
+            trashed_at: None,
             word_count: 5000,
             authors: vec![],
             topics: vec![],

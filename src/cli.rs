@@ -129,6 +129,9 @@ enum PaperCommand {
         /// Only papers with this status (draft, scheduled, published, archived)
         #[arg(long)]
         status: Option<String>,
+        /// List the papers in the trash instead
+        #[arg(long)]
+        trashed: bool,
     },
     /// Publish a paper now, or schedule it for a later time
     Publish {
@@ -145,6 +148,24 @@ enum PaperCommand {
     Unpublish {
         /// The paper's slug
         slug: String,
+    },
+    /// Move papers to the trash: readers get "not found"; comments and images are kept until restored or purged
+    Delete {
+        /// The papers' slugs
+        #[arg(required = true, value_name = "SLUG")]
+        slugs: Vec<String>,
+    },
+    /// Bring papers back from the trash as they were
+    Restore {
+        /// The papers' slugs, as `quire paper list --trashed` shows them
+        #[arg(required = true, value_name = "SLUG")]
+        slugs: Vec<String>,
+    },
+    /// Delete for good the papers in the trash for longer than an age, with their comments and images
+    Purge {
+        /// Age, such as 30d, 12h, 2w or 90m
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
     },
     /// Write papers back out as paper files (all, or the slugs named)
     Export {
@@ -716,7 +737,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             )
             .await
         }
-        PaperCommand::List { json, status } => {
+        PaperCommand::List { json, status, trashed } => {
             let status = match status {
                 Some(s) => Some(s.parse::<Status>().map_err(|e| bad_input(format!("--status: {e}")))?),
                 None => None,
@@ -725,6 +746,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             let papers = app
                 .papers(&PaperQuery {
                     status: status.map(|s| (s, OffsetDateTime::now_utc())),
+                    trashed: *trashed,
                     ..PaperQuery::all()
                 })
                 .await?;
@@ -747,7 +769,11 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                         .unwrap_or_else(|| "-".into());
                     out.push_str(&format!(
                         "{:<10} {:<10} {:<40} {}\n",
-                        p.status.as_str(),
+                        if p.trashed_at.is_some() {
+                            "trashed"
+                        } else {
+                            p.status.as_str()
+                        },
                         date,
                         p.slug,
                         p.title
@@ -830,6 +856,30 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 if papers.len() == 1 { "" } else { "s" },
                 out.display()
             );
+            Ok(())
+        }
+        PaperCommand::Delete { slugs } => {
+            open_app(ctx).await?.delete_papers(slugs).await?;
+            println!(
+                "Moved {} to the trash: readers no longer see {}. `quire paper restore` brings {} back; `quire paper purge --older-than 30d` deletes for good.",
+                plural(slugs.len(), "paper"),
+                if slugs.len() == 1 { "it" } else { "them" },
+                if slugs.len() == 1 { "it" } else { "them" },
+            );
+            Ok(())
+        }
+        PaperCommand::Restore { slugs } => {
+            open_app(ctx).await?.restore_papers(slugs).await?;
+            println!("Restored {} from the trash, as before", plural(slugs.len(), "paper"));
+            Ok(())
+        }
+        PaperCommand::Purge { older_than } => {
+            let age = parse_age(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
+            let gone = open_app(ctx).await?.purge_papers(age).await?;
+            for slug in &gone {
+                println!("Deleted {slug}");
+            }
+            println!("Deleted {} from the trash for good", plural(gone.len(), "paper"));
             Ok(())
         }
         PaperCommand::Unpublish { slug } => {

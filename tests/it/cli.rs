@@ -1333,6 +1333,95 @@ fn bad_images_stop_the_batch_with_file_and_line() {
     assert!(list_json(dir.path(), "paper").is_empty(), "not even the good paper");
 }
 
+/// Polls `path` on a running server until it answers `status` (changes
+/// reach a running server within a second or so).
+fn until_status(addr: &str, path: &str, status: u16) -> (u16, String) {
+    let mut last = http_get(addr, path);
+    for _ in 0..50 {
+        if last.0 == status {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        last = http_get(addr, path);
+    }
+    last
+}
+
+#[test]
+fn deleted_papers_go_to_a_trash_and_come_back_whole() {
+    use quire_core::domain::CommentStatus as C;
+    let dir = new_site();
+    let chart = common::png(8, 8, [1, 2, 3]);
+    std::fs::write(dir.path().join("chart.png"), &chart).expect("chart");
+    let file = paper_with_images(dir.path(), "charts.md", "charts", &["chart.png"]);
+    let out = quire(
+        dir.path(),
+        &["paper", "add", "--create-missing", &file.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    add_comments(
+        dir.path(),
+        "charts",
+        &[("Ada", "ada@example.org", "A kept remark.", C::Approved)],
+    );
+    let server = serve(dir.path());
+    let (status, page) = http_get(&server.addr, "/papers/charts/");
+    assert_eq!(status, 200);
+    assert!(page.contains("A kept remark."));
+
+    let out = quire(dir.path(), &["paper", "delete", "charts", "no-such-paper"]);
+    assert_eq!(out.status.code(), Some(2), "all or none");
+    assert_eq!(http_get(&server.addr, "/papers/charts/").0, 200);
+    let out = quire(dir.path(), &["paper", "delete", "charts"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Moved 1 paper to the trash"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(until_status(&server.addr, "/papers/charts/", 404).0, 404);
+    assert_eq!(http_get(&server.addr, "/papers/charts/pdf").0, 404);
+    assert!(!http_get(&server.addr, "/feed.xml").1.contains("/papers/charts/"));
+    assert!(!http_get(&server.addr, "/").1.contains("/papers/charts/"));
+    assert!(list_json(dir.path(), "paper").is_empty(), "not listed with the others");
+    let trashed = list_json_args(dir.path(), &["paper", "list", "--json", "--trashed"]);
+    assert_eq!(trashed.len(), 1);
+    assert!(trashed[0]["trashed_at"].is_string());
+    let out = quire(dir.path(), &["paper", "restore", "charts"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, page) = until_status(&server.addr, "/papers/charts/", 200);
+    assert_eq!(status, 200);
+    assert!(page.contains("A kept remark."), "its comments came back");
+    assert_eq!(list_json(dir.path(), "paper")[0]["status"], "published");
+    let image = page
+        .split("src=\"")
+        .find(|s| s.starts_with("/papers/charts/"))
+        .and_then(|s| s.split('"').next());
+    assert_eq!(
+        http_get(&server.addr, image.expect("image link")).0,
+        200,
+        "its images too"
+    );
+    let out = quire(dir.path(), &["paper", "restore", "charts"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not in the trash"), "{}", text(&out.stderr));
+
+    // Purging deletes only what has been in the trash long enough.
+    assert!(quire(dir.path(), &["paper", "delete", "charts"]).status.success());
+    let out = quire(dir.path(), &["paper", "purge", "--older-than", "30d"]);
+    assert!(text(&out.stdout).contains("Deleted 0 papers"), "{}", text(&out.stdout));
+    let out = quire(dir.path(), &["paper", "purge", "--older-than", "0m"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Deleted charts"), "{}", text(&out.stdout));
+    assert!(list_json_args(dir.path(), &["paper", "list", "--json", "--trashed"]).is_empty());
+    assert!(
+        list_json_args(dir.path(), &["comments", "list", "--json"]).is_empty(),
+        "its comments went with it"
+    );
+    let out = quire(dir.path(), &["paper", "purge", "--older-than", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 /// Comments written straight into a site's database, as the comment form
 /// will write them.
 fn add_comments(

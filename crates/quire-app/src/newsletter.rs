@@ -338,6 +338,7 @@ impl App {
         let send_at = c.at.unwrap_or(now);
         let paper = self.paper(c.slug).await?;
         let published = matches!(paper.meta.status, Status::Published | Status::Scheduled)
+            && paper.meta.trashed_at.is_none()
             && paper.meta.published_at.is_some_and(|t| t <= send_at.max(now));
         if !published {
             return Err(AppError::NotPublished { slug: c.slug.into() });

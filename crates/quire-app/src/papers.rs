@@ -242,6 +242,33 @@ impl App {
         }
     }
 
+    /// Moves papers to the trash, all or none: readers get "not found"
+    /// at once; the papers keep their comments and images until restored
+    /// or purged.
+    pub async fn delete_papers(&self, slugs: &[String]) -> Result<(), AppError> {
+        self.store.set_trashed(slugs, Some(OffsetDateTime::now_utc())).await?;
+        Ok(())
+    }
+
+    /// Brings papers back from the trash as they were (status, date,
+    /// comments, images), all or none.
+    pub async fn restore_papers(&self, slugs: &[String]) -> Result<(), AppError> {
+        for slug in slugs {
+            let paper = self.paper(slug).await?;
+            if paper.meta.trashed_at.is_none() {
+                return Err(AppError::WrongState(format!("{slug:?} is not in the trash")));
+            }
+        }
+        self.store.set_trashed(slugs, None).await?;
+        Ok(())
+    }
+
+    /// Deletes for good the papers in the trash for longer than `age`,
+    /// with their comments and images; returns their slugs.
+    pub async fn purge_papers(&self, age: time::Duration) -> Result<Vec<String>, AppError> {
+        Ok(self.store.purge_trash(OffsetDateTime::now_utc() - age).await?)
+    }
+
     /// Takes `slug` back to draft, keeping its publication date.
     pub async fn unpublish(&self, slug: &str) -> Result<(), AppError> {
         let paper = self.paper(slug).await?;

@@ -729,6 +729,7 @@ mod tests {
                 translation_of: None,
                 comments: quire_core::domain::CommentsMode::Open,
                 comment_count: 0,
+                trashed_at: None,
                 word_count: 60,
                 authors: vec![AuthorRef {
                     slug: "ada".into(),

@@ -48,6 +48,7 @@ fn meta(slug: &str, title: &str, language: &str) -> PaperMeta {
         translation_of: None,
         comments: quire_core::domain::CommentsMode::Open,
         comment_count: 0,
+        trashed_at: None,
         word_count: 120,
         authors: vec![
             AuthorRef {

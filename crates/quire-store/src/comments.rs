@@ -255,7 +255,7 @@ impl Store {
         let sql = format!(
             "SELECT {COMMENT_COLUMNS}, p.title, p.subtitle FROM comments c JOIN papers p ON p.id = c.paper_id \
              WHERE c.status = 'approved' AND p.comments <> 'hidden' AND p.status IN ('published', 'scheduled', 'archived') \
-             AND p.published_at <= $1{one} ORDER BY c.id DESC LIMIT {limit}"
+             AND p.trashed_at IS NULL AND p.published_at <= $1{one} ORDER BY c.id DESC LIMIT {limit}"
         );
         let mut args = vec![Arg::Time(db_time(now))];
         if let Some(id) = paper_id {

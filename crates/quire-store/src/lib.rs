@@ -128,6 +128,8 @@ pub enum Visibility {
 #[derive(Clone, Debug)]
 pub struct PaperQuery {
     pub visibility: Visibility,
+    /// Papers in the trash instead of the others.
+    pub trashed: bool,
     /// Only papers whose status, as readers see it at that time
     /// ([`Status::seen_at`]), is this one.
     pub status: Option<(Status, OffsetDateTime)>,
@@ -157,6 +159,7 @@ impl PaperQuery {
     pub fn all() -> Self {
         PaperQuery {
             visibility: Visibility::All,
+            trashed: false,
             status: None,
             kind: None,
             author: None,
@@ -313,7 +316,7 @@ macro_rules! bind_all {
 macro_rules! index_paper {
     ($tx:expr, $id:expr, $is_postgres:expr) => {{
         let src: crate::search::IndexSource = sqlx::query_as(
-            "SELECT p.title, p.subtitle, p.summary, p.kind, p.status, p.published_at, b.body \
+            "SELECT p.title, p.subtitle, p.summary, p.kind, p.status, p.published_at, p.trashed_at, b.body \
              FROM papers p JOIN paper_bodies b ON b.paper_id = p.id WHERE p.id = $1",
         )
         .bind($id)
@@ -379,6 +382,7 @@ struct PaperRow {
     translation_of: Option<String>,
     word_count: i64,
     comments: String,
+    trashed_at: Option<OffsetDateTime>,
 }
 
 impl PaperRow {
@@ -405,6 +409,7 @@ impl PaperRow {
             canonical_url: self.canonical_url,
             translation_of: self.translation_of,
             comments,
+            trashed_at: self.trashed_at,
             comment_count: 0,
             word_count: self.word_count,
             authors: Vec::new(),
@@ -462,12 +467,15 @@ struct TopicRow {
 }
 
 const PAPER_COLUMNS: &str = "p.id, p.slug, p.title, p.subtitle, p.kind, p.summary, p.language, \
-     p.status, p.published_at, p.updated_at, p.canonical_url, p.translation_of, p.word_count, p.comments";
+     p.status, p.published_at, p.updated_at, p.canonical_url, p.translation_of, p.word_count, p.comments, p.trashed_at";
 
 /// The SQL condition for "a reader may see this in lists", its time bound
 /// to the placeholder `$n`.
 fn listed_condition(n: usize) -> String {
-    format!("p.status IN ('published', 'scheduled') AND p.published_at IS NOT NULL AND p.published_at <= ${n}")
+    format!(
+        "p.status IN ('published', 'scheduled') AND p.published_at IS NOT NULL AND p.published_at <= ${n} \
+         AND p.trashed_at IS NULL"
+    )
 }
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values.
@@ -807,6 +815,65 @@ impl Store {
         })
     }
 
+    /// Moves papers to the trash (`at` given) or back out of it (`None`),
+    /// all or none: readers stop or start seeing them at once (search and
+    /// lists included); comments and images stay. Papers already where
+    /// they are asked to go are left as they are.
+    pub async fn set_trashed(&self, slugs: &[String], at: Option<OffsetDateTime>) -> Result<(), StoreError> {
+        let at = at.map(db_time);
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let written: Result<(), StoreError> = async {
+                for slug in slugs {
+                    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM papers WHERE slug = $1")
+                        .bind(slug)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(id) = id else {
+                        return Err(StoreError::NotFound { what: "paper", slug: slug.clone() });
+                    };
+                    let changed = if at.is_some() {
+                        "UPDATE papers SET trashed_at = $2 WHERE id = $1 AND trashed_at IS NULL"
+                    } else {
+                        "UPDATE papers SET trashed_at = $2 WHERE id = $1 AND trashed_at IS NOT NULL"
+                    };
+                    sqlx::query(changed).bind(id).bind(at).execute(&mut *tx).await?;
+                    index_paper!(tx, id, is_postgres);
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = written {
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
+            bump_version!(tx, is_postgres);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Deletes for good the papers that went to the trash by `before`,
+    /// with their comments and images; returns their slugs.
+    pub async fn purge_trash(&self, before: OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let slugs: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM papers WHERE trashed_at IS NOT NULL AND trashed_at <= $1 RETURNING slug",
+            )
+            .bind(db_time(before))
+            .fetch_all(&mut *tx)
+            .await?;
+            bump_version!(tx, is_postgres);
+            tx.commit().await?;
+            let mut slugs = slugs;
+            slugs.sort();
+            Ok(slugs)
+        })
+    }
+
     /// Adds an author, or updates the one with the same slug. Returns
     /// whether it was new.
     pub async fn upsert_author(&self, a: &AuthorInput) -> Result<bool, StoreError> {
@@ -1133,7 +1200,7 @@ impl Store {
         let root = original.unwrap_or(slug);
         let sql = format!(
             "SELECT p.slug, p.title, p.language FROM papers p \
-             WHERE (p.slug = $2 OR p.translation_of = $2) AND (p.status = 'archived' OR ({})) \
+             WHERE (p.slug = $2 OR p.translation_of = $2) AND ((p.status = 'archived' AND p.trashed_at IS NULL) OR ({})) \
              ORDER BY p.language, p.slug",
             listed_condition(1)
         );
@@ -1209,7 +1276,8 @@ impl Store {
     pub async fn next_publication_after(&self, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, StoreError> {
         let t: Option<OffsetDateTime> = with_pool!(self, pool => {
             sqlx::query_scalar(
-                "SELECT MIN(published_at) FROM papers WHERE status IN ('published', 'scheduled') AND published_at > $1",
+                "SELECT MIN(published_at) FROM papers WHERE status IN ('published', 'scheduled') AND published_at > $1 \
+                 AND trashed_at IS NULL",
             )
             .bind(db_time(now))
             .fetch_one(pool)
@@ -1288,6 +1356,14 @@ fn paper_condition(q: &PaperQuery) -> (String, Vec<Arg>) {
         args.push(Arg::Time(db_time(now)));
         parts.push(listed_condition(args.len()));
     }
+    parts.push(
+        if q.trashed {
+            "p.trashed_at IS NOT NULL"
+        } else {
+            "p.trashed_at IS NULL"
+        }
+        .to_owned(),
+    );
     if let Some((status, now)) = q.status {
         // The SQL of Status::seen_at.
         let live = "p.status IN ('published', 'scheduled')";

@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_link_keys.sql"),
         include_str!("../migrations/postgres/0010_link_keys.sql"),
     ),
+    (
+        11,
+        "the papers' trash",
+        include_str!("../migrations/sqlite/0011_trash.sql"),
+        include_str!("../migrations/postgres/0011_trash.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

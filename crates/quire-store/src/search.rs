@@ -350,6 +350,7 @@ pub(super) struct IndexSource {
     kind: String,
     status: String,
     published_at: Option<time::OffsetDateTime>,
+    trashed_at: Option<time::OffsetDateTime>,
     body: String,
 }
 
@@ -362,7 +363,7 @@ pub(super) struct IndexEntry {
     /// Facet words, separated by spaces.
     pub facets: String,
     /// When readers may find the paper: its publication time while it is
-    /// published or scheduled, else never.
+    /// published or scheduled (and not in the trash), else never.
     pub listed_from: Option<time::OffsetDateTime>,
 }
 
@@ -373,7 +374,7 @@ pub(super) fn index_entry(src: &IndexSource, topics: &[i64], authors: &[i64]) ->
     }
     facets.extend(topics.iter().map(|id| facet::topic(*id)));
     facets.extend(authors.iter().map(|id| facet::author(*id)));
-    let listable = matches!(src.status.as_str(), "published" | "scheduled");
+    let listable = matches!(src.status.as_str(), "published" | "scheduled") && src.trashed_at.is_none();
     IndexEntry {
         title: quire_core::domain::full_title(&src.title, src.subtitle.as_deref()),
         summary: src.summary.clone(),

@@ -206,6 +206,7 @@ mod tests {
                 translation_of: None,
                 comments: quire_core::domain::CommentsMode::Open,
                 comment_count: 0,
+                trashed_at: None,
                 word_count: 1,
                 authors: Vec::new(),
                 topics: Vec::new(),

@@ -385,6 +385,45 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn the_trash_hides_keeps_restores_and_purges() {
+            let Some((store, _guard)) = $open("trash").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            let mut p = common::paper("p", t(1), &["ada"], &[]);
+            p.body = "Harbour dredging costs.".into();
+            store.add_papers(&[p, common::paper("q", t(2), &["ada"], &[])], AddOptions::default()).await.expect("add");
+            let now = OffsetDateTime::now_utc();
+            let found = |store: Store| async move {
+                let q = quire_store::SearchQuery {
+                    terms: quire_store::SearchTerms::parse("dredging"),
+                    filter: PaperQuery { limit: Some(10), ..PaperQuery::listed_at(OffsetDateTime::now_utc()) },
+                };
+                store.search(&q).await.expect("search").hits.len()
+            };
+            assert_eq!(found(store.clone()).await, 1);
+            let v1 = store.content_version().await.expect("v");
+            let err = store.set_trashed(&["p".into(), "missing".into()], Some(now)).await.expect_err("all or none");
+            assert!(matches!(err, StoreError::NotFound { .. }));
+            assert!(store.get_paper("p").await.expect("get").expect("p").meta.trashed_at.is_none());
+            store.set_trashed(&["p".into()], Some(now)).await.expect("trash");
+            assert!(store.content_version().await.expect("v") > v1);
+            let listed: Vec<_> = store.list_papers(&PaperQuery::listed_at(now)).await.expect("list").into_iter().map(|p| p.slug).collect();
+            assert_eq!(listed, ["q"]);
+            assert_eq!(store.list_papers(&PaperQuery::all()).await.expect("all").len(), 1, "the trash is apart");
+            let trashed = store.list_papers(&PaperQuery { trashed: true, ..PaperQuery::all() }).await.expect("trash");
+            assert_eq!(trashed[0].slug, "p");
+            assert!(!store.get_paper("p").await.expect("get").expect("kept").meta.is_public_at(now));
+            assert_eq!(found(store.clone()).await, 0, "not found by search");
+            store.set_trashed(&["p".into()], None).await.expect("restore");
+            assert_eq!(found(store.clone()).await, 1);
+            assert!(store.get_paper("p").await.expect("get").expect("p").meta.is_public_at(now));
+            store.set_trashed(&["p".into()], Some(now - time::Duration::days(40))).await.expect("trash");
+            assert!(store.purge_trash(now - time::Duration::days(50)).await.expect("purge").is_empty());
+            assert_eq!(store.purge_trash(now - time::Duration::days(30)).await.expect("purge"), ["p"]);
+            assert!(store.get_paper("p").await.expect("get").is_none());
+            assert!(store.get_paper("q").await.expect("get").is_some(), "only the trash is purged");
+        }
+
+        #[tokio::test]
         async fn hostile_text_round_trips_exactly() {
             let Some((store, _guard)) = $open("hostile").await else { return };
             store.upsert_author(&common::author("ada", "Ada'); DROP TABLE papers; --")).await.expect("author");

@@ -723,6 +723,7 @@ Body in Markdown.[^1]
                 translation_of: Some("ports-original".into()),
                 comments: crate::domain::CommentsMode::Closed,
                 comment_count: 0,
+                trashed_at: None,
                 id: 1,
                 slug: input.slug.clone(),
                 title: "Quotes \" and \\ backslashes\nand a newline".into(),

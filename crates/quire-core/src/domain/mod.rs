@@ -384,6 +384,10 @@ pub struct PaperMeta {
     pub comments: CommentsMode,
     /// Approved comments.
     pub comment_count: u64,
+    /// When it was moved to the trash (readers no longer see it); None
+    /// while it is not there.
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub trashed_at: Option<OffsetDateTime>,
     pub word_count: i64,
     pub authors: Vec<AuthorRef>,
     pub topics: Vec<TopicRef>,
@@ -411,6 +415,9 @@ impl PaperMeta {
     /// Whether a reader may see the paper at `now`: published or scheduled,
     /// and its time has come. Archived papers stay reachable by URL.
     pub fn is_public_at(&self, now: OffsetDateTime) -> bool {
+        if self.trashed_at.is_some() {
+            return false;
+        }
         match self.status {
             Status::Published | Status::Scheduled | Status::Archived => self.published_at.is_some_and(|at| at <= now),
             Status::Draft => false,
