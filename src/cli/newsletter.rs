@@ -141,14 +141,15 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             Ok(())
         }
         NewsletterCommand::Test { to, paper } => {
-            let (sent, address) = app.send_test(to, paper.as_deref()).await.map_err(|e| match e {
+            let sent = app.send_test(to, paper.as_deref()).await.map_err(|e| match e {
                 AppError::NotFound { .. } => on("--paper")(e),
                 AppError::Delivery(e) => {
                     Failure::Other(anyhow::anyhow!("the SMTP server did not take the test copy: {e}"))
                 }
                 e => e.into(),
             })?;
-            println!("Sent a test copy of \"{sent}\" to {address}");
+            println!("Sent a test copy of \"{}\" to {}", sent.subject, sent.address);
+            println!("The mail server answered: {}", sent.reply);
             Ok(())
         }
         NewsletterCommand::Status { id: None, json } => {

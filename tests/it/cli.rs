@@ -1974,6 +1974,11 @@ fn newsletter_commands_queue_send_follow_and_explain_mistakes() {
         &env,
     );
     assert!(test.status.success(), "{}", text(&test.stderr));
+    assert!(
+        text(&test.stdout).contains("The mail server answered: 250 2.0.0 Queued"),
+        "{}",
+        text(&test.stdout)
+    );
     let copy = smtp
         .messages()
         .into_iter()

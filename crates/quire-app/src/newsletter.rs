@@ -484,7 +484,7 @@ impl App {
     /// Sends one copy of paper `slug`'s campaign (or of the next digest)
     /// to `to` now, outside the outbox, so that the editor sees the mail
     /// server's answer. Returns the subject sent and the address, as checked.
-    pub async fn send_test(&self, to: &str, slug: Option<&str>) -> Result<(String, String), AppError> {
+    pub async fn send_test(&self, to: &str, slug: Option<&str>) -> Result<TestSent, AppError> {
         let address = validate_subscriber_email(to).map_err(|e| AppError::invalid("to", format!("the address {e}")))?;
         let site = self.mail_site();
         let body = match slug {
@@ -520,11 +520,24 @@ impl App {
         };
         let message =
             compose::build_message(&mailer.from, letter, None).map_err(|e| AppError::invalid("to", e.to_string()))?;
-        match mailer.send(message).await {
-            AttemptResult::Delivered => Ok((body.subject, address)),
-            AttemptResult::Transient(e) | AttemptResult::Permanent(e) => Err(AppError::Delivery(e)),
+        match mailer.send_with_reply(message).await {
+            (AttemptResult::Delivered, reply) => Ok(TestSent {
+                subject: body.subject,
+                address,
+                reply: reply.unwrap_or_default(),
+            }),
+            (AttemptResult::Transient(e) | AttemptResult::Permanent(e), _) => Err(AppError::Delivery(e)),
         }
     }
+}
+
+/// A test copy the mail server took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestSent {
+    pub subject: String,
+    pub address: String,
+    /// The server's answer, code first (`250 2.0.0 Ok: queued as 4F1A`).
+    pub reply: String,
 }
 
 /// The problems of a subscriber's form: the address's, the name's, and

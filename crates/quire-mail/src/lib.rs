@@ -418,7 +418,14 @@ impl Mailer {
     }
 
     /// Hands one message to the server and says how that went.
-    pub async fn send(&self, mut message: lettre::Message) -> AttemptResult {
+    pub async fn send(&self, message: lettre::Message) -> AttemptResult {
+        self.send_with_reply(message).await.0
+    }
+
+    /// As [`Mailer::send`], with the server's own words when it took the
+    /// message (`250 2.0.0 Ok: queued as 4F1A`): what a test send shows, so
+    /// the message can be traced in the server's logs.
+    pub async fn send_with_reply(&self, mut message: lettre::Message) -> (AttemptResult, Option<String>) {
         if let Some(dkim) = &self.dkim {
             message.sign(dkim);
         }
@@ -434,22 +441,29 @@ impl Mailer {
                     reused = false;
                     match self.connect().await {
                         Ok(c) => c,
-                        Err(e) => return AttemptResult::Transient(e),
+                        Err(e) => return (AttemptResult::Transient(e), None),
                     }
                 }
             };
             let mut connection = connection;
             match tokio::time::timeout(SMTP_TIMEOUT, connection.send(&envelope, &bytes)).await {
-                Ok(Ok(_)) => {
+                Ok(Ok(response)) => {
                     self.put_idle(connection);
-                    return AttemptResult::Delivered;
+                    let words: Vec<&str> = response.message().collect();
+                    let reply = format!("{} {}", response.code(), words.join(" "));
+                    return (AttemptResult::Delivered, Some(reply.trim().to_owned()));
                 }
-                Ok(Err(e)) if e.is_permanent() => return AttemptResult::Permanent(e.to_string()),
+                Ok(Err(e)) if e.is_permanent() => return (AttemptResult::Permanent(e.to_string()), None),
                 Ok(Err(e)) if reused && !e.is_response() => {
                     tracing::debug!(error = %e, "a kept SMTP connection had closed; opening another");
                 }
-                Ok(Err(e)) => return AttemptResult::Transient(e.to_string()),
-                Err(_) => return AttemptResult::Transient("the SMTP server did not answer in time".into()),
+                Ok(Err(e)) => return (AttemptResult::Transient(e.to_string()), None),
+                Err(_) => {
+                    return (
+                        AttemptResult::Transient("the SMTP server did not answer in time".into()),
+                        None,
+                    );
+                }
             }
         }
     }
