@@ -651,13 +651,16 @@ pub fn inline_styles(html: &str) -> String {
 }
 
 /// A paper body as plain text for the text part: paragraphs apart,
-/// headings underlined, list items marked, links followed by their
-/// address.
+/// headings underlined, list items marked (numbered lists keep their
+/// numbers, nested lists are indented), links followed by their address.
 pub fn plain_text(markdown_text: &str) -> String {
     use pulldown_cmark::{Event, Tag, TagEnd};
     let mut out = String::with_capacity(markdown_text.len());
     let mut links: Vec<String> = Vec::new();
     let mut heading_start: Option<usize> = None;
+    // The lists open around the text: each one's next number, or None
+    // for a bulleted list.
+    let mut lists: Vec<Option<u64>> = Vec::new();
     for event in markdown::events(markdown_text) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
@@ -670,9 +673,34 @@ pub fn plain_text(markdown_text: &str) -> String {
                 out.push_str(&"-".repeat(len.min(72)));
                 out.push_str("\n\n");
             }
-            Event::Start(Tag::Item) => out.push_str("- "),
-            Event::End(TagEnd::Item) => out.push('\n'),
-            Event::End(TagEnd::List(_)) => out.push('\n'),
+            Event::Start(Tag::List(start)) => {
+                if !lists.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                lists.push(start);
+            }
+            Event::Start(Tag::Item) => {
+                out.push_str(&"   ".repeat(lists.len().saturating_sub(1)));
+                match lists.last_mut() {
+                    // Numbered lists keep their numbers, from the one they start at.
+                    Some(Some(n)) => {
+                        out.push_str(&format!("{n}. "));
+                        *n += 1;
+                    }
+                    _ => out.push_str("- "),
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+                if lists.is_empty() {
+                    out.push('\n');
+                }
+            }
             Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.into_string()),
             Event::End(TagEnd::Link) => {
                 if let Some(url) = links.pop()
@@ -748,6 +776,17 @@ mod tests {
                 .into(),
             media: Vec::new(),
         }
+    }
+
+    #[test]
+    fn numbered_lists_keep_their_numbers_in_the_text_part() {
+        let text = plain_text(
+            "Steps:\n\n1. Dredge\n2. Build\n   - quays\n   - cranes\n3. Open\n\nLater:\n\n7. Seventh\n8. Eighth\n\nAlso:\n\n- a\n- b\n",
+        );
+        assert_eq!(
+            text,
+            "Steps:\n\n1. Dredge\n2. Build\n   - quays\n   - cranes\n3. Open\n\nLater:\n\n7. Seventh\n8. Eighth\n\nAlso:\n\n- a\n- b"
+        );
     }
 
     fn site() -> MailSite {
