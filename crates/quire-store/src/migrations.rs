@@ -114,6 +114,37 @@ pub fn postgres() -> Migrator {
 }
 
 #[cfg(test)]
+mod docs_tests {
+    /// Operators back up what docs/backups.md says the database holds:
+    /// every table either back end creates must be named there.
+    #[test]
+    fn the_backup_guide_names_every_table() {
+        let guide = include_str!("../../../docs/backups.md");
+        for (_, _, sqlite, postgres) in super::MIGRATIONS {
+            for sql in [sqlite, postgres] {
+                for rest in sql
+                    .split("CREATE TABLE ")
+                    .skip(1)
+                    .chain(sql.split("CREATE VIRTUAL TABLE ").skip(1))
+                {
+                    let name = rest
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or("");
+                    if name.is_empty() || name == "IF" {
+                        continue;
+                    }
+                    assert!(
+                        guide.contains(&format!("`{name}`")),
+                        "docs/backups.md does not name the table {name}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::super::{Db, Store};
     use sqlx::sqlite::SqliteConnectOptions;
