@@ -535,10 +535,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Subscribers(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
+            if matches!(cmd, SubscribersCommand::SendConfirmations)
+                && let Some(warning) = ctx.config.base_url_warning()
+            {
+                eprintln!("warning: {warning}");
+            }
             subscribers::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Newsletter(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
+            if cmd.makes_links()
+                && let Some(warning) = ctx.config.base_url_warning()
+            {
+                eprintln!("warning: {warning}");
+            }
             newsletter::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Config(cmd) => config_command(&data_dir, cmd),
@@ -552,9 +562,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 None => None,
             };
             let typesetter = quire_pdf::Typesetter::new(template);
+            if let Some(warning) = ctx.config.base_url_warning() {
+                eprintln!("warning: {warning}");
+            }
+            let base = ctx.config.base();
             let site = quire_render::pdf::PdfSite {
                 name: &ctx.config.site_name,
-                base_url: ctx.config.base(),
+                base_url: &base,
                 language: &ctx.config.language,
             };
             let media = store.media_files(paper.meta.id).await?;
@@ -645,7 +659,7 @@ async fn init(cli: &Cli, dir: PathBuf) -> Result<(), Failure> {
 async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Failure> {
     let mut config = ctx.config;
     // With no public address configured, links follow the address served.
-    let follow_addr = args.addr.is_some() && config.base_url == Config::default().base_url;
+    let follow_addr = config.base_url.is_none();
     if let Some(addr) = &args.addr {
         config.http.addr = addr.clone();
         config.validate().map_err(|m| bad_input(format!("--addr: {m}")))?;
@@ -662,7 +676,7 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
     let local = listener.local_addr().context("listening address")?;
     if follow_addr {
         // The bound address, so that port 0 gives working links.
-        config.base_url = format!("http://{local}");
+        config.base_url = Some(format!("http://{local}"));
     }
     tracing::debug!(database = store.backend(), "serving on http://{local}/");
     println!(

@@ -91,6 +91,13 @@ pub(super) enum NewsletterCommand {
     },
 }
 
+impl NewsletterCommand {
+    /// Whether the command builds emails, whose links need the public address.
+    pub(super) fn makes_links(&self) -> bool {
+        !matches!(self, NewsletterCommand::Status { .. } | NewsletterCommand::Pause { .. })
+    }
+}
+
 pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failure> {
     let store = &app.store;
     match cmd {

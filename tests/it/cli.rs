@@ -543,6 +543,61 @@ fn status_is_what_readers_see_and_times_are_on_the_site_clock() {
 }
 
 #[test]
+fn every_absolute_link_starts_with_one_base_url() {
+    let dir = site_with_ports();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let served = format!("http://127.0.0.1:{port}");
+    let config = std::fs::read_to_string(dir.path().join("quire.toml")).expect("config");
+    let config = config.replace("addr = \"127.0.0.1:8080\"", &format!("addr = \"127.0.0.1:{port}\""));
+    std::fs::write(dir.path().join("quire.toml"), &config).expect("write");
+    let mut child = Command::new(QUIRE)
+        .args(["--data-dir", &dir.path().display().to_string(), "serve"])
+        .env("QUIRE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut banner)
+        .expect("banner");
+    let server = Server {
+        child,
+        addr: format!("127.0.0.1:{port}"),
+    };
+    let feed = http_get(&server.addr, "/feed.atom").1;
+    assert!(feed.contains(&format!("{served}/papers/ports-harbours/")), "{feed}");
+    let listed = list_json(dir.path(), "paper");
+    assert_eq!(listed[0]["url"], format!("{served}/papers/ports-harbours/"));
+    // Links made away from the server point at the same address, and say
+    // that readers elsewhere may not reach it.
+    let pdf = dir.path().join("ports.pdf").display().to_string();
+    let out = quire(dir.path(), &["pdf", "ports-harbours", "-o", &pdf]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("warning: base_url is not set, so links point to {served}")),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(server);
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        format!("base_url = \"https://papers.example.org/\"\n{config}"),
+    )
+    .expect("write");
+    let out = quire(dir.path(), &["pdf", "ports-harbours", "-o", &pdf]);
+    assert!(out.status.success());
+    assert!(!text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+    assert_eq!(
+        list_json(dir.path(), "paper")[0]["url"],
+        "https://papers.example.org/papers/ports-harbours/"
+    );
+}
+
+#[test]
 fn every_flag_says_what_it_is_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = quire(dir.path(), &["topic", "add", "--help"]);
@@ -1381,7 +1436,7 @@ fn deleted_papers_go_to_a_trash_and_come_back_whole() {
     );
     assert_eq!(until_status(&server.addr, "/papers/charts/", 404).0, 404);
     assert_eq!(http_get(&server.addr, "/papers/charts/pdf").0, 404);
-    assert!(!http_get(&server.addr, "/feed.xml").1.contains("/papers/charts/"));
+    assert!(!http_get(&server.addr, "/feed.atom").1.contains("/papers/charts/"));
     assert!(!http_get(&server.addr, "/").1.contains("/papers/charts/"));
     assert!(list_json(dir.path(), "paper").is_empty(), "not listed with the others");
     let trashed = list_json_args(dir.path(), &["paper", "list", "--json", "--trashed"]);

@@ -609,7 +609,7 @@ async fn every_response_carries_the_security_headers() {
     let https = site_with(
         standard_papers(),
         Config {
-            base_url: "https://papers.example.org".into(),
+            base_url: Some("https://papers.example.org".into()),
             ..Config::default()
         },
     )

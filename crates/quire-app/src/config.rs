@@ -24,8 +24,9 @@ pub use quire_core::secret::{Secret, redact_url};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The public address of the site, used for canonical links and
-    /// anything read away from the page (feeds, emails). No trailing slash.
-    pub base_url: String,
+    /// anything read away from the page (feeds, emails, PDFs). Unset: the
+    /// address `quire serve` listens on ([`Config::base`]).
+    pub base_url: Option<String>,
     /// `sqlite://path` or `postgres://user:pass@host/db`. Empty: the SQLite
     /// file `quire.db` in the data directory.
     pub database_url: Option<Secret>,
@@ -203,7 +204,7 @@ pub struct NewsletterConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            base_url: "http://127.0.0.1:8080".into(),
+            base_url: None,
             database_url: None,
             site_name: "Quire".into(),
             site_description: "Research, analysis and policy papers".into(),
@@ -818,13 +819,13 @@ impl Config {
                 message: format!("key `{path}`: {message}"),
             })
         };
-        let base = self.base_url.trim_end_matches('/');
-        if quire_core::domain::validate_http_url(base).is_err() {
+        if let Some(base_url) = &self.base_url
+            && quire_core::domain::validate_http_url(base_url.trim_end_matches('/')).is_err()
+        {
             bad(
                 "base_url",
                 format!(
-                    "{:?} is not an absolute http(s) URL; write the site's public address, such as \"https://papers.example.org\"",
-                    self.base_url
+                    "{base_url:?} is not an absolute http(s) URL; write the site's public address, such as \"https://papers.example.org\""
                 ),
             );
         }
@@ -992,14 +993,31 @@ impl Config {
         self.feeds.content == FeedContent::Full
     }
 
-    /// The base URL without a trailing slash, ready to prefix a path.
-    pub fn base(&self) -> &str {
-        self.base_url.trim_end_matches('/')
+    /// The one address every absolute link starts with, without a
+    /// trailing slash: `base_url` when set, else the address served
+    /// (`http.addr`; `quire serve` puts the address it is bound to here).
+    pub fn base(&self) -> std::borrow::Cow<'_, str> {
+        match &self.base_url {
+            Some(url) => std::borrow::Cow::Borrowed(url.trim_end_matches('/')),
+            None => std::borrow::Cow::Owned(format!("http://{}", self.http.addr)),
+        }
+    }
+
+    /// What to tell someone making links away from a server when
+    /// `base_url` is unset: they point at the address served, which
+    /// readers elsewhere may not reach.
+    pub fn base_url_warning(&self) -> Option<String> {
+        self.base_url.is_none().then(|| {
+            format!(
+                "base_url is not set, so links point to {} (the address `quire serve` listens on), which may not be the address readers use: set base_url in quire.toml to the site's public address",
+                self.base()
+            )
+        })
     }
 
     /// The site as emails name it.
     pub fn mail_site(&self) -> quire_mail::compose::MailSite {
-        quire_mail::compose::MailSite::new(&self.site_name, self.base())
+        quire_mail::compose::MailSite::new(&self.site_name, &self.base())
     }
 
     /// What a `Mailer` is made from.
@@ -1043,7 +1061,7 @@ impl Config {
         quire_render::SiteView::new(
             &self.site_name,
             &self.site_description,
-            self.base(),
+            &self.base(),
             &self.language,
             assets,
         )
@@ -1084,7 +1102,7 @@ impl Config {
              # QUIRE_MAIL_FROM (mail.from)... docs/config.md lists them all.\n\n\
              site_name = {}  # shown in the header, titles and citations\n\
              site_description = {}  # one line for the home page and metadata\n\
-             base_url = {}  # the public address: links in feeds, emails, PDFs\n\
+             # base_url = \"https://papers.example.org\"  # the public address for links in feeds, emails, PDFs; unset: the address served\n\
              language = {}  # BCP 47; papers that name none are in it\n\
              time_zone = {}  # the site's clock (IANA name, such as \"Europe/Paris\"): times you type are on it\n\
              # database_url = \"postgres://quire:secret@127.0.0.1:5432/quire\"  # default: quire.db here\n\
@@ -1140,7 +1158,6 @@ impl Config {
              address_per_day = {}  # confirmation emails per address; 0: no limit\n",
             word(&d.site_name),
             word(&d.site_description),
-            word(&d.base_url),
             word(&d.language),
             word(&d.time_zone),
             list(&d.kinds),
@@ -1216,7 +1233,11 @@ mod tests {
     #[test]
     fn a_file_written_by_the_flat_quire_init_loads_unchanged() {
         let text = include_str!("quire-init-flat.toml");
-        same_as_defaults(&Config::parse(text, "quire.toml").expect("flat starter"));
+        let mut read = Config::parse(text, "quire.toml").expect("flat starter");
+        // Old starters wrote the served address out; it is the same links.
+        assert_eq!(read.base_url.take().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(read.base(), Config::default().base());
+        same_as_defaults(&read);
         let edited = text
             .replace("comment_depth = 5", "comment_depth = 2")
             .replace("subscribe_confirm_hours = 48", "subscribe_confirm_hours = 12")
@@ -1257,6 +1278,7 @@ mod tests {
     #[test]
     fn keys_list_matches_the_struct() {
         let mut c = Config {
+            base_url: Some("https://papers.example.org".into()),
             database_url: Some(Secret::new("sqlite://x")),
             theme_dir: Some("theme".into()),
             ..Config::default()

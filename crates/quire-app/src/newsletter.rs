@@ -146,7 +146,7 @@ impl App {
         let existing = self.store.subscriber_by_email(&signup.email).await?;
         let body = match existing {
             Some(s) if s.status == SubscriberStatus::Confirmed => {
-                compose::already_subscribed(self.mail_site(), &self.preferences_url(signer, &s, base, now))
+                compose::already_subscribed(self.mail_site(), &self.preferences_url(signer, &s, &base, now))
             }
             _ => compose::confirmation_for(
                 self.mail_site(),
@@ -281,7 +281,7 @@ impl App {
         if self.address_allows(&subscriber.email) {
             let signer = self.newsletter_signer().await?;
             let base = self.config.base();
-            let url = self.preferences_url(signer, &subscriber, base, OffsetDateTime::now_utc());
+            let url = self.preferences_url(signer, &subscriber, &base, OffsetDateTime::now_utc());
             let body = compose::already_subscribed(self.mail_site(), &url);
             let footer = format!("You receive this because a new link was asked for on {base}.");
             self.queue_mail(MessageKind::Confirm, &subscriber.email, "", &body, &footer)

@@ -103,7 +103,7 @@ impl AppState {
             pdf,
             assets: Arc::new(assets),
             app,
-            security: Arc::new(headers::SecurityHeaders::new(&config.base_url)),
+            security: Arc::new(headers::SecurityHeaders::new(&config.base())),
             proxies: Arc::new(client::TrustedProxies::new(
                 &config.http.trusted_proxies,
                 &config.http.forwarded_header,

@@ -111,7 +111,7 @@ impl FormKind for NewsletterBody {
 
 /// The refusal of a form posted from another site's page.
 fn from_elsewhere(state: &AppState, headers: &HeaderMap) -> Option<Response<Body>> {
-    (!same_site(headers, state.config.base())).then(|| {
+    (!same_site(headers, &state.config.base())).then(|| {
         plain(
             StatusCode::FORBIDDEN,
             "This form can only be sent from this site's own pages.",
