@@ -690,11 +690,7 @@ pub fn plain_text(markdown_text: &str) -> String {
                     _ => out.push_str("- "),
                 }
             }
-            Event::End(TagEnd::Item) => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
+            Event::End(TagEnd::Item) if !out.ends_with('\n') => out.push('\n'),
             Event::End(TagEnd::List(_)) => {
                 lists.pop();
                 if lists.is_empty() {
