@@ -1114,6 +1114,16 @@ fn parse_age(text: &str) -> Result<time::Duration, String> {
     }
 }
 
+/// Says plainly, after a command queues mail, that none of it leaves
+/// while no mail server is set.
+fn say_if_nothing_delivers(config: &Config) {
+    if config.mail.smtp_url.is_none() {
+        eprintln!(
+            "note: no mail server is set, so nothing will be delivered until smtp_url is set in quire.toml ([mail] section, see docs/newsletter.md); the emails wait in the outbox until then"
+        );
+    }
+}
+
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")

@@ -171,7 +171,7 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
                 println!(
                     "{:>5}  {:<9}  {:<6}  {}  sent {}/{}, failed {}, skipped {}  {}",
                     c.id,
-                    c.status.as_str(),
+                    state_of(app, &c),
                     c.kind.as_str(),
                     c.send_at.format(&Rfc3339).unwrap_or_default(),
                     c.sent,
@@ -191,7 +191,8 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             if std::io::stderr().is_terminal() && c.status == CampaignStatus::Sending {
                 watch(app, *id, None).await?;
             }
-            print_summary(&app.campaign(*id).await?);
+            print_summary(app, &app.campaign(*id).await?);
+            super::say_if_nothing_delivers(&app.config);
             Ok(())
         }
         NewsletterCommand::Pause { id } => {
@@ -201,7 +202,10 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
         }
         NewsletterCommand::Resume { id, wait } => {
             match app.resume_campaign(*id).await {
-                Ok(()) => println!("Campaign {id} is sending."),
+                Ok(()) => {
+                    println!("Campaign {id} is sending.");
+                    super::say_if_nothing_delivers(&app.config);
+                }
                 // With --wait, whatever its state, follow it from here.
                 Err(AppError::WrongState(_)) if *wait => {}
                 Err(e) => return Err(e.into()),
@@ -214,13 +218,22 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
     }
 }
 
-fn print_summary(c: &quire_store::CampaignSummary) {
+/// A campaign's state in words: "sending" only when something can send.
+fn state_of(app: &App, c: &quire_store::CampaignSummary) -> &'static str {
+    match c.status {
+        CampaignStatus::Sending if app.config.mail.smtp_url.is_none() => "waiting: no mail server set",
+        other => other.as_str(),
+    }
+}
+
+fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
     println!(
-        "Campaign {} ({}, {}): {}\n  {} recipients: {} sent, {} failed, {} skipped, {} to send",
+        "Campaign {} ({}, {}): {}\n  copy frozen {} (later edits to the paper are not in it)\n  {} recipients: {} sent, {} failed, {} skipped, {} to send",
         c.id,
         c.kind.as_str(),
-        c.status.as_str(),
+        state_of(app, c),
         c.subject,
+        app.config.zone().describe(c.frozen_at),
         c.recipients,
         c.sent,
         c.failed,
@@ -253,6 +266,7 @@ async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
             c.subject
         ),
     }
+    super::say_if_nothing_delivers(&app.config);
     Ok(())
 }
 
@@ -261,7 +275,7 @@ async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
 async fn deliver(app: &App, id: i64) -> Result<(), Failure> {
     let sender = Arc::new(app.sender(app.mailer()?).await?);
     watch(app, id, Some(sender)).await?;
-    print_summary(&app.campaign(id).await?);
+    print_summary(app, &app.campaign(id).await?);
     Ok(())
 }
 

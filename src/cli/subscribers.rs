@@ -25,6 +25,7 @@ pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failu
                     if queued == 1 { "" } else { "s" },
                     app.config.newsletter.confirm_hours
                 );
+                super::say_if_nothing_delivers(&app.config);
             }
             Ok(())
         }

@@ -598,6 +598,37 @@ fn every_absolute_link_starts_with_one_base_url() {
 }
 
 #[test]
+fn without_a_mail_server_queueing_commands_say_nothing_leaves() {
+    let dir = site_with_ports();
+    let csv = write(dir.path(), "list.csv", "email\nreader@example.org\n");
+    let out = quire(
+        dir.path(),
+        &["subscribers", "import", "--with-consent", &csv.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = quire(dir.path(), &["newsletter", "send", "--paper", "ports-harbours"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing will be delivered until smtp_url is set"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = quire(dir.path(), &["newsletter", "status"]);
+    assert!(
+        text(&out.stdout).contains("waiting: no mail server set"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!text(&out.stdout).contains("sending"), "{}", text(&out.stdout));
+    let out = quire(dir.path(), &["newsletter", "status", "1"]);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("waiting: no mail server set") && shown.contains("copy frozen"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn every_flag_says_what_it_is_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = quire(dir.path(), &["topic", "add", "--help"]);

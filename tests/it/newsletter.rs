@@ -87,6 +87,19 @@ async fn subscribe(site: &Site, emails: impl IntoIterator<Item = String>, topics
 }
 
 #[tokio::test]
+async fn without_a_mail_server_the_sign_up_page_promises_no_email_on_its_way() {
+    let site = site_on_either("newsletter_no_smtp", standard_papers(), Config::default()).await;
+    let reply = post_form(&site.state, "/subscribe", "email=ada%40example.org&scope=all", &[]).await;
+    assert_eq!(reply.status, 303);
+    let page = get(&site.state, "/subscribe?sent=1").await.text();
+    assert!(page.contains("A confirmation email will follow"), "{page}");
+    assert!(
+        !page.contains("on its way") && !page.contains("Check your inbox"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
     let smtp = SmtpServer::start().await;
     let site = site_on_either("newsletter_flow", standard_papers(), config(&smtp)).await;

@@ -43,6 +43,10 @@ pub struct CampaignSummary {
     pub send_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
+    /// When its copy was made: a campaign sends what the paper said then,
+    /// by design, whatever changes after.
+    #[serde(with = "time::serde::rfc3339")]
+    pub frozen_at: OffsetDateTime,
     pub recipients: i64,
     pub queued: i64,
     pub sent: i64,
@@ -130,11 +134,12 @@ struct CampaignRow {
     status: String,
     send_at: OffsetDateTime,
     finished_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
     recipients: i64,
 }
 
 const CAMPAIGN_SELECT: &str = "SELECT c.id, c.kind, p.slug AS paper, t.slug AS topic, c.subject, c.status, c.send_at, \
-     c.finished_at, c.recipients FROM campaigns c LEFT JOIN papers p ON p.id = c.paper_id \
+     c.finished_at, c.created_at, c.recipients FROM campaigns c LEFT JOIN papers p ON p.id = c.paper_id \
      LEFT JOIN topics t ON t.id = c.topic_id";
 
 /// Writes campaign `$id`'s messages, one per confirmed subscriber that
@@ -498,6 +503,7 @@ impl Store {
             subject: row.subject,
             send_at: row.send_at,
             finished_at: row.finished_at,
+            frozen_at: row.created_at,
             recipients: row.recipients,
             queued: counts.queued,
             sent: counts.sent,

@@ -62,11 +62,21 @@ pub(crate) async fn subscribe_form(
 ) -> Response<Body> {
     let result = async {
         if query.contains_key("sent") {
-            let view = message_view(
-                "Check your inbox",
-                "If the address can receive our newsletter, an email is on its way to it. Open the link in it to \
-                 confirm; until then nothing is kept. It may take a few minutes; look in the spam folder too.",
-            );
+            // With no mail server set, nothing can leave yet: promise no
+            // email "on its way", only that the confirmation will follow.
+            let view = if state.config.mail.smtp_url.is_some() {
+                message_view(
+                    "Check your inbox",
+                    "If the address can receive our newsletter, an email is on its way to it. Open the link in it to \
+                     confirm; until then nothing is kept. It may take a few minutes; look in the spam folder too.",
+                )
+            } else {
+                message_view(
+                    "Thank you",
+                    "A confirmation email will follow at this address. Open the link in it to confirm; until then \
+                     nothing is kept.",
+                )
+            };
             return page(&state, StatusCode::OK, "/subscribe", &view);
         }
         let view = NewsletterView {
@@ -369,10 +379,17 @@ pub(crate) async fn fresh_preferences_link(
             Err(AppError::LinkInvalid) => return bad_link(&state, PREFERENCES),
             Err(e) => return Err(e.into()),
         }
-        let view = message_view(
-            "Check your inbox",
-            "A new link to your preferences is on its way to the address the old one was sent to.",
-        );
+        let view = if state.config.mail.smtp_url.is_some() {
+            message_view(
+                "Check your inbox",
+                "A new link to your preferences is on its way to the address the old one was sent to.",
+            )
+        } else {
+            message_view(
+                "Thank you",
+                "A new link to your preferences will follow at the address the old one was sent to.",
+            )
+        };
         page(&state, StatusCode::OK, PREFERENCES, &view)
     }
     .await;
