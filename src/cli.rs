@@ -3,6 +3,7 @@
 //! matter, arguments, settings), 1 anything else.
 
 mod newsletter;
+mod outbox;
 mod subscribers;
 
 use anyhow::{Context, anyhow};
@@ -72,6 +73,9 @@ enum Command {
     /// Send papers and digests to subscribers, and follow campaigns
     #[command(subcommand)]
     Newsletter(newsletter::NewsletterCommand),
+    /// The emails waiting to leave: list them with why each waits, show, retry or discard them
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Check the settings, or show every one with where its value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -550,6 +554,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 eprintln!("warning: {warning}");
             }
             newsletter::run(&open_app(&ctx).await?, cmd).await
+        }
+        Command::Outbox(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            outbox::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Config(cmd) => config_command(&data_dir, cmd),
         Command::Pdf { slug, output } => {

@@ -626,6 +626,56 @@ fn without_a_mail_server_queueing_commands_say_nothing_leaves() {
         shown.contains("waiting: no mail server set") && shown.contains("copy frozen"),
         "{shown}"
     );
+
+    // The outbox says what waits and why, and lets an editor act on it.
+    let out = quire(dir.path(), &["outbox", "list", "--json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["recipient"], "reader@example.org");
+    assert_eq!(entries[0]["status"], "queued");
+    let id = entries[0]["id"].to_string();
+    let out = quire(dir.path(), &["outbox", "list"]);
+    assert!(
+        text(&out.stdout).contains("[waiting: no mail server set]"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = quire(dir.path(), &["outbox", "show", &id]);
+    assert!(
+        text(&out.stdout).contains("to:       reader@example.org"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("waiting:  waiting: no mail server set"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = quire(dir.path(), &["outbox", "retry", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = quire(dir.path(), &["outbox", "discard", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Discarded 1 message"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = quire(dir.path(), &["outbox", "retry", &id]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is skipped already"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = quire(dir.path(), &["outbox", "show", "99999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no message has the id"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = quire(dir.path(), &["outbox", "list", "--status", "lost"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

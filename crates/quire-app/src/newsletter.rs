@@ -570,3 +570,84 @@ fn checked_subject(s: &str) -> Result<String, AppError> {
     }
     Ok(s.to_owned())
 }
+
+/// Why a message of the outbox has not left, in words; None once it has
+/// (or will not: sent, failed, discarded).
+pub fn waiting_reason(
+    entry: &quire_store::OutboxEntry,
+    mail_server_set: bool,
+    zone: &crate::clock::SiteZone,
+    now: OffsetDateTime,
+) -> Option<String> {
+    use quire_core::domain::DeliveryStatus;
+    if entry.status != DeliveryStatus::Queued {
+        return None;
+    }
+    Some(if entry.campaign_status == Some(CampaignStatus::Paused) {
+        format!("its campaign {} is paused", entry.campaign.unwrap_or_default())
+    } else if entry.campaign_status == Some(CampaignStatus::Scheduled) {
+        format!("its campaign {} has not started", entry.campaign.unwrap_or_default())
+    } else if !mail_server_set {
+        "waiting: no mail server set".to_owned()
+    } else if entry.attempts > 0 {
+        format!(
+            "{} attempt{} failed ({}); next at {}",
+            entry.attempts,
+            if entry.attempts == 1 { "" } else { "s" },
+            entry.last_error.as_deref().unwrap_or("no reason given"),
+            zone.describe(entry.next_attempt_at)
+        )
+    } else if entry.next_attempt_at > now {
+        format!("due at {}", zone.describe(entry.next_attempt_at))
+    } else {
+        "due now: the server sends it".to_owned()
+    })
+}
+
+impl App {
+    /// The outbox's messages, newest first, at most `limit` (1 to 1000).
+    pub async fn outbox(
+        &self,
+        status: Option<quire_core::domain::DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<quire_store::OutboxEntry>, AppError> {
+        Ok(self.store.outbox_entries(status, limit.clamp(1, 1000)).await?)
+    }
+
+    /// One message of the outbox.
+    pub async fn outbox_message(&self, id: i64) -> Result<quire_store::OutboxEntry, AppError> {
+        self.store
+            .outbox_entry(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("message", "id", id.to_string()))
+    }
+
+    /// Sends waiting or failed messages again as soon as a sender runs,
+    /// attempts counted afresh, all or none: an id that is not in the
+    /// outbox, or a message already sent or discarded, is refused.
+    pub async fn retry_messages(&self, ids: &[i64]) -> Result<u64, AppError> {
+        self.check_undelivered(ids).await?;
+        Ok(self.store.retry_messages(ids, OffsetDateTime::now_utc()).await?)
+    }
+
+    /// Gives up on waiting or failed messages (kept, marked skipped), all
+    /// or none as [`App::retry_messages`].
+    pub async fn discard_messages(&self, ids: &[i64]) -> Result<u64, AppError> {
+        self.check_undelivered(ids).await?;
+        Ok(self.store.discard_messages(ids).await?)
+    }
+
+    async fn check_undelivered(&self, ids: &[i64]) -> Result<(), AppError> {
+        use quire_core::domain::DeliveryStatus;
+        for id in ids {
+            let m = self.outbox_message(*id).await?;
+            if matches!(m.status, DeliveryStatus::Sent | DeliveryStatus::Skipped) {
+                return Err(AppError::WrongState(format!(
+                    "message {id} is {} already",
+                    m.status.as_str()
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -355,7 +355,7 @@ mod subscribers;
 
 pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
 pub use outbox::{
-    CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts,
+    CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts, OutboxEntry,
     OutgoingMessage, RetryPolicy,
 };
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms};

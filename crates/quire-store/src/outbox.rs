@@ -54,6 +54,72 @@ pub struct CampaignSummary {
     pub skipped: i64,
 }
 
+/// One message in the outbox, as an editor follows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub kind: MessageKind,
+    pub campaign: Option<i64>,
+    /// The campaign's status when it belongs to one (a paused campaign's
+    /// messages wait for it).
+    pub campaign_status: Option<CampaignStatus>,
+    pub recipient: String,
+    /// The subject, for messages that are not a campaign's copy.
+    pub subject: Option<String>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    kind: String,
+    campaign_id: Option<i64>,
+    campaign_status: Option<String>,
+    recipient: String,
+    subject: Option<String>,
+    status: String,
+    attempts: i64,
+    next_attempt_at: OffsetDateTime,
+    last_error: Option<String>,
+    sent_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+}
+
+const OUTBOX_SELECT: &str = "SELECT o.id, o.kind, o.campaign_id, c.status AS campaign_status, o.recipient, \
+     COALESCE(o.subject, c.subject) AS subject, o.status, o.attempts, o.next_attempt_at, o.last_error, o.sent_at, \
+     o.created_at FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id";
+
+impl OutboxRow {
+    fn into_entry(self) -> Result<OutboxEntry, StoreError> {
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("message {}: {what} {value:?}", self.id));
+        Ok(OutboxEntry {
+            kind: MessageKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?,
+            status: DeliveryStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            campaign_status: match &self.campaign_status {
+                Some(s) => Some(CampaignStatus::parse(s).ok_or_else(|| corrupt("campaign status", s))?),
+                None => None,
+            },
+            id: self.id,
+            campaign: self.campaign_id,
+            recipient: self.recipient,
+            subject: self.subject,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at,
+            last_error: self.last_error,
+            sent_at: self.sent_at,
+            created_at: self.created_at,
+        })
+    }
+}
+
 /// What every copy of a campaign shares.
 #[derive(Clone, Debug)]
 pub struct CampaignContent {
@@ -534,6 +600,77 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+
+    /// Messages in the outbox, newest first, at most `limit`: all, or
+    /// those with `status`.
+    pub async fn outbox_entries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let filter = if status.is_some() {
+            "WHERE o.status = $1"
+        } else {
+            "WHERE $1 = $1"
+        };
+        let sql = format!("{OUTBOX_SELECT} {filter} ORDER BY o.id DESC LIMIT {limit}");
+        let rows: Vec<OutboxRow> = with_pool!(self, pool => {
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(status.map_or("", |s| s.as_str()))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OutboxRow::into_entry).collect()
+    }
+
+    /// One message of the outbox.
+    pub async fn outbox_entry(&self, id: i64) -> Result<Option<OutboxEntry>, StoreError> {
+        let sql = format!("{OUTBOX_SELECT} WHERE o.id = $1");
+        let row: Option<OutboxRow> = with_pool!(self, pool => {
+            sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
+        });
+        row.map(OutboxRow::into_entry).transpose()
+    }
+
+    /// Makes failed or waiting messages due now, with their attempts
+    /// counted afresh; returns how many. Sent and discarded ones stay.
+    pub async fn retry_messages(&self, ids: &[i64], now: OffsetDateTime) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, lease_until = NULL \
+             WHERE status IN ('queued', 'failed') AND id IN ({})",
+            super::placeholders(2, ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(db_time(now));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// Gives up on waiting or failed messages (they are kept, marked
+    /// skipped, with why); returns how many.
+    pub async fn discard_messages(&self, ids: &[i64]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = 'discarded from the outbox' \
+             WHERE status IN ('queued', 'failed') AND id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.execute(pool).await?.rows_affected())
+        })
     }
 
     /// Messages claimed by a sender and not yet recorded: in flight.
