@@ -1396,6 +1396,22 @@ fn drawings_with_text_are_checked_without_font_noise() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(!err.contains("No match") && !err.contains("usvg"), "{err}");
+    // Emails link the drawing as PNG, which the server draws.
+    let server = serve(dir.path());
+    let mut s = std::net::TcpStream::connect(&server.addr).expect("connect");
+    s.write_all(b"GET /papers/charts/chart.svg.png HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut reply = Vec::new();
+    std::io::Read::read_to_end(&mut s, &mut reply).expect("read");
+    let head_end = reply.windows(4).position(|w| w == b"\r\n\r\n").expect("headers") + 4;
+    let head = String::from_utf8_lossy(&reply[..head_end]).to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.1 200") && head.contains("content-type: image/png"),
+        "{head}"
+    );
+    assert!(reply[head_end..].starts_with(b"\x89PNG"), "a PNG body");
+    assert_eq!(http_get(&server.addr, "/papers/charts/missing.svg.png").0, 404);
+    assert_eq!(http_get(&server.addr, "/papers/charts/..%2fchart.svg.png").0, 404);
 }
 
 #[test]

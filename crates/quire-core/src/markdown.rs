@@ -176,12 +176,20 @@ pub struct ImageLinks<'a> {
     pub prefix: &'a str,
     /// The images stored with the paper, for their sizes.
     pub media: &'a [MediaMeta],
+    /// Link SVG drawings as their PNG rendering (`NAME.svg.png`): for
+    /// emails, whose readers mostly show no SVG.
+    pub svg_as_png: bool,
 }
 
 impl ImageLinks<'_> {
     /// The `<img>` for the paper's image `name` (from `media_name`).
     fn img(&self, name: &str, title: &str, alt: &str) -> String {
-        let mut tag = format!("<img src=\"{}{}\" alt=\"", self.prefix, media_path(name));
+        let png = if self.svg_as_png && name.ends_with(".svg") {
+            ".png"
+        } else {
+            ""
+        };
+        let mut tag = format!("<img src=\"{}{}{png}\" alt=\"", self.prefix, media_path(name));
         let _ = pulldown_cmark_escape::escape_html(&mut tag, alt);
         tag.push('"');
         if !title.is_empty() {
@@ -986,6 +994,7 @@ mod tests {
         let links = ImageLinks {
             prefix: "/papers/ports/",
             media: &media,
+            svg_as_png: false,
         };
         let md = "![Exports <b>\"2025\"</b>](figures/chart%201.png \"Figure 1: Exports & <imports>\")\n\n\
                   Inline ![icon](./logo.svg) here, ![far](https://example.org/a.png) and ![up](../x.png).\n\n\
@@ -1026,6 +1035,7 @@ mod tests {
         let links = ImageLinks {
             prefix: "/p/",
             media: &[],
+            svg_as_png: false,
         };
         // A titled image of the paper with more after it is read ahead as
         // a possible figure, then put back: no figure, nothing lost.
@@ -1170,6 +1180,7 @@ mod tests {
         let links = super::ImageLinks {
             prefix: "/papers/p/",
             media: &[],
+            svg_as_png: false,
         };
         finishes_within(Duration::from_secs(20), move || {
             super::render_with_images(&nested, Some(&links)).html

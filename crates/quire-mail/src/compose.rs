@@ -352,6 +352,7 @@ pub fn paper_campaign(paper: &Paper, site: &MailSite) -> Composed {
     let links = markdown::ImageLinks {
         prefix: &page,
         media: &paper.media,
+        svg_as_png: true,
     };
     let rendered = markdown::render_with_images(&paper.body, Some(&links));
     let body = quire_render::feeds::absolute_links(&rendered.html, &site.base_url, &page);
@@ -772,6 +773,27 @@ mod tests {
                 .into(),
             media: Vec::new(),
         }
+    }
+
+    #[test]
+    fn drawings_go_out_as_png() {
+        let mut p = paper();
+        p.body = "![A map](map.svg) and ![A chart](chart.png)\n".into();
+        let composed = paper_campaign(&p, &site());
+        assert!(
+            composed
+                .html
+                .contains("src=\"https://papers.example.org/papers/ports/map.svg.png\""),
+            "{}",
+            composed.html
+        );
+        assert!(
+            composed
+                .html
+                .contains("src=\"https://papers.example.org/papers/ports/chart.png\""),
+            "{}",
+            composed.html
+        );
     }
 
     #[test]

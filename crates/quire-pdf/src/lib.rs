@@ -369,6 +369,36 @@ pub fn svg_options<'a>() -> usvg::Options<'a> {
     }
 }
 
+/// Draws an SVG drawing as PNG for readers that show no SVG (email
+/// programs): twice its own size for sharp screens, at most `max_width`
+/// pixels wide and 4096 high, on white (as emails show images), with the
+/// bundled fonts. Files the drawing links to are never read.
+pub fn svg_to_png(data: &[u8], max_width: u32) -> Result<Vec<u8>, String> {
+    let options = usvg::Options {
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..svg_options()
+    };
+    let tree = usvg::Tree::from_data(data, &options).map_err(|e| format!("the SVG cannot be read ({e})"))?;
+    let size = tree.size();
+    let max_width = max_width.max(1) as f32;
+    let scale = 2.0_f32.min(max_width / size.width()).min(4096.0 / size.height());
+    let width = (size.width() * scale).ceil().clamp(1.0, max_width) as u32;
+    let height = (size.height() * scale).ceil().clamp(1.0, 4096.0) as u32;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).ok_or("the drawing has no area")?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(width as f32 / size.width(), height as f32 / size.height()),
+        &mut pixmap.as_mut(),
+    );
+    pixmap
+        .encode_png()
+        .map_err(|e| format!("the PNG cannot be written ({e})"))
+}
+
 /// Where image `i` lives in the sandbox.
 fn image_path(i: usize, image: &Image) -> String {
     let ext: String = image.extension.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -437,4 +467,25 @@ pub fn misused_fonts(pdf: &Pdf) -> Vec<String> {
                 .map(move |s| format!("{family}: {s:?}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod svg_tests {
+    #[test]
+    fn drawings_become_pngs_of_a_bounded_size() {
+        let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100"><rect width="300" height="100" fill="#c00"/><text x="10" y="50">Exports</text></svg>"##;
+        let size_of = |png: &[u8]| {
+            let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            (be(&png[16..20]), be(&png[20..24]))
+        };
+        let png = super::svg_to_png(svg, 1200).expect("png");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(size_of(&png), (600, 200));
+        let wide = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="10"/>"#;
+        let png = super::svg_to_png(wide, 1200).expect("png");
+        assert_eq!(size_of(&png).0, 1200);
+        let tall = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="100000"/>"#;
+        assert!(size_of(&super::svg_to_png(tall, 1200).expect("png")).1 <= 4096);
+        assert!(super::svg_to_png(b"<svg", 1200).is_err());
+    }
 }

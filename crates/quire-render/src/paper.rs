@@ -210,6 +210,7 @@ pub fn render_paper(
         Some(&markdown::ImageLinks {
             prefix: &path,
             media: &paper.media,
+            svg_as_png: false,
         }),
     );
     let card = PaperCard::new(meta, extras.words_per_minute);

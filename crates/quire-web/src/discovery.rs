@@ -205,6 +205,9 @@ pub async fn comments_feed(state: AppState, slug: Option<String>, headers: Heade
 /// An image stored with a paper, served beside it while readers may see
 /// the paper (a draft's images stay private).
 async fn paper_media(state: AppState, slug: String, name: String, headers: &HeaderMap) -> Response<Body> {
+    if name.ends_with(".svg.png") {
+        return drawing_as_png(state, slug, name, headers).await;
+    }
     // Only names Quire could have stored, in the one spelling it stores.
     let canonical = quire_core::domain::media_name(&quire_core::domain::media_path(&name));
     if validate_slug(&slug).is_err() || canonical != Ok(Some(name.clone())) {
@@ -228,6 +231,53 @@ async fn paper_media(state: AppState, slug: String, name: String, headers: &Head
         .await
 }
 
+/// The widest PNG an SVG drawing is drawn as, in pixels.
+const DRAWING_PNG_WIDTH: u32 = 1600;
+
+/// `NAME.svg.png`: a paper's SVG drawing NAME.svg as PNG, for emails
+/// (most email programs show no SVG), or a PNG stored under that very
+/// name. Drawn off the async workers, once per version of the paper
+/// while the page cache keeps it.
+async fn drawing_as_png(state: AppState, slug: String, png_name: String, headers: &HeaderMap) -> Response<Body> {
+    let name = png_name.trim_end_matches(".png").to_owned();
+    let canonical =
+        |n: &str| quire_core::domain::media_name(&quire_core::domain::media_path(n)) == Ok(Some(n.to_owned()));
+    if validate_slug(&slug).is_err() || !canonical(&name) {
+        return PageError::NotFound.into_response();
+    }
+    let key = format!("{}{}.png", paths::paper(&slug), quire_core::domain::media_path(&name));
+    state
+        .cached_page(headers, key, |state| async move {
+            let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
+            let Some(file) = state.store.media_file(paper.meta.id, &name).await? else {
+                // Not a drawing of ours: perhaps a PNG stored under the name.
+                let stored = match canonical(&png_name) {
+                    true => state.store.media_file(paper.meta.id, &png_name).await?,
+                    false => None,
+                };
+                let file = stored.ok_or(PageError::NotFound)?;
+                return Ok(CachedPage::media(
+                    Bytes::from(file.data),
+                    file.meta.kind,
+                    paper.meta.updated_at,
+                ));
+            };
+            let png = crate::off_async(move || {
+                quire_pdf::svg_to_png(&file.data, DRAWING_PNG_WIDTH).map_err(|e| {
+                    tracing::warn!(drawing = %name, error = %e, "a stored drawing cannot be drawn as PNG");
+                    PageError::NotFound
+                })
+            })
+            .await?;
+            Ok(CachedPage::media(
+                Bytes::from(png),
+                quire_core::domain::MediaKind::Png,
+                paper.meta.updated_at,
+            ))
+        })
+        .await
+}
+
 /// Feed entries for `papers`, with their full texts when `bodies` holds
 /// them (by paper id).
 fn feed_entries(
@@ -244,6 +294,7 @@ fn feed_entries(
                 let links = quire_core::markdown::ImageLinks {
                     prefix: &prefix,
                     media: &[],
+                    svg_as_png: false,
                 };
                 quire_core::markdown::render_with_images(body, Some(&links)).html
             });
