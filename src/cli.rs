@@ -819,7 +819,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 None => None,
             };
             let app = open_app(ctx).await?;
-            let done = app.publish(slug, at, *unpublish_until).await.map_err(|e| match e {
+            let (done, announcement) = app.publish(slug, at, *unpublish_until).await.map_err(|e| match e {
                 AppError::WouldGoOffline { slug, live_since, at } => bad_input(format!(
                     "{slug} is live (since {}); publishing it at {} would take it offline until then. \
                      Nothing was changed. To take it offline until then, add --unpublish-until; \
@@ -848,6 +848,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                     zone.describe(at)
                 ),
             }
+            say_announcements(&app, &[(slug.clone(), announcement)]);
             Ok(())
         }
         PaperCommand::Export { out, slugs } => {
@@ -881,22 +882,26 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             Ok(())
         }
         PaperCommand::Delete { slugs } => {
-            open_app(ctx).await?.delete_papers(slugs).await?;
+            let app = open_app(ctx).await?;
+            let cancelled = app.delete_papers(slugs).await?;
             println!(
                 "Moved {} to the trash: readers no longer see {}. `quire paper restore` brings {} back; `quire paper purge --older-than 30d` deletes for good.",
                 plural(slugs.len(), "paper"),
                 if slugs.len() == 1 { "it" } else { "them" },
                 if slugs.len() == 1 { "it" } else { "them" },
             );
+            say_announcements(&app, &cancelled);
             Ok(())
         }
         PaperCommand::Restore { slugs } => {
-            open_app(ctx).await?.restore_papers(slugs).await?;
+            let app = open_app(ctx).await?;
+            let announced = app.restore_papers(slugs).await?;
             println!("Restored {} from the trash, as before", plural(slugs.len(), "paper"));
+            say_announcements(&app, &announced);
             Ok(())
         }
         PaperCommand::Purge { older_than } => {
-            let age = parse_age(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
+            let age = quire_app::clock::parse_span(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
             let gone = open_app(ctx).await?.purge_papers(age).await?;
             for slug in &gone {
                 println!("Deleted {slug}");
@@ -905,10 +910,44 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
             Ok(())
         }
         PaperCommand::Unpublish { slug } => {
-            open_app(ctx).await?.unpublish(slug).await?;
+            let app = open_app(ctx).await?;
+            let cancelled = app.unpublish(slug).await?;
             println!("Unpublished {slug}; it is a draft again");
+            say_announcements(&app, &[(slug.clone(), cancelled)]);
             Ok(())
         }
+    }
+}
+
+/// Says what `newsletter_on_publish` did about papers a command changed:
+/// the email each will get and when, or why it gets none, or that a
+/// waiting one was cancelled.
+fn say_announcements(app: &App, done: &[(String, quire_app::newsletter::Announcement)]) {
+    use quire_app::newsletter::Announcement;
+    let config = app.config.clone();
+    let zone = config.zone();
+    let mut queued = false;
+    for (slug, a) in done {
+        match a {
+            Announcement::Nothing => {}
+            Announcement::Queued { id, at } => {
+                queued = true;
+                println!(
+                    "Emailing {slug} to its topics' subscribers at {} (campaign {id}, newsletter_on_publish); \
+                     unpublishing or deleting it before then cancels the email",
+                    zone.describe(*at)
+                );
+            }
+            Announcement::NotNew(why) => println!("Not emailing {slug}: {why}"),
+            Announcement::Cancelled { ids } => println!(
+                "Cancelled the email announcing {slug} (campaign{} {})",
+                if ids.len() == 1 { "" } else { "s" },
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    if queued {
+        say_if_nothing_delivers(&config);
     }
 }
 
@@ -974,6 +1013,7 @@ async fn add_papers(ctx: &RunContext, files: &[PathBuf], options: AddOptions) ->
                 report.added.len(),
                 if report.added.len() == 1 { "" } else { "s" }
             );
+            say_announcements(&app, &report.announcements);
             app.store.close().await;
             Ok(())
         }
@@ -1101,27 +1141,6 @@ async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure>
     }
 }
 
-/// An age such as `30d`, `12h`, `2w` or `90m`.
-fn parse_age(text: &str) -> Result<time::Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: i64 = number
-        .parse()
-        .ok()
-        .filter(|n| *n <= 100_000)
-        .ok_or_else(|| format!("{text:?} is not an age: write a number and a unit, such as 30d, 12h, 2w or 90m"))?;
-    match unit {
-        "m" => Ok(time::Duration::minutes(n)),
-        "h" => Ok(time::Duration::hours(n)),
-        "d" => Ok(time::Duration::days(n)),
-        "w" => Ok(time::Duration::weeks(n)),
-        _ => Err(format!(
-            "{text:?} has no unit Quire knows: write m (minutes), h (hours), d (days) or w (weeks), such as 30d"
-        )),
-    }
-}
-
 /// Says plainly, after a command queues mail, that none of it leaves
 /// while no mail server is set.
 fn say_if_nothing_delivers(config: &Config) {
@@ -1208,7 +1227,7 @@ async fn comments_command(app: &App, cmd: &CommentsCommand) -> Result<(), Failur
         CommentsCommand::Trash { ids } => moderate(app, ids, Moderation::Trash, "moved to the trash").await,
         CommentsCommand::Restore { ids } => moderate(app, ids, Moderation::Restore, "restored").await,
         CommentsCommand::Purge { older_than, status } => {
-            let age = parse_age(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
+            let age = quire_app::clock::parse_span(older_than).map_err(|e| bad_input(format!("--older-than: {e}")))?;
             let mut statuses = Vec::new();
             for s in status.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 statuses.push(
@@ -1231,23 +1250,6 @@ async fn comments_command(app: &App, cmd: &CommentsCommand) -> Result<(), Failur
                 plural(usize::try_from(n).unwrap_or(usize::MAX), "comment")
             );
             Ok(())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_age;
-
-    #[test]
-    fn ages_read_in_minutes_hours_days_and_weeks() {
-        assert_eq!(parse_age("90m"), Ok(time::Duration::minutes(90)));
-        assert_eq!(parse_age(" 12h "), Ok(time::Duration::hours(12)));
-        assert_eq!(parse_age("30d"), Ok(time::Duration::days(30)));
-        assert_eq!(parse_age("2w"), Ok(time::Duration::weeks(2)));
-        assert_eq!(parse_age("0m"), Ok(time::Duration::ZERO));
-        for bad in ["", "d", "30", "30 d", "-1d", "1y", "99999999999999999999d", "1000000d"] {
-            assert!(parse_age(bad).is_err(), "{bad:?}");
         }
     }
 }

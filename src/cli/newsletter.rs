@@ -169,10 +169,10 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             }
             for c in campaigns {
                 println!(
-                    "{:>5}  {:<9}  {:<6}  {}  sent {}/{}, failed {}, skipped {}  {}",
+                    "{:>5}  {:<9}  {:<10}  {}  sent {}/{}, failed {}, skipped {}  {}",
                     c.id,
                     state_of(app, &c),
-                    c.kind.as_str(),
+                    if c.on_publish { "on publish" } else { c.kind.as_str() },
                     c.send_at.format(&Rfc3339).unwrap_or_default(),
                     c.sent,
                     c.recipients,
@@ -240,6 +240,14 @@ fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
         c.skipped,
         c.queued
     );
+    if c.on_publish && c.status == CampaignStatus::Scheduled {
+        println!(
+            "  queued because {} went public (newsletter_on_publish); it starts {}, unless the paper is unpublished \
+             or deleted before then",
+            c.paper.as_deref().unwrap_or("its paper"),
+            app.config.zone().describe(c.send_at)
+        );
+    }
 }
 
 /// A time typed on the command line, on the site's clock unless it says

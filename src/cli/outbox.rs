@@ -95,6 +95,9 @@ pub(super) async fn run(app: &App, cmd: &OutboxCommand) -> Result<(), Failure> {
             if let Some(c) = e.campaign {
                 println!("  campaign: {c} (`quire newsletter status {c}`)");
             }
+            if e.written_when_sent && e.status == DeliveryStatus::Queued {
+                println!("  written:  when it is sent, with the site's settings of that moment");
+            }
             println!("  queued:   {}", zone.describe(e.created_at));
             println!("  attempts: {}", e.attempts);
             if let Some(sent) = e.sent_at {

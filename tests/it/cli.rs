@@ -1662,7 +1662,10 @@ fn comments_are_listed_moderated_purged_exported_and_erased() {
         ),
         (vec!["comments", "approve", "99999"], "no comment has the id 99999"),
         (vec!["comments", "purge", "--older-than", "30x"], "has no unit"),
-        (vec!["comments", "purge", "--older-than", "d"], "is not an age"),
+        (
+            vec!["comments", "purge", "--older-than", "d"],
+            "is not a length of time",
+        ),
         (
             vec!["comments", "purge", "--older-than", "1d", "--status", "approved"],
             "does not take approved",
@@ -2293,6 +2296,16 @@ fn imported_subscribers_confirm_from_an_emailed_link() {
         "{}",
         text(&out.stdout)
     );
+    let out = quire(d, &["outbox", "show", "1"]);
+    assert!(
+        text(&out.stdout).contains("written:  when it is sent"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The site is renamed while they wait: they are written when they go.
+    let config = std::fs::read_to_string(d.join("quire.toml")).expect("config");
+    let config = config.replace("site_name = \"Quire\"", "site_name = \"Harbour Institute\"");
+    std::fs::write(d.join("quire.toml"), config).expect("rename");
 
     // The site's server sends them.
     let server = serve_with(d, &[("QUIRE_SMTP_URL", &url), ("QUIRE_MAIL_FROM", "news@example.org")]);
@@ -2308,10 +2321,17 @@ fn imported_subscribers_confirm_from_an_emailed_link() {
         .expect("Ada's confirmation");
     let body = common::smtp::part(&to_ada.data, "text/plain").expect("text");
     assert!(body.starts_with("Dear Ada,"), "{body}");
+    assert!(body.contains("new papers from Harbour Institute"), "{body}");
+    assert!(!body.contains("Quire"), "{body}");
+    let subject = common::smtp::header(&to_ada.data, "Subject").expect("subject");
+    assert_eq!(subject, "Confirm your subscription to Harbour Institute");
     let link = body
         .split_whitespace()
         .find(|w| w.contains("/subscribe/confirm?t="))
         .expect("a confirmation link");
+    // The link is to the address the server answers on, not the one
+    // configured when the message was queued.
+    assert!(link.starts_with(&format!("http://{}/", server.addr)), "{link}");
     let path = &link[link.find("/subscribe/").expect("path")..];
     let (status, page) = http_get(&server.addr, path);
     assert_eq!(status, 200, "{page}");
@@ -2338,5 +2358,120 @@ fn imported_subscribers_confirm_from_an_emailed_link() {
         text(&again.stdout).contains("Queued 1 confirmation email;"),
         "{}",
         text(&again.stdout)
+    );
+}
+
+/// A paper file with `topics`, published (or scheduled) at `at`.
+fn paper_at(dir: &Path, slug: &str, status: &str, at: time::OffsetDateTime, topics: &[&str]) -> String {
+    let at = at
+        .replace_nanosecond(0)
+        .expect("whole seconds")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("time");
+    let topics = topics.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join(", ");
+    let text = format!(
+        "+++\ntitle = \"Paper {slug}\"\nslug = \"{slug}\"\nkind = \"report\"\nsummary = \"About {slug}.\"\n\
+         authors = [\"ada\"]\ntopics = [{topics}]\nstatus = \"{status}\"\npublished_at = {at}\n+++\nThe text of {slug}.\n"
+    );
+    write(dir, &format!("{slug}.md"), &text).display().to_string()
+}
+
+#[test]
+fn papers_going_public_are_emailed_after_a_grace_period_that_unpublishing_cancels() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let url = smtp.url();
+    let dir = new_site();
+    let d = dir.path();
+    // Off by default, and the sign-up page does not promise it.
+    let server = serve(d);
+    let (_, page) = http_get(&server.addr, "/subscribe");
+    assert!(page.contains("when the editors send them"), "{page}");
+    assert!(!page.contains("as they are published"), "{page}");
+    drop(server);
+    let config = std::fs::read_to_string(d.join("quire.toml")).expect("config");
+    assert!(config.contains("on_publish = false"), "{config}");
+    let config = config
+        .replace("on_publish = false", "on_publish = true")
+        .replace("publish_delay = \"10m\"", "publish_delay = \"3s\"");
+    std::fs::write(d.join("quire.toml"), config).expect("settings");
+    for topic in ["trade", "water"] {
+        let out = quire(d, &["topic", "add", "--slug", topic, "--name", topic]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let list = write(
+        d,
+        "list.csv",
+        "email,name,topics\nada@example.org,Ada,trade\nbob@example.org,Bob,water\ncy@example.org,Cy,\n",
+    );
+    let out = quire(
+        d,
+        &["subscribers", "import", "--with-consent", &list.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let now = time::OffsetDateTime::now_utc();
+    let files = [
+        paper_at(d, "fresh", "published", now, &["trade"]),
+        paper_at(d, "oops", "published", now, &["trade"]),
+        paper_at(d, "soon", "scheduled", now + time::Duration::seconds(2), &["water"]),
+        paper_at(d, "archive", "published", now - time::Duration::days(400), &["trade"]),
+        paper_at(d, "draft", "draft", now, &["trade"]),
+    ];
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(files.iter().map(String::as_str));
+    let out = quire(d, &args);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(said.contains("Emailing fresh to its topics' subscribers at"), "{said}");
+    assert!(said.contains("Emailing soon to its topics' subscribers at"), "{said}");
+    assert!(said.contains("Not emailing archive: it is dated"), "{said}");
+    assert!(!said.contains("Emailing draft"), "{said}");
+    // The grace period: unpublishing cancels the email.
+    let out = quire(d, &["paper", "unpublish", "oops"]);
+    assert!(
+        text(&out.stdout).contains("Cancelled the email announcing oops"),
+        "{}",
+        text(&out.stdout)
+    );
+    let status = text(&quire(d, &["newsletter", "status"]).stdout);
+    assert_eq!(status.matches("on publish").count(), 2, "{status}");
+    let server = serve_with(d, &[("QUIRE_SMTP_URL", &url), ("QUIRE_MAIL_FROM", "news@example.org")]);
+    let (_, page) = http_get(&server.addr, "/subscribe");
+    assert!(page.contains("as they are published"), "{page}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while smtp.messages().len() < 4 {
+        assert!(Instant::now() < deadline, "sent: {:?}", smtp.messages());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut sent: Vec<(String, String)> = smtp
+        .messages()
+        .iter()
+        .map(|m| {
+            let subject = common::smtp::header(&m.data, "Subject").expect("subject");
+            (m.to.join(","), subject)
+        })
+        .collect();
+    sent.sort();
+    let want = |to: &str, subject: &str| (to.to_owned(), subject.to_owned());
+    assert_eq!(
+        sent,
+        [
+            want("ada@example.org", "Paper fresh"),
+            want("bob@example.org", "Paper soon"),
+            want("cy@example.org", "Paper fresh"),
+            want("cy@example.org", "Paper soon"),
+        ],
+        "the paper to its topic's subscribers and those who take everything, once"
+    );
+    drop(server);
+    // Going public again is not news: nothing is sent twice on its own.
+    assert!(quire(d, &["paper", "unpublish", "fresh"]).status.success());
+    let out = quire(d, &["paper", "publish", "fresh"]);
+    assert!(
+        text(&out.stdout).contains("Not emailing fresh: it was emailed before"),
+        "{}",
+        text(&out.stdout)
     );
 }

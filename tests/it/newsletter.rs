@@ -50,6 +50,7 @@ async fn queue_paper(site: &Site, slug: &str) -> i64 {
                 text: composed.text,
                 send_at: OffsetDateTime::now_utc(),
                 digest_until: None,
+                on_publish: false,
             },
             OffsetDateTime::now_utc(),
         )
@@ -680,6 +681,7 @@ async fn paused_campaigns_wait_and_scheduled_ones_start_on_time() {
                 text: composed.text,
                 send_at: later,
                 digest_until: None,
+                on_publish: false,
             },
             OffsetDateTime::now_utc(),
         )

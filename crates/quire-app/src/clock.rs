@@ -153,10 +153,49 @@ fn parse_civil(text: &str) -> Option<DateTime> {
     Some(date.to_datetime(time))
 }
 
+/// A span such as `30d`, `12h`, `2w`, `90m` or `45s` (`0` for none): what
+/// `--older-than` and `newsletter_publish_delay` take.
+pub fn parse_span(text: &str) -> Result<time::Duration, String> {
+    let t = text.trim();
+    if t == "0" {
+        return Ok(time::Duration::ZERO);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: i64 = number.parse().ok().filter(|n| *n <= 100_000).ok_or_else(|| {
+        format!("{text:?} is not a length of time: write a number and a unit, such as 30d, 12h, 2w or 90m")
+    })?;
+    match unit {
+        "s" => Ok(time::Duration::seconds(n)),
+        "m" => Ok(time::Duration::minutes(n)),
+        "h" => Ok(time::Duration::hours(n)),
+        "d" => Ok(time::Duration::days(n)),
+        "w" => Ok(time::Duration::weeks(n)),
+        _ => Err(format!(
+            "{text:?} has no unit Quire knows: write s (seconds), m (minutes), h (hours), d (days) or w (weeks), \
+             such as 30d"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn spans_read_in_seconds_minutes_hours_days_and_weeks() {
+        assert_eq!(parse_span("90m"), Ok(time::Duration::minutes(90)));
+        assert_eq!(parse_span(" 12h "), Ok(time::Duration::hours(12)));
+        assert_eq!(parse_span("30d"), Ok(time::Duration::days(30)));
+        assert_eq!(parse_span("2w"), Ok(time::Duration::weeks(2)));
+        assert_eq!(parse_span("45s"), Ok(time::Duration::seconds(45)));
+        assert_eq!(parse_span("0m"), Ok(time::Duration::ZERO));
+        assert_eq!(parse_span("0"), Ok(time::Duration::ZERO));
+        for bad in ["", "d", "30", "30 d", "-1d", "1y", "99999999999999999999d", "1000000d"] {
+            assert!(parse_span(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn people_write_times_on_the_site_clock() {

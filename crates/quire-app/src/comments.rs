@@ -203,7 +203,13 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let notify = app.config.mail.notify.clone();
-            match quire_mail::notices::comment_notices(&app.postbox(), id, Some(&notify)).await {
+            let queued = match app.postbox().await {
+                Ok(postbox) => quire_mail::notices::comment_notices(&postbox, id, Some(&notify))
+                    .await
+                    .map_err(AppError::from),
+                Err(e) => Err(e),
+            };
+            match queued {
                 Ok(0) => {}
                 Ok(_) => app.wake_sender(),
                 Err(e) => tracing::warn!(comment = id, error = %e, "cannot queue the comment's notices"),
@@ -239,8 +245,11 @@ impl App {
         }
         // Approved replies tell the commenters answered who asked.
         let mut notices = 0;
-        for id in &newly {
-            notices += quire_mail::notices::comment_notices(&self.postbox(), *id, None).await?;
+        if !newly.is_empty() {
+            let postbox = self.postbox().await?;
+            for id in &newly {
+                notices += quire_mail::notices::comment_notices(&postbox, *id, None).await?;
+            }
         }
         if notices > 0 {
             self.wake_sender();

@@ -199,6 +199,12 @@ pub struct NewsletterConfig {
     pub rate_per_hour: u32,
     /// Confirmation emails one address may be sent a day (0: no limit).
     pub address_per_day: u32,
+    /// Whether a paper going public (scheduled ones when their time
+    /// comes) is emailed to its topics' subscribers on its own.
+    pub on_publish: bool,
+    /// How long such an email waits after the paper goes public, during
+    /// which unpublishing or deleting the paper cancels it (`10m`, `1h`).
+    pub publish_delay: String,
 }
 
 impl Default for Config {
@@ -307,6 +313,8 @@ impl Default for NewsletterConfig {
             preferences_link_days: 30,
             rate_per_hour: 10,
             address_per_day: 3,
+            on_publish: false,
+            publish_delay: "10m".into(),
         }
     }
 }
@@ -317,7 +325,7 @@ pub const SECTIONS: [&str; 6] = ["http", "pages", "feeds", "comments", "mail", "
 /// Every key: its place (`section.key`, or `key` for the site's own) and
 /// its flat spelling, which the environment uses (`QUIRE_` and the flat
 /// key in capitals) and which files may use too.
-pub const KEYS: [(&str, &str); 52] = [
+pub const KEYS: [(&str, &str); 54] = [
     ("base_url", "base_url"),
     ("database_url", "database_url"),
     ("site_name", "site_name"),
@@ -370,6 +378,8 @@ pub const KEYS: [(&str, &str); 52] = [
     ("newsletter.preferences_link_days", "preferences_link_days"),
     ("newsletter.rate_per_hour", "subscribe_rate_per_hour"),
     ("newsletter.address_per_day", "subscribe_address_per_day"),
+    ("newsletter.on_publish", "newsletter_on_publish"),
+    ("newsletter.publish_delay", "newsletter_publish_delay"),
 ];
 
 /// Keys whose values are connection URLs that may carry a password:
@@ -962,6 +972,9 @@ impl Config {
         {
             bad("mail.notify", e);
         }
+        if let Err(e) = crate::clock::parse_span(&self.newsletter.publish_delay) {
+            bad("newsletter.publish_delay", e);
+        }
         if m.dkim_selector.trim().is_empty() != m.dkim_key_file.trim().is_empty() {
             bad(
                 "mail.dkim_selector",
@@ -1052,8 +1065,20 @@ impl Config {
                     .map(|m| m.email.to_string())
                     .unwrap_or_else(|_| from.email.to_string())
             },
-            preferences_link: std::time::Duration::from_secs(u64::from(self.newsletter.preferences_link_days) * 86_400),
+            preferences_link: self.preferences_link(),
+            confirm_hours: self.newsletter.confirm_hours,
         }
+    }
+
+    /// How long a paper's own email waits after it goes public
+    /// (`publish_delay`; checked when the settings were read).
+    pub fn publish_delay(&self) -> time::Duration {
+        crate::clock::parse_span(&self.newsletter.publish_delay).unwrap_or(time::Duration::minutes(10))
+    }
+
+    /// How long a preferences link works (`preferences_link_days`).
+    pub fn preferences_link(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.newsletter.preferences_link_days) * 86_400)
     }
 
     /// The site as pages show it, with the theme's asset addresses.
@@ -1155,7 +1180,9 @@ impl Config {
              confirm_hours = {}  # a sign-up's confirmation link works this long\n\
              preferences_link_days = {}  # a subscriber's preferences link works this long\n\
              rate_per_hour = {}  # sign-ups per address; 0: no limit\n\
-             address_per_day = {}  # confirmation emails per address; 0: no limit\n",
+             address_per_day = {}  # confirmation emails per address; 0: no limit\n\
+             on_publish = {}  # email each paper to its topics' subscribers when it goes public\n\
+             publish_delay = {}  # after it goes public; unpublishing before then cancels the email\n",
             word(&d.site_name),
             word(&d.site_description),
             word(&d.language),
@@ -1195,6 +1222,8 @@ impl Config {
             n.preferences_link_days,
             n.rate_per_hour,
             n.address_per_day,
+            n.on_publish,
+            word(&n.publish_delay),
         )
     }
 }

@@ -21,7 +21,7 @@ use config::Config;
 use limits::RateLimiter;
 use quire_core::signing::Signer;
 use quire_mail::compose::{Layouts, MailSite};
-use quire_mail::notices::Postbox;
+use quire_mail::notices::{NoticeWriter, Postbox};
 use quire_mail::{Mailer, Sender};
 use quire_store::Store;
 use std::path::{Path, PathBuf};
@@ -95,13 +95,16 @@ impl App {
     }
 
     /// Where operations queue mail outside campaigns.
-    pub fn postbox(&self) -> Postbox<'_> {
-        Postbox {
-            store: &self.store,
-            layouts: &self.layouts,
-            site: &self.mail_site,
-            language: &self.config.language,
-        }
+    pub async fn postbox(&self) -> Result<Postbox<'_>, AppError> {
+        Ok(Postbox {
+            writer: NoticeWriter {
+                store: &self.store,
+                site: &self.mail_site,
+                signer: self.newsletter_signer().await?,
+                confirm_hours: self.config.newsletter.confirm_hours,
+                preferences_link: self.config.preferences_link(),
+            },
+        })
     }
 
     /// What an operation that queued mail calls, so that this process's

@@ -7,11 +7,12 @@
 use crate::{App, AppError};
 use quire_core::domain::{
     AttemptResult, CampaignKind, CampaignStatus, FieldError, MessageKind, PaperMeta, Status, SubscriberInput,
-    SubscriberStatus, validate_subscriber_email, validate_subscriber_name,
+    validate_subscriber_email, validate_subscriber_name,
 };
 use quire_core::signing::Signer;
-use quire_mail::compose::{self, Composed};
+use quire_mail::compose;
 use quire_mail::links::{self, LinkError, SignUp};
+use quire_mail::notices::Notice;
 use quire_store::{CampaignSummary, NewCampaign, PaperQuery, SlugTable, StoreError, Subscriber};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -46,6 +47,21 @@ pub struct SubscriberLink<'a> {
 pub enum LinkPurpose {
     Preferences,
     Unsubscribe,
+}
+
+/// What `newsletter_on_publish` did about a paper that changed, so that
+/// the command that changed it can say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Announcement {
+    /// Nothing: the setting is off, or the paper neither went public nor
+    /// had an email waiting.
+    Nothing,
+    /// Its email (campaign `id`) goes at `at`.
+    Queued { id: i64, at: OffsetDateTime },
+    /// It is not emailed on its own, and why.
+    NotNew(String),
+    /// Readers no longer see it: its waiting emails were cancelled.
+    Cancelled { ids: Vec<i64> },
 }
 
 /// A paper to send as a campaign.
@@ -138,43 +154,20 @@ impl App {
     }
 
     /// Queues the email a sign-up gets: the confirmation link, or, for an
-    /// address already subscribed, a link to its preferences.
+    /// address subscribed by the time it is sent, a link to its
+    /// preferences.
     async fn queue_sign_up_mail(&self, signup: &SignUp) -> Result<(), AppError> {
-        let signer = self.newsletter_signer().await?;
-        let now = OffsetDateTime::now_utc();
-        let base = self.config.base();
-        let existing = self.store.subscriber_by_email(&signup.email).await?;
-        let body = match existing {
-            Some(s) if s.status == SubscriberStatus::Confirmed => {
-                compose::already_subscribed(self.mail_site(), &self.preferences_url(signer, &s, &base, now))
-            }
-            _ => compose::confirmation_for(
-                self.mail_site(),
-                signer,
-                signup,
-                self.config.newsletter.confirm_hours,
-                now,
-            ),
-        };
-        let footer = format!("You receive this because this address was entered on {base}.");
         // No greeting by the typed name, and no name beside the address: the
         // form is open to anyone, and what they type must not reach others'
         // inboxes.
-        self.queue_mail(MessageKind::Confirm, &signup.email, "", &body, &footer)
-            .await
+        let notice = Notice::SignUp { signup: signup.clone() };
+        self.queue_mail(MessageKind::Confirm, &signup.email, "", &notice).await
     }
 
-    /// Queues a message outside campaigns in the site's email layout, and
+    /// Queues a message outside campaigns, written when it is sent, and
     /// wakes this process's sender.
-    async fn queue_mail(
-        &self,
-        kind: MessageKind,
-        to: &str,
-        name: &str,
-        body: &Composed,
-        footer: &str,
-    ) -> Result<(), AppError> {
-        self.postbox().queue(kind, to, name, body, footer).await?;
+    async fn queue_mail(&self, kind: MessageKind, to: &str, name: &str, notice: &Notice) -> Result<(), AppError> {
+        self.postbox().await?.queue(kind, to, name, notice).await?;
         self.wake_sender();
         Ok(())
     }
@@ -279,12 +272,10 @@ impl App {
             Err(e) => return Err(e),
         };
         if self.address_allows(&subscriber.email) {
-            let signer = self.newsletter_signer().await?;
-            let base = self.config.base();
-            let url = self.preferences_url(signer, &subscriber, &base, OffsetDateTime::now_utc());
-            let body = compose::already_subscribed(self.mail_site(), &url);
-            let footer = format!("You receive this because a new link was asked for on {base}.");
-            self.queue_mail(MessageKind::Confirm, &subscriber.email, "", &body, &footer)
+            let notice = Notice::NewLink {
+                subscriber: subscriber.id,
+            };
+            self.queue_mail(MessageKind::Confirm, &subscriber.email, "", &notice)
                 .await?;
         }
         Ok(())
@@ -337,6 +328,19 @@ impl App {
         let now = OffsetDateTime::now_utc();
         let send_at = c.at.unwrap_or(now);
         let paper = self.paper(c.slug).await?;
+        self.queue_campaign_of(&paper, &c, send_at, false).await
+    }
+
+    /// Queues `paper`'s campaign for `send_at`, as `c` asks;
+    /// `on_publish` marks the one its going public queued.
+    async fn queue_campaign_of(
+        &self,
+        paper: &quire_core::domain::Paper,
+        c: &PaperCampaign<'_>,
+        send_at: OffsetDateTime,
+        on_publish: bool,
+    ) -> Result<i64, AppError> {
+        let now = OffsetDateTime::now_utc();
         let published = matches!(paper.meta.status, Status::Published | Status::Scheduled)
             && paper.meta.trashed_at.is_none()
             && paper.meta.published_at.is_some_and(|t| t <= send_at.max(now));
@@ -360,7 +364,7 @@ impl App {
                 (None, self.store.topic_ids(&slugs).await?.into_values().collect())
             }
         };
-        let mut composed = compose::paper_campaign(&paper, self.mail_site());
+        let mut composed = compose::paper_campaign(paper, self.mail_site());
         if let Some(s) = c.subject {
             composed.subject = checked_subject(s)?;
         }
@@ -374,8 +378,66 @@ impl App {
             text: composed.text,
             send_at,
             digest_until: None,
+            on_publish,
         };
         Ok(self.store.queue_campaign(&campaign, now).await?)
+    }
+
+    /// What `newsletter_on_publish` calls for now that paper `slug` has
+    /// changed (added, published, scheduled, unpublished, deleted);
+    /// `was_public` says whether readers saw it just before. A paper
+    /// going public (now or at a later time) is queued to its topics'
+    /// subscribers `newsletter_publish_delay` after that; a paper that
+    /// readers no longer see loses its waiting email; a waiting email is
+    /// written again from the paper as it is now, at the same time.
+    pub async fn announce(&self, slug: &str, was_public: bool) -> Result<Announcement, AppError> {
+        if !self.config.newsletter.on_publish {
+            return Ok(Announcement::Nothing);
+        }
+        let now = OffsetDateTime::now_utc();
+        let paper = self.paper(slug).await?;
+        let cancelled = self.store.cancel_publish_campaigns(paper.meta.id).await?;
+        let waiting = cancelled.iter().map(|(_, at)| *at).min();
+        let goes_live = match (paper.meta.status, paper.meta.published_at, paper.meta.trashed_at) {
+            (Status::Published | Status::Scheduled, Some(at), None) => at,
+            _ if cancelled.is_empty() => return Ok(Announcement::Nothing),
+            _ => {
+                return Ok(Announcement::Cancelled {
+                    ids: cancelled.into_iter().map(|(id, _)| id).collect(),
+                });
+            }
+        };
+        if waiting.is_none() && was_public {
+            return Ok(Announcement::Nothing);
+        }
+        let earlier = self.store.paper_campaigns(paper.meta.id).await?;
+        if let Some(first) = earlier.first() {
+            return Ok(Announcement::NotNew(format!(
+                "it was emailed before (campaign {first}); `quire newsletter send --paper {slug} --again` sends it again"
+            )));
+        }
+        if waiting.is_none() && goes_live < now - time::Duration::days(1) {
+            return Ok(Announcement::NotNew(format!(
+                "it is dated {}, more than a day ago (an older paper put up now); `quire newsletter send --paper \
+                 {slug}` emails it if it is news",
+                self.config.zone().describe(goes_live)
+            )));
+        }
+        let delay = self.config.publish_delay();
+        let at = match waiting {
+            _ if goes_live > now => goes_live + delay,
+            Some(at) => at,
+            None => now + delay,
+        };
+        let c = PaperCampaign {
+            slug,
+            topic: None,
+            subject: None,
+            at: Some(at),
+            again: false,
+        };
+        let id = self.queue_campaign_of(&paper, &c, at, true).await?;
+        Ok(Announcement::Queued { id, at })
     }
 
     /// The papers and subject of the next digest, and where it ends.
@@ -453,6 +515,7 @@ impl App {
             text: composed.text,
             send_at,
             digest_until: Some(until),
+            on_publish: false,
         };
         let id = self.store.queue_campaign(&campaign, now).await?;
         Ok(Some((id, papers.len())))

@@ -3,6 +3,7 @@
 //! next), all or nothing with every problem reported at once, and
 //! publishing, scheduling and unpublishing them.
 
+use crate::newsletter::Announcement;
 use crate::{App, AppError, PaperProblem, Remedy};
 use quire_core::domain::{
     FrontMatterError, MediaInput, Paper, PaperInput, PaperMeta, PaperRules, Status, parse_paper_file,
@@ -40,6 +41,9 @@ pub struct AddReport {
     pub created_authors: Vec<(String, String)>,
     /// Topics made because a paper named them (slug, name given).
     pub created_topics: Vec<(String, String)>,
+    /// What `newsletter_on_publish` did for each paper (slug), where it
+    /// did something.
+    pub announcements: Vec<(String, Announcement)>,
 }
 
 /// Authors and topics that papers name and the database lacks.
@@ -87,7 +91,11 @@ impl App {
             return Err(AppError::Papers(problems));
         }
         let inputs: Vec<PaperInput> = drafts.iter().map(|d| d.paper.clone()).collect();
+        let was_public = self.public_now(&inputs).await?;
         self.store.add_papers(&inputs, options).await?;
+        let announcements = self
+            .announce_all(inputs.iter().map(|p| p.slug.as_str()), &was_public)
+            .await?;
         let named = |slugs: Vec<String>| {
             slugs
                 .into_iter()
@@ -111,7 +119,45 @@ impl App {
                 .collect(),
             created_authors: named(missing.authors),
             created_topics: named(missing.topics),
+            announcements,
         })
+    }
+
+    /// Which of `papers` readers see now, when `newsletter_on_publish`
+    /// needs to know (it emails only papers that were not public).
+    async fn public_now(&self, papers: &[PaperInput]) -> Result<Vec<String>, AppError> {
+        if !self.config.newsletter.on_publish {
+            return Ok(Vec::new());
+        }
+        let slugs: Vec<String> = papers.iter().map(|p| p.slug.clone()).collect();
+        let now = OffsetDateTime::now_utc();
+        let mut public = Vec::new();
+        for slug in self.store.existing_slugs(SlugTable::Papers, &slugs).await? {
+            if self.paper(&slug).await?.meta.is_public_at(now) {
+                public.push(slug);
+            }
+        }
+        Ok(public)
+    }
+
+    /// [`App::announce`] for each of `slugs`, keeping what did something.
+    async fn announce_all<'s>(
+        &self,
+        slugs: impl IntoIterator<Item = &'s str>,
+        was_public: &[String],
+    ) -> Result<Vec<(String, Announcement)>, AppError> {
+        let mut done = Vec::new();
+        if !self.config.newsletter.on_publish {
+            return Ok(done);
+        }
+        for slug in slugs {
+            let public = was_public.iter().any(|s| s == slug);
+            match self.announce(slug, public).await? {
+                Announcement::Nothing => {}
+                a => done.push((slug.to_owned(), a)),
+            }
+        }
+        Ok(done)
     }
 
     /// Finds what only the database knows: slugs taken, authors and topics
@@ -209,6 +255,20 @@ impl App {
         slug: &str,
         at: Option<OffsetDateTime>,
         unpublish_until: bool,
+    ) -> Result<(Publication, Announcement), AppError> {
+        let publication = self.set_publication(slug, at, unpublish_until).await?;
+        let was_public = matches!(
+            publication,
+            Publication::AlreadyLive { .. } | Publication::OfflineUntil { .. }
+        );
+        Ok((publication, self.announce(slug, was_public).await?))
+    }
+
+    async fn set_publication(
+        &self,
+        slug: &str,
+        at: Option<OffsetDateTime>,
+        unpublish_until: bool,
     ) -> Result<Publication, AppError> {
         let now = OffsetDateTime::now_utc();
         let paper = self.paper(slug).await?;
@@ -245,14 +305,15 @@ impl App {
     /// Moves papers to the trash, all or none: readers get "not found"
     /// at once; the papers keep their comments and images until restored
     /// or purged.
-    pub async fn delete_papers(&self, slugs: &[String]) -> Result<(), AppError> {
+    /// Returns the emails this cancelled, per paper.
+    pub async fn delete_papers(&self, slugs: &[String]) -> Result<Vec<(String, Announcement)>, AppError> {
         self.store.set_trashed(slugs, Some(OffsetDateTime::now_utc())).await?;
-        Ok(())
+        self.announce_all(slugs.iter().map(String::as_str), &[]).await
     }
 
     /// Brings papers back from the trash as they were (status, date,
     /// comments, images), all or none.
-    pub async fn restore_papers(&self, slugs: &[String]) -> Result<(), AppError> {
+    pub async fn restore_papers(&self, slugs: &[String]) -> Result<Vec<(String, Announcement)>, AppError> {
         for slug in slugs {
             let paper = self.paper(slug).await?;
             if paper.meta.trashed_at.is_none() {
@@ -260,7 +321,7 @@ impl App {
             }
         }
         self.store.set_trashed(slugs, None).await?;
-        Ok(())
+        self.announce_all(slugs.iter().map(String::as_str), &[]).await
     }
 
     /// Deletes for good the papers in the trash for longer than `age`,
@@ -269,13 +330,14 @@ impl App {
         Ok(self.store.purge_trash(OffsetDateTime::now_utc() - age).await?)
     }
 
-    /// Takes `slug` back to draft, keeping its publication date.
-    pub async fn unpublish(&self, slug: &str) -> Result<(), AppError> {
+    /// Takes `slug` back to draft, keeping its publication date; its
+    /// email waiting under `newsletter_on_publish` is cancelled.
+    pub async fn unpublish(&self, slug: &str) -> Result<Announcement, AppError> {
         let paper = self.paper(slug).await?;
         self.store
             .set_status(slug, Status::Draft, paper.meta.published_at)
             .await?;
-        Ok(())
+        self.announce(slug, false).await
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::{App, AppError};
 use quire_core::domain::{MessageKind, SubscriberStatus};
-use quire_mail::compose::confirmation_for;
 use quire_mail::links::SignUp;
+use quire_mail::notices::Notice;
 use time::OffsetDateTime;
 
 impl App {
@@ -22,24 +22,15 @@ impl App {
         if pending.is_empty() {
             return Ok(0);
         }
-        let signer = self.newsletter_signer().await?;
-        let site = self.mail_site();
-        let footer = format!(
-            "You receive this because your address is on the mailing list of {}; nothing more will come unless you confirm.",
-            site.name
-        );
-        let now = OffsetDateTime::now_utc();
-        let postbox = self.postbox();
+        let postbox = self.postbox().await?;
         for s in &pending {
             let signup = SignUp {
                 email: s.email.clone(),
                 name: s.name.clone(),
                 topics: s.topics.clone(),
             };
-            let body = confirmation_for(site, signer, &signup, self.config.newsletter.confirm_hours, now);
-            postbox
-                .queue(MessageKind::Confirm, &s.email, &s.name, &body, &footer)
-                .await?;
+            let notice = Notice::ListConfirmation { signup };
+            postbox.queue(MessageKind::Confirm, &s.email, &s.name, &notice).await?;
         }
         self.wake_sender();
         Ok(pending.len())

@@ -1,52 +1,191 @@
-//! Notices about comments, through the outbox like every email: to the
-//! editors (`mail_notify`) when a comment waits for moderation, and to a
-//! commenter who asked to hear of replies when an approved reply answers
-//! them.
+//! Mail outside campaigns, through the outbox like every email: the
+//! answers to sign-ups (confirmation links, preferences links), and
+//! notices about comments, to the editors (`mail_notify`) when a comment
+//! waits for moderation and to a commenter who asked to hear of replies
+//! when an approved reply answers them. Each is queued as a [`Notice`]
+//! and written when it is sent.
 
 use super::MailError;
-use super::compose::{Composed, Layouts, MailSite, Personal};
-use quire_core::domain::{Comment, CommentStatus, MessageKind};
+use super::compose::{self, Composed, Layouts, MailSite, Personal};
+use super::links::{self, SignUp};
+use quire_core::domain::{Comment, CommentStatus, MessageKind, SubscriberStatus};
+use quire_core::signing::Signer;
 use quire_render::paths;
 use quire_store::{OutgoingMessage, Store};
+use std::time::Duration;
 use time::OffsetDateTime;
 
-/// Queues messages outside campaigns in the site's email layout.
-pub struct Postbox<'a> {
+/// What a message outside campaigns is about. The outbox keeps this,
+/// not the written email: the sender writes it when it goes, so that it
+/// carries the site's name, address and links of that moment (a site
+/// renamed, or served at another address, after the message was queued),
+/// and links that count their hours from when they were sent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "about", rename_all = "snake_case")]
+pub enum Notice {
+    /// The answer to the site's sign-up form: the confirmation link, or,
+    /// to an address subscribed by then, a link to its preferences.
+    SignUp { signup: SignUp },
+    /// A confirmation link to someone on an imported list; nothing once
+    /// they have confirmed.
+    ListConfirmation { signup: SignUp },
+    /// A fresh link to a subscriber's preferences, asked for with an
+    /// expired one.
+    NewLink { subscriber: i64 },
+    /// To the editors: a comment waits for moderation.
+    CommentHeld { comment: i64 },
+    /// To a commenter: an approved reply answers their comment.
+    CommentReply { comment: i64 },
+}
+
+/// A notice written out: the email's body and the footer that says why
+/// its recipient gets it.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub body: Composed,
+    pub footer: String,
+}
+
+/// What writing a notice reads: the store (the subscriber, the comment
+/// and its paper as they are now) and the site's settings.
+pub struct NoticeWriter<'a> {
     pub store: &'a Store,
-    pub layouts: &'a Layouts,
     pub site: &'a MailSite,
-    pub language: &'a str,
+    /// Signs confirmation and preferences links.
+    pub signer: &'a Signer,
+    /// How long a confirmation link works (`subscribe_confirm_hours`).
+    pub confirm_hours: u32,
+    /// How long a preferences link works (`preferences_link_days`).
+    pub preferences_link: Duration,
+}
+
+impl NoticeWriter<'_> {
+    /// The email `notice` makes at `now`, or `Err` with why nothing is
+    /// to be sent any more (the comment was deleted, the subscriber
+    /// confirmed meanwhile): what the outbox records as skipped.
+    pub async fn write(&self, notice: &Notice, now: OffsetDateTime) -> Result<Result<Written, String>, MailError> {
+        let site = self.site;
+        let base = &site.base_url;
+        Ok(match notice {
+            Notice::SignUp { signup } => {
+                let body = match self.store.subscriber_by_email(&signup.email).await? {
+                    Some(s) if s.status == SubscriberStatus::Confirmed => {
+                        compose::already_subscribed(site, &self.preferences_url(&s, now))
+                    }
+                    _ => compose::confirmation_for(site, self.signer, signup, self.confirm_hours, now),
+                };
+                Ok(Written {
+                    body,
+                    footer: format!("You receive this because this address was entered on {base}."),
+                })
+            }
+            Notice::ListConfirmation { signup } => match self.store.subscriber_by_email(&signup.email).await? {
+                Some(s) if s.status == SubscriberStatus::Pending => Ok(Written {
+                    body: compose::confirmation_for(site, self.signer, signup, self.confirm_hours, now),
+                    footer: format!(
+                        "You receive this because your address is on the mailing list of {}; nothing more will \
+                         come unless you confirm.",
+                        site.name
+                    ),
+                }),
+                Some(_) => Err("the subscriber had confirmed or left by then".to_owned()),
+                None => Err("the subscriber was erased".to_owned()),
+            },
+            Notice::NewLink { subscriber } => match self.store.subscriber(*subscriber).await? {
+                Some(s) if s.status == SubscriberStatus::Confirmed => Ok(Written {
+                    body: compose::already_subscribed(site, &self.preferences_url(&s, now)),
+                    footer: format!("You receive this because a new link was asked for on {base}."),
+                }),
+                Some(_) => Err("the subscriber had left by then".to_owned()),
+                None => Err("the subscriber was erased".to_owned()),
+            },
+            Notice::CommentHeld { comment } => match self.comment_on_paper(*comment).await? {
+                Some((c, title)) if c.status == CommentStatus::Pending => Ok(Written {
+                    body: held(site, &title, &c),
+                    footer: format!("You receive this as an editor of {}.", site.name),
+                }),
+                Some(_) => Err("the comment was moderated before the notice went".to_owned()),
+                None => Err("the comment or its paper was deleted".to_owned()),
+            },
+            Notice::CommentReply { comment } => match self.comment_on_paper(*comment).await? {
+                Some((c, title)) if c.status == CommentStatus::Approved => {
+                    let url = format!("{base}{}#comment-{}", paths::paper(&c.paper), c.id);
+                    Ok(Written {
+                        body: reply(site, &title, &c, &url),
+                        footer: "You receive this because you asked to hear of replies to your comment.".to_owned(),
+                    })
+                }
+                Some(_) => Err("the reply is no longer approved".to_owned()),
+                None => Err("the reply or its paper was deleted".to_owned()),
+            },
+        })
+    }
+
+    /// A fresh preferences link for `s`, valid for `preferences_link`.
+    fn preferences_url(&self, s: &quire_store::Subscriber, now: OffsetDateTime) -> String {
+        let expires = now + self.preferences_link;
+        links::preferences_url(&self.site.base_url, self.signer, s.into(), expires)
+    }
+
+    /// Comment `id` and its paper's title, if both are still there.
+    async fn comment_on_paper(&self, id: i64) -> Result<Option<(Comment, String)>, MailError> {
+        let Some(comment) = self.store.get_comment(id).await? else {
+            return Ok(None);
+        };
+        let paper = self.store.get_paper(&comment.paper).await?;
+        Ok(paper
+            .filter(|p| p.meta.trashed_at.is_none())
+            .map(|p| (comment, p.meta.title)))
+    }
+}
+
+/// Queues notices, each checked by writing it once now (its subject is
+/// what the outbox lists); the sender writes it again when it goes.
+pub struct Postbox<'a> {
+    pub writer: NoticeWriter<'a>,
 }
 
 impl Postbox<'_> {
-    /// Queues `body` to `to`; `footer` says why they receive it.
+    /// Queues `notice` to `to` (`name` greets them; empty for none).
+    /// Returns the message's id, or `None` when there is nothing to say.
     pub async fn queue(
         &self,
         kind: MessageKind,
         to: &str,
         name: &str,
-        body: &Composed,
-        footer: &str,
-    ) -> Result<i64, MailError> {
-        let personal = Personal {
-            name,
-            preferences_url: "",
-            unsubscribe_url: "",
+        notice: &Notice,
+    ) -> Result<Option<i64>, MailError> {
+        let now = OffsetDateTime::now_utc();
+        let Ok(written) = self.writer.write(notice, now).await? else {
+            return Ok(None);
         };
-        let (html, text) = self
-            .layouts
-            .personalise(self.site, self.language, body, &personal, footer)
-            .map_err(|e| MailError::Build(e.to_string()))?;
         let message = OutgoingMessage {
             kind,
             recipient: to.to_owned(),
             recipient_name: name.to_owned(),
-            subject: body.subject.clone(),
-            html,
-            text,
+            subject: written.body.subject,
+            notice: serde_json::to_string(notice).map_err(|e| MailError::Build(e.to_string()))?,
         };
-        Ok(self.store.queue_message(&message, OffsetDateTime::now_utc()).await?)
+        Ok(Some(self.writer.store.queue_message(&message, now).await?))
     }
+}
+
+/// The HTML and text of a written notice to `name`, in the site's layout.
+pub fn personalise(
+    layouts: &Layouts,
+    site: &MailSite,
+    language: &str,
+    written: &Written,
+    name: &str,
+) -> Result<(String, String), MailError> {
+    let personal = Personal {
+        name,
+        preferences_url: "",
+        unsubscribe_url: "",
+    };
+    layouts
+        .personalise(site, language, &written.body, &personal, &written.footer)
+        .map_err(|e| MailError::Build(e.to_string()))
 }
 
 fn quote(text: &str) -> (String, String) {
@@ -65,46 +204,35 @@ fn quote(text: &str) -> (String, String) {
 /// the commenter answered when it is an approved reply. Returns how many
 /// messages were queued.
 pub async fn comment_notices(postbox: &Postbox<'_>, id: i64, notify: Option<&str>) -> Result<usize, MailError> {
-    let Some(comment) = postbox.store.get_comment(id).await? else {
+    let store = postbox.writer.store;
+    let Some(comment) = store.get_comment(id).await? else {
         return Ok(0);
     };
-    let Some(paper) = postbox.store.get_paper(&comment.paper).await? else {
-        return Ok(0);
-    };
-    let url = format!(
-        "{}{}#comment-{}",
-        postbox.site.base_url,
-        paths::paper(&comment.paper),
-        comment.id
-    );
-    let mut queued = 0;
-    match comment.status {
-        CommentStatus::Pending => {
-            if let Some(to) = notify.filter(|n| !n.trim().is_empty()) {
+    let queued = match comment.status {
+        CommentStatus::Pending => match notify.filter(|n| !n.trim().is_empty()) {
+            Some(to) => {
                 let to = super::parse_mailbox(to).map_err(|e| MailError::BadSettings(format!("mail_notify: {e}")))?;
-                let body = held(postbox.site, &paper.meta.title, &comment);
-                let footer = format!("You receive this as an editor of {}.", postbox.site.name);
                 let name = to.name.clone().unwrap_or_default();
+                let notice = Notice::CommentHeld { comment: id };
                 postbox
-                    .queue(MessageKind::Notice, to.email.as_ref(), &name, &body, &footer)
-                    .await?;
-                queued += 1;
+                    .queue(MessageKind::Notice, to.email.as_ref(), &name, &notice)
+                    .await?
             }
-        }
-        CommentStatus::Approved => {
-            if let Some(parent) = comment.parent_id
-                && let Some(to) = postbox.store.reply_subscriber(parent).await?
-                && to != comment.email
-            {
-                let body = reply(postbox.site, &paper.meta.title, &comment, &url);
-                let footer = "You receive this because you asked to hear of replies to your comment.";
-                postbox.queue(MessageKind::Notice, &to, "", &body, footer).await?;
-                queued += 1;
-            }
-        }
-        CommentStatus::Spam | CommentStatus::Trash => {}
-    }
-    Ok(queued)
+            None => None,
+        },
+        CommentStatus::Approved => match comment.parent_id {
+            Some(parent) => match store.reply_subscriber(parent).await? {
+                Some(to) if to != comment.email => {
+                    let notice = Notice::CommentReply { comment: id };
+                    postbox.queue(MessageKind::Notice, &to, "", &notice).await?
+                }
+                _ => None,
+            },
+            None => None,
+        },
+        CommentStatus::Spam | CommentStatus::Trash => None,
+    };
+    Ok(usize::from(queued.is_some()))
 }
 
 fn held(site: &MailSite, paper_title: &str, c: &Comment) -> Composed {

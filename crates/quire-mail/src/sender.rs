@@ -7,6 +7,7 @@
 
 use super::compose::{self, Composed, Layouts, Letter, ListHeaders, MailSite, Parts, Personal};
 use super::links;
+use super::notices::{self, Notice, NoticeWriter};
 use super::{MailError, Mailer};
 use quire_core::domain::{AttemptResult, MessageKind};
 use quire_core::signing::Signer;
@@ -43,8 +44,16 @@ pub struct SenderSettings {
     pub language: String,
     /// Where the mailto unsubscribe link goes.
     pub unsubscribe_mailbox: String,
-    /// How long the preferences links in campaigns work.
+    /// How long the preferences links in campaigns and notices work.
     pub preferences_link: Duration,
+    /// How long the confirmation links in notices work.
+    pub confirm_hours: u32,
+}
+
+/// A claimed message made ready, or why it is not to be sent.
+enum Built {
+    Ready(lettre::Message),
+    Skip(String),
 }
 
 /// What every copy of a campaign shares, ready to be filled in.
@@ -150,7 +159,7 @@ impl Sender {
                     id: message.id,
                     subscriber_id: message.subscriber_id,
                     attempts,
-                    result: DeliveryResult::Skipped,
+                    result: DeliveryResult::Skipped("the subscriber left or bounced".to_owned()),
                 });
                 continue;
             }
@@ -162,7 +171,16 @@ impl Sender {
             let built = self.build(&message, version).await;
             let (id, subscriber_id) = (message.id, message.subscriber_id);
             let email = match built {
-                Ok(email) => email,
+                Ok(Built::Ready(email)) => email,
+                Ok(Built::Skip(why)) => {
+                    deliveries.push(Delivery {
+                        id,
+                        subscriber_id,
+                        attempts,
+                        result: DeliveryResult::Skipped(why),
+                    });
+                    continue;
+                }
                 Err(reason) => {
                     deliveries.push(Delivery {
                         id,
@@ -271,7 +289,7 @@ impl Sender {
     }
 
     /// The email for one claimed message, or why it cannot be made.
-    async fn build(&self, m: &ClaimedMessage, link_version: i64) -> Result<lettre::Message, String> {
+    async fn build(&self, m: &ClaimedMessage, link_version: i64) -> Result<Built, String> {
         let message_id = compose::message_id(&self.site, m.id);
         if let (Some(campaign), Some(subscriber)) = (m.campaign_id, m.subscriber_id) {
             let copy = self.campaign(campaign).await?;
@@ -312,21 +330,45 @@ impl Sender {
                 parts,
                 message_id: &message_id,
             };
-            return compose::build_message(&self.mailer.from, letter, Some(&list));
+            return compose::build_message(&self.mailer.from, letter, Some(&list)).map(Built::Ready);
         }
-        let (Some(subject), Some(html), Some(text)) = (&m.subject, &m.html, &m.text) else {
-            return Err("the message has no content".into());
+        let (subject, html, text) = match (&m.notice, &m.subject, &m.html, &m.text) {
+            (Some(notice), ..) => {
+                let notice: Notice =
+                    serde_json::from_str(notice).map_err(|e| format!("the notice cannot be read: {e}"))?;
+                let writer = NoticeWriter {
+                    store: &self.store,
+                    site: &self.site,
+                    signer: &self.signer,
+                    confirm_hours: self.settings.confirm_hours,
+                    preferences_link: self.settings.preferences_link,
+                };
+                let written = match writer.write(&notice, OffsetDateTime::now_utc()).await {
+                    Ok(Ok(written)) => written,
+                    Ok(Err(why)) => return Ok(Built::Skip(why)),
+                    Err(e) => return Err(e.to_string()),
+                };
+                let (html, text) = notices::personalise(
+                    &self.layouts,
+                    &self.site,
+                    &self.settings.language,
+                    &written,
+                    &m.recipient_name,
+                )
+                .map_err(|e| e.to_string())?;
+                (written.body.subject, html, text)
+            }
+            // Queued before notices were written when sent.
+            (None, Some(subject), Some(html), Some(text)) => (subject.clone(), html.clone(), text.clone()),
+            _ => return Err("the message has no content".into()),
         };
         let letter = Letter {
             to: &m.recipient,
             to_name: &m.recipient_name,
-            subject,
-            parts: Parts::Plain {
-                html: html.clone(),
-                text: text.clone(),
-            },
+            subject: &subject,
+            parts: Parts::Plain { html, text },
             message_id: &message_id,
         };
-        compose::build_message(&self.mailer.from, letter, None)
+        compose::build_message(&self.mailer.from, letter, None).map(Built::Ready)
     }
 }

@@ -76,6 +76,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_trash.sql"),
         include_str!("../migrations/postgres/0011_trash.sql"),
     ),
+    (
+        12,
+        "notices written when they are sent",
+        include_str!("../migrations/sqlite/0012_outbox_notices.sql"),
+        include_str!("../migrations/postgres/0012_outbox_notices.sql"),
+    ),
+    (
+        13,
+        "campaigns queued when their paper goes public",
+        include_str!("../migrations/sqlite/0013_publish_campaigns.sql"),
+        include_str!("../migrations/postgres/0013_publish_campaigns.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -28,6 +28,9 @@ pub struct NewCampaign {
     pub send_at: OffsetDateTime,
     /// A digest covers papers published up to here.
     pub digest_until: Option<OffsetDateTime>,
+    /// Queued because the paper went public (`newsletter_on_publish`):
+    /// unpublishing the paper before it starts cancels it.
+    pub on_publish: bool,
 }
 
 /// A campaign and how far it has gone.
@@ -39,6 +42,8 @@ pub struct CampaignSummary {
     pub topic: Option<String>,
     pub subject: String,
     pub status: CampaignStatus,
+    /// Queued because its paper went public, not by an editor.
+    pub on_publish: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub send_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -66,6 +71,9 @@ pub struct OutboxEntry {
     pub recipient: String,
     /// The subject, for messages that are not a campaign's copy.
     pub subject: Option<String>,
+    /// Whether the message is written when it is sent (a notice), rather
+    /// than a copy frozen when it was queued (a campaign).
+    pub written_when_sent: bool,
     pub status: DeliveryStatus,
     pub attempts: i64,
     #[serde(with = "time::serde::rfc3339")]
@@ -85,6 +93,7 @@ struct OutboxRow {
     campaign_status: Option<String>,
     recipient: String,
     subject: Option<String>,
+    written_when_sent: bool,
     status: String,
     attempts: i64,
     next_attempt_at: OffsetDateTime,
@@ -94,7 +103,7 @@ struct OutboxRow {
 }
 
 const OUTBOX_SELECT: &str = "SELECT o.id, o.kind, o.campaign_id, c.status AS campaign_status, o.recipient, \
-     COALESCE(o.subject, c.subject) AS subject, o.status, o.attempts, o.next_attempt_at, o.last_error, o.sent_at, \
+     COALESCE(o.subject, c.subject) AS subject, o.notice IS NOT NULL AS written_when_sent, o.status, o.attempts, o.next_attempt_at, o.last_error, o.sent_at, \
      o.created_at FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id";
 
 impl OutboxRow {
@@ -111,6 +120,7 @@ impl OutboxRow {
             campaign: self.campaign_id,
             recipient: self.recipient,
             subject: self.subject,
+            written_when_sent: self.written_when_sent,
             attempts: self.attempts,
             next_attempt_at: self.next_attempt_at,
             last_error: self.last_error,
@@ -135,9 +145,12 @@ pub struct OutgoingMessage {
     pub kind: MessageKind,
     pub recipient: String,
     pub recipient_name: String,
+    /// The subject as it would be now, for listings: the sender writes
+    /// the message afresh from `notice`.
     pub subject: String,
-    pub html: String,
-    pub text: String,
+    /// What the message is about (JSON), from which it is written when
+    /// it is sent.
+    pub notice: String,
 }
 
 /// A message a sender has claimed.
@@ -152,6 +165,9 @@ pub struct ClaimedMessage {
     pub subject: Option<String>,
     pub html: Option<String>,
     pub text: Option<String>,
+    /// What a notice is about, to write it from now (messages queued
+    /// before notices were written when sent have `html` and `text`).
+    pub notice: Option<String>,
     /// Attempts including this one.
     pub attempts: i64,
 }
@@ -169,8 +185,9 @@ pub struct Delivery {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryResult {
     Attempt(AttemptResult),
-    /// The subscriber left or bounced before their turn.
-    Skipped,
+    /// Not sent, and why: the subscriber left or bounced before their
+    /// turn, or what a notice was about is gone.
+    Skipped(String),
 }
 
 /// Delivery rules the store applies when recording results.
@@ -198,14 +215,15 @@ struct CampaignRow {
     topic: Option<String>,
     subject: String,
     status: String,
+    on_publish: bool,
     send_at: OffsetDateTime,
     finished_at: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
     recipients: i64,
 }
 
-const CAMPAIGN_SELECT: &str = "SELECT c.id, c.kind, p.slug AS paper, t.slug AS topic, c.subject, c.status, c.send_at, \
-     c.finished_at, c.created_at, c.recipients FROM campaigns c LEFT JOIN papers p ON p.id = c.paper_id \
+const CAMPAIGN_SELECT: &str = "SELECT c.id, c.kind, p.slug AS paper, t.slug AS topic, c.subject, c.status, c.on_publish, \
+     c.send_at, c.finished_at, c.created_at, c.recipients FROM campaigns c LEFT JOIN papers p ON p.id = c.paper_id \
      LEFT JOIN topics t ON t.id = c.topic_id";
 
 /// Writes campaign `$id`'s messages, one per confirmed subscriber that
@@ -262,7 +280,8 @@ impl Store {
             let mut tx = begin_write!(pool, is_postgres);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO campaigns (kind, paper_id, topic_id, subject, html, text, status, send_at, digest_until, \
-                 recipient_topics, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'scheduled', $7, $8, $9, $10) RETURNING id",
+                 recipient_topics, created_at, on_publish) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'scheduled', $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(c.kind.as_str())
             .bind(c.paper_id)
@@ -274,6 +293,7 @@ impl Store {
             .bind(c.digest_until.map(db_time))
             .bind(&topics)
             .bind(db_time(now))
+            .bind(c.on_publish)
             .fetch_one(&mut *tx)
             .await?;
             if due {
@@ -290,6 +310,25 @@ impl Store {
     pub async fn start_due_campaigns(&self, now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
         self.finish_campaigns(now).await?;
         let is_postgres = matches!(self.db, Db::Postgres(_));
+        // A paper's own email goes only while readers can see the paper,
+        // whatever changed it since the email was queued.
+        let gone = with_pool!(self, pool => {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM campaigns WHERE status = 'scheduled' AND on_publish AND send_at <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM papers p WHERE p.id = campaigns.paper_id AND {})",
+                super::listed_condition(1)
+            )))
+            .bind(db_time(now))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if gone > 0 {
+            tracing::info!(
+                campaigns = gone,
+                "cancelled emails of papers that readers no longer see"
+            );
+        }
         let due: Vec<i64> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= $1 ORDER BY id")
                 .bind(db_time(now))
@@ -324,19 +363,32 @@ impl Store {
         Ok(started)
     }
 
+    /// Cancels the emails queued because paper `paper_id` went public
+    /// that have not started; returns their ids and when they were due.
+    pub async fn cancel_publish_campaigns(&self, paper_id: i64) -> Result<Vec<(i64, OffsetDateTime)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "DELETE FROM campaigns WHERE paper_id = $1 AND on_publish AND status = 'scheduled' \
+                 RETURNING id, send_at",
+            )
+            .bind(paper_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Queues one message outside campaigns. Returns its id.
     pub async fn queue_message(&self, m: &OutgoingMessage, now: OffsetDateTime) -> Result<i64, StoreError> {
         let id = with_pool!(self, pool => {
             sqlx::query_scalar(
-                "INSERT INTO outbox (kind, recipient, recipient_name, subject, html, text, status, next_attempt_at, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7) RETURNING id",
+                "INSERT INTO outbox (kind, recipient, recipient_name, subject, notice, status, next_attempt_at, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6) RETURNING id",
             )
             .bind(m.kind.as_str())
             .bind(&m.recipient)
             .bind(&m.recipient_name)
             .bind(&m.subject)
-            .bind(&m.html)
-            .bind(&m.text)
+            .bind(&m.notice)
             .bind(db_time(now))
             .fetch_one(pool)
             .await?
@@ -364,7 +416,8 @@ impl Store {
              WHERE o.status = 'queued' AND o.next_attempt_at <= $2 AND (o.lease_until IS NULL OR o.lease_until <= $2) \
              AND (o.campaign_id IS NULL OR c.status = 'sending') \
              ORDER BY o.next_attempt_at, o.id LIMIT $3{lock}) \
-             RETURNING id, kind, campaign_id, subscriber_id, recipient, recipient_name, subject, html, text, attempts"
+             RETURNING id, kind, campaign_id, subscriber_id, recipient, recipient_name, subject, html, text, notice, \
+             attempts"
         );
         let mut rows: Vec<ClaimedMessage> = with_pool!(self, pool => {
             sqlx::query_as(AssertSqlSafe(sql.clone()))
@@ -450,7 +503,7 @@ impl Store {
             for d in deliveries {
                 let (status, error, next) = match &d.result {
                     DeliveryResult::Attempt(AttemptResult::Delivered) => continue,
-                    DeliveryResult::Skipped => (DeliveryStatus::Skipped, "the subscriber left or bounced".to_owned(), now),
+                    DeliveryResult::Skipped(why) => (DeliveryStatus::Skipped, why.clone(), now),
                     DeliveryResult::Attempt(AttemptResult::Transient(e)) => {
                         match quire_core::domain::retry_after(d.attempts, policy.max_attempts, policy.base) {
                             Some(wait) => (DeliveryStatus::Queued, e.clone(), db_time(now + wait)),
@@ -567,6 +620,7 @@ impl Store {
             paper: row.paper,
             topic: row.topic,
             subject: row.subject,
+            on_publish: row.on_publish,
             send_at: row.send_at,
             finished_at: row.finished_at,
             frozen_at: row.created_at,

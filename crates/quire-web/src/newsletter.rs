@@ -82,7 +82,14 @@ pub(crate) async fn subscribe_form(
         let view = NewsletterView {
             mode: "subscribe",
             heading: format!("Subscribe to {}", state.config.site_name),
-            message: "New papers by email, as they are published.".into(),
+            // What the settings make true: papers go out on their own as
+            // they are published, or when the editors send them.
+            message: if state.config.newsletter.on_publish {
+                "New papers by email, as they are published."
+            } else {
+                "New papers by email, when the editors send them."
+            }
+            .into(),
             action: "/subscribe".into(),
             everything: true,
             topics: topic_choices(&state, &[]).await?,
