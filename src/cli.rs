@@ -481,6 +481,8 @@ fn init_logging() {
 struct RunContext {
     data_dir: PathBuf,
     config: Config,
+    /// `--database-url`, which stands over the settings.
+    database_url_flag: Option<String>,
 }
 
 fn load_context(cli: &Cli, data_dir: PathBuf) -> Result<RunContext, Failure> {
@@ -491,7 +493,11 @@ fn load_context(cli: &Cli, data_dir: PathBuf) -> Result<RunContext, Failure> {
             .validate()
             .map_err(|m| bad_input(format!("--database-url: {m}")))?;
     }
-    Ok(RunContext { data_dir, config })
+    Ok(RunContext {
+        data_dir,
+        config,
+        database_url_flag: cli.database_url.clone(),
+    })
 }
 
 async fn open_store(ctx: &RunContext) -> Result<Store, Failure> {
@@ -703,7 +709,29 @@ async fn serve(ctx: RunContext, store: Store, args: &ServeArgs) -> Result<(), Fa
         Err(e) => return Err(e.into()),
     };
     let state = AppState::with_app(app, theme);
-    web::serve(state, listener, mailer).await.context("server failed")?;
+    // The server follows quire.toml, under the command line's flags
+    // (--database-url, --addr) as at start.
+    let data_dir = ctx.data_dir.clone();
+    let (database_url, addr_flag) = (ctx.database_url_flag.clone(), args.addr.clone());
+    let settings = web::SettingsFile {
+        path: data_dir.join(CONFIG_FILE),
+        load: Box::new(move || {
+            let mut config = Config::load(&data_dir, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+            if let Some(url) = &database_url {
+                config.database_url = Some(quire_app::config::Secret::new(url.clone()));
+            }
+            if let Some(addr) = &addr_flag {
+                config.http.addr = addr.clone();
+            }
+            if config.base_url.is_none() {
+                config.base_url = Some(format!("http://{local}"));
+            }
+            Ok(config)
+        }),
+    };
+    web::serve(state, listener, mailer, Some(settings))
+        .await
+        .context("server failed")?;
     store.close().await;
     Ok(())
 }
@@ -924,7 +952,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
 /// waiting one was cancelled.
 fn say_announcements(app: &App, done: &[(String, quire_app::newsletter::Announcement)]) {
     use quire_app::newsletter::Announcement;
-    let config = app.config.clone();
+    let config = app.config().clone();
     let zone = config.zone();
     let mut queued = false;
     for (slug, a) in done {

@@ -192,7 +192,7 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
                 watch(app, *id, None).await?;
             }
             print_summary(app, &app.campaign(*id).await?);
-            super::say_if_nothing_delivers(&app.config);
+            super::say_if_nothing_delivers(&app.config());
             Ok(())
         }
         NewsletterCommand::Pause { id } => {
@@ -204,7 +204,7 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             match app.resume_campaign(*id).await {
                 Ok(()) => {
                     println!("Campaign {id} is sending.");
-                    super::say_if_nothing_delivers(&app.config);
+                    super::say_if_nothing_delivers(&app.config());
                 }
                 // With --wait, whatever its state, follow it from here.
                 Err(AppError::WrongState(_)) if *wait => {}
@@ -221,7 +221,7 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
 /// A campaign's state in words: "sending" only when something can send.
 fn state_of(app: &App, c: &quire_store::CampaignSummary) -> &'static str {
     match c.status {
-        CampaignStatus::Sending if app.config.mail.smtp_url.is_none() => "waiting: no mail server set",
+        CampaignStatus::Sending if app.config().mail.smtp_url.is_none() => "waiting: no mail server set",
         other => other.as_str(),
     }
 }
@@ -233,7 +233,7 @@ fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
         c.kind.as_str(),
         state_of(app, c),
         c.subject,
-        app.config.zone().describe(c.frozen_at),
+        app.config().zone().describe(c.frozen_at),
         c.recipients,
         c.sent,
         c.failed,
@@ -245,7 +245,7 @@ fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
             "  queued because {} went public (newsletter_on_publish); it starts {}, unless the paper is unpublished \
              or deleted before then",
             c.paper.as_deref().unwrap_or("its paper"),
-            app.config.zone().describe(c.send_at)
+            app.config().zone().describe(c.send_at)
         );
     }
 }
@@ -253,7 +253,7 @@ fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
 /// A time typed on the command line, on the site's clock unless it says
 /// its offset.
 fn parse_time(app: &App, flag: &str, t: Option<&str>) -> Result<Option<OffsetDateTime>, Failure> {
-    let zone = app.config.zone();
+    let zone = app.config().zone();
     t.map(|t| zone.parse(t).map_err(|m| bad_input(format!("{flag}: {m}"))))
         .transpose()
 }
@@ -263,7 +263,7 @@ async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
     match c.status {
         CampaignStatus::Scheduled => println!(
             "Campaign {id} scheduled for {}: {}",
-            app.config.zone().describe(c.send_at),
+            app.config().zone().describe(c.send_at),
             c.subject
         ),
         CampaignStatus::Sent => println!("Campaign {id} has no recipients: no confirmed subscriber takes it."),
@@ -274,14 +274,14 @@ async fn report_queued(app: &App, id: i64) -> Result<(), Failure> {
             c.subject
         ),
     }
-    super::say_if_nothing_delivers(&app.config);
+    super::say_if_nothing_delivers(&app.config());
     Ok(())
 }
 
 /// Delivers campaign `id` from this process until it is sent (or paused),
 /// with a progress bar on a terminal.
 async fn deliver(app: &App, id: i64) -> Result<(), Failure> {
-    let sender = Arc::new(app.sender(app.mailer()?).await?);
+    let sender = Arc::new(app.sender(Some(app.mailer()?)).await?);
     watch(app, id, Some(sender)).await?;
     print_summary(app, &app.campaign(id).await?);
     Ok(())

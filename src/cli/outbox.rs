@@ -42,8 +42,8 @@ pub(super) enum OutboxCommand {
 }
 
 pub(super) async fn run(app: &App, cmd: &OutboxCommand) -> Result<(), Failure> {
-    let zone = app.config.zone();
-    let mail_server_set = app.config.mail.smtp_url.is_some();
+    let zone = app.config().zone();
+    let mail_server_set = app.config().mail.smtp_url.is_some();
     let now = OffsetDateTime::now_utc();
     match cmd {
         OutboxCommand::List { status, limit, json } => {
@@ -81,7 +81,7 @@ pub(super) async fn run(app: &App, cmd: &OutboxCommand) -> Result<(), Failure> {
                 );
             }
             if !mail_server_set && entries.iter().any(|e| e.status == DeliveryStatus::Queued) {
-                super::say_if_nothing_delivers(&app.config);
+                super::say_if_nothing_delivers(&app.config());
             }
             Ok(())
         }
@@ -117,7 +117,7 @@ pub(super) async fn run(app: &App, cmd: &OutboxCommand) -> Result<(), Failure> {
                 "{} will be sent again as soon as the server runs",
                 plural(usize::try_from(n).unwrap_or(0), "message")
             );
-            super::say_if_nothing_delivers(&app.config);
+            super::say_if_nothing_delivers(&app.config());
             Ok(())
         }
         OutboxCommand::Discard { ids } => {

@@ -23,9 +23,9 @@ pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failu
                 println!(
                     "Queued {queued} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
                     if queued == 1 { "" } else { "s" },
-                    app.config.newsletter.confirm_hours
+                    app.config().newsletter.confirm_hours
                 );
-                super::say_if_nothing_delivers(&app.config);
+                super::say_if_nothing_delivers(&app.config());
             }
             Ok(())
         }

@@ -2475,3 +2475,150 @@ fn papers_going_public_are_emailed_after_a_grace_period_that_unpublishing_cancel
         text(&out.stdout)
     );
 }
+
+/// A server started as `serve` starts one, its log (at `info`) kept as it
+/// comes.
+fn serve_logged(dir: &Path, env: &[(&str, &str)]) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
+    let mut child = Command::new(QUIRE)
+        .args([
+            "--data-dir",
+            &dir.display().to_string(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .env("QUIRE_LOG", "info,tower_http=warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let keep = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut log = keep.lock().expect("log");
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("banner");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("address in banner")
+        .to_owned();
+    (Server { child, addr }, log)
+}
+
+/// Waits until `log` holds `needle`, and returns it.
+fn until_logged(log: &std::sync::Mutex<String>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = log.lock().expect("log").clone();
+        if now.contains(needle) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "{needle:?} is not in the log:\n{now}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_running_server_takes_settings_changes_and_says_which() {
+    let dir = site_with_ports();
+    let d = dir.path();
+    let shown = text(&quire(d, &["config", "show"]).stdout);
+    let marked = |key: &str| {
+        shown
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .is_some_and(|l| l.ends_with("[restart to change]"))
+    };
+    assert!(marked("http.addr") && marked("database_url"), "{shown}");
+    assert!(!marked("site_name") && !marked("mail.smtp_url"), "{shown}");
+
+    // A confirmation waits, with no mail server set.
+    let list = write(d, "list.csv", "email,name,topics\nada@example.org,Ada,\n");
+    assert!(
+        quire(d, &["subscribers", "import", &list.display().to_string()])
+            .status
+            .success()
+    );
+    assert!(quire(d, &["subscribers", "send-confirmations"]).status.success());
+
+    let (server, log) = serve_logged(d, &[]);
+    let (_, home) = http_get(&server.addr, "/");
+    assert!(home.contains("Quire"), "{home}");
+    let (_, paper) = http_get(&server.addr, "/papers/ports-harbours/");
+    assert!(!paper.contains("Harbour Institute"), "{paper}");
+
+    let file = d.join("quire.toml");
+    let config = std::fs::read_to_string(&file).expect("config");
+    let changed = config
+        .replace("site_name = \"Quire\"", "site_name = \"Harbour Institute\"")
+        .replace("page_cache_mb = 64", "page_cache_mb = 32");
+    assert_ne!(changed, config);
+    std::fs::write(&file, &changed).expect("edit");
+    let said = until_logged(&log, "reloaded settings from");
+    assert!(said.contains(": site_name"), "{said}");
+    let said = until_logged(&log, "restart `quire serve` to apply");
+    assert!(
+        said.contains("http.page_cache_mb changed, but a running server reads it only at start"),
+        "{said}"
+    );
+    // --addr stands over the file's http.addr, which has not changed.
+    assert!(!said.contains("http.addr"), "{said}");
+    // Pages made before are made again with the new settings.
+    let (_, paper) = http_get(&server.addr, "/papers/ports-harbours/");
+    assert!(paper.contains("Harbour Institute"), "{paper}");
+    let (_, home) = http_get(&server.addr, "/");
+    assert!(home.contains("Harbour Institute"), "{home}");
+
+    // A file with a mistake is reported, and changes nothing.
+    std::fs::write(
+        &file,
+        changed.replace("site_name = \"Harbour Institute\"", "site_name = 7"),
+    )
+    .expect("break");
+    let said = until_logged(&log, "was not reloaded");
+    assert!(said.contains("site_name"), "{said}");
+    let (status, home) = http_get(&server.addr, "/");
+    assert_eq!(status, 200);
+    assert!(home.contains("Harbour Institute"), "{home}");
+
+    // A mail server set while it runs: the waiting mail goes, written
+    // with the settings of now.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let with_mail: String = changed
+        .lines()
+        .map(|l| {
+            if l.starts_with("# smtp_url =") {
+                format!("smtp_url = \"{}\"", smtp.url())
+            } else if l.starts_with("# from =") {
+                "from = \"news@example.org\"".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    std::fs::write(&file, &with_mail).expect("mail server");
+    let said = until_logged(&log, "mail.smtp_url");
+    assert!(said.contains("mail.from"), "{said}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while smtp.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the confirmation was not sent:\n{said}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mail = &smtp.messages()[0];
+    assert_eq!(mail.to, ["ada@example.org"]);
+    let subject = common::smtp::header(&mail.data, "Subject").expect("subject");
+    assert_eq!(subject, "Confirm your subscription to Harbour Institute");
+}

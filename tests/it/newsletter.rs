@@ -28,7 +28,7 @@ fn config(smtp: &SmtpServer) -> Config {
 
 async fn queue_paper(site: &Site, slug: &str) -> i64 {
     let paper = site.store.get_paper(slug).await.expect("get").expect("paper");
-    let config = &site.state.config;
+    let config = site.state.config();
     let composed = compose::paper_campaign(&paper, &config.mail_site());
     let slugs: Vec<String> = paper.meta.topics.iter().map(|t| t.slug.clone()).collect();
     let topic_ids = site
@@ -132,6 +132,10 @@ async fn sign_up_confirm_receive_and_unsubscribe_in_one_click() {
         site.store.subscriber_by_email("ada@example.org").await.expect("read"),
         None
     );
+    // The confirmation waits as what it is about, written when it goes.
+    let waiting = site.store.outbox_entries(None, 10).await.expect("outbox");
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].written_when_sent, "{waiting:?}");
 
     deliver_all(&sender, &site.store).await;
     let mail = smtp.messages();

@@ -372,7 +372,7 @@ async fn a_theme_folder_overrides_templates_and_assets_by_name() {
     let html = get(&state, "/nowhere/").await.text();
     assert!(html.contains("<p class=\"lost\">Lost at sea: Quire</p>"), "{html}");
     assert!(html.contains(&format!("<img src=\"{logo}\" alt=\"\">")), "{html}");
-    let css_url = state.site.css_url.clone();
+    let css_url = state.site().css_url.clone();
     let css = get(&state, &css_url).await;
     assert_eq!(css.text(), "body { color: teal; }");
     assert!(header(&css, "cache-control").contains("immutable"));

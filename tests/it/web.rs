@@ -650,7 +650,7 @@ async fn markdown_attributes_reach_no_output() {
     site.store.upsert_author(&ada).await.expect("author");
     site.state.cache.invalidate();
     let paper = site.store.get_paper("dues").await.expect("get").expect("dues");
-    let email = quire_mail::compose::paper_campaign(&paper, site.state.app.mail_site()).html;
+    let email = quire_mail::compose::paper_campaign(&paper, &site.state.app.mail_site()).html;
     let mut outputs = vec![("email HTML".to_owned(), email)];
     for path in [
         "/papers/dues/",

@@ -114,7 +114,7 @@ pub struct Moderated {
 impl App {
     /// Whether `paper` takes comments now.
     pub fn comments_open(&self, paper: &Paper, now: OffsetDateTime) -> bool {
-        comments_open(paper, self.config.comments.close_after_days, now)
+        comments_open(paper, self.config().comments.close_after_days, now)
     }
 
     /// Posts a reader's comment on `paper` (a public one): the closing,
@@ -130,7 +130,7 @@ impl App {
         if !self.comments_open(paper, now) {
             return Err(AppError::CommentsClosed);
         }
-        let c = &self.config;
+        let c = &*self.config();
         if let Err(wait) = self.comment_limits.check(
             crate::limits::limit_key(post.ip),
             c.comments.rate_per_minute,
@@ -202,7 +202,7 @@ impl App {
     fn queue_comment_notices(&self, id: i64) {
         let app = self.clone();
         tokio::spawn(async move {
-            let notify = app.config.mail.notify.clone();
+            let notify = app.config().mail.notify.clone();
             let queued = match app.postbox().await {
                 Ok(postbox) => quire_mail::notices::comment_notices(&postbox, id, Some(&notify))
                     .await

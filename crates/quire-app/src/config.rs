@@ -388,13 +388,15 @@ const SECRET_KEYS: [&str; 2] = ["database_url", "mail.smtp_url"];
 
 /// Keys a running server reads only when it starts: changing them in
 /// `quire.toml` takes a restart. Every other key is reloaded.
-pub const RESTART_KEYS: [&str; 6] = [
+pub const RESTART_KEYS: [&str; 8] = [
     "database_url",
+    "theme_dir",
     "http.addr",
     "http.max_connections",
     "http.page_cache_mb",
-    "theme_dir",
-    "mail.smtp_url",
+    "http.header_timeout_seconds",
+    "http.body_timeout_seconds",
+    "http.idle_timeout_seconds",
 ];
 
 /// One setting as it is in force: `quire config show`.
@@ -810,6 +812,32 @@ impl Config {
         Ok((config, settings))
     }
 
+    /// The keys whose values differ between `self` and `other`, in the
+    /// order of [`KEYS`].
+    pub fn changed_keys(&self, other: &Config) -> Vec<&'static str> {
+        let before = toml::Table::try_from(self).unwrap_or_default();
+        let after = toml::Table::try_from(other).unwrap_or_default();
+        KEYS.iter()
+            .map(|(path, _)| *path)
+            .filter(|path| lookup(&before, path) != lookup(&after, path))
+            .collect()
+    }
+
+    /// Takes from `running` the values of the keys a server reads only
+    /// when it starts ([`RESTART_KEYS`]), so that the settings in force
+    /// after a reload say what the server really does.
+    pub fn keep_restart_keys(&mut self, running: &Config) {
+        self.database_url = running.database_url.clone();
+        self.theme_dir = running.theme_dir.clone();
+        let (h, r) = (&mut self.http, &running.http);
+        h.addr = r.addr.clone();
+        h.max_connections = r.max_connections;
+        h.page_cache_mb = r.page_cache_mb;
+        h.header_timeout_seconds = r.header_timeout_seconds;
+        h.body_timeout_seconds = r.body_timeout_seconds;
+        h.idle_timeout_seconds = r.idle_timeout_seconds;
+    }
+
     /// Checks values that parse but cannot work, every one; each message
     /// names its key (`key `comments.depth`: …`) and what is allowed.
     pub fn validate(&self) -> Result<(), String> {
@@ -1046,8 +1074,10 @@ impl Config {
         }
     }
 
-    /// How the delivery worker sends, for mail from `from`.
-    pub fn sender_settings(&self, from: &lettre::message::Mailbox) -> quire_mail::SenderSettings {
+    /// How the delivery worker sends, for mail from `from` (none while no
+    /// mail server is set).
+    pub fn sender_settings(&self, from: Option<&lettre::message::Mailbox>) -> quire_mail::SenderSettings {
+        let from = from.map(|f| f.email.to_string()).unwrap_or_default();
         quire_mail::SenderSettings {
             concurrency: self.mail.concurrency,
             rate_per_second: self.mail.rate_per_second,
@@ -1059,11 +1089,11 @@ impl Config {
             lease: std::time::Duration::from_secs(u64::from(self.mail.claim_seconds)),
             language: self.language.clone(),
             unsubscribe_mailbox: if self.mail.notify.trim().is_empty() {
-                from.email.to_string()
+                from
             } else {
                 quire_mail::parse_mailbox(&self.mail.notify)
                     .map(|m| m.email.to_string())
-                    .unwrap_or_else(|_| from.email.to_string())
+                    .unwrap_or(from)
             },
             preferences_link: self.preferences_link(),
             confirm_hours: self.newsletter.confirm_hours,
@@ -1236,6 +1266,23 @@ pub fn data_dir_or_current(dir: Option<PathBuf>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_keeps_exactly_the_keys_read_at_start() {
+        let running = Config::default();
+        let text = "database_url = \"postgres://q@db.example.org/q\"\ntheme_dir = \"theme\"\nsite_name = \"New\"\n\
+                    [http]\naddr = \"127.0.0.1:9\"\nmax_connections = 5\npage_cache_mb = 9\n\
+                    header_timeout_seconds = 9\nbody_timeout_seconds = 9\nidle_timeout_seconds = 9\n";
+        let mut new = Config::parse(text, "quire.toml").expect("parse");
+        let mut changed = running.changed_keys(&new);
+        changed.sort_unstable();
+        let mut expected = RESTART_KEYS.to_vec();
+        expected.push("site_name");
+        expected.sort_unstable();
+        assert_eq!(changed, expected);
+        new.keep_restart_keys(&running);
+        assert_eq!(running.changed_keys(&new), ["site_name"]);
+    }
     use std::collections::HashMap;
 
     #[test]
@@ -1556,6 +1603,16 @@ mod docs_tests {
                     "docs/config.md has no [{section}] heading"
                 );
             }
+        }
+        for (path, flat) in super::KEYS {
+            let key = path.split_once('.').map_or(path, |(_, k)| k);
+            let row = format!("| `{key}` | `QUIRE_{}` |", flat.to_ascii_uppercase());
+            let line = doc.lines().find(|l| l.starts_with(&row)).unwrap_or_default();
+            assert_eq!(
+                line.contains("**Restart to change.**"),
+                super::RESTART_KEYS.contains(&path),
+                "docs/config.md must mark `{path}` as needing a restart exactly when a server reads it only at start"
+            );
         }
         for line in super::Config::starter_file()
             .lines()

@@ -17,12 +17,13 @@ pub mod subscribers;
 
 pub use error::{AppError, PaperProblem, Remedy};
 
+use arc_swap::ArcSwap;
 use config::Config;
 use limits::RateLimiter;
 use quire_core::signing::Signer;
 use quire_mail::compose::{Layouts, MailSite};
 use quire_mail::notices::{NoticeWriter, Postbox};
-use quire_mail::{Mailer, Sender};
+use quire_mail::{Mailer, Sender, SenderSettings};
 use quire_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,20 +32,35 @@ use tokio::sync::{Notify, OnceCell};
 /// The site key that signs comment forms and commenters' cookies.
 pub const COMMENTS_KEY: &str = "comments";
 
+/// The settings in force and what emails say about the site, made from
+/// them: swapped whole when `quire.toml` changes.
+struct Live {
+    config: Arc<Config>,
+    mail_site: Arc<MailSite>,
+}
+
+impl Live {
+    fn new(config: Config) -> Live {
+        Live {
+            mail_site: Arc::new(config.mail_site()),
+            config: Arc::new(config),
+        }
+    }
+}
+
 /// Everything an operation needs, built once per process and cheap to
-/// clone: the store, the settings, the signers (their keys read from the
-/// database on first use), the email layouts and what emails say about
-/// the site, the mail sender's wake-up, and the rate limiters strangers
-/// count against.
+/// clone: the store, the settings in force (reloadable), the signers
+/// (their keys read from the database on first use), the email layouts,
+/// the mail sender's wake-up, and the rate limiters strangers count
+/// against.
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
-    pub config: Arc<Config>,
+    live: Arc<ArcSwap<Live>>,
     data_dir: Arc<PathBuf>,
+    layouts: Arc<Layouts>,
     comment_signer: Arc<OnceCell<Signer>>,
     newsletter_signer: Arc<OnceCell<Signer>>,
-    layouts: Arc<Layouts>,
-    mail_site: Arc<MailSite>,
     mail_wake: Arc<Notify>,
     /// Comment posts per client.
     comment_limits: Arc<RateLimiter>,
@@ -60,8 +76,7 @@ impl App {
     pub fn new(store: Store, config: Config, data_dir: &Path) -> App {
         App {
             store,
-            mail_site: Arc::new(config.mail_site()),
-            config: Arc::new(config),
+            live: Arc::new(ArcSwap::from_pointee(Live::new(config))),
             data_dir: Arc::new(data_dir.to_path_buf()),
             comment_signer: Arc::new(OnceCell::new()),
             newsletter_signer: Arc::new(OnceCell::new()),
@@ -89,20 +104,36 @@ impl App {
             .await
     }
 
+    /// The settings in force. An operation reads them once and keeps
+    /// what it read: a reload mid-way does not mix two versions.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.load().config.clone()
+    }
+
+    /// Puts `config` in force for every operation from now on (the
+    /// server calls it when `quire.toml` changes); returns the keys whose
+    /// values changed.
+    pub fn reload(&self, config: Config) -> Vec<&'static str> {
+        let changed = self.config().changed_keys(&config);
+        self.live.store(Arc::new(Live::new(config)));
+        changed
+    }
+
     /// What emails say about the site (its name, address and host).
-    pub fn mail_site(&self) -> &MailSite {
-        &self.mail_site
+    pub fn mail_site(&self) -> Arc<MailSite> {
+        self.live.load().mail_site.clone()
     }
 
     /// Where operations queue mail outside campaigns.
-    pub async fn postbox(&self) -> Result<Postbox<'_>, AppError> {
+    pub async fn postbox(&self) -> Result<Postbox, AppError> {
+        let config = self.config();
         Ok(Postbox {
             writer: NoticeWriter {
-                store: &self.store,
-                site: &self.mail_site,
-                signer: self.newsletter_signer().await?,
-                confirm_hours: self.config.newsletter.confirm_hours,
-                preferences_link: self.config.preferences_link(),
+                store: self.store.clone(),
+                site: self.mail_site(),
+                signer: self.newsletter_signer().await?.clone(),
+                confirm_hours: config.newsletter.confirm_hours,
+                preferences_link: config.preferences_link(),
             },
         })
     }
@@ -115,16 +146,26 @@ impl App {
 
     /// The mail server client the settings describe.
     pub fn mailer(&self) -> Result<Mailer, AppError> {
-        Ok(Mailer::from_settings(&self.config.mailer_settings(), &self.data_dir)?)
+        Ok(Mailer::from_settings(&self.config().mailer_settings(), &self.data_dir)?)
     }
 
-    /// A sender that delivers the outbox through `mailer`, woken whenever
-    /// an operation of this process queues mail.
-    pub async fn sender(&self, mailer: Mailer) -> Result<Sender, AppError> {
-        let settings = self.config.sender_settings(&mailer.from);
+    /// A sender that delivers the outbox through `mailer` (or, with none,
+    /// waits for one to be set), woken whenever an operation of this
+    /// process queues mail.
+    pub async fn sender(&self, mailer: Option<Mailer>) -> Result<Sender, AppError> {
+        let settings = self.sender_settings(mailer.as_ref());
         let signer = self.newsletter_signer().await?.clone();
-        let mut sender = Sender::new(self.store.clone(), mailer, (*self.mail_site).clone(), signer, settings);
+        let mut sender = Sender::new(self.store.clone(), mailer, self.mail_site(), signer, settings);
         sender.wake = self.mail_wake.clone();
         Ok(sender)
+    }
+
+    /// How a sender through `mailer` works under the settings in force.
+    pub fn sender_settings(&self, mailer: Option<&Mailer>) -> SenderSettings {
+        let config = self.config();
+        let from = mailer
+            .map(|m| m.from.clone())
+            .or_else(|| quire_mail::parse_mailbox(&config.mail.from).ok());
+        config.sender_settings(from.as_ref())
     }
 }

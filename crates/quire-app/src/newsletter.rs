@@ -112,7 +112,7 @@ impl App {
     /// counts this one.
     fn address_allows(&self, email: &str) -> bool {
         let key: [u8; 32] = Sha256::digest(email.as_bytes()).into();
-        let per_day = self.config.newsletter.address_per_day;
+        let per_day = self.config().newsletter.address_per_day;
         self.address_limits
             .check_within(key, &[(Duration::from_secs(86_400), per_day)], Instant::now())
             .is_ok()
@@ -127,7 +127,7 @@ impl App {
         if form.honeypot_filled {
             return Ok(());
         }
-        let per_hour = self.config.newsletter.rate_per_hour;
+        let per_hour = self.config().newsletter.rate_per_hour;
         self.subscribe_limits
             .check_within(
                 crate::limits::limit_key(form.ip),
@@ -175,7 +175,7 @@ impl App {
     /// A fresh preferences link for `s`, valid for `preferences_link_days`;
     /// `base` is the site's address, or empty for a path.
     pub fn preferences_url(&self, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
-        let expires = now + time::Duration::days(i64::from(self.config.newsletter.preferences_link_days));
+        let expires = now + time::Duration::days(i64::from(self.config().newsletter.preferences_link_days));
         links::preferences_url(base, signer, s.into(), expires)
     }
 
@@ -364,7 +364,7 @@ impl App {
                 (None, self.store.topic_ids(&slugs).await?.into_values().collect())
             }
         };
-        let mut composed = compose::paper_campaign(paper, self.mail_site());
+        let mut composed = compose::paper_campaign(paper, &self.mail_site());
         if let Some(s) = c.subject {
             composed.subject = checked_subject(s)?;
         }
@@ -391,7 +391,7 @@ impl App {
     /// readers no longer see loses its waiting email; a waiting email is
     /// written again from the paper as it is now, at the same time.
     pub async fn announce(&self, slug: &str, was_public: bool) -> Result<Announcement, AppError> {
-        if !self.config.newsletter.on_publish {
+        if !self.config().newsletter.on_publish {
             return Ok(Announcement::Nothing);
         }
         let now = OffsetDateTime::now_utc();
@@ -420,10 +420,10 @@ impl App {
             return Ok(Announcement::NotNew(format!(
                 "it is dated {}, more than a day ago (an older paper put up now); `quire newsletter send --paper \
                  {slug}` emails it if it is news",
-                self.config.zone().describe(goes_live)
+                self.config().zone().describe(goes_live)
             )));
         }
-        let delay = self.config.publish_delay();
+        let delay = self.config().publish_delay();
         let at = match waiting {
             _ if goes_live > now => goes_live + delay,
             Some(at) => at,
@@ -467,7 +467,7 @@ impl App {
             .await?;
         let subject = match subject {
             Some(s) => checked_subject(s)?,
-            None => format!("New from {}", self.config.site_name),
+            None => format!("New from {}", self.config().site_name),
         };
         Ok(NextDigest {
             papers,
@@ -490,7 +490,7 @@ impl App {
         if papers.is_empty() {
             return Ok(None);
         }
-        let composed = compose::digest_campaign(&papers, self.mail_site(), &subject);
+        let composed = compose::digest_campaign(&papers, &self.mail_site(), &subject);
         let topic_ids = match topic_id {
             Some(id) => vec![id],
             // Papers without topics concern everyone.
@@ -549,7 +549,7 @@ impl App {
     /// server's answer. Returns the subject sent and the address, as checked.
     pub async fn send_test(&self, to: &str, slug: Option<&str>) -> Result<TestSent, AppError> {
         let address = validate_subscriber_email(to).map_err(|e| AppError::invalid("to", format!("the address {e}")))?;
-        let site = self.mail_site();
+        let site = &*self.mail_site();
         let body = match slug {
             Some(slug) => compose::paper_campaign(&self.paper(slug).await?, site),
             None => {
@@ -567,7 +567,7 @@ impl App {
             .layouts
             .personalise(
                 site,
-                &self.config.language,
+                &self.config().language,
                 &body,
                 &personal,
                 "This is a test copy: subscribers get their own links here.",

@@ -63,8 +63,8 @@ impl App {
         notes: &mut Vec<String>,
     ) -> Result<AddReport, AppError> {
         let rules = PaperRules {
-            kinds: &self.config.kinds,
-            default_language: &self.config.language,
+            kinds: &self.config().kinds,
+            default_language: &self.config().language,
             now: OffsetDateTime::now_utc(),
         };
         let (drafts, mut problems) = source.read(&rules, notes);
@@ -126,7 +126,7 @@ impl App {
     /// Which of `papers` readers see now, when `newsletter_on_publish`
     /// needs to know (it emails only papers that were not public).
     async fn public_now(&self, papers: &[PaperInput]) -> Result<Vec<String>, AppError> {
-        if !self.config.newsletter.on_publish {
+        if !self.config().newsletter.on_publish {
             return Ok(Vec::new());
         }
         let slugs: Vec<String> = papers.iter().map(|p| p.slug.clone()).collect();
@@ -147,7 +147,7 @@ impl App {
         was_public: &[String],
     ) -> Result<Vec<(String, Announcement)>, AppError> {
         let mut done = Vec::new();
-        if !self.config.newsletter.on_publish {
+        if !self.config().newsletter.on_publish {
             return Ok(done);
         }
         for slug in slugs {

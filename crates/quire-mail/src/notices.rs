@@ -12,6 +12,7 @@ use quire_core::domain::{Comment, CommentStatus, MessageKind, SubscriberStatus};
 use quire_core::signing::Signer;
 use quire_render::paths;
 use quire_store::{OutgoingMessage, Store};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -48,23 +49,23 @@ pub struct Written {
 
 /// What writing a notice reads: the store (the subscriber, the comment
 /// and its paper as they are now) and the site's settings.
-pub struct NoticeWriter<'a> {
-    pub store: &'a Store,
-    pub site: &'a MailSite,
+pub struct NoticeWriter {
+    pub store: Store,
+    pub site: Arc<MailSite>,
     /// Signs confirmation and preferences links.
-    pub signer: &'a Signer,
+    pub signer: Signer,
     /// How long a confirmation link works (`subscribe_confirm_hours`).
     pub confirm_hours: u32,
     /// How long a preferences link works (`preferences_link_days`).
     pub preferences_link: Duration,
 }
 
-impl NoticeWriter<'_> {
+impl NoticeWriter {
     /// The email `notice` makes at `now`, or `Err` with why nothing is
     /// to be sent any more (the comment was deleted, the subscriber
     /// confirmed meanwhile): what the outbox records as skipped.
     pub async fn write(&self, notice: &Notice, now: OffsetDateTime) -> Result<Result<Written, String>, MailError> {
-        let site = self.site;
+        let site = &*self.site;
         let base = &site.base_url;
         Ok(match notice {
             Notice::SignUp { signup } => {
@@ -72,7 +73,7 @@ impl NoticeWriter<'_> {
                     Some(s) if s.status == SubscriberStatus::Confirmed => {
                         compose::already_subscribed(site, &self.preferences_url(&s, now))
                     }
-                    _ => compose::confirmation_for(site, self.signer, signup, self.confirm_hours, now),
+                    _ => compose::confirmation_for(site, &self.signer, signup, self.confirm_hours, now),
                 };
                 Ok(Written {
                     body,
@@ -81,7 +82,7 @@ impl NoticeWriter<'_> {
             }
             Notice::ListConfirmation { signup } => match self.store.subscriber_by_email(&signup.email).await? {
                 Some(s) if s.status == SubscriberStatus::Pending => Ok(Written {
-                    body: compose::confirmation_for(site, self.signer, signup, self.confirm_hours, now),
+                    body: compose::confirmation_for(site, &self.signer, signup, self.confirm_hours, now),
                     footer: format!(
                         "You receive this because your address is on the mailing list of {}; nothing more will \
                          come unless you confirm.",
@@ -124,7 +125,7 @@ impl NoticeWriter<'_> {
     /// A fresh preferences link for `s`, valid for `preferences_link`.
     fn preferences_url(&self, s: &quire_store::Subscriber, now: OffsetDateTime) -> String {
         let expires = now + self.preferences_link;
-        links::preferences_url(&self.site.base_url, self.signer, s.into(), expires)
+        links::preferences_url(&self.site.base_url, &self.signer, s.into(), expires)
     }
 
     /// Comment `id` and its paper's title, if both are still there.
@@ -141,11 +142,11 @@ impl NoticeWriter<'_> {
 
 /// Queues notices, each checked by writing it once now (its subject is
 /// what the outbox lists); the sender writes it again when it goes.
-pub struct Postbox<'a> {
-    pub writer: NoticeWriter<'a>,
+pub struct Postbox {
+    pub writer: NoticeWriter,
 }
 
-impl Postbox<'_> {
+impl Postbox {
     /// Queues `notice` to `to` (`name` greets them; empty for none).
     /// Returns the message's id, or `None` when there is nothing to say.
     pub async fn queue(
@@ -203,8 +204,8 @@ fn quote(text: &str) -> (String, String) {
 /// to `notify` (the editors) when it waits for moderation, a notice to
 /// the commenter answered when it is an approved reply. Returns how many
 /// messages were queued.
-pub async fn comment_notices(postbox: &Postbox<'_>, id: i64, notify: Option<&str>) -> Result<usize, MailError> {
-    let store = postbox.writer.store;
+pub async fn comment_notices(postbox: &Postbox, id: i64, notify: Option<&str>) -> Result<usize, MailError> {
+    let store = &postbox.writer.store;
     let Some(comment) = store.get_comment(id).await? else {
         return Ok(0);
     };

@@ -9,6 +9,7 @@ use super::compose::{self, Composed, Layouts, Letter, ListHeaders, MailSite, Par
 use super::links;
 use super::notices::{self, Notice, NoticeWriter};
 use super::{MailError, Mailer};
+use arc_swap::ArcSwap;
 use quire_core::domain::{AttemptResult, MessageKind};
 use quire_core::signing::Signer;
 use quire_store::{ClaimedMessage, Delivery, DeliveryResult, RetryPolicy, Store};
@@ -63,13 +64,20 @@ struct CampaignCopy {
     prepared: Option<compose::Prepared>,
 }
 
+/// What a sender works with that the settings make, swapped whole when
+/// they change: a round uses one version from start to end.
+struct SenderLive {
+    /// `None` while no mail server is set: nothing is sent until one is.
+    mailer: Option<Arc<Mailer>>,
+    site: Arc<MailSite>,
+    settings: SenderSettings,
+}
+
 /// One delivery worker.
 pub struct Sender {
     store: Store,
-    mailer: Arc<Mailer>,
-    site: MailSite,
     signer: Signer,
-    settings: SenderSettings,
+    live: ArcSwap<SenderLive>,
     layouts: Layouts,
     campaigns: Mutex<HashMap<i64, Arc<CampaignCopy>>>,
     /// When the next message may go, under the rate limit.
@@ -79,13 +87,24 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(store: Store, mailer: Mailer, site: MailSite, signer: Signer, settings: SenderSettings) -> Sender {
+    /// A sender through `mailer`, or one that waits for a mail server to
+    /// be set ([`Sender::set_mailer`]) when it is `None`.
+    pub fn new(
+        store: Store,
+        mailer: impl Into<Option<Mailer>>,
+        site: impl Into<Arc<MailSite>>,
+        signer: Signer,
+        settings: SenderSettings,
+    ) -> Sender {
+        let live = SenderLive {
+            mailer: mailer.into().map(Arc::new),
+            site: site.into(),
+            settings,
+        };
         Sender {
             store,
-            mailer: Arc::new(mailer),
-            site,
             signer,
-            settings,
+            live: ArcSwap::from_pointee(live),
             layouts: Layouts::new(),
             campaigns: Mutex::new(HashMap::new()),
             next_slot: Mutex::new(Instant::now()),
@@ -93,11 +112,38 @@ impl Sender {
         }
     }
 
+    /// Sends through `mailer` from the next round on (`None`: nothing is
+    /// sent until one is set); the connections of the one before close.
+    pub fn set_mailer(&self, mailer: Option<Mailer>) {
+        let now = self.live.load_full();
+        self.live.store(Arc::new(SenderLive {
+            mailer: mailer.map(Arc::new),
+            site: now.site.clone(),
+            settings: now.settings.clone(),
+        }));
+        self.wake.notify_one();
+    }
+
+    /// Writes and sends with `site` and `settings` from the next round
+    /// on: reloaded settings reach mail waiting in the outbox.
+    pub async fn set_settings(&self, site: Arc<MailSite>, settings: SenderSettings) {
+        let now = self.live.load_full();
+        self.live.store(Arc::new(SenderLive {
+            mailer: now.mailer.clone(),
+            site,
+            settings,
+        }));
+        // Campaign copies keep their content; their layout and footer
+        // follow the site.
+        self.campaigns.lock().await.clear();
+        self.wake.notify_one();
+    }
+
     /// Messages claimed at once: enough to keep every connection busy, few
     /// enough that a batch ends well within its claim.
-    fn batch_size(&self) -> u32 {
-        let by_connections = self.settings.concurrency.saturating_mul(64).clamp(16, 2000);
-        match self.settings.rate_per_second {
+    fn batch_size(settings: &SenderSettings) -> u32 {
+        let by_connections = settings.concurrency.saturating_mul(64).clamp(16, 2000);
+        match settings.rate_per_second {
             0 => by_connections,
             rate => by_connections.min(rate.saturating_mul(10).max(1)),
         }
@@ -108,6 +154,13 @@ impl Sender {
     pub async fn run(self: Arc<Self>) {
         let mut last_start = Instant::now() - Duration::from_secs(60);
         loop {
+            if self.live.load().mailer.is_none() {
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
             if last_start.elapsed() >= Duration::from_secs(5) {
                 last_start = Instant::now();
                 if let Err(e) = self.store.start_due_campaigns(OffsetDateTime::now_utc()).await {
@@ -132,10 +185,15 @@ impl Sender {
 
     /// One batch: claim, send, record. Returns how many messages it took.
     pub async fn round(&self) -> Result<usize, MailError> {
+        let live = self.live.load_full();
+        let Some(mailer) = live.mailer.clone() else {
+            return Ok(0);
+        };
+        let settings = &live.settings;
         let now = OffsetDateTime::now_utc();
         let claimed = self
             .store
-            .claim_messages(self.batch_size(), now, self.settings.lease)
+            .claim_messages(Sender::batch_size(settings), now, settings.lease)
             .await?;
         if claimed.is_empty() {
             return Ok(0);
@@ -146,7 +204,7 @@ impl Sender {
             .filter_map(|m| m.subscriber_id)
             .collect();
         let confirmed = self.store.confirmed_among(&subscriber_ids).await?;
-        let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1) as usize));
+        let permits = Arc::new(Semaphore::new(settings.concurrency.max(1) as usize));
         let mut tasks = tokio::task::JoinSet::new();
         let mut deliveries = Vec::with_capacity(RECORD_EVERY * 2);
         let mut handled = 0;
@@ -168,7 +226,7 @@ impl Sender {
                 .and_then(|id| confirmed.get(&id))
                 .copied()
                 .unwrap_or(1);
-            let built = self.build(&message, version).await;
+            let built = self.build(&live, &mailer, &message, version).await;
             let (id, subscriber_id) = (message.id, message.subscriber_id);
             let email = match built {
                 Ok(Built::Ready(email)) => email,
@@ -196,10 +254,10 @@ impl Sender {
                 collect(finished, &mut deliveries);
             }
             if deliveries.len() >= RECORD_EVERY {
-                handled += self.record(&mut deliveries).await?;
+                handled += self.record(&mut deliveries, settings.policy).await?;
             }
-            self.wait_for_slot().await;
-            let mailer = self.mailer.clone();
+            self.wait_for_slot(settings.rate_per_second).await;
+            let mailer = mailer.clone();
             tasks.spawn(async move {
                 let result = mailer.send(email).await;
                 drop(permit);
@@ -214,17 +272,17 @@ impl Sender {
         while let Some(finished) = tasks.join_next().await {
             collect(finished, &mut deliveries);
             if deliveries.len() >= RECORD_EVERY {
-                handled += self.record(&mut deliveries).await?;
+                handled += self.record(&mut deliveries, settings.policy).await?;
             }
         }
-        handled += self.record(&mut deliveries).await?;
+        handled += self.record(&mut deliveries, settings.policy).await?;
         // Once per batch, after its last results are committed.
         self.store.finish_campaigns(OffsetDateTime::now_utc()).await?;
         Ok(handled)
     }
 
     /// Records finished deliveries and empties the list; returns how many.
-    async fn record(&self, deliveries: &mut Vec<Delivery>) -> Result<usize, MailError> {
+    async fn record(&self, deliveries: &mut Vec<Delivery>, policy: RetryPolicy) -> Result<usize, MailError> {
         for d in deliveries.iter() {
             if let DeliveryResult::Attempt(AttemptResult::Transient(e) | AttemptResult::Permanent(e)) = &d.result {
                 tracing::info!(message = d.id, attempt = d.attempts, error = %e, "a message was not delivered");
@@ -232,7 +290,7 @@ impl Sender {
         }
         let recorded = self
             .store
-            .record_deliveries(deliveries, self.settings.policy, OffsetDateTime::now_utc())
+            .record_deliveries(deliveries, policy, OffsetDateTime::now_utc())
             .await?;
         let n = deliveries.len();
         if recorded < n as u64 {
@@ -248,8 +306,7 @@ impl Sender {
     }
 
     /// Waits for the next send slot under `mail_rate_per_second`.
-    async fn wait_for_slot(&self) {
-        let rate = self.settings.rate_per_second;
+    async fn wait_for_slot(&self, rate: u32) {
         if rate == 0 {
             return;
         }
@@ -262,7 +319,7 @@ impl Sender {
         tokio::time::sleep_until(at).await;
     }
 
-    async fn campaign(&self, id: i64) -> Result<Arc<CampaignCopy>, String> {
+    async fn campaign(&self, live: &SenderLive, id: i64) -> Result<Arc<CampaignCopy>, String> {
         let mut cache = self.campaigns.lock().await;
         if let Some(c) = cache.get(&id) {
             return Ok(c.clone());
@@ -278,8 +335,8 @@ impl Sender {
             html: content.html,
             text: content.text,
         };
-        let footer = format!("You receive this because you subscribed to {}.", self.site.name);
-        let prepared = compose::Prepared::new(&self.layouts, &self.site, &self.settings.language, &body, &footer);
+        let footer = format!("You receive this because you subscribed to {}.", live.site.name);
+        let prepared = compose::Prepared::new(&self.layouts, &live.site, &live.settings.language, &body, &footer);
         let copy = Arc::new(CampaignCopy { body, footer, prepared });
         if cache.len() > 64 {
             cache.clear();
@@ -289,17 +346,24 @@ impl Sender {
     }
 
     /// The email for one claimed message, or why it cannot be made.
-    async fn build(&self, m: &ClaimedMessage, link_version: i64) -> Result<Built, String> {
-        let message_id = compose::message_id(&self.site, m.id);
+    async fn build(
+        &self,
+        live: &SenderLive,
+        mailer: &Mailer,
+        m: &ClaimedMessage,
+        link_version: i64,
+    ) -> Result<Built, String> {
+        let (site, settings) = (&live.site, &live.settings);
+        let message_id = compose::message_id(site, m.id);
         if let (Some(campaign), Some(subscriber)) = (m.campaign_id, m.subscriber_id) {
-            let copy = self.campaign(campaign).await?;
+            let copy = self.campaign(live, campaign).await?;
             let holder = links::LinkHolder {
                 id: subscriber,
                 email: &m.recipient,
                 version: link_version,
             };
-            let expires = time::OffsetDateTime::now_utc() + self.settings.preferences_link;
-            let own = links::SubscriberLinks::new(&self.site.base_url, &self.signer, holder, expires);
+            let expires = time::OffsetDateTime::now_utc() + settings.preferences_link;
+            let own = links::SubscriberLinks::new(&site.base_url, &self.signer, holder, expires);
             let personal = Personal {
                 name: &m.recipient_name,
                 preferences_url: &own.preferences,
@@ -310,16 +374,16 @@ impl Sender {
                 None => {
                     let (html, text) = self
                         .layouts
-                        .personalise(&self.site, &self.settings.language, &copy.body, &personal, &copy.footer)
+                        .personalise(site, &settings.language, &copy.body, &personal, &copy.footer)
                         .map_err(|e| e.to_string())?;
                     Parts::Plain { html, text }
                 }
             };
             let list = ListHeaders {
-                list_id: self.site.list_id(),
+                list_id: site.list_id(),
                 unsubscribe_mailto: format!(
                     "mailto:{}?subject=unsubscribe%20{subscriber}-{}",
-                    self.settings.unsubscribe_mailbox, own.sig
+                    settings.unsubscribe_mailbox, own.sig
                 ),
                 unsubscribe_url: own.unsubscribe.clone(),
             };
@@ -330,32 +394,27 @@ impl Sender {
                 parts,
                 message_id: &message_id,
             };
-            return compose::build_message(&self.mailer.from, letter, Some(&list)).map(Built::Ready);
+            return compose::build_message(&mailer.from, letter, Some(&list)).map(Built::Ready);
         }
         let (subject, html, text) = match (&m.notice, &m.subject, &m.html, &m.text) {
             (Some(notice), ..) => {
                 let notice: Notice =
                     serde_json::from_str(notice).map_err(|e| format!("the notice cannot be read: {e}"))?;
                 let writer = NoticeWriter {
-                    store: &self.store,
-                    site: &self.site,
-                    signer: &self.signer,
-                    confirm_hours: self.settings.confirm_hours,
-                    preferences_link: self.settings.preferences_link,
+                    store: self.store.clone(),
+                    site: site.clone(),
+                    signer: self.signer.clone(),
+                    confirm_hours: settings.confirm_hours,
+                    preferences_link: settings.preferences_link,
                 };
                 let written = match writer.write(&notice, OffsetDateTime::now_utc()).await {
                     Ok(Ok(written)) => written,
                     Ok(Err(why)) => return Ok(Built::Skip(why)),
                     Err(e) => return Err(e.to_string()),
                 };
-                let (html, text) = notices::personalise(
-                    &self.layouts,
-                    &self.site,
-                    &self.settings.language,
-                    &written,
-                    &m.recipient_name,
-                )
-                .map_err(|e| e.to_string())?;
+                let (html, text) =
+                    notices::personalise(&self.layouts, site, &settings.language, &written, &m.recipient_name)
+                        .map_err(|e| e.to_string())?;
                 (written.body.subject, html, text)
             }
             // Queued before notices were written when sent.
@@ -369,6 +428,6 @@ impl Sender {
             parts: Parts::Plain { html, text },
             message_id: &message_id,
         };
-        compose::build_message(&self.mailer.from, letter, None).map(Built::Ready)
+        compose::build_message(&mailer.from, letter, None).map(Built::Ready)
     }
 }

@@ -81,7 +81,7 @@ async fn post(
         let form = again("Comments are closed on this paper.");
         return form_page(state, &paper, headers, form, StatusCode::FORBIDDEN).await;
     }
-    if !same_site(headers, &state.site.base_url) {
+    if !same_site(headers, &state.site().base_url) {
         return Ok(plain(
             StatusCode::FORBIDDEN,
             "Comments are taken only from this site's own pages.",
@@ -174,7 +174,7 @@ async fn post(
         .max_age(cookie::time::Duration::days(30))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.site.base_url.starts_with("https://"))
+        .secure(state.site().base_url.starts_with("https://"))
         .build();
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().insert(header::SET_COOKIE, v);

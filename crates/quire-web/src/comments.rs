@@ -53,9 +53,9 @@ pub fn cookie_present(headers: &HeaderMap) -> bool {
 
 pub(super) fn layout(state: &AppState) -> CommentLayout {
     CommentLayout {
-        depth: state.config.comments.depth,
-        per_page: state.config.comments.per_page,
-        newest_first: state.config.comments.order == quire_app::config::CommentOrder::Newest,
+        depth: state.config().comments.depth,
+        per_page: state.config().comments.per_page,
+        newest_first: state.config().comments.order == quire_app::config::CommentOrder::Newest,
     }
 }
 

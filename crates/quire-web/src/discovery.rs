@@ -79,14 +79,14 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
         .cached_file(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
             let visibility = Visibility::ListedAt(now);
-            let base = state.site.base_url.clone();
-            let site_name = state.site.name.clone();
+            let base = state.site().base_url.clone();
+            let site_name = state.site().name.clone();
             let mut query = PaperQuery {
-                limit: Some(state.config.feeds.items),
+                limit: Some(state.config().feeds.items),
                 ..PaperQuery::listed_at(now)
             };
             let (title, description, page_path) = match &scope {
-                FeedScope::Site => (site_name.clone(), state.site.description.clone(), "/".to_owned()),
+                FeedScope::Site => (site_name.clone(), state.site().description.clone(), "/".to_owned()),
                 FeedScope::Topic(slug) => {
                     let topic = state
                         .store
@@ -116,7 +116,7 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
                 }
             };
             let papers = state.store.list_papers(&query).await?;
-            let bodies = if state.config.full_text_feeds() {
+            let bodies = if state.config().full_text_feeds() {
                 let ids: Vec<i64> = papers.iter().map(|p| p.id).collect();
                 Some(state.store.bodies(&ids).await?)
             } else {
@@ -127,7 +127,7 @@ async fn feed(state: AppState, scope: FeedScope, format: FeedFormat, headers: He
                 description,
                 page_url: format!("{base}{page_path}"),
                 feed_url_stem: format!("{base}{prefix}/feed"),
-                language: state.site.language.clone(),
+                language: state.site().language.clone(),
                 site_name,
             };
             // Full texts are Markdown to render: in proportion to the papers.
@@ -162,7 +162,7 @@ pub async fn comments_feed(state: AppState, slug: Option<String>, headers: Heade
     state
         .cached_file(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
-            let base = state.site.base_url.clone();
+            let base = state.site().base_url.clone();
             let (paper, title, page_url) = match &slug {
                 Some(s) => {
                     let paper = state.public_paper(s, now).await?;
@@ -172,26 +172,26 @@ pub async fn comments_feed(state: AppState, slug: Option<String>, headers: Heade
                     let title = format!("Comments on {}", paper.meta.full_title());
                     (Some(paper), title, format!("{base}{}", paths::paper(s)))
                 }
-                None => (None, format!("Comments on {}", state.site.name), format!("{base}/")),
+                None => (None, format!("Comments on {}", state.site().name), format!("{base}/")),
             };
             let comments = state
                 .store
-                .recent_comments(paper.as_ref().map(|p| p.meta.id), state.config.feeds.items, now)
+                .recent_comments(paper.as_ref().map(|p| p.meta.id), state.config().feeds.items, now)
                 .await?;
             let language = paper
                 .as_ref()
-                .map_or(state.config.language.clone(), |p| p.meta.language.clone());
+                .map_or(state.config().language.clone(), |p| p.meta.language.clone());
             let entries: Vec<FeedEntry> = comments
                 .iter()
                 .map(|(c, title)| FeedEntry::comment(c, title, &base, &language))
                 .collect();
             let info = FeedInfo {
                 title,
-                description: format!("The newest comments, from {}", state.site.name),
+                description: format!("The newest comments, from {}", state.site().name),
                 feed_url_stem: format!("{}/comments", page_url.trim_end_matches('/')),
                 page_url,
                 language,
-                site_name: state.site.name.clone(),
+                site_name: state.site().name.clone(),
             };
             let updated = paper.as_ref().map_or(now, |p| p.meta.updated_at);
             Ok(file_response(
@@ -365,8 +365,8 @@ pub async fn paper_file(
     state
         .cached_file(&headers, key, |state| async move {
             let paper = state.public_paper(&slug, OffsetDateTime::now_utc()).await?;
-            let url = format!("{}{}", state.site.base_url, paths::paper(&slug));
-            let citation = Citation::new(&paper.meta, &state.site.name, url);
+            let url = format!("{}{}", state.site().base_url, paths::paper(&slug));
+            let citation = Citation::new(&paper.meta, &state.site().name, url);
             let (body, content_type, ext) = match format {
                 CiteFormat::Bibtex => (citation.bibtex(), "application/x-bibtex; charset=utf-8", "bib"),
                 CiteFormat::Ris => (
@@ -393,7 +393,7 @@ async fn section_urls(
     state: &AppState,
     now: OffsetDateTime,
 ) -> Result<Vec<(String, Option<OffsetDateTime>)>, PageError> {
-    let base = &state.site.base_url;
+    let base = &state.site().base_url;
     let visibility = Visibility::ListedAt(now);
     let mut urls: Vec<(String, Option<OffsetDateTime>)> = ["/", "/archive/", "/authors/", "/topics/"]
         .iter()
@@ -430,7 +430,7 @@ async fn paper_urls(
         .into_iter()
         .map(|s| {
             (
-                format!("{}{}", state.site.base_url, paths::paper(&s.slug)),
+                format!("{}{}", state.site().base_url, paths::paper(&s.slug)),
                 Some(s.updated_at),
             )
         })
@@ -445,7 +445,7 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
     state
         .cached_file(&headers, "/sitemap.xml".to_owned(), |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_file = state.config.feeds.sitemap_urls_per_file;
+            let per_file = state.config().feeds.sitemap_urls_per_file;
             let sections = section_urls(&state, now).await?;
             let papers = state.store.count_papers(&PaperQuery::listed_at(now)).await?;
             let body = if papers + sections.len() as u64 <= u64::from(per_file) {
@@ -453,7 +453,7 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 urls.extend(paper_urls(&state, now, None, 0).await?);
                 super::off_async(move || Ok(feeds::sitemap_urlset(&urls))).await?
             } else {
-                let base = &state.site.base_url;
+                let base = &state.site().base_url;
                 let files = papers.div_ceil(u64::from(per_file));
                 let mut locs = vec![format!("{base}/sitemaps/pages.xml")];
                 locs.extend((1..=files).map(|n| format!("{base}/sitemaps/papers-{n}.xml")));
@@ -490,7 +490,7 @@ pub async fn sitemap_file(
     state
         .cached_file(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_file = state.config.feeds.sitemap_urls_per_file;
+            let per_file = state.config().feeds.sitemap_urls_per_file;
             let urls = if part == 0 {
                 let mut urls = section_urls(&state, now).await?;
                 urls.truncate(per_file as usize);
@@ -513,7 +513,7 @@ pub async fn robots(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .cached_file(&headers, "/robots.txt".to_owned(), |state| async move {
             let body = format!(
                 "User-agent: *\nDisallow: /search\n\nSitemap: {}/sitemap.xml\n",
-                state.site.base_url
+                state.site().base_url
             );
             Ok(file_response(body, "text/plain; charset=utf-8"))
         })

@@ -22,6 +22,7 @@ mod properties;
 
 use quire_core::signing;
 
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -49,13 +50,34 @@ pub const MAX_URI_BYTES: usize = 2048;
 /// than refusing them.
 pub const MAX_SEARCH_URI_BYTES: usize = 32 * 1024;
 
+/// What pages are made with that the settings decide, swapped whole
+/// when they are reloaded.
+struct WebLive {
+    site: Arc<SiteView>,
+    /// The headers every response carries.
+    security: Arc<headers::SecurityHeaders>,
+    /// The proxies whose forwarding header names the client.
+    proxies: Arc<client::TrustedProxies>,
+}
+
+impl WebLive {
+    fn new(config: &Config, theme: &Theme) -> WebLive {
+        WebLive {
+            site: Arc::new(config.site_view(&theme.assets)),
+            security: Arc::new(headers::SecurityHeaders::new(&config.base())),
+            proxies: Arc::new(client::TrustedProxies::new(
+                &config.http.trusted_proxies,
+                &config.http.forwarded_header,
+            )),
+        }
+    }
+}
+
 /// Everything a handler needs, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub config: Arc<Config>,
     pub theme: Arc<Theme>,
-    pub site: Arc<SiteView>,
     pub cache: Arc<PageCache>,
     /// The search form's filter choices and the cache generation they
     /// were built at.
@@ -67,10 +89,7 @@ pub struct AppState {
     /// The operations handlers call, and what they share (signers, mail,
     /// limiters).
     pub app: App,
-    /// The headers every response carries.
-    security: Arc<headers::SecurityHeaders>,
-    /// The proxies whose forwarding header names the client.
-    proxies: Arc<client::TrustedProxies>,
+    live: Arc<ArcSwap<WebLive>>,
 }
 
 impl AppState {
@@ -82,8 +101,8 @@ impl AppState {
 
     /// The state for serving `app`'s site with `theme`.
     pub fn with_app(app: App, theme: Theme) -> AppState {
-        let config = app.config.clone();
-        let site = config.site_view(&theme.assets);
+        let config = app.config();
+        let live = WebLive::new(&config, &theme);
         let pdf = Arc::new(pdf::PdfMaker::new(theme.pdf_template.clone()));
         let budget = usize::try_from(config.http.page_cache_mb).unwrap_or(64) * 1024 * 1024;
         let assets = theme
@@ -96,32 +115,52 @@ impl AppState {
             .collect();
         AppState {
             store: app.store.clone(),
-            site: Arc::new(site),
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
             facets: Arc::new(std::sync::Mutex::new(None)),
             pdf,
             assets: Arc::new(assets),
             app,
-            security: Arc::new(headers::SecurityHeaders::new(&config.base())),
-            proxies: Arc::new(client::TrustedProxies::new(
-                &config.http.trusted_proxies,
-                &config.http.forwarded_header,
-            )),
-            config,
+            live: Arc::new(ArcSwap::from_pointee(live)),
         }
+    }
+
+    /// The settings in force (see [`App::config`]).
+    pub fn config(&self) -> Arc<Config> {
+        self.app.config()
+    }
+
+    /// The site as pages show it, under the settings in force.
+    pub fn site(&self) -> Arc<SiteView> {
+        self.live.load().site.clone()
+    }
+
+    /// Puts `config` in force for pages, operations and (through the
+    /// caller) the mail sender, and empties the page cache so that every
+    /// page is made again with it; returns the keys whose values changed.
+    pub fn reload(&self, config: Config) -> Vec<&'static str> {
+        let live = WebLive::new(&config, &self.theme);
+        let changed = self.app.reload(config);
+        self.live.store(Arc::new(live));
+        self.cache.invalidate();
+        changed
     }
 
     /// The address of the client that sent `request` (through trusted
     /// proxies, the one they name).
     pub fn client_ip(&self, request: &Request) -> std::net::IpAddr {
-        self.proxies
+        self.live
+            .load()
+            .proxies
             .client(client::peer(request.extensions()), request.headers())
     }
 
     /// `client_ip` for a request taken apart by extractors.
     fn client_addr(&self, parts: &axum::http::request::Parts) -> std::net::IpAddr {
-        self.proxies.client(client::peer(&parts.extensions), &parts.headers)
+        self.live
+            .load()
+            .proxies
+            .client(client::peer(&parts.extensions), &parts.headers)
     }
 
     /// The answer to a plain GET that a cached page or a theme file gives
@@ -145,7 +184,7 @@ impl AppState {
             None if comments::cookie_present(headers) => return None,
             None => self.cache.get(path)?,
         };
-        Some(page.answer_with(headers, self.security.beyond_cached_pages()))
+        Some(page.answer_with(headers, self.live.load().security.beyond_cached_pages()))
     }
 
     /// The signer for comment forms and cookies.
@@ -226,7 +265,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(middleware::map_response_with_state(
-            state.security.clone(),
+            state.live.clone(),
             add_security_headers,
         ))
         .layer(TraceLayer::new_for_http())
@@ -234,10 +273,10 @@ pub fn app(state: AppState) -> Router {
 
 /// Puts the security headers on every response, errors and redirects too.
 async fn add_security_headers(
-    axum::extract::State(security): axum::extract::State<Arc<headers::SecurityHeaders>>,
+    axum::extract::State(live): axum::extract::State<Arc<ArcSwap<WebLive>>>,
     mut response: Response<Body>,
 ) -> Response<Body> {
-    security.apply(response.headers_mut());
+    live.load().security.apply(response.headers_mut());
     response
 }
 
@@ -461,7 +500,7 @@ impl AppState {
     fn error_page(&self, error: &PageError) -> Response<Body> {
         let id = next_request_id();
         tracing::error!(request_id = %id, error = %error, "page failed");
-        let html = render::render_error(&self.theme, &self.site, &id).unwrap_or_else(|_| {
+        let html = render::render_error(&self.theme, &self.site(), &id).unwrap_or_else(|_| {
             format!("<!DOCTYPE html><title>Error</title><p>Something went wrong. Reference: {id}</p>")
         });
         Response::builder()
@@ -525,9 +564,10 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
 /// (`comment_ip_retention_days`) is over: at start, then every hour.
 pub fn spawn_comment_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
-    let days = i64::from(state.config.comments.ip_retention_days);
+    let app = state.app.clone();
     tokio::spawn(async move {
         loop {
+            let days = i64::from(app.config().comments.ip_retention_days);
             let before = OffsetDateTime::now_utc() - time::Duration::days(days);
             match store.truncate_comment_ips(before).await {
                 Ok(0) => {}
@@ -562,10 +602,16 @@ pub fn spawn_mail_upkeep(state: &AppState) -> tokio::task::JoinHandle<()> {
 
 /// Starts this server's mail sender, which delivers what the outbox holds
 /// (sign-up confirmations, notices, campaigns) alongside any other
-/// server's.
-pub async fn spawn_mail_sender(state: &AppState, mailer: quire_mail::Mailer) -> Option<tokio::task::JoinHandle<()>> {
+/// server's; with no mailer, it waits for a mail server to be set.
+pub async fn spawn_mail_sender(
+    state: &AppState,
+    mailer: Option<quire_mail::Mailer>,
+) -> Option<(tokio::task::JoinHandle<()>, Arc<quire_mail::Sender>)> {
     match state.app.sender(mailer).await {
-        Ok(sender) => Some(tokio::spawn(Arc::new(sender).run())),
+        Ok(sender) => {
+            let sender = Arc::new(sender);
+            Some((tokio::spawn(sender.clone().run()), sender))
+        }
         Err(e) => {
             tracing::error!(error = %e, "mail cannot be sent: no signing key");
             None
@@ -573,20 +619,104 @@ pub async fn spawn_mail_sender(state: &AppState, mailer: quire_mail::Mailer) -> 
     }
 }
 
+/// Where a server's settings come from, so that it follows changes to
+/// them as it follows the database.
+pub struct SettingsFile {
+    /// `quire.toml`, read again whenever its content changes.
+    pub path: std::path::PathBuf,
+    /// Reads the settings as the server was started with them: the file,
+    /// the environment, and what the command line said.
+    pub load: Box<dyn Fn() -> Result<Config, String> + Send + Sync>,
+}
+
+/// Watches `file` (its content, each second) and puts its settings in
+/// force when they change: pages, operations and `sender` take them at
+/// once, the log says which keys were reloaded and which need a restart
+/// ([`quire_app::config::RESTART_KEYS`]), and a file with mistakes is
+/// reported and changes nothing.
+pub fn spawn_settings_watch(
+    state: &AppState,
+    sender: Option<Arc<quire_mail::Sender>>,
+    file: SettingsFile,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut seen = tokio::fs::read(&file.path).await.ok();
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = tokio::fs::read(&file.path).await.ok();
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            let shown = file.path.display();
+            let mut config = match (file.load)() {
+                Ok(c) => c,
+                Err(problems) => {
+                    tracing::error!(
+                        "{shown} changed but was not reloaded, the settings in force stay as they were: {problems}"
+                    );
+                    continue;
+                }
+            };
+            let running = state.config();
+            let restart: Vec<&str> = running
+                .changed_keys(&config)
+                .into_iter()
+                .filter(|k| quire_app::config::RESTART_KEYS.contains(k))
+                .collect();
+            config.keep_restart_keys(&running);
+            let reloaded = state.reload(config);
+            if !reloaded.is_empty() {
+                tracing::info!("reloaded settings from {shown}: {}", reloaded.join(", "));
+            }
+            if !restart.is_empty() {
+                tracing::warn!(
+                    "{shown}: {} changed, but a running server reads {} only at start: restart `quire serve` to apply",
+                    restart.join(", "),
+                    if restart.len() == 1 { "it" } else { "them" }
+                );
+            }
+            let Some(sender) = &sender else { continue };
+            if reloaded.iter().any(|k| k.starts_with("mail.")) {
+                match state.app.mailer() {
+                    Ok(mailer) => sender.set_mailer(Some(mailer)),
+                    Err(quire_app::AppError::Mail(quire_mail::MailError::NotConfigured)) => sender.set_mailer(None),
+                    Err(e) => tracing::error!("mail keeps going through the mail server set before: {e}"),
+                }
+            }
+            if !reloaded.is_empty() {
+                sender
+                    .set_settings(state.app.mail_site(), state.app.sender_settings(None))
+                    .await;
+            }
+        }
+    })
+}
+
 /// Serves the site on `listener` until Ctrl-C or SIGTERM, then finishes
-/// the requests under way; with a mailer, delivers mail meanwhile.
+/// the requests under way; delivers mail meanwhile (through `mailer`, or
+/// once a mail server is set), and follows changes to `settings`.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     mailer: Option<quire_mail::Mailer>,
+    settings: Option<SettingsFile>,
 ) -> std::io::Result<()> {
     let mut upkeep = spawn_cache_upkeep(&state);
     upkeep.push(spawn_comment_upkeep(&state));
     upkeep.push(spawn_mail_upkeep(&state));
-    if let Some(mailer) = mailer {
-        upkeep.extend(spawn_mail_sender(&state, mailer).await);
+    let sender = match spawn_mail_sender(&state, mailer).await {
+        Some((task, sender)) => {
+            upkeep.push(task);
+            Some(sender)
+        }
+        None => None,
+    };
+    if let Some(file) = settings {
+        upkeep.push(spawn_settings_watch(&state, sender, file));
     }
-    let limits = server::ServerLimits::from_config(&state.config);
+    let limits = server::ServerLimits::from_config(&state.config());
     let fast_state = state.clone();
     let fast: server::FastPath = Arc::new(move |method, uri, headers| fast_state.ready_answer(method, uri, headers));
     let result = server::serve(listener, app(state), Some(fast), limits, shutdown_signal()).await;

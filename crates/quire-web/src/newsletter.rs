@@ -25,7 +25,7 @@ use std::collections::HashMap;
 const HONEYPOT: &str = "website_confirm";
 
 fn page(state: &AppState, status: StatusCode, path: &str, view: &NewsletterView) -> Result<Response<Body>, PageError> {
-    let html = quire_render::render_newsletter(&state.theme, &state.site, path, view)?;
+    let html = quire_render::render_newsletter(&state.theme, &state.site(), path, view)?;
     Ok(private_page(status, html))
 }
 
@@ -64,7 +64,7 @@ pub(crate) async fn subscribe_form(
         if query.contains_key("sent") {
             // With no mail server set, nothing can leave yet: promise no
             // email "on its way", only that the confirmation will follow.
-            let view = if state.config.mail.smtp_url.is_some() {
+            let view = if state.config().mail.smtp_url.is_some() {
                 message_view(
                     "Check your inbox",
                     "If the address can receive our newsletter, an email is on its way to it. Open the link in it to \
@@ -81,10 +81,10 @@ pub(crate) async fn subscribe_form(
         }
         let view = NewsletterView {
             mode: "subscribe",
-            heading: format!("Subscribe to {}", state.config.site_name),
+            heading: format!("Subscribe to {}", state.config().site_name),
             // What the settings make true: papers go out on their own as
             // they are published, or when the editors send them.
-            message: if state.config.newsletter.on_publish {
+            message: if state.config().newsletter.on_publish {
                 "New papers by email, as they are published."
             } else {
                 "New papers by email, when the editors send them."
@@ -128,7 +128,7 @@ impl FormKind for NewsletterBody {
 
 /// The refusal of a form posted from another site's page.
 fn from_elsewhere(state: &AppState, headers: &HeaderMap) -> Option<Response<Body>> {
-    (!same_site(headers, &state.config.base())).then(|| {
+    (!same_site(headers, &state.config().base())).then(|| {
         plain(
             StatusCode::FORBIDDEN,
             "This form can only be sent from this site's own pages.",
@@ -188,7 +188,7 @@ async fn sign_up(
             };
             let view = NewsletterView {
                 mode: "subscribe",
-                heading: format!("Subscribe to {}", state.config.site_name),
+                heading: format!("Subscribe to {}", state.config().site_name),
                 problem:
                     "The form has a problem; nothing was stored. Correct the field marked below and send it again."
                         .into(),
@@ -266,7 +266,8 @@ pub(crate) async fn confirm_page(
                     "Confirm your subscription",
                     &format!(
                         "Send new papers from {} to {} by email?",
-                        state.config.site_name, signup.email
+                        state.config().site_name,
+                        signup.email
                     ),
                 );
                 view.mode = "button";
@@ -302,7 +303,8 @@ pub(crate) async fn confirm(
             "You are subscribed",
             &format!(
                 "Thank you. New papers from {} will come to {} by email.",
-                state.config.site_name, subscriber.email
+                state.config().site_name,
+                subscriber.email
             ),
         );
         view.action = preferences;
@@ -386,7 +388,7 @@ pub(crate) async fn fresh_preferences_link(
             Err(AppError::LinkInvalid) => return bad_link(&state, PREFERENCES),
             Err(e) => return Err(e.into()),
         }
-        let view = if state.config.mail.smtp_url.is_some() {
+        let view = if state.config().mail.smtp_url.is_some() {
             message_view(
                 "Check your inbox",
                 "A new link to your preferences is on its way to the address the old one was sent to.",
@@ -514,7 +516,8 @@ pub(crate) async fn unsubscribe_page(
             "Unsubscribe",
             &format!(
                 "Stop sending {} newsletters to {}?",
-                state.config.site_name, subscriber.email
+                state.config().site_name,
+                subscriber.email
             ),
         );
         view.unsubscribe_action = format!("{UNSUBSCRIBE}{q}");
@@ -541,7 +544,8 @@ pub(crate) async fn unsubscribe(
             "You are unsubscribed",
             &format!(
                 "{} will send no more newsletters to {}. Changed your mind? Sign up again at any time.",
-                state.config.site_name, subscriber.email
+                state.config().site_name,
+                subscriber.email
             ),
         );
         let signer = state.app.newsletter_signer().await?;

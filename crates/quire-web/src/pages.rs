@@ -24,7 +24,7 @@ pub(super) const MAX_PAGE: u32 = 100_000;
 pub(super) fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
     papers
         .iter()
-        .map(|p| PaperCard::new(p, state.config.pages.words_per_minute))
+        .map(|p| PaperCard::new(p, state.config().pages.words_per_minute))
         .collect()
 }
 
@@ -40,7 +40,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
                 })
                 .await?;
             let mut shelves = Vec::new();
-            for kind in &state.config.kinds {
+            for kind in &state.config().kinds {
                 let papers = state
                     .store
                     .list_papers(&PaperQuery {
@@ -66,7 +66,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
                 .collect();
             Ok(render::render_home(
                 &state.theme,
-                &state.site,
+                &state.site(),
                 &cards(&state, &latest),
                 &shelves,
                 &recent,
@@ -138,8 +138,8 @@ pub(super) async fn render_paper_page(
         .await?;
     let comments = super::comments::section(state, paper, request).await?;
     // Rendering (Markdown above all) takes time in proportion to the paper.
-    let (theme, site, paper) = (state.theme.clone(), state.site.clone(), paper.clone());
-    let words_per_minute = state.config.pages.words_per_minute;
+    let (theme, site, paper) = (state.theme.clone(), state.site(), paper.clone());
+    let words_per_minute = state.config().pages.words_per_minute;
     super::off_async(move || {
         let extras = PaperExtras {
             authors: &authors,
@@ -208,7 +208,7 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
         return PageError::NotFound.into_response();
     };
     let kind = match &params.kind {
-        Some(slug) => match kind_from_slug(&state.config.kinds, slug) {
+        Some(slug) => match kind_from_slug(&state.config().kinds, slug) {
             Some(kind) => Some(kind.to_owned()),
             None => return PageError::NotFound.into_response(),
         },
@@ -219,7 +219,7 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     state
         .cached(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
-            let per_page = state.config.pages.papers_per_page;
+            let per_page = state.config().pages.papers_per_page;
             let query = PaperQuery {
                 kind: kind.clone(),
                 ..PaperQuery::listed_at(now)
@@ -242,14 +242,14 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
                     .iter()
                     .map(|p| {
                         let year = p.published_at.map_or(0, |t| t.year());
-                        (year, PaperCard::new(p, state.config.pages.words_per_minute))
+                        (year, PaperCard::new(p, state.config().pages.words_per_minute))
                     })
                     .collect(),
             );
             Ok(render::render_archive(
                 &state.theme,
-                &state.site,
-                &state.config.kinds,
+                &state.site(),
+                &state.config().kinds,
                 kind.as_deref(),
                 &years,
                 total,
@@ -279,7 +279,7 @@ async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, head
         .cached(&headers, key, |state| async move {
             let now = OffsetDateTime::now_utc();
             let visibility = Visibility::ListedAt(now);
-            let per_page = state.config.pages.papers_per_page;
+            let per_page = state.config().pages.papers_per_page;
             let mut query = PaperQuery::listed_at(now);
             let (author, topic) = match profile {
                 Profile::Author => {
@@ -324,8 +324,8 @@ async fn profile(state: AppState, profile: Profile, slug: String, uri: Uri, head
                 .await?;
             let papers = cards(&state, &papers);
             Ok(match (author, topic) {
-                (Some(a), _) => render::render_author(&state.theme, &state.site, &a, &papers, pagination)?,
-                (_, Some(t)) => render::render_topic(&state.theme, &state.site, &t, &papers, pagination)?,
+                (Some(a), _) => render::render_author(&state.theme, &state.site(), &a, &papers, pagination)?,
+                (_, Some(t)) => render::render_topic(&state.theme, &state.site(), &t, &papers, pagination)?,
                 (None, None) => return Err(PageError::NotFound),
             })
         })
@@ -362,7 +362,7 @@ pub async fn authors(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .filter(|a| a.paper_count > 0)
                 .map(AuthorView::new)
                 .collect();
-            Ok(render::render_authors(&state.theme, &state.site, &views)?)
+            Ok(render::render_authors(&state.theme, &state.site(), &views)?)
         })
         .await
 }
@@ -379,7 +379,7 @@ pub async fn topics(State(state): State<AppState>, headers: HeaderMap) -> Respon
                 .filter(|t| t.paper_count > 0)
                 .map(TopicView::new)
                 .collect();
-            Ok(render::render_topics(&state.theme, &state.site, &views)?)
+            Ok(render::render_topics(&state.theme, &state.site(), &views)?)
         })
         .await
 }
@@ -395,7 +395,7 @@ pub(super) async fn build_not_found(state: &AppState) -> Result<String, PageErro
         .await?;
     Ok(render::render_not_found(
         &state.theme,
-        &state.site,
+        &state.site(),
         &cards(state, &latest),
     )?)
 }

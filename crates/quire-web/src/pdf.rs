@@ -176,7 +176,11 @@ pub async fn paper_pdf(state: AppState, slug: &str, headers: &axum::http::Header
             let id = paper.meta.id;
             let bytes = state
                 .pdf
-                .pdf(&paper, &state.site, || async move { Ok(store.media_files(id).await?) })
+                .pdf(
+                    &paper,
+                    &state.site(),
+                    || async move { Ok(store.media_files(id).await?) },
+                )
                 .await?;
             Ok(CachedPage::file(bytes, "application/pdf", now))
         })

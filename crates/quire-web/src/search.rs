@@ -101,7 +101,7 @@ impl AppState {
         let visibility = Visibility::ListedAt(now);
         let option = |value: String, label: String| FilterOption { value, label };
         let kinds = self
-            .config
+            .config()
             .kinds
             .iter()
             .map(|k| option(quire_core::domain::slugify(k), render::capitalise(k)))
@@ -155,7 +155,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
     let mut filter = PaperQuery::listed_at(now);
 
     if !form.kind.is_empty() {
-        match kind_from_slug(&state.config.kinds, &form.kind) {
+        match kind_from_slug(&state.config().kinds, &form.kind) {
             Some(kind) => filter.kind = Some(kind.to_owned()),
             None => {
                 notices.push(format!("There is no kind “{}”, so every kind was searched.", form.kind));
@@ -200,7 +200,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
         notices.push("Type words to search for: punctuation and symbols on their own are ignored.".to_owned());
     }
     let filtered = filter.kind.is_some() || filter.topic.is_some() || filter.author.is_some() || filter.year.is_some();
-    let per_page = state.config.pages.search_per_page;
+    let per_page = state.config().pages.search_per_page;
     let base = search_url(&form);
     let offset = (page - 1).saturating_mul(per_page);
     let mut total_is_exact = true;
@@ -220,7 +220,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
             .hits
             .into_iter()
             .map(|hit| SearchResultView {
-                card: PaperCard::new(&hit.paper, state.config.pages.words_per_minute),
+                card: PaperCard::new(&hit.paper, state.config().pages.words_per_minute),
                 snippet: hit.snippet,
             })
             .collect();
@@ -289,7 +289,7 @@ async fn build(state: &AppState, uri: &Uri) -> Result<String, PageError> {
         suggestions,
         form,
     };
-    Ok(render::render_search(&state.theme, &state.site, &view)?)
+    Ok(render::render_search(&state.theme, &state.site(), &view)?)
 }
 
 #[cfg(test)]

@@ -307,10 +307,10 @@ fn decode_base64(s: &str) -> Vec<u8> {
 /// A mail sender for `site`, as `quire serve` starts one.
 pub async fn sender(site: &super::http::Site) -> quire_mail::Sender {
     use quire_mail::{Mailer, Sender, links};
-    let config = &site.state.config;
+    let config = site.state.config();
     let mailer = Mailer::from_settings(&config.mailer_settings(), std::path::Path::new(".")).expect("mailer");
     let key = site.store.site_key(links::SITE_KEY).await.expect("key");
-    let settings = config.sender_settings(&mailer.from);
+    let settings = config.sender_settings(Some(&mailer.from));
     Sender::new(
         site.store.clone(),
         mailer,
