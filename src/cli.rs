@@ -1200,6 +1200,7 @@ async fn comments_command(app: &App, cmd: &CommentsCommand) -> Result<(), Failur
                 "Queued {} to commenters answered",
                 plural(moderated.notices, "reply notice")
             );
+            say_if_nothing_delivers(&app.config());
         }
         Ok(())
     }

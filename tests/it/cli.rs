@@ -2622,3 +2622,71 @@ fn a_running_server_takes_settings_changes_and_says_which() {
     let subject = common::smtp::header(&mail.data, "Subject").expect("subject");
     assert_eq!(subject, "Confirm your subscription to Harbour Institute");
 }
+
+#[test]
+fn approving_a_reply_says_its_notice_waits_for_a_mail_server() {
+    use quire_core::domain::CommentStatus;
+    let dir = site_with_ports();
+    let d = dir.path();
+    let reply = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let store = quire_store::Store::connect(&format!("sqlite://{}", d.join("quire.db").display()))
+            .await
+            .expect("store");
+        let paper = store.get_paper("ports-harbours").await.expect("get").expect("paper");
+        let mut ids = Vec::new();
+        for (name, email, parent, status, notify, said) in [
+            (
+                "Ada",
+                "ada@example.org",
+                None,
+                CommentStatus::Approved,
+                true,
+                "Ports need dredging.",
+            ),
+            (
+                "Bob",
+                "bob@example.org",
+                Some(0),
+                CommentStatus::Pending,
+                false,
+                "Dredging is cheap.",
+            ),
+        ] {
+            let input = quire_core::domain::CommentInput {
+                name: name.into(),
+                email: email.into(),
+                url: None,
+                text: said.into(),
+                parent_id: parent.map(|i: usize| ids[i]),
+            };
+            let id = store
+                .add_comment(&quire_store::NewComment {
+                    paper_id: paper.meta.id,
+                    input: &input,
+                    status,
+                    ip: "198.51.100.4",
+                    user_agent: "test",
+                    notify_replies: notify,
+                    now: time::OffsetDateTime::now_utc(),
+                })
+                .await
+                .expect("comment");
+            ids.push(id);
+        }
+        ids[1]
+    });
+    let out = quire(d, &["comments", "approve", &reply.to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Queued 1 reply notice"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("nothing will be delivered until smtp_url is set"),
+        "{}",
+        text(&out.stderr)
+    );
+    let waiting = text(&quire(d, &["outbox", "list"]).stdout);
+    assert!(waiting.contains("ada@example.org"), "{waiting}");
+}
