@@ -849,7 +849,13 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn serve_with(dir: &Path, env: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(QUIRE)
+    started(server_command(dir, env).spawn().expect("serve"))
+}
+
+/// `quire serve` on a free port of this machine, its banner on a pipe.
+fn server_command(dir: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(QUIRE);
+    command
         .args([
             "--data-dir",
             &dir.display().to_string(),
@@ -859,9 +865,12 @@ fn serve_with(dir: &Path, env: &[(&str, &str)]) -> Server {
         ])
         .env("QUIRE_LOG", "warn")
         .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
+        .stdout(Stdio::piped());
+    command
+}
+
+/// The server `child` once its banner names the address it serves.
+fn started(mut child: Child) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("banner");
@@ -2478,18 +2487,8 @@ fn papers_going_public_are_emailed_after_a_grace_period_that_unpublishing_cancel
 
 /// A server started as `serve` starts one, its log (at `info`) kept as it
 /// comes.
-fn serve_logged(dir: &Path, env: &[(&str, &str)]) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
-    let mut child = Command::new(QUIRE)
-        .args([
-            "--data-dir",
-            &dir.display().to_string(),
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .env("QUIRE_LOG", "info,tower_http=warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
+fn serve_logged(dir: &Path) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
+    let mut child = server_command(dir, &[("QUIRE_LOG", "info,tower_http=warn")])
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve");
@@ -2503,17 +2502,7 @@ fn serve_logged(dir: &Path, env: &[(&str, &str)]) -> (Server, std::sync::Arc<std
             log.push('\n');
         }
     });
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("banner");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("address in banner")
-        .to_owned();
-    (Server { child, addr }, log)
+    (started(child), log)
 }
 
 /// Waits until `log` holds `needle`, and returns it.
@@ -2552,7 +2541,7 @@ fn a_running_server_takes_settings_changes_and_says_which() {
     );
     assert!(quire(d, &["subscribers", "send-confirmations"]).status.success());
 
-    let (server, log) = serve_logged(d, &[]);
+    let (server, log) = serve_logged(d);
     let (_, home) = http_get(&server.addr, "/");
     assert!(home.contains("Quire"), "{home}");
     let (_, paper) = http_get(&server.addr, "/papers/ports-harbours/");
