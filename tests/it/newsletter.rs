@@ -9,7 +9,7 @@ use crate::common;
 use common::http::{Site, get, post_form, site_on_either, standard_papers};
 use common::smtp::{Fault, SmtpServer, deliver_all, header, part, sender};
 use quire_app::config::{Config, Secret};
-use quire_core::domain::{CampaignKind, CampaignStatus, SubscriberInput, SubscriberStatus};
+use quire_core::domain::{CampaignKind, CampaignStatus, DeliveryStatus, SubscriberInput, SubscriberStatus};
 use quire_mail::compose::{self, MailSite};
 use quire_store::NewCampaign;
 use time::OffsetDateTime;
@@ -958,4 +958,41 @@ async fn a_sender_whose_lease_lapsed_records_nothing_over_the_next() {
     store.finish_campaigns(t1).await.expect("finish");
     let c = store.campaign(campaign).await.expect("read").expect("campaign");
     assert_eq!((c.status, c.sent, c.failed, c.queued), (CampaignStatus::Sent, 1, 0, 0));
+}
+
+#[tokio::test]
+async fn notices_are_written_when_sent_and_stale_ones_are_skipped_with_the_reason() {
+    let smtp = SmtpServer::start().await;
+    let site = site_on_either("notices_when_sent", standard_papers(), config(&smtp)).await;
+    let rows: Vec<SubscriberInput> = ["ada@example.org", "bob@example.org"]
+        .into_iter()
+        .map(|email| SubscriberInput {
+            email: email.into(),
+            name: String::new(),
+            topics: Vec::new(),
+        })
+        .collect();
+    site.store
+        .import_subscribers(&rows, false, OffsetDateTime::now_utc(), &|_| {})
+        .await
+        .expect("import");
+    assert_eq!(site.state.app.send_confirmations().await.expect("queue"), 2);
+    // Bob leaves before his confirmation goes: it is not sent.
+    site.state
+        .app
+        .unsubscribe_email("bob@example.org")
+        .await
+        .expect("leave");
+    let sender = sender(&site).await;
+    deliver_all(&sender, &site.store).await;
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to, ["ada@example.org"]);
+    let entries = site.store.outbox_entries(None, 10).await.expect("outbox");
+    let bob = entries.iter().find(|e| e.recipient == "bob@example.org").expect("bob");
+    assert_eq!(bob.status, DeliveryStatus::Skipped);
+    assert_eq!(
+        bob.last_error.as_deref(),
+        Some("the subscriber had confirmed or left by then")
+    );
 }

@@ -93,11 +93,10 @@ impl NoticeWriter {
                 None => Err("the subscriber was erased".to_owned()),
             },
             Notice::NewLink { subscriber } => match self.store.subscriber(*subscriber).await? {
-                Some(s) if s.status == SubscriberStatus::Confirmed => Ok(Written {
+                Some(s) => Ok(Written {
                     body: compose::already_subscribed(site, &self.preferences_url(&s, now)),
                     footer: format!("You receive this because a new link was asked for on {base}."),
                 }),
-                Some(_) => Err("the subscriber had left by then".to_owned()),
                 None => Err("the subscriber was erased".to_owned()),
             },
             Notice::CommentHeld { comment } => match self.comment_on_paper(*comment).await? {
