@@ -545,11 +545,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Subscribers(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            if matches!(cmd, SubscribersCommand::SendConfirmations)
-                && let Some(warning) = ctx.config.base_url_warning()
-            {
-                eprintln!("warning: {warning}");
-            }
+            // Confirmations are written by the server that sends them,
+            // with its address: nothing here makes links.
             subscribers::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Newsletter(cmd) => {

@@ -64,6 +64,7 @@ pub(super) async fn run(app: &App, cmd: &OutboxCommand) -> Result<(), Failure> {
             }
             for e in &entries {
                 let why = waiting_reason(e, mail_server_set, &zone, now)
+                    .map(|w| format!("waiting: {w}"))
                     .or_else(|| e.last_error.clone())
                     .unwrap_or_default();
                 println!(

@@ -21,7 +21,7 @@ pub(super) async fn run(app: &App, cmd: &SubscribersCommand) -> Result<(), Failu
                 println!("No subscriber is waiting to confirm.");
             } else {
                 println!(
-                    "Queued {queued} confirmation email{}; a running `quire serve` sends them, and each link works for {} hours.",
+                    "Queued {queued} confirmation email{}; a running `quire serve` writes and sends them, and each link works for {} hours from when it is sent.",
                     if queued == 1 { "" } else { "s" },
                     app.config().newsletter.confirm_hours
                 );
@@ -188,7 +188,9 @@ async fn import(app: &App, path: &Path, skip_bad: bool, with_consent: bool) -> R
     if with_consent {
         println!("They are confirmed: you declared that they agreed to receive the newsletter.");
     } else {
-        println!("They must each confirm before they are sent a newsletter.");
+        println!(
+            "They must each confirm before they are sent a newsletter: `quire subscribers send-confirmations` emails them the link."
+        );
     }
     Ok(())
 }

@@ -647,7 +647,7 @@ fn without_a_mail_server_queueing_commands_say_nothing_leaves() {
         text(&out.stdout)
     );
     assert!(
-        text(&out.stdout).contains("waiting:  waiting: no mail server set"),
+        text(&out.stdout).contains("waiting:  no mail server set"),
         "{}",
         text(&out.stdout)
     );

@@ -651,7 +651,7 @@ pub fn waiting_reason(
     } else if entry.campaign_status == Some(CampaignStatus::Scheduled) {
         format!("its campaign {} has not started", entry.campaign.unwrap_or_default())
     } else if !mail_server_set {
-        "waiting: no mail server set".to_owned()
+        "no mail server set".to_owned()
     } else if entry.attempts > 0 {
         format!(
             "{} attempt{} failed ({}); next at {}",
