@@ -949,9 +949,15 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
 /// waiting one was cancelled.
 fn say_announcements(app: &App, done: &[(String, quire_app::newsletter::Announcement)]) {
     use quire_app::newsletter::Announcement;
-    let config = app.config().clone();
+    let config = app.config();
     let zone = config.zone();
     let mut queued = false;
+    // A back catalogue moving in would say the same thing for every paper.
+    let not_new = done
+        .iter()
+        .filter(|(_, a)| matches!(a, Announcement::NotNew(_)))
+        .count();
+    let mut said_not_new = 0;
     for (slug, a) in done {
         match a {
             Announcement::Nothing => {}
@@ -963,13 +969,24 @@ fn say_announcements(app: &App, done: &[(String, quire_app::newsletter::Announce
                     zone.describe(*at)
                 );
             }
-            Announcement::NotNew(why) => println!("Not emailing {slug}: {why}"),
+            Announcement::NotNew(why) if not_new <= 5 || said_not_new < 3 => {
+                said_not_new += 1;
+                println!("Not emailing {slug}: {why}");
+            }
+            Announcement::NotNew(_) => {}
             Announcement::Cancelled { ids } => println!(
                 "Cancelled the email announcing {slug} (campaign{} {})",
                 if ids.len() == 1 { "" } else { "s" },
                 ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
             ),
         }
+    }
+    if not_new > said_not_new {
+        let more = not_new - said_not_new;
+        println!(
+            "…and {more} more paper{} not emailed on their own (dated long before they were put up, or emailed before)",
+            if more == 1 { "" } else { "s" }
+        );
     }
     if queued {
         say_if_nothing_delivers(&config);

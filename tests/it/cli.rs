@@ -2679,3 +2679,58 @@ fn approving_a_reply_says_its_notice_waits_for_a_mail_server() {
     let waiting = text(&quire(d, &["outbox", "list"]).stdout);
     assert!(waiting.contains("ada@example.org"), "{waiting}");
 }
+
+#[test]
+fn a_back_catalogue_moving_in_is_not_emailed_and_says_so_briefly() {
+    let dir = new_site();
+    let d = dir.path();
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::days(900);
+    let files: Vec<String> = (0..7)
+        .map(|i| paper_at(d, &format!("old-{i}"), "published", long_ago, &["trade"]))
+        .collect();
+    let mut args = vec!["paper", "add", "--create-missing"];
+    args.extend(files.iter().map(String::as_str));
+    let out = quire_env(d, &args, &[("QUIRE_NEWSLETTER_ON_PUBLISH", "true")]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert_eq!(said.matches("Not emailing old-").count(), 3, "{said}");
+    assert!(said.contains("…and 4 more papers not emailed on their own"), "{said}");
+    assert!(!said.contains("Emailing old-"), "{said}");
+    let status = text(&quire(d, &["newsletter", "status"]).stdout);
+    assert!(status.contains("No campaigns yet"), "{status}");
+}
+
+#[test]
+fn emails_keep_list_numbers_and_send_drawings_as_png() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let smtp = rt.block_on(common::smtp::SmtpServer::start());
+    let url = smtp.url();
+    let dir = new_site();
+    let d = dir.path();
+    std::fs::write(d.join("flow.svg"), common::SVG).expect("svg");
+    let text_of_paper = "+++\ntitle = \"Steps\"\nslug = \"steps\"\nkind = \"report\"\nsummary = \"Steps.\"\n\
+                         authors = [\"ada\"]\nstatus = \"published\"\npublished_at = 2026-03-05T09:00:00Z\n+++\n\
+                         Do this:\n\n1. Measure the harbour.\n2. Dredge it.\n3. Measure again.\n\n\
+                         ![The flow of goods](flow.svg)\n";
+    let file = write(d, "steps.md", text_of_paper);
+    let out = quire(d, &["paper", "add", "--create-missing", &file.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let env = [
+        ("QUIRE_SMTP_URL", url.as_str()),
+        ("QUIRE_MAIL_FROM", "news@example.org"),
+    ];
+    let out = quire_env(
+        d,
+        &["newsletter", "test", "--to", "editor@example.org", "--paper", "steps"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let copy = smtp.messages().pop().expect("the test copy");
+    let plain = common::smtp::part(&copy.data, "text/plain").expect("text part");
+    for step in ["1. Measure the harbour.", "2. Dredge it.", "3. Measure again."] {
+        assert!(plain.contains(step), "{plain}");
+    }
+    let html = common::smtp::part(&copy.data, "text/html").expect("html part");
+    assert!(html.contains("/papers/steps/flow.svg.png"), "{html}");
+    assert!(!html.contains("flow.svg\""), "{html}");
+}
