@@ -14,7 +14,6 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// To whom, when, and whether to deliver from here: what `send` and
 /// `digest` share.
@@ -167,17 +166,15 @@ pub(super) async fn run(app: &App, cmd: &NewsletterCommand) -> Result<(), Failur
             if campaigns.is_empty() {
                 println!("No campaigns yet: queue one with `quire newsletter send --paper SLUG`.");
             }
+            let zone = app.config().zone();
             for c in campaigns {
                 println!(
-                    "{:>5}  {:<9}  {:<10}  {}  sent {}/{}, failed {}, skipped {}  {}",
+                    "{:>5}  {:<9}  {:<10}  {}  {}  {}",
                     c.id,
                     state_of(app, &c),
                     if c.on_publish { "on publish" } else { c.kind.as_str() },
-                    c.send_at.format(&Rfc3339).unwrap_or_default(),
-                    c.sent,
-                    c.recipients,
-                    c.failed,
-                    c.skipped,
+                    zone.describe(c.send_at),
+                    progress(&c),
                     c.subject
                 );
             }
@@ -226,19 +223,36 @@ fn state_of(app: &App, c: &quire_store::CampaignSummary) -> &'static str {
     }
 }
 
+/// How far a campaign has gone, in a few words: a scheduled one has no
+/// recipients yet (they are chosen when it starts).
+fn progress(c: &quire_store::CampaignSummary) -> String {
+    if c.status == CampaignStatus::Scheduled {
+        "recipients chosen when it starts".to_owned()
+    } else {
+        format!(
+            "sent {}/{}, failed {}, skipped {}",
+            c.sent, c.recipients, c.failed, c.skipped
+        )
+    }
+}
+
 fn print_summary(app: &App, c: &quire_store::CampaignSummary) {
+    let zone = app.config().zone();
+    let counts = if c.status == CampaignStatus::Scheduled {
+        format!("starts {}; its recipients are chosen then", zone.describe(c.send_at))
+    } else {
+        format!(
+            "{} recipients: {} sent, {} failed, {} skipped, {} to send",
+            c.recipients, c.sent, c.failed, c.skipped, c.queued
+        )
+    };
     println!(
-        "Campaign {} ({}, {}): {}\n  copy frozen {} (later edits to the paper are not in it)\n  {} recipients: {} sent, {} failed, {} skipped, {} to send",
+        "Campaign {} ({}, {}): {}\n  copy frozen {} (later edits to the paper are not in it)\n  {counts}",
         c.id,
         c.kind.as_str(),
         state_of(app, c),
         c.subject,
-        app.config().zone().describe(c.frozen_at),
-        c.recipients,
-        c.sent,
-        c.failed,
-        c.skipped,
-        c.queued
+        zone.describe(c.frozen_at),
     );
     if c.on_publish && c.status == CampaignStatus::Scheduled {
         println!(

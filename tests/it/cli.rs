@@ -2203,6 +2203,11 @@ fn newsletter_commands_queue_send_follow_and_explain_mistakes() {
     let listing = text(&quire_env(d, &["newsletter", "status"], &env).stdout);
     assert!(listing.contains("    4  paused"), "{listing}");
     assert!(listing.contains("    3  scheduled"), "{listing}");
+    let later = listing.lines().find(|l| l.starts_with("    3  ")).expect("campaign 3");
+    assert!(
+        later.contains("2099-01-01 00:00 UTC  recipients chosen when it starts"),
+        "{listing}"
+    );
     let out = quire_env(d, &["newsletter", "resume", "4", "--wait"], &env);
     assert!(text(&out.stdout).contains("25 sent"), "{}", text(&out.stdout));
 
