@@ -13,7 +13,7 @@ use quire_app::papers::{PaperFiles, Publication};
 use quire_app::{App, AppError, Remedy};
 use quire_core::domain::{AuthorInput, AuthorLink, PaperInput, Status, TopicInput, slugify};
 use quire_render::Theme;
-use quire_store::{AddOptions, PaperQuery, Store, StoreError, Visibility};
+use quire_store::{AddOptions, PaperQuery, Store, StoreError};
 use quire_web::{self as web, AppState};
 use serde::Serialize;
 use std::io::Write;
@@ -312,6 +312,13 @@ enum AuthorCommand {
         #[arg(long = "link", value_name = "LABEL=URL")]
         links: Vec<String>,
     },
+    /// Make two authors one: papers naming FROM name INTO instead, and FROM is deleted
+    Merge {
+        /// The author to fold in and delete, by slug
+        from: String,
+        /// The author who stays, by slug
+        into: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -333,6 +340,13 @@ enum TopicCommand {
         /// A paragraph shown on the topic's page, Markdown
         #[arg(long, default_value = "")]
         description: String,
+    },
+    /// Make two topics one: FROM's papers, subscribers and campaigns move to INTO, and FROM is deleted
+    Merge {
+        /// The topic to fold in and delete, by slug
+        from: String,
+        /// The topic that stays, by slug
+        into: String,
     },
 }
 
@@ -531,13 +545,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Author(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            author_command(&store, cmd).await
+            author_command(&open_app(&ctx).await?, cmd).await
         }
         Command::Topic(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
-            let store = open_store(&ctx).await?;
-            topic_command(&store, cmd).await
+            topic_command(&open_app(&ctx).await?, cmd).await
         }
         Command::Comments(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
@@ -1089,10 +1101,10 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn author_command(store: &Store, cmd: &AuthorCommand) -> Result<(), Failure> {
+async fn author_command(app: &App, cmd: &AuthorCommand) -> Result<(), Failure> {
     match cmd {
         AuthorCommand::List { json } => {
-            let authors = store.list_authors(Visibility::All).await?;
+            let authors = app.authors().await?;
             if *json {
                 return print_json(&authors);
             }
@@ -1136,18 +1148,26 @@ async fn author_command(store: &Store, cmd: &AuthorCommand) -> Result<(), Failur
                 bio: bio.clone(),
                 links: parsed_links,
             };
-            input.validate().map_err(|m| bad_input(format!("author: {m}")))?;
-            let created = store.upsert_author(&input).await?;
+            let created = app.save_author(&input).await?;
             println!("{} author {}", if created { "Added" } else { "Updated" }, input.slug);
+            Ok(())
+        }
+        AuthorCommand::Merge { from, into } => {
+            let papers = app.merge_authors(from, into).await?;
+            println!(
+                "Merged author {from} into {into}: {} now name{} {into}; {from} is deleted",
+                plural(usize::try_from(papers).unwrap_or(usize::MAX), "paper"),
+                if papers == 1 { "s" } else { "" }
+            );
             Ok(())
         }
     }
 }
 
-async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure> {
+async fn topic_command(app: &App, cmd: &TopicCommand) -> Result<(), Failure> {
     match cmd {
         TopicCommand::List { json } => {
-            let topics = store.list_topics(Visibility::All).await?;
+            let topics = app.topics().await?;
             if *json {
                 return print_json(&topics);
             }
@@ -1175,9 +1195,16 @@ async fn topic_command(store: &Store, cmd: &TopicCommand) -> Result<(), Failure>
                 name: name.trim().to_owned(),
                 description: description.clone(),
             };
-            input.validate().map_err(|m| bad_input(format!("topic: {m}")))?;
-            let created = store.upsert_topic(&input).await?;
+            let created = app.save_topic(&input).await?;
             println!("{} topic {}", if created { "Added" } else { "Updated" }, input.slug);
+            Ok(())
+        }
+        TopicCommand::Merge { from, into } => {
+            let papers = app.merge_topics(from, into).await?;
+            println!(
+                "Merged topic {from} into {into}: {} moved, with {from}'s subscribers and campaigns; {from} is deleted",
+                plural(usize::try_from(papers).unwrap_or(usize::MAX), "paper")
+            );
             Ok(())
         }
     }

@@ -2739,3 +2739,52 @@ fn emails_keep_list_numbers_and_send_drawings_as_png() {
     assert!(html.contains("/papers/steps/flow.svg.png"), "{html}");
     assert!(!html.contains("flow.svg\""), "{html}");
 }
+
+#[test]
+fn authors_and_topics_added_twice_are_merged_into_one() {
+    let dir = site_with_ports();
+    let d = dir.path();
+    let out = quire(d, &["author", "add", "--name", "A. Lovelace", "--slug", "lovelace"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = paper_at(d, "dues", "published", time::OffsetDateTime::now_utc(), &["ports"]);
+    let file = std::fs::read_to_string(&file)
+        .expect("paper")
+        .replace("authors = [\"ada\"]", "authors = [\"lovelace\", \"alan-turing\"]");
+    let file = write(d, "dues.md", &file);
+    let out = quire(d, &["paper", "add", "--create-missing", &file.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = quire(d, &["author", "merge", "lovelace", "ada-lovelace"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Merged author lovelace into ada-lovelace: 1 paper now names ada-lovelace"),
+        "{}",
+        text(&out.stdout)
+    );
+    let authors = list_json(d, "author");
+    assert!(!authors.iter().any(|a| a["slug"] == "lovelace"), "{authors:?}");
+    let papers = list_json(d, "paper");
+    let dues = papers.iter().find(|p| p["slug"] == "dues").expect("dues");
+    let byline: Vec<&str> = dues["authors"]
+        .as_array()
+        .expect("authors")
+        .iter()
+        .filter_map(|a| a["slug"].as_str())
+        .collect();
+    assert_eq!(byline, ["ada-lovelace", "alan-turing"]);
+
+    let out = quire(d, &["topic", "merge", "ports", "infrastructure"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 paper moved"), "{}", text(&out.stdout));
+    for (args, says) in [
+        (vec!["topic", "merge", "trade", "trade"], "cannot be merged into itself"),
+        (
+            vec!["author", "merge", "nobody", "ada-lovelace"],
+            "no author has the slug \"nobody\"",
+        ),
+    ] {
+        let out = quire(d, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+}

@@ -6,6 +6,7 @@
 //! presents the result or the [`AppError`]. It sits above store, render,
 //! mail and pdf, and below web and the binary.
 
+pub mod bylines;
 pub mod clock;
 pub mod comments;
 pub mod config;

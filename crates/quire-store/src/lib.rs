@@ -288,6 +288,13 @@ macro_rules! resolve_slugs {
     }};
 }
 
+/// Authors or topics, for the merge both share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Merge {
+    Authors,
+    Topics,
+}
+
 /// A bound value in a statement built at run time.
 #[derive(Clone, Debug)]
 enum Arg {
@@ -904,6 +911,108 @@ impl Store {
             bump_version!(tx, is_postgres);
             tx.commit().await?;
             Ok(existed.is_none())
+        })
+    }
+
+    /// Merges author `from` into author `into`, in one transaction: every
+    /// paper that named `from` names `into` in its place (a paper that
+    /// named both keeps `into` where it was), the papers' search entries
+    /// follow, and `from` is deleted. Returns how many papers changed.
+    pub async fn merge_authors(&self, from: &str, into: &str) -> Result<u64, StoreError> {
+        self.merge_into(Merge::Authors, from, into).await
+    }
+
+    /// Merges topic `from` into topic `into`, as [`Store::merge_authors`]
+    /// does, and moves its subscribers and campaigns along.
+    pub async fn merge_topics(&self, from: &str, into: &str) -> Result<u64, StoreError> {
+        self.merge_into(Merge::Topics, from, into).await
+    }
+
+    async fn merge_into(&self, what: Merge, from: &str, into: &str) -> Result<u64, StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let (table, links, column, name) = match what {
+            Merge::Authors => ("authors", "paper_authors", "author_id", "author"),
+            Merge::Topics => ("topics", "paper_topics", "topic_id", "topic"),
+        };
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let mut ids = [0i64; 2];
+            for (i, slug) in [from, into].into_iter().enumerate() {
+                ids[i] = sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM {table} WHERE slug = $1")))
+                    .bind(slug)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: name, slug: slug.to_owned() })?;
+            }
+            let [from_id, into_id] = ids;
+            let papers: Vec<i64> =
+                sqlx::query_scalar(AssertSqlSafe(format!("SELECT paper_id FROM {links} WHERE {column} = $1")))
+                    .bind(from_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {links} WHERE {column} = $1 AND paper_id IN \
+                 (SELECT paper_id FROM {links} WHERE {column} = $2)"
+            )))
+            .bind(from_id)
+            .bind(into_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(AssertSqlSafe(format!("UPDATE {links} SET {column} = $1 WHERE {column} = $2")))
+                .bind(into_id)
+                .bind(from_id)
+                .execute(&mut *tx)
+                .await?;
+            if what == Merge::Topics {
+                sqlx::query(
+                    "DELETE FROM subscriber_topics WHERE topic_id = $1 AND subscriber_id IN \
+                     (SELECT subscriber_id FROM subscriber_topics WHERE topic_id = $2)",
+                )
+                .bind(from_id)
+                .bind(into_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE subscriber_topics SET topic_id = $1 WHERE topic_id = $2")
+                    .bind(into_id)
+                    .bind(from_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE campaigns SET topic_id = $1 WHERE topic_id = $2")
+                    .bind(into_id)
+                    .bind(from_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // Campaigns not started yet choose their recipients by these ids.
+                let waiting: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT id, recipient_topics FROM campaigns WHERE status = 'scheduled'")
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (id, topics) in waiting {
+                    let mut list: Vec<i64> = topics.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+                    if !list.contains(&from_id) {
+                        continue;
+                    }
+                    list.retain(|t| *t != from_id);
+                    if !list.contains(&into_id) {
+                        list.push(into_id);
+                    }
+                    sqlx::query("UPDATE campaigns SET recipient_topics = $1 WHERE id = $2")
+                        .bind(outbox::topic_list(&list))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE id = $1")))
+                .bind(from_id)
+                .execute(&mut *tx)
+                .await?;
+            for id in &papers {
+                index_paper!(tx, *id, is_postgres);
+            }
+            bump_version!(tx, is_postgres);
+            tx.commit().await?;
+            Ok(papers.len() as u64)
         })
     }
 

@@ -793,6 +793,6 @@ impl Store {
 }
 
 /// Topic ids as the comma-separated list kept for a scheduled campaign.
-fn topic_list(ids: &[i64]) -> String {
+pub(super) fn topic_list(ids: &[i64]) -> String {
     ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }

@@ -424,6 +424,62 @@ macro_rules! store_suite {
         }
 
         #[tokio::test]
+        async fn merging_authors_and_topics_moves_everything_they_held() {
+            let Some((store, _guard)) = $open("merge").await else { return };
+            for (slug, name) in [("ada", "Ada Lovelace"), ("lovelace", "A. Lovelace"), ("alan", "Alan Turing")] {
+                store.upsert_author(&common::author(slug, name)).await.expect("author");
+            }
+            for (slug, name) in [("trade", "Trade"), ("commerce", "Commerce")] {
+                store.upsert_topic(&common::topic(slug, name)).await.expect("topic");
+            }
+            let mut papers = vec![
+                common::paper("p1", t(3), &["lovelace", "alan"], &["commerce"]),
+                common::paper("p2", t(2), &["ada", "lovelace"], &["trade", "commerce"]),
+                common::paper("p3", t(1), &["alan"], &["trade"]),
+            ];
+            for p in &mut papers {
+                p.body = "Harbour dredging.".into();
+            }
+            store.add_papers(&papers, AddOptions::default()).await.expect("add");
+            let rows: Vec<quire_core::domain::SubscriberInput> = [("s1@example.org", vec!["commerce"]), ("s2@example.org", vec!["trade", "commerce"])]
+                .into_iter()
+                .map(|(email, topics)| quire_core::domain::SubscriberInput {
+                    email: email.into(),
+                    name: String::new(),
+                    topics: topics.into_iter().map(str::to_owned).collect(),
+                })
+                .collect();
+            store.import_subscribers(&rows, true, OffsetDateTime::now_utc(), &|_| {}).await.expect("subscribers");
+
+            let err = store.merge_authors("nobody", "ada").await.expect_err("no such author");
+            assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+            let v1 = store.content_version().await.expect("v");
+            assert_eq!(store.merge_authors("lovelace", "ada").await.expect("merge"), 2);
+            assert!(store.content_version().await.expect("v") > v1, "servers hear of it");
+            let byline = |p: quire_core::domain::Paper| p.meta.authors.iter().map(|a| a.slug.clone()).collect::<Vec<_>>();
+            assert_eq!(byline(store.get_paper("p1").await.expect("get").expect("p1")), ["ada", "alan"], "in the merged one's place");
+            assert_eq!(byline(store.get_paper("p2").await.expect("get").expect("p2")), ["ada"], "named once");
+            assert!(store.get_author("lovelace", Visibility::All).await.expect("get").is_none());
+            let mut q = search_for("harbour");
+            q.filter.author = Some("ada".into());
+            let mut found = slugs(&store.search(&q).await.expect("search")).into_iter().map(str::to_owned).collect::<Vec<_>>();
+            found.sort();
+            assert_eq!(found, ["p1", "p2"], "the search filter follows");
+
+            assert_eq!(store.merge_topics("commerce", "trade").await.expect("merge"), 2);
+            let topics = |p: quire_core::domain::Paper| p.meta.topics.iter().map(|t| t.slug.clone()).collect::<Vec<_>>();
+            assert_eq!(topics(store.get_paper("p1").await.expect("get").expect("p1")), ["trade"]);
+            assert_eq!(topics(store.get_paper("p2").await.expect("get").expect("p2")), ["trade"]);
+            for email in ["s1@example.org", "s2@example.org"] {
+                let s = store.subscriber_by_email(email).await.expect("get").expect("subscriber");
+                assert_eq!(s.topics, ["trade"], "{email} follows the topic that stays");
+            }
+            let mut q = search_for("harbour");
+            q.filter.topic = Some("trade".into());
+            assert_eq!(store.search(&q).await.expect("search").total, 3);
+        }
+
+        #[tokio::test]
         async fn hostile_text_round_trips_exactly() {
             let Some((store, _guard)) = $open("hostile").await else { return };
             store.upsert_author(&common::author("ada", "Ada'); DROP TABLE papers; --")).await.expect("author");
