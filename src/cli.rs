@@ -311,6 +311,9 @@ enum AuthorCommand {
         /// A link as LABEL=URL; repeat for more
         #[arg(long = "link", value_name = "LABEL=URL")]
         links: Vec<String>,
+        /// The author's ORCID iD, such as 0000-0002-1825-0097 (or its https://orcid.org/ address)
+        #[arg(long)]
+        orcid: Option<String>,
     },
     /// Make two authors one: papers naming FROM name INTO instead, and FROM is deleted
     Merge {
@@ -1128,6 +1131,7 @@ async fn author_command(app: &App, cmd: &AuthorCommand) -> Result<(), Failure> {
             affiliation,
             bio,
             links,
+            orcid,
         } => {
             let mut parsed_links = Vec::new();
             for l in links {
@@ -1141,7 +1145,12 @@ async fn author_command(app: &App, cmd: &AuthorCommand) -> Result<(), Failure> {
                     url: url.trim().to_owned(),
                 });
             }
+            let orcid = match orcid.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+                Some(o) => Some(quire_core::domain::parse_orcid(o).map_err(|m| bad_input(format!("--orcid: {m}")))?),
+                None => None,
+            };
             let input = AuthorInput {
+                orcid,
                 slug: slug.clone().unwrap_or_else(|| slugify(name)),
                 name: name.trim().to_owned(),
                 affiliation: affiliation.clone().filter(|a| !a.trim().is_empty()),

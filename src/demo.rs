@@ -545,6 +545,7 @@ pub fn generate_lazily(
             slug: slugify(name),
             name: (*name).to_owned(),
             affiliation: Some((*org).to_owned()),
+            orcid: None,
             bio: format!(
                 "{name} is a senior fellow at the {org}, working on {field}. Before that, {} advised \
                  public bodies on *{}* and taught at several universities.",

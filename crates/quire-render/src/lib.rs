@@ -468,6 +468,9 @@ pub struct AuthorView {
     pub name: String,
     pub url: String,
     pub affiliation: Option<String>,
+    /// The ORCID iD's address (`https://orcid.org/…`), also the last of
+    /// `links`.
+    pub orcid_url: Option<String>,
     pub bio_html: String,
     pub links: Vec<LinkView>,
     pub paper_count: i64,
@@ -491,7 +494,12 @@ impl AuthorView {
                     label: l.label.clone(),
                     url: l.url.clone(),
                 })
+                .chain(a.orcid.iter().map(|id| LinkView {
+                    label: format!("ORCID iD {id}"),
+                    url: format!("https://orcid.org/{id}"),
+                }))
                 .collect(),
+            orcid_url: a.orcid.as_ref().map(|id| format!("https://orcid.org/{id}")),
             paper_count: a.paper_count,
         }
     }

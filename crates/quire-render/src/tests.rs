@@ -23,6 +23,7 @@ fn ada() -> Author {
         slug: "ada-lovelace".into(),
         name: "Ada Lovelace".into(),
         affiliation: Some("Analytical Society".into()),
+        orcid: Some("0000-0002-1825-0097".into()),
         bio: "Ada writes on *engines* & ports.".into(),
         links: vec![AuthorLink {
             label: "Website".into(),

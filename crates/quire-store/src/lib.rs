@@ -445,6 +445,7 @@ struct AuthorRow {
     slug: String,
     name: String,
     affiliation: Option<String>,
+    orcid: Option<String>,
     bio: String,
     links: String,
     paper_count: i64,
@@ -458,6 +459,7 @@ impl AuthorRow {
             slug: self.slug,
             name: self.name,
             affiliation: self.affiliation,
+            orcid: self.orcid,
             bio: self.bio,
             links,
             paper_count: self.paper_count,
@@ -895,9 +897,10 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO authors (slug, name, affiliation, bio, links, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                "INSERT INTO authors (slug, name, affiliation, bio, links, created_at, updated_at, orcid) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
                  ON CONFLICT (slug) DO UPDATE SET name = excluded.name, affiliation = excluded.affiliation, \
+                 orcid = excluded.orcid, \
                  bio = excluded.bio, links = excluded.links, updated_at = excluded.updated_at",
             )
             .bind(&a.slug)
@@ -906,6 +909,7 @@ impl Store {
             .bind(&a.bio)
             .bind(&links)
             .bind(now)
+            .bind(&a.orcid)
             .execute(&mut *tx)
             .await?;
             bump_version!(tx, is_postgres);
@@ -1223,7 +1227,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT a.slug, a.name, a.affiliation, a.bio, a.links, CAST(0 AS BIGINT) AS paper_count \
+            "SELECT a.slug, a.name, a.affiliation, a.orcid, a.bio, a.links, CAST(0 AS BIGINT) AS paper_count \
              FROM authors a WHERE a.slug IN ({})",
             placeholders(1, slugs.len())
         );
@@ -1248,7 +1252,7 @@ impl Store {
         let (count_condition, mut args) = visibility_args(visibility, 1);
         let condition = slug_condition(slug_column, slug, &mut args);
         let sql = format!(
-            "SELECT a.slug, a.name, a.affiliation, a.bio, a.links, \
+            "SELECT a.slug, a.name, a.affiliation, a.orcid, a.bio, a.links, \
              (SELECT COUNT(*) FROM paper_authors pa JOIN papers p ON p.id = pa.paper_id \
               WHERE pa.author_id = a.id AND {count_condition}) AS paper_count \
              FROM authors a WHERE {condition} ORDER BY a.name, a.slug"

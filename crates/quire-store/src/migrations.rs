@@ -88,6 +88,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_publish_campaigns.sql"),
         include_str!("../migrations/postgres/0013_publish_campaigns.sql"),
     ),
+    (
+        14,
+        "authors' ORCID iDs",
+        include_str!("../migrations/sqlite/0014_orcid.sql"),
+        include_str!("../migrations/postgres/0014_orcid.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

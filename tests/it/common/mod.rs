@@ -136,6 +136,7 @@ pub fn author(slug: &str, name: &str) -> AuthorInput {
         slug: slug.into(),
         name: name.into(),
         affiliation: Some("Institute of Tests".into()),
+        orcid: None,
         bio: "Writes *tests*.".into(),
         links: vec![],
     }

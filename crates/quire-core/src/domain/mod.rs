@@ -453,6 +453,8 @@ pub struct Author {
     pub slug: String,
     pub name: String,
     pub affiliation: Option<String>,
+    /// The ORCID iD, bare (`0000-0002-1825-0097`).
+    pub orcid: Option<String>,
     /// Short biography in Markdown.
     pub bio: String,
     pub links: Vec<AuthorLink>,
@@ -476,6 +478,8 @@ pub struct AuthorInput {
     pub slug: String,
     pub name: String,
     pub affiliation: Option<String>,
+    /// The ORCID iD, bare, as [`parse_orcid`] gives it.
+    pub orcid: Option<String>,
     pub bio: String,
     pub links: Vec<AuthorLink>,
 }
@@ -490,8 +494,53 @@ impl AuthorInput {
         for link in &self.links {
             validate_http_url(&link.url).map_err(|e| format!("link {:?}: {e}", link.label))?;
         }
+        if let Some(orcid) = &self.orcid
+            && parse_orcid(orcid).as_deref() != Ok(orcid.as_str())
+        {
+            return Err(format!(
+                "orcid: {orcid:?} is not a bare ORCID iD such as 0000-0002-1825-0097"
+            ));
+        }
         Ok(())
     }
+}
+
+/// An ORCID iD as people paste it (`0000-0002-1825-0097`, or its
+/// `https://orcid.org/…` address), checked (four groups of four, the last
+/// character the ISO 7064 MOD 11-2 check digit) and given back bare.
+pub fn parse_orcid(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let bare = ["https://orcid.org/", "http://orcid.org/", "orcid.org/"]
+        .iter()
+        .find_map(|prefix| t.strip_prefix(prefix))
+        .unwrap_or(t);
+    let example = "write it as 0000-0002-1825-0097 or https://orcid.org/0000-0002-1825-0097";
+    let chars: Vec<char> = bare.chars().collect();
+    let shaped = chars.len() == 19
+        && chars.iter().enumerate().all(|(i, c)| match i {
+            4 | 9 | 14 => *c == '-',
+            18 => c.is_ascii_digit() || *c == 'X',
+            _ => c.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(format!("{text:?} is not an ORCID iD: {example}"));
+    }
+    let mut total = 0u32;
+    for c in chars[..18].iter().filter(|c| c.is_ascii_digit()) {
+        total = (total + c.to_digit(10).unwrap_or(0)) * 2;
+    }
+    let check = (12 - total % 11) % 11;
+    let expected = if check == 10 {
+        'X'
+    } else {
+        char::from_digit(check, 10).unwrap_or('0')
+    };
+    if chars[18] != expected {
+        return Err(format!(
+            "{text:?} is not an ORCID iD: its last character should be {expected} (a digit mistyped?); {example}"
+        ));
+    }
+    Ok(bare.to_owned())
 }
 
 /// A topic as submitted by a command, before storage.
@@ -516,6 +565,44 @@ impl TopicInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orcid_ids_are_checked_by_their_check_digit_and_kept_bare() {
+        // ORCID's own examples, one ending in X.
+        for (given, bare) in [
+            ("0000-0002-1825-0097", "0000-0002-1825-0097"),
+            (" https://orcid.org/0000-0001-5109-3700 ", "0000-0001-5109-3700"),
+            ("orcid.org/0000-0002-1694-233X", "0000-0002-1694-233X"),
+        ] {
+            assert_eq!(parse_orcid(given).as_deref(), Ok(bare), "{given:?}");
+        }
+        let mistyped = parse_orcid("0000-0002-1825-0098").expect_err("wrong check digit");
+        assert!(mistyped.contains("should be 7"), "{mistyped}");
+        for bad in [
+            "",
+            "0000000218250097",
+            "0000-0002-1825-009",
+            "0000-0002-1825-00977",
+            "0000-0002-1825-009x",
+            "https://evil.example/0000-0002-1825-0097",
+            "0000-0002-1825-0097/../x",
+            "０000-0002-1825-0097",
+            "javascript:alert(1)",
+        ] {
+            assert!(parse_orcid(bad).is_err(), "{bad:?}");
+        }
+        let mut a = AuthorInput {
+            slug: "ada".into(),
+            name: "Ada".into(),
+            affiliation: None,
+            orcid: Some("https://orcid.org/0000-0002-1825-0097".into()),
+            bio: String::new(),
+            links: Vec::new(),
+        };
+        assert!(a.validate().is_err(), "stored bare only");
+        a.orcid = Some("0000-0002-1825-0097".into());
+        assert_eq!(a.validate(), Ok(()));
+    }
 
     #[test]
     fn status_is_what_readers_see_at_the_time() {
