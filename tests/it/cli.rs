@@ -2793,9 +2793,8 @@ fn authors_and_topics_added_twice_are_merged_into_one() {
 fn authors_carry_an_orcid_id_checked_by_its_digit() {
     let dir = site_with_ports();
     let d = dir.path();
-    let out = quire(
-        d,
-        &[
+    let with_orcid = |orcid: &str| {
+        let args = [
             "author",
             "add",
             "--slug",
@@ -2803,25 +2802,15 @@ fn authors_carry_an_orcid_id_checked_by_its_digit() {
             "--name",
             "Ada Lovelace",
             "--orcid",
-            "0000-0002-1825-0098",
-        ],
-    );
+            orcid,
+        ];
+        quire(d, &args)
+    };
+    let out = with_orcid("0000-0002-1825-0098");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--orcid:"), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("should be 7"), "{}", text(&out.stderr));
-    let out = quire(
-        d,
-        &[
-            "author",
-            "add",
-            "--slug",
-            "ada-lovelace",
-            "--name",
-            "Ada Lovelace",
-            "--orcid",
-            "https://orcid.org/0000-0002-1825-0097",
-        ],
-    );
+    let out = with_orcid("https://orcid.org/0000-0002-1825-0097");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let authors = list_json(d, "author");
     let ada = authors.iter().find(|a| a["slug"] == "ada-lovelace").expect("ada");
