@@ -126,6 +126,11 @@ fn mailto_encode(s: &str) -> String {
 
 /// schema.org type for a kind of paper: scholarly kinds are articles,
 /// everything else a report.
+/// An ORCID iD's address, as ORCID asks it be shown and linked.
+fn orcid_url(id: &str) -> String {
+    format!("https://orcid.org/{id}")
+}
+
 fn schema_type(kind: &str) -> &'static str {
     let k = kind.to_lowercase();
     if k.contains("article") || k.contains("working paper") || k.contains("journal") {
@@ -158,10 +163,13 @@ fn json_ld(meta: &PaperMeta, site: &SiteView, url: &str, authors: &[Author], wor
             if let Some(aff) = &a.affiliation {
                 person["affiliation"] = json!({ "@type": "Organization", "name": aff });
             }
-            let links: Vec<&str> = authors
+            let links: Vec<String> = authors
                 .iter()
                 .filter(|full| full.slug == a.slug)
-                .flat_map(|full| full.links.iter().map(|l| l.url.as_str()))
+                .flat_map(|full| {
+                    let orcid = full.orcid.iter().map(|id| orcid_url(id));
+                    full.links.iter().map(|l| l.url.clone()).chain(orcid)
+                })
                 .collect();
             if !links.is_empty() {
                 person["sameAs"] = json!(links);
@@ -293,6 +301,16 @@ pub fn render_paper(
         tags.push(("citation_author", a.name.clone()));
         if let Some(aff) = &a.affiliation {
             tags.push(("citation_author_institution", aff.clone()));
+        }
+        // The author's ORCID iD follows their name, as Open Journal
+        // Systems writes it, for indexers that read it.
+        if let Some(id) = extras
+            .authors
+            .iter()
+            .find(|f| f.slug == a.slug)
+            .and_then(|f| f.orcid.as_ref())
+        {
+            tags.push(("citation_author_orcid", orcid_url(id)));
         }
     }
     if let Some(t) = meta.published_at {
