@@ -175,7 +175,7 @@ impl App {
     /// A fresh preferences link for `s`, valid for `preferences_link_days`;
     /// `base` is the site's address, or empty for a path.
     pub fn preferences_url(&self, signer: &Signer, s: &Subscriber, base: &str, now: OffsetDateTime) -> String {
-        let expires = now + time::Duration::days(i64::from(self.config().newsletter.preferences_link_days));
+        let expires = now + self.config().preferences_link();
         links::preferences_url(base, signer, s.into(), expires)
     }
 
@@ -391,7 +391,8 @@ impl App {
     /// readers no longer see loses its waiting email; a waiting email is
     /// written again from the paper as it is now, at the same time.
     pub async fn announce(&self, slug: &str, was_public: bool) -> Result<Announcement, AppError> {
-        if !self.config().newsletter.on_publish {
+        let config = self.config();
+        if !config.newsletter.on_publish {
             return Ok(Announcement::Nothing);
         }
         let now = OffsetDateTime::now_utc();
@@ -420,10 +421,10 @@ impl App {
             return Ok(Announcement::NotNew(format!(
                 "it is dated {}, more than a day ago (an older paper put up now); `quire newsletter send --paper \
                  {slug}` emails it if it is news",
-                self.config().zone().describe(goes_live)
+                config.zone().describe(goes_live)
             )));
         }
-        let delay = self.config().publish_delay();
+        let delay = config.publish_delay();
         let at = match waiting {
             _ if goes_live > now => goes_live + delay,
             Some(at) => at,

@@ -62,9 +62,10 @@ impl App {
         options: AddOptions,
         notes: &mut Vec<String>,
     ) -> Result<AddReport, AppError> {
+        let config = self.config();
         let rules = PaperRules {
-            kinds: &self.config().kinds,
-            default_language: &self.config().language,
+            kinds: &config.kinds,
+            default_language: &config.language,
             now: OffsetDateTime::now_utc(),
         };
         let (drafts, mut problems) = source.read(&rules, notes);

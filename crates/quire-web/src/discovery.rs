@@ -426,11 +426,12 @@ async fn paper_urls(
             ..PaperQuery::listed_at(now)
         })
         .await?;
+    let site = state.site();
     Ok(stamps
         .into_iter()
         .map(|s| {
             (
-                format!("{}{}", state.site().base_url, paths::paper(&s.slug)),
+                format!("{}{}", site.base_url, paths::paper(&s.slug)),
                 Some(s.updated_at),
             )
         })

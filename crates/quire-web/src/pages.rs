@@ -22,10 +22,8 @@ const HOME_SHELF: u32 = 4;
 pub(super) const MAX_PAGE: u32 = 100_000;
 
 pub(super) fn cards(state: &AppState, papers: &[PaperMeta]) -> Vec<PaperCard> {
-    papers
-        .iter()
-        .map(|p| PaperCard::new(p, state.config().pages.words_per_minute))
-        .collect()
+    let words_per_minute = state.config().pages.words_per_minute;
+    papers.iter().map(|p| PaperCard::new(p, words_per_minute)).collect()
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
@@ -238,12 +236,10 @@ pub async fn archive(State(state): State<AppState>, uri: Uri, headers: HeaderMap
                 })
                 .await?;
             let years = group_by_year(
-                papers
-                    .iter()
-                    .map(|p| {
-                        let year = p.published_at.map_or(0, |t| t.year());
-                        (year, PaperCard::new(p, state.config().pages.words_per_minute))
-                    })
+                cards(&state, &papers)
+                    .into_iter()
+                    .zip(&papers)
+                    .map(|(card, p)| (p.published_at.map_or(0, |t| t.year()), card))
                     .collect(),
             );
             Ok(render::render_archive(
