@@ -5,6 +5,7 @@
 mod newsletter;
 mod outbox;
 mod subscribers;
+mod users;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
@@ -76,6 +77,9 @@ enum Command {
     /// The emails waiting to leave: list them with why each waits, show, retry or discard them
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// Accounts of the admin: add one (with a link to set its password), list, change roles, disable
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Check the settings, or show every one with where its value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -393,6 +397,7 @@ fn failure(e: AppError, flag: Option<&str>) -> Failure {
                 "paper" => " see `quire paper list`",
                 "topic" => " see `quire topic list`",
                 "campaign" => " see `quire newsletter status`",
+                "account" => " see `quire user list`",
                 "subscriber" | "subscribed address" => " see `quire subscribers export`",
                 _ => "",
             };
@@ -425,6 +430,19 @@ fn failure(e: AppError, flag: Option<&str>) -> Failure {
         AppError::AlreadySent { .. } => format!("{e}; pass --again to send it once more"),
         AppError::Store(StoreError::CommentNotFound(_)) => format!("{e}: see `quire comments list`"),
         AppError::Store(StoreError::DuplicatePaper(_)) => format!("{e} (pass --replace)"),
+        AppError::Store(StoreError::DuplicateUser(email)) => {
+            format!(
+                "{e}: change its role with `quire user role {email} ROLE`, or give a new link with `quire user reset-password {email}`"
+            )
+        }
+        AppError::Fields(fields) => fields
+            .iter()
+            .map(|f| match f.field {
+                "email" => format!("the address {}", f.message),
+                field => format!("--{field}: {}", f.message),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         AppError::Store(StoreError::UnknownReference { .. }) => format!("{e} (pass --create-missing)"),
         _ => prefix(e.to_string()),
     };
@@ -576,6 +594,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Outbox(cmd) => {
             let ctx = load_context(&cli, data_dir)?;
             outbox::run(&open_app(&ctx).await?, cmd).await
+        }
+        Command::User(cmd) => {
+            let ctx = load_context(&cli, data_dir)?;
+            users::run(&open_app(&ctx).await?, cmd).await
         }
         Command::Config(cmd) => config_command(&data_dir, cmd),
         Command::Pdf { slug, output } => {

@@ -2822,3 +2822,117 @@ fn authors_carry_an_orcid_id_checked_by_its_digit() {
         "{page}"
     );
 }
+
+#[test]
+fn the_first_account_is_made_from_the_command_line_with_a_link_to_the_admin() {
+    let site = new_site();
+    let dir = site.path();
+    let out = quire(
+        dir,
+        &[
+            "user",
+            "add",
+            "Ada@Example.org",
+            "--name",
+            "Ada Lovelace",
+            "--role",
+            "administrator",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("Added Ada Lovelace <ada@example.org> (administrator)."),
+        "{said}"
+    );
+    assert!(said.contains("it works once, until"), "{said}");
+    let url = said
+        .split_whitespace()
+        .find(|w| w.contains("/admin/password?token="))
+        .expect("a link")
+        .to_owned();
+    // Mistakes are refused with what to do, and nothing is added.
+    for (args, says) in [
+        (
+            vec!["user", "add", "ada@example.org", "--name", "Ada", "--role", "editor"],
+            "already exists: change its role with `quire user role ada@example.org ROLE`",
+        ),
+        (
+            vec!["user", "add", "not-an-address", "--name", "Ada", "--role", "editor"],
+            "the address is not an email address",
+        ),
+        (
+            vec!["user", "add", "b@example.org", "--name", "B", "--role", "owner"],
+            "is not a role",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "b@example.org",
+                "--name",
+                "B",
+                "--role",
+                "author",
+                "--author",
+                "ghost",
+            ],
+            "unknown author \"ghost\"",
+        ),
+        (
+            vec!["user", "role", "nobody@example.org", "editor"],
+            "see `quire user list`",
+        ),
+        (vec!["user", "role", "ada@example.org", "editor"], "only administrator"),
+        (vec!["user", "disable", "ada@example.org"], "only administrator"),
+    ] {
+        let out = quire(dir, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+    let users = list_json_args(dir, &["user", "list", "--json"]);
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["role"], "administrator");
+    assert_eq!(users[0]["has_password"], false);
+    assert!(users[0].get("password_hash").is_none());
+
+    // The printed link opens the page that sets the password.
+    let server = serve(dir);
+    let path = &url[url.find("/admin/").expect("path")..];
+    let (status, page) = http_get(&server.addr, path);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Set your password") && page.contains("ada@example.org"),
+        "{page}"
+    );
+    let (status, _) = http_get(&server.addr, "/admin/");
+    assert_eq!(status, 303, "the admin asks to sign in");
+
+    // The other commands.
+    let out = quire(
+        dir,
+        &["user", "add", "ed@example.org", "--name", "Ed", "--role", "editor"],
+    );
+    assert!(out.status.success());
+    let out = quire(dir, &["user", "role", "ed@example.org", "author"]);
+    assert_eq!(text(&out.stdout).trim(), "ed@example.org is now author.");
+    let out = quire(dir, &["user", "list"]);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("ed@example.org") && listed.contains("invited"),
+        "{listed}"
+    );
+    let out = quire(dir, &["user", "reset-password", "ed@example.org"]);
+    assert!(text(&out.stdout).contains("/admin/password?token="));
+    let out = quire(dir, &["user", "disable", "ed@example.org"]);
+    assert!(text(&out.stdout).contains("Disabled ed@example.org"));
+    let out = quire(dir, &["user", "reset-password", "ed@example.org"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is disabled: enable it first"));
+    let out = quire(dir, &["user", "enable", "ed@example.org"]);
+    assert!(
+        text(&out.stdout).contains("It has no password yet"),
+        "{}",
+        text(&out.stdout)
+    );
+}

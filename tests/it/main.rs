@@ -7,6 +7,7 @@
 
 mod common;
 
+mod admin;
 mod cli;
 mod comments;
 mod newsletter;

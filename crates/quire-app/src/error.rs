@@ -88,6 +88,13 @@ pub enum AppError {
     /// A link that names something gone since (a topic deleted).
     #[error("the link names something that no longer exists")]
     LinkGone,
+    /// The address or the password is wrong (which one is not said), or
+    /// the account is disabled or has no password yet.
+    #[error("the address or the password is wrong")]
+    LoginFailed,
+    /// The account's role does not allow the action.
+    #[error("your role does not allow you to {action}")]
+    Forbidden { action: &'static str },
     /// The mail server refused or could not be reached.
     #[error("the mail server did not take the message: {0}")]
     Delivery(String),
@@ -128,6 +135,8 @@ impl AppError {
             AppError::LinkInvalid => "link_invalid",
             AppError::LinkUsed => "link_used",
             AppError::LinkGone => "link_gone",
+            AppError::LoginFailed => "login_failed",
+            AppError::Forbidden { .. } => "forbidden",
             AppError::Delivery(_) => "delivery_failed",
             AppError::Mail(MailError::NotConfigured) => "mail_not_configured",
             AppError::Mail(MailError::BadSettings(_)) => "mail_settings",
@@ -151,7 +160,7 @@ impl AppError {
         }
     }
 
-    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
         AppError::Invalid {
             field,
             message: message.into(),
@@ -166,6 +175,7 @@ fn store_code(e: &StoreError) -> &'static str {
         StoreError::UnknownReference { .. } => "unknown_reference",
         StoreError::BadReply(_) => "reply_closed",
         StoreError::DuplicateComment => "duplicate_comment",
+        StoreError::DuplicateUser(_) => "duplicate_user",
         StoreError::Connect { .. } | StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
             "database"
         }

@@ -6,6 +6,7 @@
 //! presents the result or the [`AppError`]. It sits above store, render,
 //! mail and pdf, and below web and the binary.
 
+pub mod accounts;
 pub mod bylines;
 pub mod clock;
 pub mod comments;
@@ -20,7 +21,7 @@ pub use error::{AppError, PaperProblem, Remedy};
 
 use arc_swap::ArcSwap;
 use config::Config;
-use limits::RateLimiter;
+use limits::{Backoff, RateLimiter};
 use quire_core::signing::Signer;
 use quire_mail::compose::{Layouts, MailSite};
 use quire_mail::notices::{NoticeWriter, Postbox};
@@ -28,7 +29,7 @@ use quire_mail::{Mailer, Sender, SenderSettings};
 use quire_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::{Notify, OnceCell, Semaphore};
 
 /// The site key that signs comment forms and commenters' cookies.
 pub const COMMENTS_KEY: &str = "comments";
@@ -62,6 +63,11 @@ pub struct App {
     layouts: Arc<Layouts>,
     comment_signer: Arc<OnceCell<Signer>>,
     newsletter_signer: Arc<OnceCell<Signer>>,
+    accounts_signer: Arc<OnceCell<Signer>>,
+    /// Password hashing and checking, two at a time.
+    hashing: Arc<Semaphore>,
+    /// Failed sign-ins per client address.
+    login_addresses: Arc<Backoff>,
     mail_wake: Arc<Notify>,
     /// Comment posts per client.
     comment_limits: Arc<RateLimiter>,
@@ -81,6 +87,9 @@ impl App {
             data_dir: Arc::new(data_dir.to_path_buf()),
             comment_signer: Arc::new(OnceCell::new()),
             newsletter_signer: Arc::new(OnceCell::new()),
+            accounts_signer: Arc::new(OnceCell::new()),
+            hashing: Arc::new(Semaphore::new(2)),
+            login_addresses: Arc::new(accounts::address_backoff()),
             layouts: Arc::new(Layouts::new()),
             mail_wake: Arc::new(Notify::new()),
             comment_limits: Arc::new(RateLimiter::new()),
@@ -135,6 +144,7 @@ impl App {
                 signer: self.newsletter_signer().await?.clone(),
                 confirm_hours: config.newsletter.confirm_hours,
                 preferences_link: config.preferences_link(),
+                accounts: Some(self.accounts_signer().await?.clone()),
             },
         })
     }
@@ -158,6 +168,7 @@ impl App {
         let signer = self.newsletter_signer().await?.clone();
         let mut sender = Sender::new(self.store.clone(), mailer, self.mail_site(), signer, settings);
         sender.wake = self.mail_wake.clone();
+        sender.accounts = Some(self.accounts_signer().await?.clone());
         Ok(sender)
     }
 

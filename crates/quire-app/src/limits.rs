@@ -121,6 +121,100 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// How failures slow the next attempt: `free` failures cost nothing, each
+/// one past them doubles the wait (1 s, 2 s, 4 s…) up to `cap`; failures
+/// older than `forget_after` are forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackoffRule {
+    pub free: u32,
+    pub cap: Duration,
+    pub forget_after: Duration,
+}
+
+impl BackoffRule {
+    /// The wait after `failures` failures in a row.
+    pub fn delay(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free).min(30);
+        Duration::from_secs(1u64 << doublings).min(self.cap)
+    }
+
+    /// How long to wait still, at `now` (seconds), after `failures`
+    /// failures of which the last was at `last`; `None`: go ahead.
+    pub fn wait(&self, failures: u32, last: i64, now: i64) -> Option<Duration> {
+        let since = u64::try_from(now.saturating_sub(last)).unwrap_or(0);
+        let delay = self.delay(failures).as_secs();
+        (since < delay).then(|| Duration::from_secs(delay - since))
+    }
+}
+
+/// Failures in a row per client, for at most [`LIMITER_CLIENTS`] clients
+/// (the least recently failed forgotten first, in constant time), with
+/// the wait before each client's next attempt growing under a
+/// [`BackoffRule`]. Times are Unix seconds, so tests choose them.
+pub struct Backoff<K: Hash + Eq = IpAddr> {
+    rule: BackoffRule,
+    failures: Mutex<lru::LruCache<K, (u32, i64)>>,
+}
+
+impl<K: Hash + Eq> Backoff<K> {
+    pub fn new(rule: BackoffRule) -> Backoff<K> {
+        Backoff::with_capacity(rule, LIMITER_CLIENTS)
+    }
+
+    /// A backoff that remembers at most `clients` clients.
+    pub fn with_capacity(rule: BackoffRule, clients: usize) -> Backoff<K> {
+        Backoff {
+            rule,
+            failures: Mutex::new(lru::LruCache::new(
+                NonZeroUsize::new(clients).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// How long `key` must wait still at `now`; `None`: it may try.
+    pub fn wait(&self, key: &K, now: i64) -> Option<Duration> {
+        let Ok(mut failures) = self.failures.lock() else {
+            return None;
+        };
+        let &(count, last) = failures.peek(key)?;
+        if self.forgotten(last, now) {
+            failures.pop(key);
+            return None;
+        }
+        self.rule.wait(count, last, now)
+    }
+
+    /// Counts a failure of `key` at `now`; returns the failures in a row.
+    pub fn fail(&self, key: K, now: i64) -> u32 {
+        let Ok(mut failures) = self.failures.lock() else {
+            return 0;
+        };
+        let entry = failures.get_or_insert_mut(key, || (0, now));
+        if self.forgotten(entry.1, now) {
+            entry.0 = 0;
+        }
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+        entry.0
+    }
+
+    fn forgotten(&self, last: i64, now: i64) -> bool {
+        u64::try_from(now.saturating_sub(last)).unwrap_or(0) >= self.rule.forget_after.as_secs()
+    }
+
+    /// Clients remembered now.
+    pub fn len(&self) -> usize {
+        self.failures.lock().map_or(0, |f| f.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl<K: Hash + Eq> Default for RateLimiter<K> {
     fn default() -> Self {
         RateLimiter::new()
@@ -208,6 +302,42 @@ mod tests {
                 .expect("new");
         }
         assert!(limiter.check(busy, 5, 30, t0).is_err());
+    }
+
+    #[test]
+    fn backoff_grows_per_client_up_to_its_cap_and_is_forgotten() {
+        let rule = BackoffRule {
+            free: 3,
+            cap: Duration::from_secs(60),
+            forget_after: Duration::from_secs(3600),
+        };
+        assert_eq!(rule.delay(2), Duration::ZERO);
+        assert_eq!(rule.delay(3), Duration::from_secs(1));
+        assert_eq!(rule.delay(4), Duration::from_secs(2));
+        assert_eq!(rule.delay(8), Duration::from_secs(32));
+        assert_eq!(rule.delay(9), Duration::from_secs(60), "capped");
+        assert_eq!(rule.delay(u32::MAX), Duration::from_secs(60), "no overflow");
+        let backoff = Backoff::new(rule);
+        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+        for n in 1..=3 {
+            assert_eq!(backoff.fail(a, 1000), n);
+        }
+        assert_eq!(backoff.wait(&a, 1000), Some(Duration::from_secs(1)));
+        assert_eq!(backoff.wait(&a, 1001), None, "waited");
+        assert_eq!(backoff.wait(&b, 1000), None, "another client");
+        backoff.fail(a, 1001);
+        assert_eq!(backoff.wait(&a, 1001), Some(Duration::from_secs(2)), "grows");
+        for _ in 0..20 {
+            backoff.fail(a, 1002);
+        }
+        assert_eq!(backoff.wait(&a, 1002), Some(Duration::from_secs(60)));
+        assert_eq!(backoff.wait(&a, 1002 + 3600), None, "forgotten after an hour");
+        assert_eq!(backoff.fail(a, 1002 + 3600), 1, "counting starts again");
+        let small = Backoff::with_capacity(rule, 2);
+        for n in 0..100u32 {
+            small.fail(IpAddr::V4(Ipv4Addr::from(n)), 0);
+        }
+        assert_eq!(small.len(), 2, "bounded");
     }
 
     #[test]

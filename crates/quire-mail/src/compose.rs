@@ -315,7 +315,7 @@ fn esc(s: &str) -> String {
     quire_render::escape_html(s)
 }
 
-fn button(href: &str, label: &str) -> String {
+pub(crate) fn button(href: &str, label: &str) -> String {
     format!(
         "<a class=\"q-link\" href=\"{}\" style=\"display:inline-block;margin:0 12px 8px 0;padding:10px 18px;\
          border:1px solid {ACCENT};border-radius:4px;color:{ACCENT};text-decoration:none;font-size:15px;\

@@ -2,6 +2,7 @@
 //! let a subscriber confirm, change preferences and leave, and delivery
 //! over SMTP from the durable outbox in the store.
 
+pub mod account_links;
 pub mod compose;
 pub mod links;
 pub mod notices;

@@ -11,7 +11,7 @@ use super::links::{self, SignUp};
 use quire_core::domain::{Comment, CommentStatus, MessageKind, SubscriberStatus};
 use quire_core::signing::Signer;
 use quire_render::paths;
-use quire_store::{OutgoingMessage, Store};
+use quire_store::{LinkPurpose, OutgoingMessage, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -37,6 +37,9 @@ pub enum Notice {
     CommentHeld { comment: i64 },
     /// To a commenter: an approved reply answers their comment.
     CommentReply { comment: i64 },
+    /// To an account: a link to set its password (an invitation, or a
+    /// reset). The link is made when the email is written for sending.
+    AccountLink { user: i64, purpose: LinkPurpose },
 }
 
 /// A notice written out: the email's body and the footer that says why
@@ -58,6 +61,8 @@ pub struct NoticeWriter {
     pub confirm_hours: u32,
     /// How long a preferences link works (`preferences_link_days`).
     pub preferences_link: Duration,
+    /// Signs set-password links; without it such notices are not sent.
+    pub accounts: Option<Signer>,
 }
 
 impl NoticeWriter {
@@ -65,6 +70,21 @@ impl NoticeWriter {
     /// to be sent any more (the comment was deleted, the subscriber
     /// confirmed meanwhile): what the outbox records as skipped.
     pub async fn write(&self, notice: &Notice, now: OffsetDateTime) -> Result<Result<Written, String>, MailError> {
+        self.write_at(notice, now, true).await
+    }
+
+    /// What `write` would make, without making the links that are made
+    /// only for sending (to learn a notice's subject when it is queued).
+    pub async fn preview(&self, notice: &Notice, now: OffsetDateTime) -> Result<Result<Written, String>, MailError> {
+        self.write_at(notice, now, false).await
+    }
+
+    async fn write_at(
+        &self,
+        notice: &Notice,
+        now: OffsetDateTime,
+        sending: bool,
+    ) -> Result<Result<Written, String>, MailError> {
         let site = &*self.site;
         let base = &site.base_url;
         Ok(match notice {
@@ -118,6 +138,30 @@ impl NoticeWriter {
                 Some(_) => Err("the reply is no longer approved".to_owned()),
                 None => Err("the reply or its paper was deleted".to_owned()),
             },
+            Notice::AccountLink { user, purpose } => match self.store.user(*user).await? {
+                Some(u) if u.disabled_at.is_none() => {
+                    let Some(signer) = &self.accounts else {
+                        return Ok(Err("this sender cannot sign set-password links".to_owned()));
+                    };
+                    let url = if sending {
+                        super::account_links::make(&self.store, signer, base, u.id, *purpose, now)
+                            .await?
+                            .url
+                    } else {
+                        format!("{base}{}", super::account_links::PASSWORD_PATH)
+                    };
+                    let hours = super::account_links::lifetime(*purpose).whole_hours();
+                    Ok(Written {
+                        body: account_link(site, &u, *purpose, &url, hours),
+                        footer: format!(
+                            "You receive this because of your account on the admin of {}.",
+                            site.name
+                        ),
+                    })
+                }
+                Some(_) => Err("the account was disabled before the email went".to_owned()),
+                None => Err("the account was removed before the email went".to_owned()),
+            },
         })
     }
 
@@ -156,7 +200,7 @@ impl Postbox {
         notice: &Notice,
     ) -> Result<Option<i64>, MailError> {
         let now = OffsetDateTime::now_utc();
-        let Ok(written) = self.writer.write(notice, now).await? else {
+        let Ok(written) = self.writer.preview(notice, now).await? else {
             return Ok(None);
         };
         let message = OutgoingMessage {
@@ -256,6 +300,47 @@ fn held(site: &MailSite, paper_title: &str, c: &Comment) -> Composed {
             c.email,
             id = c.id
         ),
+    }
+}
+
+fn account_link(site: &MailSite, user: &quire_store::User, purpose: LinkPurpose, url: &str, hours: i64) -> Composed {
+    let esc = quire_render::escape_html;
+    let lasts = if hours >= 48 {
+        format!("{} days", hours / 24)
+    } else {
+        format!("{hours} hours")
+    };
+    let (subject, lead, button_label) = match purpose {
+        LinkPurpose::Reset => (
+            format!("[{}] Set a new password", site.name),
+            format!(
+                "Someone, probably you, asked for a new password for the account {} on the admin of {}. \
+                 If it was not you, ignore this email: your password stays as it is.",
+                user.email, site.name
+            ),
+            "Choose a new password",
+        ),
+        LinkPurpose::Invite | LinkPurpose::Welcome => (
+            format!("[{}] You are invited to the admin", site.name),
+            format!(
+                "You have an account on the admin of {}, as {}, with the address {}. Choose your password to \
+                 sign in.",
+                site.name,
+                user.role.label().to_lowercase(),
+                user.email
+            ),
+            "Set my password",
+        ),
+    };
+    Composed {
+        subject,
+        html: format!(
+            "<p style=\"margin:0 0 16px;\">{}</p><p style=\"margin:0 0 24px;\">{}</p>\
+             <p style=\"margin:0 0 16px;\">The link works once, for {lasts}.</p>",
+            esc(&lead),
+            compose::button(url, button_label)
+        ),
+        text: format!("{lead}\n\n{button_label}: {url}\n\nThe link works once, for {lasts}."),
     }
 }
 

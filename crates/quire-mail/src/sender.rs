@@ -84,6 +84,9 @@ pub struct Sender {
     next_slot: Mutex<Instant>,
     /// Woken when this process queues mail, to send it at once.
     pub wake: Arc<Notify>,
+    /// Signs the set-password links of account notices (none: they are
+    /// not sent).
+    pub accounts: Option<Signer>,
 }
 
 impl Sender {
@@ -109,6 +112,7 @@ impl Sender {
             campaigns: Mutex::new(HashMap::new()),
             next_slot: Mutex::new(Instant::now()),
             wake: Arc::new(Notify::new()),
+            accounts: None,
         }
     }
 
@@ -406,6 +410,7 @@ impl Sender {
                     signer: self.signer.clone(),
                     confirm_hours: settings.confirm_hours,
                     preferences_link: settings.preferences_link,
+                    accounts: self.accounts.clone(),
                 };
                 let written = match writer.write(&notice, OffsetDateTime::now_utc()).await {
                     Ok(Ok(written)) => written,

@@ -11,6 +11,7 @@ use std::path::Path;
 const FILES: &[(&str, &[u8])] = &[
     ("quire.css", include_bytes!("../assets/quire.css")),
     ("quire.js", include_bytes!("../assets/quire.js")),
+    ("admin.css", include_bytes!("../assets/admin.css")),
 ];
 
 /// Largest theme file Quire serves from memory.

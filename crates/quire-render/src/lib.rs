@@ -2,6 +2,7 @@
 //! to it. Functions from data to `String`; no database, no files, no
 //! network. Templates only print what they are given.
 
+pub mod admin;
 mod assets;
 pub mod cite;
 pub mod comments;

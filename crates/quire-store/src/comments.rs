@@ -290,6 +290,17 @@ impl Store {
         Ok(out)
     }
 
+    /// How many comments have `status`, on every paper.
+    pub async fn count_comments(&self, status: CommentStatus) -> Result<u64, StoreError> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE status = $1")
+                .bind(status.as_str())
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Comments for moderators, newest first.
     pub async fn list_comments(&self, q: &CommentQuery) -> Result<Vec<Comment>, StoreError> {
         let mut conditions = Vec::new();

@@ -108,6 +108,8 @@ pub enum StoreError {
     BadReply(i64),
     #[error("the same comment is already on this paper")]
     DuplicateComment,
+    #[error("an account with the address {0:?} already exists")]
+    DuplicateUser(String),
     #[error("the database holds a value Quire cannot read: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -359,6 +361,7 @@ mod outbox;
 mod properties;
 mod search;
 mod subscribers;
+mod users;
 
 pub use comments::{CommentQuery, ERASED_EMAIL, ERASED_NAME, NewComment};
 pub use outbox::{
@@ -367,6 +370,9 @@ pub use outbox::{
 };
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms};
 pub use subscribers::{ImportReport, Subscriber};
+pub use users::{
+    AuditEntry, AuditRecord, LinkPurpose, LinkUse, MAX_SESSIONS_PER_USER, NewSession, NewUser, StoredSession, User,
+};
 
 /// A point in time as the store keeps it: UTC, whole seconds.
 pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {

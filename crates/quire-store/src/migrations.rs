@@ -94,6 +94,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_orcid.sql"),
         include_str!("../migrations/postgres/0014_orcid.sql"),
     ),
+    (
+        15,
+        "accounts, sessions, set-password links and the audit log",
+        include_str!("../migrations/sqlite/0015_accounts.sql"),
+        include_str!("../migrations/postgres/0015_accounts.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -3,6 +3,7 @@
 //! errors to pages. Handlers fetch data from the store and hand it to
 //! `render`; they hold no business rules.
 
+mod admin;
 pub mod cache;
 pub mod client;
 mod comment_form;
@@ -90,6 +91,8 @@ pub struct AppState {
     /// limiters).
     pub app: App,
     live: Arc<ArcSwap<WebLive>>,
+    /// The admin's templates.
+    admin: Arc<render::admin::AdminPages>,
 }
 
 impl AppState {
@@ -113,7 +116,10 @@ impl AppState {
                 (served.to_owned(), Arc::new(page))
             })
             .collect();
+        let admin = render::admin::AdminPages::new(&theme.assets)
+            .expect("the admin's embedded templates compile (checked by their tests)");
         AppState {
+            admin: Arc::new(admin),
             store: app.store.clone(),
             theme: Arc::new(theme),
             cache: Arc::new(PageCache::new(budget)),
@@ -255,6 +261,33 @@ pub fn app(state: AppState) -> Router {
             "/newsletter/unsubscribe",
             get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
         )
+        .route("/admin/login", get(admin::door::login_page).post(admin::door::login))
+        .route(
+            "/admin/password",
+            get(admin::door::password_page).post(admin::door::set_password),
+        )
+        .route("/admin/forgot", get(admin::door::forgot_page).post(admin::door::forgot))
+        .route("/admin", get(admin_home))
+        .merge(
+            Router::new()
+                .route("/admin/", get(admin::dashboard::dashboard))
+                .route("/admin/logout", axum::routing::post(admin::door::logout))
+                .route("/admin/users", get(admin::users::users))
+                .route("/admin/users/invite", axum::routing::post(admin::users::invite))
+                .route("/admin/users/role", axum::routing::post(admin::users::set_role))
+                .route("/admin/users/reset", axum::routing::post(admin::users::reset))
+                .route("/admin/users/disable", axum::routing::post(admin::users::disable))
+                .route("/admin/users/enable", axum::routing::post(admin::users::enable))
+                .route("/admin/audit", get(admin::users::audit))
+                .route(
+                    "/admin/logout-everywhere",
+                    axum::routing::post(admin::door::logout_everywhere),
+                )
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    admin::session::require_session,
+                )),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), themed_failures))
         .with_state(state.clone())
@@ -272,6 +305,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Puts the security headers on every response, errors and redirects too.
+async fn admin_home() -> Response<Body> {
+    plumbing::see_other("/admin/")
+}
+
 async fn add_security_headers(
     axum::extract::State(live): axum::extract::State<Arc<ArcSwap<WebLive>>>,
     mut response: Response<Body>,

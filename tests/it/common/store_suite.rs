@@ -771,5 +771,120 @@ macro_rules! store_suite {
             assert_eq!(store.search(&this_year()).await.expect("search").total, before);
             assert!(store.set_status("nope", Status::Draft, None).await.is_err());
         }
+        #[tokio::test]
+        async fn accounts_sessions_and_links_keep_their_rules() {
+            use quire_core::domain::Role;
+            use quire_store::{LinkPurpose, LinkUse, NewSession, NewUser, MAX_SESSIONS_PER_USER};
+            let Some((store, _guard)) = $open("accounts").await else { return };
+            store.upsert_author(&common::author("ada", "Ada Lovelace")).await.expect("author");
+            let now = t(0);
+            let new = |email: &str, role| NewUser { email: email.into(), name: "Someone".into(), role, author: None };
+            let ada = store
+                .add_user(&NewUser { author: Some("ada".into()), ..new("ada@example.org", Role::Editor) }, now)
+                .await
+                .expect("add");
+            assert_eq!((ada.role, ada.author.as_deref(), ada.has_password), (Role::Editor, Some("ada"), false));
+            assert!(matches!(
+                store.add_user(&new("ada@example.org", Role::Author), now).await,
+                Err(StoreError::DuplicateUser(_))
+            ));
+            assert!(matches!(
+                store.add_user(&NewUser { author: Some("ghost".into()), ..new("g@example.org", Role::Author) }, now).await,
+                Err(StoreError::UnknownReference { .. })
+            ));
+            store.add_user(&new("root@example.org", Role::Administrator), now).await.expect("add");
+            let listed: Vec<String> = store.users().await.expect("users").into_iter().map(|u| u.email).collect();
+            assert_eq!(listed, ["root@example.org", "ada@example.org"], "administrators first");
+
+            // Links: good once, then used; expired; unknown.
+            let soon = now + time::Duration::hours(1);
+            store.add_account_link("d1", ada.id, LinkPurpose::Invite, now, soon).await.expect("link");
+            assert!(matches!(store.account_link_open("d1", now).await.expect("open"), LinkUse::Taken { .. }));
+            assert_eq!(
+                store.use_account_link("d1", now).await.expect("use"),
+                LinkUse::Taken { user_id: ada.id, purpose: LinkPurpose::Invite }
+            );
+            assert_eq!(store.use_account_link("d1", now).await.expect("use"), LinkUse::Used);
+            store.add_account_link("d2", ada.id, LinkPurpose::Reset, now, soon).await.expect("link");
+            assert_eq!(store.use_account_link("d2", soon).await.expect("use"), LinkUse::Expired);
+            assert_eq!(store.use_account_link("nope", now).await.expect("use"), LinkUse::Unknown);
+
+            // Sessions: found until they expire; a new one replaces the
+            // one named; an account keeps a bounded number.
+            let session = |digest: &'static str, at: OffsetDateTime| NewSession {
+                digest,
+                user_id: ada.id,
+                role: Role::Editor,
+                csrf: "c",
+                address: "192.0.2.1",
+                agent: "test",
+                now: at,
+                expires_at: at + time::Duration::days(1),
+            };
+            store.add_session(&session("s1", now), None).await.expect("session");
+            assert_eq!(store.session("s1", now).await.expect("read").map(|s| s.user_id), Some(ada.id));
+            assert_eq!(store.session("s1", now + time::Duration::days(1)).await.expect("read"), None, "expired");
+            store.add_session(&session("s2", now), Some("s1")).await.expect("rotate");
+            assert_eq!(store.session("s1", now).await.expect("read"), None, "replaced");
+            for n in 0..(MAX_SESSIONS_PER_USER + 5) {
+                let digest: &'static str = Box::leak(format!("many{n}").into_boxed_str());
+                store.add_session(&session(digest, now + time::Duration::seconds(n)), None).await.expect("session");
+            }
+            assert_eq!(store.count_sessions(ada.id, now).await.expect("count"), MAX_SESSIONS_PER_USER);
+            assert!(store.session("many0", now).await.expect("read").is_none(), "the oldest went first");
+
+            // A new password ends every session and open link.
+            store.add_account_link("d3", ada.id, LinkPurpose::Reset, now, soon).await.expect("link");
+            store.set_password_hash(ada.id, "$argon2id$v=19$x", now).await.expect("hash");
+            assert_eq!(store.count_sessions(ada.id, now).await.expect("count"), 0);
+            assert_eq!(store.use_account_link("d3", now).await.expect("use"), LinkUse::Unknown);
+            assert_eq!(store.use_account_link("d1", now).await.expect("use"), LinkUse::Used, "used ones still say so");
+            assert_eq!(store.password_hash(ada.id).await.expect("hash").as_deref(), Some("$argon2id$v=19$x"));
+
+            // Failed sign-ins count, are forgotten after a while, and clear.
+            assert_eq!(store.record_failed_login(ada.id, now, now - time::Duration::days(1)).await.expect("fail"), 1);
+            assert_eq!(store.record_failed_login(ada.id, now, now - time::Duration::days(1)).await.expect("fail"), 2);
+            let much_later = now + time::Duration::days(2);
+            assert_eq!(
+                store.record_failed_login(ada.id, much_later, much_later - time::Duration::days(1)).await.expect("fail"),
+                1,
+                "old failures are forgotten"
+            );
+            store.clear_failed_logins(ada.id).await.expect("clear");
+            assert_eq!(store.user(ada.id).await.expect("read").expect("ada").failed_logins, 0);
+
+            // Disabling ends sessions; deleting the author unlinks it.
+            store.add_session(&session("s9", now), None).await.expect("session");
+            store.set_disabled(ada.id, Some(now)).await.expect("disable");
+            assert_eq!(store.count_sessions(ada.id, now).await.expect("count"), 0);
+            store.set_role(ada.id, Role::Contributor, now).await.expect("role");
+            store.set_user_author(ada.id, None, now).await.expect("unlink");
+            let ada = store.user_by_email("ada@example.org").await.expect("read").expect("ada");
+            assert_eq!((ada.role, ada.author, ada.disabled_at.is_some()), (Role::Contributor, None, true));
+        }
+
+        #[tokio::test]
+        async fn the_audit_log_reads_newest_first_in_pages() {
+            use quire_store::AuditEntry;
+            let Some((store, _guard)) = $open("audit").await else { return };
+            for n in 0..5 {
+                let subject = format!("paper-{n}");
+                store
+                    .audit(&AuditEntry {
+                        user_id: None,
+                        actor: "command line",
+                        action: "paper.publish",
+                        subject: &subject,
+                        detail: "",
+                        at: t(0),
+                    })
+                    .await
+                    .expect("audit");
+            }
+            let first = store.audit_log(None, 2).await.expect("log");
+            assert_eq!(first.iter().map(|r| r.subject.as_str()).collect::<Vec<_>>(), ["paper-4", "paper-3"]);
+            let next = store.audit_log(Some(first[1].id), 10).await.expect("log");
+            assert_eq!(next.iter().map(|r| r.subject.as_str()).collect::<Vec<_>>(), ["paper-2", "paper-1", "paper-0"]);
+        }
 };
 }

@@ -6,6 +6,7 @@ mod comment;
 mod front_matter;
 mod media;
 mod subscriber;
+mod user;
 
 pub use campaign::{AttemptResult, CampaignKind, CampaignStatus, DeliveryStatus, MessageKind, retry_after};
 pub use comment::{
@@ -19,6 +20,9 @@ pub use media::{
 pub use subscriber::{
     Consent, MAX_SUBSCRIBER_EMAIL, MAX_SUBSCRIBER_NAME, SubscriberInput, SubscriberStatus, validate_subscriber_email,
     validate_subscriber_name,
+};
+pub use user::{
+    Action, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PaperAction, Role, validate_password, validate_user_name,
 };
 
 use serde::Serialize;

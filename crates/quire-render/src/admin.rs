@@ -1,0 +1,401 @@
+//! The admin's pages: their own embedded templates (a site's theme
+//! restyles what readers see, never the admin), with the theme's asset
+//! URLs for the admin's stylesheet and scripts. Functions from view
+//! models to HTML, like every page of the site.
+
+use super::{Assets, RenderError, html_formatter};
+use minijinja::Environment;
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("admin/layout.html", include_str!("../templates/admin/layout.html")),
+    ("admin/login.html", include_str!("../templates/admin/login.html")),
+    ("admin/password.html", include_str!("../templates/admin/password.html")),
+    ("admin/message.html", include_str!("../templates/admin/message.html")),
+    (
+        "admin/dashboard.html",
+        include_str!("../templates/admin/dashboard.html"),
+    ),
+    ("admin/users.html", include_str!("../templates/admin/users.html")),
+    ("admin/audit.html", include_str!("../templates/admin/audit.html")),
+    ("admin/forgot.html", include_str!("../templates/admin/forgot.html")),
+];
+
+/// The admin's templates, compiled once.
+pub struct AdminPages {
+    env: Environment<'static>,
+    css_url: String,
+}
+
+/// Who is signed in, as the admin's frame shows them.
+#[derive(Clone, Debug, Serialize)]
+pub struct StaffView {
+    pub name: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub author: Option<String>,
+}
+
+/// One entry of the admin's navigation.
+#[derive(Clone, Debug, Serialize)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+    /// Things waiting there (pending comments), shown as a badge.
+    pub count: u64,
+    pub count_label: &'static str,
+}
+
+/// What every admin page shows around its content.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Chrome {
+    pub site_name: String,
+    pub language: String,
+    pub dir: &'static str,
+    pub css_url: String,
+    /// None on the pages before signing in.
+    pub staff: Option<StaffView>,
+    /// The session's anti-forgery token, for the forms of the frame.
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    /// A line saying what the last action did.
+    pub notice: Option<String>,
+}
+
+/// The sign-in form.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoginView {
+    pub csrf: String,
+    pub email: String,
+    /// Where to go once signed in (an admin path).
+    pub next: String,
+    pub problem: Option<String>,
+}
+
+/// The form that sets a password from a link.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PasswordView {
+    pub heading: &'static str,
+    pub csrf: String,
+    pub token: String,
+    pub name: String,
+    pub email: String,
+    pub min_chars: usize,
+    pub problem: Option<String>,
+}
+
+/// A link on a message page.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView {
+    pub href: String,
+    pub label: String,
+}
+
+/// A page that only says something (a link that no longer works).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MessageView {
+    pub heading: String,
+    pub message: String,
+    pub link: Option<LinkView>,
+}
+
+/// One number of the dashboard.
+#[derive(Clone, Debug, Serialize)]
+pub struct GlanceItem {
+    pub count: u64,
+    pub label: String,
+    pub href: Option<String>,
+}
+
+/// The dashboard.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DashboardView {
+    pub glance: Vec<GlanceItem>,
+    /// Browsers the account is signed in on.
+    pub sessions: i64,
+}
+
+/// A choice of a `<select>`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// An author an account may write as.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthorChoice {
+    pub slug: String,
+    pub name: String,
+}
+
+/// One account in the list.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    /// "Active", "Invited (no password yet)", "Disabled".
+    pub standing: &'static str,
+    pub disabled: bool,
+    pub has_password: bool,
+    pub author: Option<String>,
+    /// The signed-in account itself (which cannot disable itself).
+    pub is_you: bool,
+}
+
+/// What the invitation form holds (again, after a mistake).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InviteForm {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub author: String,
+}
+
+/// The invitation form's mistakes, by field.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InviteErrors {
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The accounts screen.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UsersView {
+    pub users: Vec<UserRow>,
+    pub roles: Vec<Choice>,
+    pub authors: Vec<AuthorChoice>,
+    pub form: InviteForm,
+    pub errors: InviteErrors,
+    pub problem: Option<String>,
+    /// Whether a mail server is set, so that invitations leave at once.
+    pub mail_ready: bool,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub at_iso: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// The audit log screen.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AuditView {
+    pub records: Vec<AuditRow>,
+    /// The link to the page of older lines.
+    pub older: Option<String>,
+    /// The site's time zone, which the times are in.
+    pub zone: String,
+}
+
+/// The forgotten-password form, and what it says once sent.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ForgotView {
+    pub csrf: String,
+    pub email: String,
+    pub sent: bool,
+    pub problem: Option<String>,
+}
+
+impl AdminPages {
+    /// The admin's templates, linking the admin's files in `assets`.
+    pub fn new(assets: &Assets) -> Result<AdminPages, RenderError> {
+        let mut env = Environment::new();
+        env.set_formatter(html_formatter);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .map_err(|source| RenderError { template: name, source })?;
+        }
+        Ok(AdminPages {
+            env,
+            css_url: assets.url("admin.css"),
+        })
+    }
+
+    /// The admin stylesheet's URL, for [`Chrome::css_url`].
+    pub fn css_url(&self) -> &str {
+        &self.css_url
+    }
+
+    fn render<T: Serialize>(
+        &self,
+        template: &'static str,
+        title: &str,
+        chrome: &Chrome,
+        view: &T,
+    ) -> Result<String, RenderError> {
+        let wrap = |source| RenderError { template, source };
+        self.env
+            .get_template(template)
+            .map_err(wrap)?
+            .render(minijinja::context! {
+                title => title,
+                chrome => Value::from(Serde(chrome)),
+                view => Value::from(Serde(view)),
+            })
+            .map_err(wrap)
+    }
+
+    pub fn login(&self, chrome: &Chrome, view: &LoginView) -> Result<String, RenderError> {
+        self.render("admin/login.html", "Sign in", chrome, view)
+    }
+
+    pub fn password(&self, chrome: &Chrome, view: &PasswordView) -> Result<String, RenderError> {
+        self.render("admin/password.html", view.heading, chrome, view)
+    }
+
+    pub fn message(&self, chrome: &Chrome, view: &MessageView) -> Result<String, RenderError> {
+        self.render("admin/message.html", &view.heading, chrome, view)
+    }
+
+    pub fn dashboard(&self, chrome: &Chrome, view: &DashboardView) -> Result<String, RenderError> {
+        self.render("admin/dashboard.html", "Dashboard", chrome, view)
+    }
+
+    pub fn users(&self, chrome: &Chrome, view: &UsersView) -> Result<String, RenderError> {
+        self.render("admin/users.html", "Accounts", chrome, view)
+    }
+
+    pub fn audit(&self, chrome: &Chrome, view: &AuditView) -> Result<String, RenderError> {
+        self.render("admin/audit.html", "Audit log", chrome, view)
+    }
+
+    pub fn forgot(&self, chrome: &Chrome, view: &ForgotView) -> Result<String, RenderError> {
+        self.render("admin/forgot.html", "Forgotten password", chrome, view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chrome(staff: bool) -> Chrome {
+        Chrome {
+            site_name: "Harbour <Institute>".into(),
+            language: "en".into(),
+            dir: "ltr",
+            css_url: "/assets/admin.x.css".into(),
+            staff: staff.then(|| StaffView {
+                name: "Ada <b>Lovelace</b>".into(),
+                email: "ada@example.org".into(),
+                role_label: "Administrator",
+                author: None,
+            }),
+            csrf: "tok\"en".into(),
+            nav: vec![NavItem {
+                href: "/admin/",
+                label: "Dashboard",
+                current: true,
+                count: 0,
+                count_label: "",
+            }],
+            notice: None,
+        }
+    }
+
+    #[test]
+    fn admin_pages_escape_what_they_print_and_carry_their_tokens() {
+        let pages = AdminPages::new(&Assets::embedded()).expect("templates");
+        assert!(pages.css_url().starts_with("/assets/admin.") && pages.css_url().ends_with(".css"));
+        let html = pages
+            .login(
+                &chrome(false),
+                &LoginView {
+                    csrf: "c1".into(),
+                    email: "\"><script>x</script>".into(),
+                    next: "/admin/".into(),
+                    problem: Some("The address or the password is wrong.".into()),
+                },
+            )
+            .expect("login");
+        assert!(html.contains("Harbour &lt;Institute&gt;"));
+        assert!(!html.contains("<script>x"), "the typed address is escaped");
+        assert!(html.contains(r#"name="csrf" value="c1""#));
+        assert!(html.contains(r#"role="alert""#));
+        assert!(!html.contains("Sign out"), "no account before signing in");
+        let html = pages
+            .dashboard(&chrome(true), &DashboardView::default())
+            .expect("dashboard");
+        assert!(html.contains("Ada &lt;b&gt;Lovelace&lt;/b&gt;"));
+        assert!(
+            html.contains(r#"value="tok&quot;en""#),
+            "the frame's forms carry the token"
+        );
+        assert!(html.contains(r#"aria-current="page""#));
+    }
+
+    #[test]
+    fn every_admin_screen_renders() {
+        let pages = AdminPages::new(&Assets::embedded()).expect("templates");
+        let users = UsersView {
+            users: vec![UserRow {
+                id: 1,
+                name: "Ada".into(),
+                email: "ada@example.org".into(),
+                role: "administrator",
+                standing: "Active",
+                disabled: false,
+                has_password: true,
+                author: None,
+                is_you: true,
+            }],
+            roles: vec![Choice {
+                value: "editor".into(),
+                label: "Editor".into(),
+            }],
+            authors: vec![AuthorChoice {
+                slug: "ada".into(),
+                name: "Ada".into(),
+            }],
+            errors: InviteErrors {
+                email: Some("is wrong".into()),
+                name: None,
+            },
+            ..UsersView::default()
+        };
+        let html = pages.users(&chrome(true), &users).expect("users");
+        assert!(html.contains("The address is wrong"));
+        let audit = AuditView {
+            records: vec![AuditRow {
+                at: "2026-12-04 10:00 UTC".into(),
+                at_iso: "2026-12-04T10:00:00Z".into(),
+                actor: "command line".into(),
+                action: "user.add".into(),
+                subject: "ada@example.org".into(),
+                detail: "administrator".into(),
+            }],
+            older: Some("/admin/audit?before=1".into()),
+            zone: "UTC".into(),
+        };
+        assert!(pages.audit(&chrome(true), &audit).expect("audit").contains("user.add"));
+        assert!(
+            pages
+                .forgot(&chrome(false), &ForgotView::default())
+                .expect("forgot")
+                .contains("Send me a link")
+        );
+        let message = MessageView {
+            heading: "Gone".into(),
+            message: "It is gone.".into(),
+            link: Some(LinkView {
+                href: "/admin/login".into(),
+                label: "Sign in".into(),
+            }),
+        };
+        assert!(
+            pages
+                .message(&chrome(false), &message)
+                .expect("message")
+                .contains("It is gone.")
+        );
+    }
+}

@@ -1,0 +1,938 @@
+//! The admin's doors and accounts over HTTP, as a browser and as an
+//! attacker use them: setting a password from a link, signing in and out,
+//! sessions (rotation, fixation, sign-out everywhere), anti-forgery
+//! tokens, guessing slowed per account and per address, and which role
+//! reaches which screen. On SQLite, and on PostgreSQL when
+//! QUIRE_TEST_POSTGRES_URL is set.
+
+use crate::common;
+
+use axum::http::StatusCode;
+use common::http::{Reply, Site, post_form, request, site_on_either, standard_papers};
+use common::smtp::{SmtpServer, part};
+use quire_app::AppError;
+use quire_app::accounts::{AccountInput, Actor, LoginAttempt};
+use quire_app::config::{Config, Secret};
+use quire_core::domain::Role;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn site(test: &str) -> Site {
+    site_on_either(test, standard_papers(), Config::default()).await
+}
+
+/// A browser: keeps the cookies the site sets, sends them back, and may
+/// come from an address of its own (through a trusted proxy).
+struct Browser<'a> {
+    site: &'a Site,
+    cookies: BTreeMap<String, String>,
+    from: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(site: &'a Site) -> Browser<'a> {
+        Browser {
+            site,
+            cookies: BTreeMap::new(),
+            from: None,
+        }
+    }
+
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::new();
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            headers.push(("cookie", jar.join("; ")));
+        }
+        if let Some(ip) = &self.from {
+            headers.push(("x-forwarded-for", ip.clone()));
+        }
+        headers
+    }
+
+    fn keep(&mut self, reply: &Reply) {
+        for set in reply.headers.get_all("set-cookie") {
+            let set = set.to_str().expect("ascii");
+            let pair = set.split(';').next().expect("pair");
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Reply {
+        let headers = self.headers();
+        let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = request(&self.site.state, "GET", uri, &refs).await;
+        self.keep(&reply);
+        reply
+    }
+
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Reply {
+        self.post_with(uri, fields, &[]).await
+    }
+
+    async fn post_with(&mut self, uri: &str, fields: &[(&str, &str)], extra: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let headers = self.headers();
+        let mut refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        refs.extend_from_slice(extra);
+        let reply = post_form(&self.site.state, uri, &body, &refs).await;
+        self.keep(&reply);
+        reply
+    }
+
+    fn session(&self) -> Option<String> {
+        self.cookies.get("quire_session").cloned()
+    }
+
+    /// Signs in with the form, as a person does.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
+        let form = self.get("/admin/login").await;
+        let csrf = csrf(&form.text());
+        self.post(
+            "/admin/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// The anti-forgery token of the page at `uri`.
+    async fn token(&mut self, uri: &str) -> String {
+        let page = self.get(uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.text());
+        csrf(&page.text())
+    }
+}
+
+/// The first `csrf` field's value in a page.
+fn csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().expect("value").to_owned()
+}
+
+/// The token of a set-password link.
+fn token_of(url: &str) -> String {
+    url.split_once("token=").expect("token").1.to_owned()
+}
+
+/// Adds an account with `role` and sets its password, as the command
+/// line and the link do.
+async fn account(site: &Site, email: &str, role: Role) {
+    let input = AccountInput {
+        email: email.into(),
+        name: email.split('@').next().expect("name").into(),
+        role: Some(role),
+        author: None,
+    };
+    let (_, link) = site.state.app.add_user(&Actor::CommandLine, &input).await.expect("add");
+    site.state
+        .app
+        .set_password(&token_of(&link.url), PASSWORD)
+        .await
+        .expect("password");
+}
+
+async fn signed_in<'a>(site: &'a Site, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(site);
+    let reply = browser.sign_in(email, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    browser
+}
+
+#[tokio::test]
+async fn the_first_account_sets_its_password_from_the_printed_link_and_signs_in() {
+    let site = site("admin_first_account").await;
+    let input = AccountInput {
+        email: "Ada@Example.org".into(),
+        name: "Ada Lovelace".into(),
+        role: Some(Role::Administrator),
+        author: Some("ada".into()),
+    };
+    let (user, link) = site.state.app.add_user(&Actor::CommandLine, &input).await.expect("add");
+    assert_eq!(user.email, "ada@example.org");
+    assert_eq!(user.author.as_deref(), Some("ada"));
+    assert!(
+        link.url.starts_with("http://127.0.0.1:8080/admin/password?token="),
+        "{}",
+        link.url
+    );
+    let hours = (link.expires_at - OffsetDateTime::now_utc()).whole_hours();
+    assert!((23..=24).contains(&hours), "a day: {hours}");
+    let path = link.url.trim_start_matches("http://127.0.0.1:8080");
+
+    let mut browser = Browser::new(&site);
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("Set your password"));
+    assert!(page.text().contains("Ada Lovelace"));
+    assert_eq!(
+        page.headers["referrer-policy"], "no-referrer",
+        "the token stays on this page"
+    );
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert!(
+        page.headers["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("no-store")
+    );
+    let csrf = csrf(&page.text());
+    let token = token_of(&link.url);
+
+    // Mistakes keep the link working.
+    let short = browser
+        .post(
+            "/admin/password",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "short"),
+                ("repeat", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().contains("at least 10"), "{}", short.text());
+    let differ = browser
+        .post(
+            "/admin/password",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", PASSWORD),
+                ("repeat", "other words entirely"),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(differ.text().contains("not the same"));
+
+    let set = browser
+        .post(
+            "/admin/password",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", PASSWORD),
+                ("repeat", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text());
+    assert_eq!(set.headers["location"], "/admin/?welcome=1");
+    let cookie = set
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .find(|c| c.starts_with("quire_session="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/admin"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "the site is served over plain HTTP here");
+    let home = browser.get("/admin/?welcome=1").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text().contains("Your password is set"));
+    assert!(home.text().contains("Ada Lovelace"));
+
+    // The link works once.
+    let again = Browser::new(&site).get(path).await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert!(again.text().contains("has been used"));
+    let hash = site.store.password_hash(user.id).await.expect("read").expect("set");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn set_password_links_refuse_forgeries_and_end_with_a_new_password() {
+    let site = site("admin_links").await;
+    let input = AccountInput {
+        email: "ed@example.org".into(),
+        name: "Ed".into(),
+        role: Some(Role::Editor),
+        author: None,
+    };
+    let (_, first) = site.state.app.add_user(&Actor::CommandLine, &input).await.expect("add");
+    let (_, second) = site
+        .state
+        .app
+        .reset_password(&Actor::CommandLine, "ed@example.org")
+        .await
+        .expect("reset");
+    let first = token_of(&first.url);
+    let second = token_of(&second.url);
+    for forged in [
+        format!("{}0", &first[..first.len() - 1]),
+        first.replacen("1.", "2.", 1),
+        first.split('.').take(3).collect::<Vec<_>>().join("."),
+        String::new(),
+        "../../etc/passwd".into(),
+        "1.99999999999.x.".to_owned() + &"0".repeat(64),
+    ] {
+        let uri = format!("/admin/password?token={}", urlencode(&forged));
+        let page = Browser::new(&site).get(&uri).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{forged:?}: {}", page.text());
+        assert!(page.text().contains("does not work"));
+        assert!(matches!(
+            site.state.app.set_password(&forged, PASSWORD).await,
+            Err(AppError::LinkInvalid)
+        ));
+    }
+    // Setting a password through one link ends the other.
+    site.state.app.set_password(&second, PASSWORD).await.expect("set");
+    assert!(matches!(
+        site.state.app.set_password(&second, PASSWORD).await,
+        Err(AppError::LinkUsed)
+    ));
+    assert!(
+        matches!(
+            site.state.app.set_password(&first, PASSWORD).await,
+            Err(AppError::LinkInvalid)
+        ),
+        "revoked with the new password"
+    );
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_their_posts_refused() {
+    let site = site("admin_anonymous").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    let mut anonymous = Browser::new(&site);
+    for page in ["/admin/", "/admin/users", "/admin/audit"] {
+        let reply = anonymous.get(page).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{page}");
+        let location = reply.headers["location"].to_str().expect("ascii");
+        assert!(location.starts_with("/admin/login?next="), "{location}");
+    }
+    assert_eq!(anonymous.get("/admin").await.headers["location"], "/admin/");
+    for (action, fields) in [
+        (
+            "/admin/users/invite",
+            vec![("email", "eve@example.org"), ("name", "Eve"), ("role", "administrator")],
+        ),
+        (
+            "/admin/users/role",
+            vec![("email", "ada@example.org"), ("role", "contributor")],
+        ),
+        ("/admin/users/disable", vec![("email", "ada@example.org")]),
+        ("/admin/logout-everywhere", vec![]),
+    ] {
+        let reply = anonymous.post(action, &fields).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let users = site.state.app.users(&Actor::CommandLine).await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].role, Role::Administrator);
+    // A session cookie made up by a stranger is nobody's.
+    anonymous.cookies.insert("quire_session".into(), "A".repeat(43));
+    assert_eq!(anonymous.get("/admin/").await.status, StatusCode::SEE_OTHER);
+    anonymous.cookies.insert("quire_session".into(), "x".repeat(100_000));
+    assert_eq!(anonymous.get("/admin/").await.status, StatusCode::SEE_OTHER);
+    // After signing in, the page asked for.
+    let mut ada = Browser::new(&site);
+    let form = ada.get("/admin/login?next=%2Fadmin%2Faudit").await;
+    let reply = ada
+        .post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf(&form.text())),
+                ("email", "ada@example.org"),
+                ("password", PASSWORD),
+                ("next", "/admin/audit"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.headers["location"], "/admin/audit");
+    let reply = ada
+        .post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf(&form.text())),
+                ("email", "ada@example.org"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.headers["location"], "/admin/", "never another site");
+}
+
+#[tokio::test]
+async fn each_role_reaches_only_its_screens() {
+    let site = site("admin_roles").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    for (email, role) in [
+        ("ed@example.org", Role::Editor),
+        ("au@example.org", Role::Author),
+        ("co@example.org", Role::Contributor),
+    ] {
+        account(&site, email, role).await;
+        let mut browser = signed_in(&site, email).await;
+        let home = browser.get("/admin/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(
+            !home.text().contains("href=\"/admin/users\""),
+            "{role:?} is not offered accounts"
+        );
+        for page in ["/admin/users", "/admin/audit"] {
+            let reply = browser.get(page).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} {page}");
+            assert!(reply.text().contains("does not allow you"), "{}", reply.text());
+        }
+        let csrf = browser.token("/admin/").await;
+        for (action, fields) in [
+            (
+                "/admin/users/invite",
+                vec![("email", "eve@example.org"), ("name", "Eve"), ("role", "administrator")],
+            ),
+            ("/admin/users/role", vec![("email", email), ("role", "administrator")]),
+            ("/admin/users/disable", vec![("email", "ada@example.org")]),
+            ("/admin/users/reset", vec![("email", "ada@example.org")]),
+        ] {
+            let mut fields = fields.clone();
+            fields.push(("csrf", &csrf));
+            let reply = browser.post(action, &fields).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{role:?} {action}: {}",
+                reply.text()
+            );
+        }
+    }
+    let users = site.state.app.users(&Actor::CommandLine).await.expect("users");
+    assert_eq!(users.len(), 4, "nobody invited Eve");
+    assert!(users.iter().all(|u| u.disabled_at.is_none()));
+    assert_eq!(
+        users.iter().filter(|u| u.role == Role::Administrator).count(),
+        1,
+        "nobody promoted themselves"
+    );
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let home = ada.get("/admin/").await;
+    assert!(home.text().contains("href=\"/admin/users\""));
+    assert_eq!(ada.get("/admin/users").await.status, StatusCode::OK);
+    assert_eq!(ada.get("/admin/audit").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn posts_without_the_session_token_or_from_another_site_are_refused() {
+    let site = site("admin_csrf").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let own = ada.token("/admin/users").await;
+    let foreign = ed.token("/admin/").await;
+    let role = |csrf: &str| {
+        vec![
+            ("email", "ed@example.org".to_owned()),
+            ("role", "contributor".to_owned()),
+            ("csrf", csrf.to_owned()),
+        ]
+    };
+    for (what, fields) in [
+        (
+            "no token",
+            vec![
+                ("email", "ed@example.org".to_owned()),
+                ("role", "contributor".to_owned()),
+            ],
+        ),
+        ("another session's token", role(&foreign)),
+        ("an empty token", role("")),
+        ("a token one character short", role(&own[..own.len() - 1])),
+        ("a huge token", role(&"A".repeat(4000))),
+    ] {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = ada.post("/admin/users/role", &pairs).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}");
+        assert!(reply.text().contains("nothing was done"), "{what}: {}", reply.text());
+    }
+    let fields = role(&own);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cross = ada
+        .post_with("/admin/users/role", &pairs, &[("origin", "https://evil.example")])
+        .await;
+    assert_eq!(
+        cross.status,
+        StatusCode::FORBIDDEN,
+        "the right token, from another site's page"
+    );
+    let user = site
+        .state
+        .app
+        .user(&Actor::CommandLine, "ed@example.org")
+        .await
+        .expect("ed");
+    assert_eq!(user.role, Role::Editor, "nothing changed");
+    let done = ada.post("/admin/users/role", &pairs).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let user = site
+        .state
+        .app
+        .user(&Actor::CommandLine, "ed@example.org")
+        .await
+        .expect("ed");
+    assert_eq!(user.role, Role::Contributor);
+
+    // The sign-in form too: its token belongs to the browser it was shown to.
+    let mut visitor = Browser::new(&site);
+    let shown = visitor.token("/admin/login").await;
+    for (what, keep_cookie, token) in [
+        ("no door cookie", false, shown.clone()),
+        ("no token", true, String::new()),
+        ("a token for another cookie", true, "0".repeat(64)),
+    ] {
+        let mut browser = Browser::new(&site);
+        if keep_cookie {
+            browser.cookies = visitor.cookies.clone();
+        }
+        let reply = browser
+            .post(
+                "/admin/login",
+                &[("csrf", &token), ("email", "ada@example.org"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}");
+        assert!(browser.session().is_none());
+    }
+    let reply = visitor
+        .post(
+            "/admin/login",
+            &[("csrf", &shown), ("email", "ada@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "the shown token in its browser");
+}
+
+#[tokio::test]
+async fn signing_in_replaces_any_session_the_browser_had() {
+    let site = site("admin_fixation").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    account(&site, "mallory@example.org", Role::Contributor).await;
+    // Mallory signs in, and plants her session in Ada's browser.
+    let mallory = signed_in(&site, "mallory@example.org").await;
+    let planted = mallory.session().expect("session");
+    let mut ada = Browser::new(&site);
+    let csrf = ada.token("/admin/login").await;
+    ada.cookies.insert("quire_session".into(), planted.clone());
+    let reply = ada
+        .post(
+            "/admin/login",
+            &[("csrf", &csrf), ("email", "ada@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let fresh = ada.session().expect("session");
+    assert_ne!(fresh, planted, "a new session id at sign-in");
+    let mut mallory_again = Browser::new(&site);
+    mallory_again.cookies.insert("quire_session".into(), planted);
+    assert_eq!(
+        mallory_again.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "the planted session ended: it never becomes Ada's"
+    );
+    let home = ada.get("/admin/").await;
+    assert!(home.text().contains("ada@example.org"));
+    // A made-up id is never adopted either.
+    let mut browser = Browser::new(&site);
+    browser
+        .cookies
+        .insert("quire_session".into(), "chosen-by-attacker".into());
+    let reply = browser.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_ne!(browser.session().as_deref(), Some("chosen-by-attacker"));
+}
+
+#[tokio::test]
+async fn a_role_change_rotates_the_session_and_sign_out_ends_it() {
+    let site = site("admin_rotation").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let before = ed.session().expect("session");
+    site.state
+        .app
+        .set_role(&Actor::CommandLine, "ed@example.org", Role::Administrator)
+        .await
+        .expect("role");
+    let home = ed.get("/admin/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let after = ed.session().expect("session");
+    assert_ne!(before, after, "a new session under the new role");
+    assert!(
+        home.text().contains("href=\"/admin/users\""),
+        "with the new role's screens"
+    );
+    let mut old = Browser::new(&site);
+    old.cookies.insert("quire_session".into(), before);
+    assert_eq!(
+        old.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "the old id is gone"
+    );
+
+    // Signing out of one browser leaves the others; everywhere ends all.
+    let mut second = signed_in(&site, "ed@example.org").await;
+    let csrf = ed.token("/admin/").await;
+    let out = ed.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.headers["location"], "/admin/login?out=1");
+    assert!(ed.session().is_none(), "the cookie is cleared");
+    assert!(ed.get("/admin/login?out=1").await.text().contains("You are signed out"));
+    assert_eq!(second.get("/admin/").await.status, StatusCode::OK);
+    let mut third = signed_in(&site, "ed@example.org").await;
+    let csrf = second.token("/admin/").await;
+    second.post("/admin/logout-everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!(third.get("/admin/").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.get("/admin/").await.status, StatusCode::SEE_OTHER);
+    let log = site
+        .state
+        .app
+        .audit_log(&Actor::CommandLine, None, 50)
+        .await
+        .expect("log");
+    assert!(
+        log.iter()
+            .any(|r| r.action == "user.role" && r.detail == "editor → administrator")
+    );
+    assert!(log.iter().any(|r| r.action == "user.logout-all"));
+}
+
+#[tokio::test]
+async fn disabled_accounts_are_signed_out_and_cannot_sign_in() {
+    let site = site("admin_disable").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let csrf = ada.token("/admin/users").await;
+    let reply = ada
+        .post("/admin/users/disable", &[("csrf", &csrf), ("email", "ed@example.org")])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(
+        ed.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out at once"
+    );
+    let refused = Browser::new(&site).sign_in("ed@example.org", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.text().contains("The address or the password is wrong"));
+    // The last administrator can neither disable nor demote themselves away.
+    let own = ada
+        .post("/admin/users/disable", &[("csrf", &csrf), ("email", "ada@example.org")])
+        .await;
+    assert_eq!(own.status, StatusCode::CONFLICT);
+    let demote = ada
+        .post(
+            "/admin/users/role",
+            &[("csrf", &csrf), ("email", "ada@example.org"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(demote.status, StatusCode::CONFLICT);
+    assert!(demote.text().contains("only administrator"), "{}", demote.text());
+    ada.post("/admin/users/enable", &[("csrf", &csrf), ("email", "ed@example.org")])
+        .await;
+    assert_eq!(
+        Browser::new(&site).sign_in("ed@example.org", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let audit = ada.get("/admin/audit").await.text();
+    assert!(
+        audit.contains("user.disable") && audit.contains("user.enable"),
+        "{audit}"
+    );
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("ip")
+}
+
+#[tokio::test]
+async fn guessing_is_slowed_per_account_and_per_address_with_a_growing_delay() {
+    let site = site("admin_guessing").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let app = &site.state.app;
+    let t0 = OffsetDateTime::now_utc();
+    let at = |s: i64| t0 + time::Duration::seconds(s);
+    let attempt = |email: &'static str, password: &'static str, client: &'static str| LoginAttempt {
+        email,
+        password,
+        client: ip(client),
+        agent: "test",
+        previous: None,
+    };
+    // Three wrong guesses cost nothing; each after waits twice as long,
+    // whichever address it comes from.
+    for n in 0..3 {
+        let address: &'static str = ["192.0.2.1", "192.0.2.2", "192.0.2.3"][n];
+        assert!(matches!(
+            app.login(&attempt("ada@example.org", "wrong guess", address), at(0))
+                .await,
+            Err(AppError::LoginFailed)
+        ));
+    }
+    let mut waits = Vec::new();
+    let mut now = 0;
+    for n in 0..4 {
+        let address: &'static str = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"][n];
+        match app.login(&attempt("ada@example.org", PASSWORD, address), at(now)).await {
+            Err(AppError::RateLimited { retry_after }) => waits.push(retry_after.as_secs()),
+            other => panic!("locked, even with the right password: {other:?}"),
+        }
+        now += i64::try_from(waits[n]).expect("secs");
+        let guess = app
+            .login(&attempt("ada@example.org", "wrong guess", address), at(now))
+            .await;
+        assert!(matches!(guess, Err(AppError::LoginFailed)), "{guess:?}");
+    }
+    assert_eq!(waits, [1, 2, 4, 8], "the delay doubles");
+    // Ed's account is not Ada's.
+    assert!(
+        app.login(&attempt("ed@example.org", PASSWORD, "203.0.113.9"), at(now))
+            .await
+            .is_ok()
+    );
+    // Waited out, the right password works, and the count starts again.
+    let later = now + 16;
+    assert!(
+        app.login(&attempt("ada@example.org", PASSWORD, "203.0.113.10"), at(later))
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        app.login(&attempt("ada@example.org", "wrong guess", "203.0.113.10"), at(later))
+            .await,
+        Err(AppError::LoginFailed)
+    ));
+
+    // One address guessing across many accounts (real or not) is slowed
+    // on its own, for every account, and not other addresses.
+    for n in 0..10 {
+        let email: &'static str = Box::leak(format!("nobody{n}@example.org").into_boxed_str());
+        let r = app
+            .login(&attempt(email, "wrong guess", "2001:db8:1:2::1"), at(later))
+            .await;
+        assert!(matches!(r, Err(AppError::LoginFailed)), "{n}: {r:?}");
+    }
+    let blocked = app
+        .login(&attempt("ed@example.org", PASSWORD, "2001:db8:1:2::ffff"), at(later))
+        .await;
+    assert!(
+        matches!(blocked, Err(AppError::RateLimited { .. })),
+        "the same /64: {blocked:?}"
+    );
+    assert!(
+        app.login(&attempt("ed@example.org", PASSWORD, "2001:db8:1:3::1"), at(later))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_form_says_when_to_try_again() {
+    let config = Config {
+        http: quire_app::config::HttpConfig {
+            trusted_proxies: vec!["127.0.0.1".into()],
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let site = site_on_either("admin_guess_form", standard_papers(), config).await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    let mut browser = Browser::new(&site);
+    browser.from = Some("192.0.2.44".into());
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(browser.sign_in("ada@example.org", "wrong guess").await.status);
+    }
+    assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
+    let last = browser.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.text());
+    assert!(last.headers.contains_key("retry-after"));
+    assert!(
+        last.text().contains("Too many failed attempts: wait"),
+        "{}",
+        last.text()
+    );
+    assert!(last.text().contains("value=\"ada@example.org\""), "the address is kept");
+    // Hostile sign-ins are answered like any failure, and store nothing.
+    let huge = "p".repeat(7000);
+    for (email, password) in [
+        ("<script>alert(1)</script>@example.org", "x"),
+        ("ada@example.org\r\nBcc: all@example.org", PASSWORD),
+        ("\u{202e}ada@example.org", PASSWORD),
+        ("", ""),
+        ("nobody@example.org", huge.as_str()),
+    ] {
+        let mut stranger = Browser::new(&site);
+        stranger.from = Some("198.51.100.200".into());
+        let reply = stranger.sign_in(email, password).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{email:?}");
+        assert!(!reply.text().contains("<script>alert"), "escaped");
+    }
+    let too_big = "p".repeat(9000);
+    let mut stranger = Browser::new(&site);
+    let csrf = stranger.token("/admin/login").await;
+    let reply = stranger
+        .post(
+            "/admin/login",
+            &[("csrf", &csrf), ("email", "ada@example.org"), ("password", &too_big)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn invitations_and_resets_arrive_by_email_with_links_that_work() {
+    let smtp = SmtpServer::start().await;
+    let config = Config {
+        mail: quire_app::config::MailConfig {
+            smtp_url: Some(Secret::new(smtp.url())),
+            from: "Policy Lab <admin@example.org>".into(),
+            retry_seconds: 0,
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let site = site_on_either("admin_invite", standard_papers(), config).await;
+    let mailer = site.state.app.mailer().expect("mailer");
+    let sender = site.state.app.sender(Some(mailer)).await.expect("sender");
+    account(&site, "ada@example.org", Role::Administrator).await;
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let csrf = ada.token("/admin/users").await;
+
+    // A hostile name and address are refused with what to fix, and keep
+    // the form; nothing is stored.
+    let hostile = ada
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf", &csrf),
+                ("email", "<svg onload=alert(4)>"),
+                ("name", "Eve\r\nBcc: x@y.z"),
+                ("role", "editor"),
+            ],
+        )
+        .await;
+    assert_eq!(hostile.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = hostile.text();
+    assert!(
+        text.contains("&lt;svg onload=alert(4)&gt;") && !text.contains("<svg onload"),
+        "{text}"
+    );
+    assert!(text.contains("line break"));
+    assert_eq!(site.state.app.users(&Actor::CommandLine).await.expect("users").len(), 1);
+
+    let reply = ada
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf", &csrf),
+                ("email", "Ed@Example.org"),
+                ("name", "Ed Editor"),
+                ("role", "editor"),
+                ("author", "alan"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    let listed = ada.get(reply.headers["location"].to_str().expect("ascii")).await;
+    assert!(listed.text().contains("Invitation queued for ed@example.org"));
+    assert!(listed.text().contains("Invited (no password yet)"));
+    let again = ada
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf", &csrf),
+                ("email", "ed@example.org"),
+                ("name", "Ed"),
+                ("role", "editor"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.text().contains("already exists"));
+    // The outbox holds what the email is about, never the link.
+    let waiting = site.store.outbox_entries(None, 10).await.expect("outbox");
+    assert_eq!(waiting.len(), 1);
+    assert!(!format!("{waiting:?}").contains("token="), "{waiting:?}");
+
+    common::smtp::deliver_all(&sender, &site.store).await;
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, ["ed@example.org"]);
+    let text = part(&mail[0].data, "text/plain").expect("text part");
+    assert!(text.contains("as editor"), "{text}");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.contains("/admin/password?token="))
+        .expect("a link");
+    let mut ed = Browser::new(&site);
+    let path = url.trim_start_matches("http://127.0.0.1:8080");
+    let form = ed.get(path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let token = token_of(url);
+    let set = ed
+        .post(
+            "/admin/password",
+            &[
+                ("csrf", &csrf_of(&form)),
+                ("token", &token),
+                ("password", PASSWORD),
+                ("repeat", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert!(ed.get("/admin/").await.text().contains("Ed Editor"));
+
+    // Forgotten passwords: the same answer for every address; mail only
+    // for an account's.
+    let mut stranger = Browser::new(&site);
+    let mut answers = Vec::new();
+    for email in ["ed@example.org", "nobody@example.org"] {
+        let csrf = stranger.token("/admin/forgot").await;
+        let reply = stranger
+            .post("/admin/forgot", &[("csrf", &csrf), ("email", email)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        answers.push(reply.text().replace(email, "ADDRESS"));
+    }
+    assert_eq!(answers[0], answers[1], "nothing tells the two apart");
+    common::smtp::deliver_all(&sender, &site.store).await;
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 2, "one reset, for the account only");
+    assert_eq!(mail[1].to, ["ed@example.org"]);
+    let text = part(&mail[1].data, "text/plain").expect("text");
+    assert!(
+        text.contains("Someone, probably you, asked for a new password"),
+        "{text}"
+    );
+    let audit = ada.get("/admin/audit").await.text();
+    assert!(
+        audit.contains("user.add") && audit.contains("user.forgot-password"),
+        "{audit}"
+    );
+}
+
+fn csrf_of(reply: &Reply) -> String {
+    csrf(&reply.text())
+}
