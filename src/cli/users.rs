@@ -61,6 +61,11 @@ pub(super) enum UserCommand {
         /// The account's address
         email: String,
     },
+    /// Turn off an account's two-step verification (a lost phone): its password alone signs in
+    TwoStepOff {
+        /// The account's address
+        email: String,
+    },
     /// Print a one-time link to set a new password (the old one works until then)
     ResetPassword {
         /// The account's address
@@ -174,6 +179,14 @@ pub(super) async fn run(app: &App, cmd: &UserCommand) -> Result<(), Failure> {
                     user.email, user.email
                 );
             }
+            Ok(())
+        }
+        UserCommand::TwoStepOff { email } => {
+            let user = app.turn_off_two_step(&actor, email, None).await?;
+            println!(
+                "Two-step verification is off for {}; they can turn it on again under Your account.",
+                user.email
+            );
             Ok(())
         }
         UserCommand::ResetPassword { email } => {

@@ -273,7 +273,11 @@ async fn set_password_links_refuse_forgeries_and_end_with_a_new_password() {
     let first = token_of(&first.url);
     let second = token_of(&second.url);
     for forged in [
-        format!("{}0", &first[..first.len() - 1]),
+        format!(
+            "{}{}",
+            &first[..first.len() - 1],
+            if first.ends_with('0') { '1' } else { '0' }
+        ),
         first.replacen("1.", "2.", 1),
         first.split('.').take(3).collect::<Vec<_>>().join("."),
         String::new(),
@@ -935,4 +939,237 @@ async fn invitations_and_resets_arrive_by_email_with_links_that_work() {
 
 fn csrf_of(reply: &Reply) -> String {
     csrf(&reply.text())
+}
+
+/// The code an authenticator app shows for `secret` (base32, spaces
+/// allowed) at `at`.
+fn app_code(secret: &str, at: OffsetDateTime) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret.replace(' ', "")).expect("base32");
+    let totp = totp_rs::Builder::new().with_secret(secret).build().expect("totp");
+    totp.generate(u64::try_from(at.unix_timestamp()).expect("time"))
+        .to_string()
+}
+
+/// The text of the `<code class="admin-key">` on the page.
+fn key_on(html: &str) -> String {
+    let at = html.find(r#"<code class="admin-key">"#).expect("a key") + r#"<code class="admin-key">"#.len();
+    html[at..].split('<').next().expect("key").to_owned()
+}
+
+fn field_value(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let at = html.find(&marker).expect(name) + marker.len();
+    html[at..].split('"').next().expect("value").to_owned()
+}
+
+#[tokio::test]
+async fn the_second_step_takes_each_code_once_and_recovery_codes_stand_in() {
+    let site = site("admin_two_step").await;
+    account(&site, "ada@example.org", Role::Administrator).await;
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let account_page = ada.get("/admin/account").await;
+    assert!(account_page.text().contains("Turn on two-step verification"));
+    let enrol = ada.get("/admin/account/two-step").await;
+    assert_eq!(enrol.status, StatusCode::OK);
+    let html = enrol.text();
+    assert!(html.contains(r#"src="data:image/svg+xml;utf8,"#), "a QR code");
+    let key = key_on(&html);
+    let ticket = field_value(&html, "ticket");
+    let token = csrf(&html);
+    let wrong = ada
+        .post(
+            "/admin/account/two-step",
+            &[("csrf", &token), ("ticket", &ticket), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(key_on(&wrong.text()), key, "the same key again");
+    // Another account's ticket is refused.
+    account(&site, "ed@example.org", Role::Editor).await;
+    let ed_staff = site
+        .state
+        .app
+        .user(&Actor::CommandLine, "ed@example.org")
+        .await
+        .expect("ed");
+    let now = OffsetDateTime::now_utc();
+    let on = ada
+        .post(
+            "/admin/account/two-step",
+            &[("csrf", &token), ("ticket", &ticket), ("code", &app_code(&key, now))],
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text());
+    let codes: Vec<String> = on
+        .text()
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().expect("code").to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10, "{}", on.text());
+    assert!(!ed_staff.two_step);
+
+    // Signing in now takes a code; the password alone makes no session.
+    let mut browser = Browser::new(&site);
+    let reply = browser.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(
+        reply.headers["location"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("/admin/login/code")
+    );
+    assert!(browser.session().is_none());
+    assert!(browser.cookies.contains_key("quire_step"));
+    let form = browser.get("/admin/login/code").await;
+    let token = csrf(&form.text());
+    // The code used to turn it on was taken: it does not work again.
+    let replay = browser
+        .post("/admin/login/code", &[("csrf", &token), ("code", &app_code(&key, now))])
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "{}", replay.text());
+    assert!(replay.text().contains("used already"));
+    let recovery = browser
+        .post(
+            "/admin/login/code",
+            &[("csrf", &token), ("code", &codes[0].to_uppercase())],
+        )
+        .await;
+    assert_eq!(recovery.status, StatusCode::SEE_OTHER, "{}", recovery.text());
+    assert!(browser.session().is_some());
+    assert!(
+        browser
+            .get("/admin/account")
+            .await
+            .text()
+            .contains("9 recovery codes left")
+    );
+    // A recovery code works once.
+    let mut again = Browser::new(&site);
+    again.sign_in("ada@example.org", PASSWORD).await;
+    let csrf = again.token("/admin/login/code").await;
+    let reused = again
+        .post("/admin/login/code", &[("csrf", &csrf), ("code", &codes[0])])
+        .await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+
+    // Wrong codes slow the account down like wrong passwords, and the
+    // right password does not reset the count.
+    let mut guesser = Browser::new(&site);
+    let mut statuses = Vec::new();
+    for guess in ["111111", "222222", "333333"] {
+        guesser.sign_in("ada@example.org", PASSWORD).await;
+        let csrf = guesser.token("/admin/login/code").await;
+        statuses.push(
+            guesser
+                .post("/admin/login/code", &[("csrf", &csrf), ("code", guess)])
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "with the reused recovery code, three wrong codes cost nothing; the fourth waits"
+    );
+    let locked = guesser.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.text());
+
+    // A pending sign-in that is forged or not this site's is refused.
+    let mut forger = Browser::new(&site);
+    let csrf = forger.token("/admin/login").await;
+    forger.cookies.insert(
+        "quire_step".into(),
+        format!("step.{}.9999999999.x.{}", ed_staff.id, "0".repeat(64)),
+    );
+    let forged = forger
+        .post("/admin/login/code", &[("csrf", &csrf), ("code", "123456")])
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert!(forged.text().contains("give your password again"), "{}", forged.text());
+    assert!(forger.session().is_none());
+
+    // An administrator turns it off from the command line (a lost phone).
+    let off = site
+        .state
+        .app
+        .turn_off_two_step(&Actor::CommandLine, "ada@example.org", None)
+        .await
+        .expect("off");
+    assert_eq!(off.email, "ada@example.org");
+    let user = site
+        .state
+        .app
+        .user(&Actor::CommandLine, "ada@example.org")
+        .await
+        .expect("ada");
+    assert!(!user.two_step);
+    let log = site
+        .state
+        .app
+        .audit_log(&Actor::CommandLine, None, 100)
+        .await
+        .expect("log");
+    assert!(log.iter().any(|r| r.action == "user.two-step-on"));
+    assert!(
+        log.iter()
+            .any(|r| r.action == "user.two-step-off" && r.actor == "command line")
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_out_every_other_browser() {
+    let site = site("admin_change_password").await;
+    account(&site, "ada@example.org", Role::Editor).await;
+    let mut here = signed_in(&site, "ada@example.org").await;
+    let mut there = signed_in(&site, "ada@example.org").await;
+    let csrf = here.token("/admin/account").await;
+    let new = "a brand new passphrase";
+    let wrong = here
+        .post(
+            "/admin/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "not it at all"),
+                ("password", new),
+                ("repeat", new),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("is not your current password"));
+    let done = here
+        .post(
+            "/admin/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("password", new),
+                ("repeat", new),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    assert_eq!(
+        here.get("/admin/account?done=password").await.status,
+        StatusCode::OK,
+        "this browser stays in"
+    );
+    assert_eq!(
+        there.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "the other is out"
+    );
+    assert_eq!(
+        Browser::new(&site).sign_in("ada@example.org", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        Browser::new(&site).sign_in("ada@example.org", new).await.status,
+        StatusCode::SEE_OTHER
+    );
 }

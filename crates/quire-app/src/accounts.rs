@@ -128,6 +128,15 @@ pub struct Login {
     pub staff: Staff,
 }
 
+/// What a right password leads to: a session, or (when the account
+/// turned the second step on) the code form, with the pending sign-in it
+/// posts back.
+#[derive(Clone, Debug)]
+pub enum SignIn {
+    Session(Login),
+    SecondStep { pending: String },
+}
+
 /// A browser's session, as a request finds it.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -164,7 +173,7 @@ pub struct Overview {
 }
 
 /// Random bytes as unpadded URL-safe base64.
-fn random_token(bytes: usize) -> Result<String, AppError> {
+pub(crate) fn random_token(bytes: usize) -> Result<String, AppError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| AppError::Io {
         path: "the system's random source".into(),
@@ -249,6 +258,14 @@ impl App {
     pub async fn users(&self, actor: &Actor) -> Result<Vec<User>, AppError> {
         actor.require(Action::ManageUsers, "manage accounts")?;
         Ok(self.store.users().await?)
+    }
+
+    /// The signed-in account's own record, as it is now.
+    pub async fn user_self(&self, staff: &Staff) -> Result<User, AppError> {
+        self.store
+            .user(staff.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", "address", staff.email.clone()))
     }
 
     /// The account with the address `email`.
@@ -525,7 +542,7 @@ impl App {
     /// database) and per address (in this server), and starts a session
     /// that replaces the browser's previous one. Every failure answers
     /// alike, so that the answer does not tell which accounts exist.
-    pub async fn login(&self, attempt: &LoginAttempt<'_>, now: OffsetDateTime) -> Result<Login, AppError> {
+    pub async fn login(&self, attempt: &LoginAttempt<'_>, now: OffsetDateTime) -> Result<SignIn, AppError> {
         let unix = now.unix_timestamp();
         let address = limit_key(attempt.client);
         if let Some(retry_after) = self.login_addresses.wait(&address, unix) {
@@ -566,6 +583,21 @@ impl App {
             }
             return Err(AppError::LoginFailed);
         };
+        if user.two_step {
+            return Ok(SignIn::SecondStep {
+                pending: self.pending_sign_in(user, now).await?,
+            });
+        }
+        Ok(SignIn::Session(self.finish_login(user, attempt, now).await?))
+    }
+
+    /// Starts the session of a sign-in whose every step was right.
+    pub(crate) async fn finish_login(
+        &self,
+        user: &User,
+        attempt: &LoginAttempt<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Login, AppError> {
         self.store.clear_failed_logins(user.id).await?;
         let staff = Staff::of(user);
         let token = self
@@ -661,6 +693,46 @@ impl App {
             csrf: stored.csrf,
             rotated: None,
         }))
+    }
+
+    /// Changes `staff`'s password, given the current one: every session
+    /// of the account ends, and this browser gets a new one (its secret
+    /// returned), replacing `current_session`.
+    pub async fn change_password(
+        &self,
+        staff: &Staff,
+        current: &str,
+        new: &str,
+        current_session: &str,
+        client: IpAddr,
+    ) -> Result<String, AppError> {
+        let user = self
+            .store
+            .user(staff.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", "address", staff.email.clone()))?;
+        let hash = self.store.password_hash(user.id).await?.unwrap_or_default();
+        let given = current.to_owned();
+        let matches = current.len() <= quire_core::domain::MAX_PASSWORD_BYTES
+            && self.hashing(move || password_matches(&given, &hash)).await?;
+        if !matches {
+            return Err(AppError::invalid("current", "is not your current password"));
+        }
+        validate_password(new, &user.email, &user.name).map_err(|m| AppError::invalid("password", m))?;
+        let owned = new.to_owned();
+        let hash = self
+            .hashing(move || Argon2::default().hash_password(owned.as_bytes()).map(|h| h.to_string()))
+            .await?
+            .map_err(|e| AppError::Io {
+                path: "the password hasher".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        let now = OffsetDateTime::now_utc();
+        self.store.set_password_hash(user.id, &hash, now).await?;
+        self.audit(&Actor::Staff(staff.clone()), "user.password", &user.email, "changed")
+            .await?;
+        self.start_session(staff, Some(current_session), &client.to_string(), "", now)
+            .await
     }
 
     /// Ends the session `token` (signing out of this browser).

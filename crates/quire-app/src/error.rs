@@ -92,6 +92,9 @@ pub enum AppError {
     /// the account is disabled or has no password yet.
     #[error("the address or the password is wrong")]
     LoginFailed,
+    /// The second step's code is wrong, or was used already.
+    #[error("the code is wrong, or was used already")]
+    CodeFailed,
     /// The account's role does not allow the action.
     #[error("your role does not allow you to {action}")]
     Forbidden { action: &'static str },
@@ -137,6 +140,7 @@ impl AppError {
             AppError::LinkGone => "link_gone",
             AppError::LoginFailed => "login_failed",
             AppError::Forbidden { .. } => "forbidden",
+            AppError::CodeFailed => "code_failed",
             AppError::Delivery(_) => "delivery_failed",
             AppError::Mail(MailError::NotConfigured) => "mail_not_configured",
             AppError::Mail(MailError::BadSettings(_)) => "mail_settings",

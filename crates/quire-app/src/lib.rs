@@ -16,6 +16,7 @@ pub mod limits;
 pub mod newsletter;
 pub mod papers;
 pub mod subscribers;
+pub mod two_step;
 
 pub use error::{AppError, PaperProblem, Remedy};
 

@@ -20,6 +20,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/users.html", include_str!("../templates/admin/users.html")),
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/forgot.html", include_str!("../templates/admin/forgot.html")),
+    ("admin/code.html", include_str!("../templates/admin/code.html")),
+    ("admin/account.html", include_str!("../templates/admin/account.html")),
 ];
 
 /// The admin's templates, compiled once.
@@ -206,6 +208,52 @@ pub struct ForgotView {
     pub problem: Option<String>,
 }
 
+/// The second step of signing in: the code form.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CodeView {
+    pub csrf: String,
+    pub next: String,
+    pub problem: Option<String>,
+}
+
+/// The signed-in account's own page.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AccountView {
+    pub two_step: bool,
+    pub recovery_left: i64,
+    /// Set while turning the second step on: the key to scan or type.
+    pub enrol: Option<EnrolView>,
+    /// Shown once, right after the second step is turned on.
+    pub recovery_codes: Vec<String>,
+    pub problem: Option<String>,
+    pub min_chars: usize,
+}
+
+/// A new key for an authenticator app.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EnrolView {
+    /// The key, in groups of four, to type in.
+    pub secret: String,
+    /// The `otpauth://` address as a QR code (a `data:` URL of an SVG).
+    pub qr: String,
+    pub ticket: String,
+}
+
+/// `text` as a QR code: a `data:` URL of an SVG image, black on white.
+pub fn qr_data_url(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let svg = svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest);
+    Some(format!(
+        "data:image/svg+xml;utf8,{}",
+        svg.replace('%', "%25").replace('#', "%23")
+    ))
+}
+
 impl AdminPages {
     /// The admin's templates, linking the admin's files in `assets`.
     pub fn new(assets: &Assets) -> Result<AdminPages, RenderError> {
@@ -267,6 +315,14 @@ impl AdminPages {
 
     pub fn audit(&self, chrome: &Chrome, view: &AuditView) -> Result<String, RenderError> {
         self.render("admin/audit.html", "Audit log", chrome, view)
+    }
+
+    pub fn code(&self, chrome: &Chrome, view: &CodeView) -> Result<String, RenderError> {
+        self.render("admin/code.html", "Two-step verification", chrome, view)
+    }
+
+    pub fn account(&self, chrome: &Chrome, view: &AccountView) -> Result<String, RenderError> {
+        self.render("admin/account.html", "Your account", chrome, view)
     }
 
     pub fn forgot(&self, chrome: &Chrome, view: &ForgotView) -> Result<String, RenderError> {

@@ -38,6 +38,8 @@ pub struct User {
     pub author: Option<String>,
     /// Whether a password has been set (an invited account has none yet).
     pub has_password: bool,
+    /// Whether signing in takes a code from an authenticator app too.
+    pub two_step: bool,
     /// Failed sign-ins since the last good one.
     #[serde(skip)]
     pub failed_logins: i64,
@@ -68,6 +70,7 @@ struct UserRow {
     role: String,
     author: Option<String>,
     has_password: bool,
+    two_step: bool,
     failed_logins: i64,
     last_failed_at: Option<OffsetDateTime>,
     disabled_at: Option<OffsetDateTime>,
@@ -87,6 +90,7 @@ impl UserRow {
             role,
             author: self.author,
             has_password: self.has_password,
+            two_step: self.two_step,
             failed_logins: self.failed_logins,
             last_failed_at: self.last_failed_at,
             disabled_at: self.disabled_at,
@@ -96,7 +100,7 @@ impl UserRow {
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, a.slug AS author, \
-     (u.password_hash IS NOT NULL) AS has_password, u.failed_logins, u.last_failed_at, u.disabled_at, u.created_at \
+     (u.password_hash IS NOT NULL) AS has_password, (u.totp_secret IS NOT NULL) AS two_step, u.failed_logins, u.last_failed_at, u.disabled_at, u.created_at \
      FROM users u LEFT JOIN authors a ON a.id = u.author_id";
 
 /// What a set-password link is for.
@@ -557,6 +561,85 @@ impl Store {
             sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
                 .bind(user_id)
                 .bind(db_time(now))
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// Turns account `id`'s second step on with `secret` (base32), the
+    /// code of `step` already used, and `recovery` (digests of codes) as
+    /// its only recovery codes; or, with `None`, off, its codes gone.
+    pub async fn set_two_step(
+        &self,
+        id: i64,
+        secret: Option<(&str, i64)>,
+        recovery: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = $2, updated_at = $3 WHERE id = $4")
+                .bind(secret.map(|s| s.0))
+                .bind(secret.map_or(0, |s| s.1))
+                .bind(db_time(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            for digest in recovery {
+                sqlx::query("INSERT INTO recovery_codes (digest, user_id) VALUES ($1, $2)")
+                    .bind(digest)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Account `id`'s second-step secret, if it has one.
+    pub async fn two_step_secret(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let secret: Option<Option<String>> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?
+        });
+        Ok(secret.flatten())
+    }
+
+    /// Takes the code of time step `step` for account `id`: true once,
+    /// false for that step or any earlier one again (RFC 6238 §5.2).
+    pub async fn take_two_step(&self, id: i64, step: i64) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+                .bind(step)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Uses account `id`'s recovery code with this digest: true once.
+    pub async fn use_recovery_code(&self, id: i64, digest: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL")
+                .bind(db_time(now))
+                .bind(id)
+                .bind(digest)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// How many unused recovery codes account `id` has.
+    pub async fn recovery_codes_left(&self, id: i64) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+                .bind(id)
                 .fetch_one(pool)
                 .await?
         }))

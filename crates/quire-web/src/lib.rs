@@ -266,6 +266,10 @@ pub fn app(state: AppState) -> Router {
             "/admin/password",
             get(admin::door::password_page).post(admin::door::set_password),
         )
+        .route(
+            "/admin/login/code",
+            get(admin::door::code_page).post(admin::door::login_code),
+        )
         .route("/admin/forgot", get(admin::door::forgot_page).post(admin::door::forgot))
         .route("/admin", get(admin_home))
         .merge(
@@ -279,6 +283,19 @@ pub fn app(state: AppState) -> Router {
                 .route("/admin/users/disable", axum::routing::post(admin::users::disable))
                 .route("/admin/users/enable", axum::routing::post(admin::users::enable))
                 .route("/admin/audit", get(admin::users::audit))
+                .route("/admin/account", get(admin::account::account))
+                .route(
+                    "/admin/account/two-step",
+                    get(admin::account::start_two_step).post(admin::account::finish_two_step),
+                )
+                .route(
+                    "/admin/account/two-step/off",
+                    axum::routing::post(admin::account::two_step_off),
+                )
+                .route(
+                    "/admin/account/password",
+                    axum::routing::post(admin::account::change_password),
+                )
                 .route(
                     "/admin/logout-everywhere",
                     axum::routing::post(admin::door::logout_everywhere),

@@ -1,7 +1,9 @@
 -- The people who run the site. `email` is kept in lower case; a NULL
 -- `password_hash` (argon2id, PHC string) has not been set yet.
 -- `failed_logins` and `last_failed_at` slow guessing on every server that
--- shares the database.
+-- shares the database. `totp_secret` (base32) is the second step of
+-- signing in, when the account turned it on; `totp_last_step` is the last
+-- time step a code was taken for, so that each code works once.
 CREATE TABLE users (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     email          TEXT NOT NULL UNIQUE,
@@ -9,6 +11,8 @@ CREATE TABLE users (
     role           TEXT NOT NULL CHECK (role IN ('administrator', 'editor', 'author', 'contributor')),
     author_id      INTEGER REFERENCES authors (id) ON DELETE SET NULL,
     password_hash  TEXT,
+    totp_secret    TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
     failed_logins  INTEGER NOT NULL DEFAULT 0,
     last_failed_at TEXT,
     disabled_at    TEXT,
@@ -42,6 +46,14 @@ CREATE TABLE account_links (
     used_at    TEXT
 );
 CREATE INDEX account_links_by_user ON account_links (user_id);
+-- Single-use codes that stand in for the second step when the phone is
+-- lost, by a digest of the code.
+CREATE TABLE recovery_codes (
+    digest  TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    used_at TEXT
+);
+CREATE INDEX recovery_codes_by_user ON recovery_codes (user_id);
 -- Who did what and when. `actor` is the account's name and address at
 -- the time (or "command line"), kept when the account is gone.
 CREATE TABLE audit_log (

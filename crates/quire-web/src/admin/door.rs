@@ -13,11 +13,15 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use quire_app::AppError;
-use quire_app::accounts::LoginAttempt;
+use quire_app::accounts::{LoginAttempt, SignIn};
+use quire_app::two_step::CodeAttempt;
 use quire_core::domain::MIN_PASSWORD_CHARS;
-use quire_render::admin::{ForgotView, LinkView, LoginView, MessageView, PasswordView};
+use quire_render::admin::{CodeView, ForgotView, LinkView, LoginView, MessageView, PasswordView};
 use serde::Deserialize;
 use time::OffsetDateTime;
+
+/// The cookie that carries a sign-in waiting for its second step.
+pub(crate) const STEP_COOKIE: &str = "quire_step";
 
 /// The sign-in and set-password forms: an address, two passwords of at
 /// most 1 KiB each and a token, with room to spare.
@@ -157,11 +161,23 @@ pub(crate) async fn login(
         previous: previous.as_deref(),
     };
     let (status, problem, retry) = match state.app.login(&attempt, OffsetDateTime::now_utc()).await {
-        Ok(login) => {
+        Ok(SignIn::Session(login)) => {
             let mut response = see_other(&next);
             response
                 .headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, login.token));
+            return response;
+        }
+        Ok(SignIn::SecondStep { pending }) => {
+            let target = format!(
+                "/admin/login/code?next={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            let mut response = see_other(&target);
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                super::session::admin_cookie_for(&state, STEP_COOKIE, pending, time::Duration::minutes(5)),
+            );
             return response;
         }
         Err(AppError::LoginFailed) => (
@@ -346,16 +362,117 @@ pub(crate) async fn set_password(
         previous: previous.as_deref(),
     };
     match state.app.login(&attempt, OffsetDateTime::now_utc()).await {
-        Ok(login) => {
+        Ok(SignIn::Session(login)) => {
             let mut response = see_other("/admin/?welcome=1");
             response
                 .headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, login.token));
             response
         }
-        // The password is set; signing in can wait for the form.
-        Err(_) => see_other("/admin/login"),
+        // The password is set; signing in (and a second step) can wait
+        // for the form.
+        Ok(SignIn::SecondStep { .. }) | Err(_) => see_other("/admin/login"),
     }
+}
+
+async fn code_form(state: &AppState, headers: &HeaderMap, status: StatusCode, mut view: CodeView) -> Response<Body> {
+    let render = async {
+        let (value, set) = door_cookie(state, headers)?;
+        view.csrf = state.app.door_token(&value).await?;
+        let chrome = chrome(state, None, "").await?;
+        Ok::<_, AppError>((state.admin.code(&chrome, &view), set))
+    };
+    match render.await {
+        Ok((Ok(html), set)) => with_cookie(admin_page(status, html), set),
+        Ok((Err(e), _)) => state.error_page(&e.into()),
+        Err(e) => failed(state, e),
+    }
+}
+
+/// `GET /admin/login/code`: the second step, after a right password.
+pub(crate) async fn code_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response<Body> {
+    if cookie(&headers, STEP_COOKIE).is_none() {
+        return see_other("/admin/login");
+    }
+    let view = CodeView {
+        next: safe_next(query.next.as_deref()),
+        ..CodeView::default()
+    };
+    code_form(&state, &headers, StatusCode::OK, view).await
+}
+
+/// `POST /admin/login/code`: checks the code and starts the session.
+pub(crate) async fn login_code(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    form: Form<DoorForm>,
+) -> Response<Body> {
+    match door_checked(&state, &headers, form.field("csrf")).await {
+        Ok(true) => {}
+        Ok(false) => return forged(),
+        Err(e) => return failed(&state, e),
+    }
+    let next = safe_next(Some(form.field("next")));
+    let Some(pending) = cookie(&headers, STEP_COOKIE) else {
+        return see_other("/admin/login");
+    };
+    let previous = cookie(&headers, SESSION_COOKIE);
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let attempt = CodeAttempt {
+        pending: &pending,
+        code: form.field("code"),
+        client,
+        agent,
+        previous: previous.as_deref(),
+    };
+    let (status, problem) = match state.app.login_code(&attempt, OffsetDateTime::now_utc()).await {
+        Ok(login) => {
+            let mut response = see_other(&next);
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, session_cookie(&state, login.token));
+            headers.append(
+                header::SET_COOKIE,
+                super::session::admin_cookie_for(&state, STEP_COOKIE, String::new(), time::Duration::ZERO),
+            );
+            return response;
+        }
+        Err(AppError::CodeFailed) => (
+            StatusCode::UNAUTHORIZED,
+            "The code is wrong, or was used already.".to_owned(),
+        ),
+        Err(AppError::RateLimited { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed attempts: wait {}, then try again.",
+                describe_wait(retry_after)
+            ),
+        ),
+        Err(AppError::FormExpired | AppError::FormTokenInvalid | AppError::LoginFailed) => {
+            let view = LoginView {
+                next,
+                problem: Some("Signing in took too long: give your password again.".into()),
+                ..LoginView::default()
+            };
+            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, view, None)
+                .await
+                .unwrap_or_else(|e| failed(&state, e));
+        }
+        Err(e) => return failed(&state, e),
+    };
+    let view = CodeView {
+        next,
+        problem: Some(problem),
+        ..CodeView::default()
+    };
+    code_form(&state, &headers, status, view).await
 }
 
 async fn forgot_form(

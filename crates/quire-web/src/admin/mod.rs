@@ -4,6 +4,7 @@
 //! operations, never here. Nothing of the admin is cached, by Quire or by
 //! browsers.
 
+pub(crate) mod account;
 pub(crate) mod dashboard;
 pub(crate) mod door;
 pub(crate) mod session;
@@ -57,6 +58,7 @@ fn navigation(staff: &Staff, current: &str) -> Vec<NavItem> {
     if staff.role.may(Action::ReadAuditLog) {
         screens.push(("/admin/audit", "Audit log"));
     }
+    screens.push(("/admin/account", "Your account"));
     screens
         .into_iter()
         .map(|(href, label)| NavItem {

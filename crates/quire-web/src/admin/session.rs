@@ -62,9 +62,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 /// script can read it, other sites' pages do not send it, and it goes
 /// only over HTTPS when the site is served so.
 pub(crate) fn admin_cookie(state: &AppState, name: &'static str, value: String, max_age_days: i64) -> HeaderValue {
+    admin_cookie_for(state, name, value, time::Duration::days(max_age_days))
+}
+
+/// [`admin_cookie`] for `max_age` (zero: remove it).
+pub(crate) fn admin_cookie_for(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: time::Duration,
+) -> HeaderValue {
     let cookie = Cookie::build((name, value))
         .path("/admin")
-        .max_age(cookie::time::Duration::days(max_age_days))
+        .max_age(max_age)
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.site().base_url.starts_with("https://"))
