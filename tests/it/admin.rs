@@ -13,7 +13,7 @@ use common::smtp::{SmtpServer, part};
 use quire_app::AppError;
 use quire_app::accounts::{AccountInput, Actor, LoginAttempt};
 use quire_app::config::{Config, Secret};
-use quire_core::domain::Role;
+use quire_core::domain::{Role, Status};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -127,11 +127,16 @@ fn token_of(url: &str) -> String {
 /// Adds an account with `role` and sets its password, as the command
 /// line and the link do.
 async fn account(site: &Site, email: &str, role: Role) {
+    account_as(site, email, role, None).await;
+}
+
+/// [`account`], writing as the author `author`.
+async fn account_as(site: &Site, email: &str, role: Role, author: Option<&str>) {
     let input = AccountInput {
         email: email.into(),
         name: email.split('@').next().expect("name").into(),
         role: Some(role),
-        author: None,
+        author: author.map(str::to_owned),
     };
     let (_, link) = site.state.app.add_user(&Actor::CommandLine, &input).await.expect("add");
     site.state
@@ -175,8 +180,8 @@ async fn the_first_account_sets_its_password_from_the_printed_link_and_signs_in(
     assert!(page.text().contains("Set your password"));
     assert!(page.text().contains("Ada Lovelace"));
     assert_eq!(
-        page.headers["referrer-policy"], "no-referrer",
-        "the token stays on this page"
+        page.headers["referrer-policy"], "same-origin",
+        "the token goes to no other site"
     );
     assert_eq!(page.headers["x-frame-options"], "DENY");
     assert!(
@@ -972,7 +977,7 @@ async fn the_second_step_takes_each_code_once_and_recovery_codes_stand_in() {
     let enrol = ada.get("/admin/account/two-step").await;
     assert_eq!(enrol.status, StatusCode::OK);
     let html = enrol.text();
-    assert!(html.contains(r#"src="data:image/svg+xml;utf8,"#), "a QR code");
+    assert!(html.contains(r#"src="data:image/svg+xml,%3Csvg"#), "a QR code");
     let key = key_on(&html);
     let ticket = field_value(&html, "ticket");
     let token = csrf(&html);
@@ -1171,5 +1176,279 @@ async fn changing_the_password_signs_out_every_other_browser() {
     assert_eq!(
         Browser::new(&site).sign_in("ada@example.org", new).await.status,
         StatusCode::SEE_OTHER
+    );
+}
+
+/// The slugs of the papers a list page shows, in order.
+fn listed(html: &str) -> Vec<String> {
+    html.split(r#"<th scope="row"><a href="/papers/"#)
+        .skip(1)
+        .map(|rest| rest.split('/').next().expect("slug").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_papers_list_filters_searches_sorts_and_pages() {
+    let mut papers = standard_papers();
+    for n in 0..60 {
+        let mut p = common::paper(&format!("bulk-{n:02}"), common::http::days_ago(100 + n), &["alan"], &[]);
+        p.title = format!("Bulk paper {n:02}");
+        papers.push(p);
+    }
+    let site = site_on_either("admin_paper_list", papers, Config::default()).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let all = ed.get("/admin/papers").await;
+    assert_eq!(all.status, StatusCode::OK);
+    let html = all.text();
+    assert!(html.contains("65 papers, page 1 of 2"), "{html}");
+    assert!(
+        html.contains("Draft <span class=\"admin-muted\">(1)</span>"),
+        "a count per status"
+    );
+    assert!(html.contains("Scheduled <span class=\"admin-muted\">(1)</span>"));
+    assert_eq!(listed(&html).len(), 50);
+    assert_eq!(
+        listed(&html)[0],
+        "future",
+        "newest first: the scheduled paper's date is ahead"
+    );
+    assert!(html.contains(r#"rel="next""#));
+    let second = ed.get("/admin/papers?page=2").await.text();
+    assert_eq!(listed(&second).len(), 15);
+
+    let drafts = ed.get("/admin/papers?status=draft").await.text();
+    assert_eq!(listed(&drafts), ["secret-draft"]);
+    let by_ada = ed.get("/admin/papers?author=ada&sort=title").await.text();
+    assert_eq!(
+        listed(&by_ada),
+        ["future", "ports", "secret-draft", "namal"],
+        "by title: {by_ada}"
+    );
+    let on_trade = ed.get("/admin/papers?topic=trade&status=published").await.text();
+    assert_eq!(listed(&on_trade), ["ports", "namal"]);
+    let found = ed.get("/admin/papers?q=harbours").await.text();
+    assert_eq!(listed(&found), ["ports"], "the site's search, drafts included");
+    let found_draft = ed.get("/admin/papers?q=secret").await.text();
+    assert_eq!(listed(&found_draft), ["secret-draft"]);
+    let oldest = ed.get("/admin/papers?sort=oldest").await.text();
+    assert_eq!(listed(&oldest)[0], "old");
+    assert!(
+        ed.get("/admin/papers?status=trash")
+            .await
+            .text()
+            .contains("No papers match.")
+    );
+
+    // Hostile query strings answer a page, never a failure.
+    for hostile in [
+        "/admin/papers?page=-1",
+        "/admin/papers?page=99999999999999999999",
+        "/admin/papers?page=1e9",
+        "/admin/papers?sort=../../etc",
+        "/admin/papers?status=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/admin/papers?kind=%00%FF&author=%27%20OR%201%3D1--",
+        "/admin/papers?q=%22%22%22%20NEAR(%20*%20OR%20",
+        "/admin/papers?topic=\u{202e}x&status=trash&status=draft",
+    ] {
+        let reply = ed.get(hostile).await;
+        assert_eq!(reply.status, StatusCode::OK, "{hostile}");
+        assert!(!reply.text().contains("<script>alert"), "{hostile}");
+    }
+    let deep = ed.get("/admin/papers?page=500").await.text();
+    assert!(
+        deep.contains("page 500 of 2") || deep.contains("No papers match"),
+        "a page past the end is empty"
+    );
+}
+
+#[tokio::test]
+async fn bulk_actions_do_what_each_role_may_and_leave_the_rest() {
+    let site = site("admin_bulk").await;
+    account_as(&site, "ada@example.org", Role::Author, Some("ada")).await;
+    account_as(&site, "cora@example.org", Role::Contributor, Some("alan")).await;
+    account(&site, "ed@example.org", Role::Editor).await;
+
+    // An author publishes her own draft; not Alan's paper.
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let list = ada.get("/admin/papers").await.text();
+    assert!(list.contains(r#"value="secret-draft""#), "her papers can be chosen");
+    assert!(!list.contains(r#"value="old""#), "Alan's cannot");
+    let csrf = ada.token("/admin/papers").await;
+    let reply = ada
+        .post(
+            "/admin/papers/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "publish"),
+                ("slug", "secret-draft"),
+                ("slug", "old"),
+                ("back", "/admin/papers?status=draft"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(reply.headers["location"], "/admin/papers?status=draft&done=1&refused=1");
+    let shown = ada.get("/admin/papers?status=draft&done=1&refused=1").await.text();
+    assert!(shown.contains("Done: 1 paper; 1 paper left as they were"), "{shown}");
+    let draft = site.state.app.paper("secret-draft").await.expect("paper");
+    assert_eq!(draft.meta.status, Status::Published);
+    let old = site.state.app.paper("old").await.expect("paper");
+    assert_eq!(old.meta.status, Status::Published, "untouched");
+
+    // A contributor cannot publish or unpublish even her own.
+    let mut cora = signed_in(&site, "cora@example.org").await;
+    let csrf = cora.token("/admin/papers").await;
+    cora.post(
+        "/admin/papers/bulk",
+        &[("csrf", &csrf), ("action", "unpublish"), ("slug", "old")],
+    )
+    .await;
+    assert_eq!(
+        site.state.app.paper("old").await.expect("paper").meta.status,
+        Status::Published
+    );
+    // Nor change her own once it is out (it names her author profile).
+    cora.post(
+        "/admin/papers/bulk",
+        &[("csrf", &csrf), ("action", "trash"), ("slug", "old")],
+    )
+    .await;
+    assert!(
+        site.state
+            .app
+            .paper("old")
+            .await
+            .expect("paper")
+            .meta
+            .trashed_at
+            .is_none()
+    );
+    // Her author may: Ada's account trashes nothing of Alan's, the editor does.
+    let mut ed_first = signed_in(&site, "ed@example.org").await;
+    let token = ed_first.token("/admin/papers").await;
+    ed_first
+        .post(
+            "/admin/papers/bulk",
+            &[("csrf", &token), ("action", "trash"), ("slug", "old")],
+        )
+        .await;
+    assert!(
+        site.state
+            .app
+            .paper("old")
+            .await
+            .expect("paper")
+            .meta
+            .trashed_at
+            .is_some()
+    );
+
+    // An editor acts on anyone's, and restores from the trash.
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let csrf = ed.token("/admin/papers?status=trash").await;
+    let restore = ed
+        .post(
+            "/admin/papers/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "restore"),
+                ("slug", "old"),
+                ("slug", "no-such-paper"),
+            ],
+        )
+        .await;
+    assert_eq!(restore.headers["location"], "/admin/papers?done=1&refused=1");
+    assert!(
+        site.state
+            .app
+            .paper("old")
+            .await
+            .expect("paper")
+            .meta
+            .trashed_at
+            .is_none()
+    );
+    ed.post(
+        "/admin/papers/bulk",
+        &[("csrf", &csrf), ("action", "unpublish"), ("slug", "ports")],
+    )
+    .await;
+    assert_eq!(
+        site.state.app.paper("ports").await.expect("paper").meta.status,
+        Status::Draft
+    );
+    // Nonsense is refused whole.
+    let junk = ed
+        .post(
+            "/admin/papers/bulk",
+            &[("csrf", &csrf), ("action", "delete-everything"), ("slug", "ports")],
+        )
+        .await;
+    assert_eq!(junk.status, StatusCode::CONFLICT);
+    let too_many: Vec<(&str, &str)> = std::iter::repeat_n(("slug", "ports"), 501)
+        .chain([("csrf", csrf.as_str()), ("action", "trash")])
+        .collect();
+    let flood = ed.post("/admin/papers/bulk", &too_many).await;
+    assert_eq!(flood.status, StatusCode::CONFLICT, "{}", flood.text());
+    assert!(
+        site.state
+            .app
+            .paper("ports")
+            .await
+            .expect("paper")
+            .meta
+            .trashed_at
+            .is_none()
+    );
+    // Without the token, nothing.
+    ed.post("/admin/papers/bulk", &[("action", "trash"), ("slug", "ports")])
+        .await;
+    assert!(
+        site.state
+            .app
+            .paper("ports")
+            .await
+            .expect("paper")
+            .meta
+            .trashed_at
+            .is_none()
+    );
+
+    let log = site
+        .state
+        .app
+        .audit_log(&Actor::CommandLine, None, 100)
+        .await
+        .expect("log");
+    let said: Vec<(String, String, String)> = log
+        .iter()
+        .filter(|r| r.action.starts_with("paper."))
+        .map(|r| (r.action.clone(), r.subject.clone(), r.actor.clone()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                "paper.unpublish".to_owned(),
+                "ports".to_owned(),
+                "ed <ed@example.org>".to_owned()
+            ),
+            (
+                "paper.restore".to_owned(),
+                "old".to_owned(),
+                "ed <ed@example.org>".to_owned()
+            ),
+            (
+                "paper.delete".to_owned(),
+                "old".to_owned(),
+                "ed <ed@example.org>".to_owned()
+            ),
+            (
+                "paper.publish".to_owned(),
+                "secret-draft".to_owned(),
+                "ada <ada@example.org>".to_owned()
+            ),
+        ]
     );
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod limits;
 pub mod newsletter;
+pub mod paper_desk;
 pub mod papers;
 pub mod subscribers;
 pub mod two_step;

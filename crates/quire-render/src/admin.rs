@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/forgot.html", include_str!("../templates/admin/forgot.html")),
     ("admin/code.html", include_str!("../templates/admin/code.html")),
+    ("admin/papers.html", include_str!("../templates/admin/papers.html")),
     ("admin/account.html", include_str!("../templates/admin/account.html")),
 ];
 
@@ -208,6 +209,70 @@ pub struct ForgotView {
     pub problem: Option<String>,
 }
 
+/// A status tab of the papers list.
+#[derive(Clone, Debug, Serialize)]
+pub struct TabView {
+    pub href: String,
+    pub label: String,
+    pub count: u64,
+    pub current: bool,
+}
+
+/// One paper's line in the list.
+#[derive(Clone, Debug, Serialize)]
+pub struct PaperRowView {
+    pub slug: String,
+    pub title: String,
+    /// Where the title leads.
+    pub href: String,
+    /// The paper's language, when it is not the site's.
+    pub lang: Option<String>,
+    pub dir: &'static str,
+    pub authors: String,
+    pub kind: String,
+    pub topics: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub date: String,
+    pub date_iso: String,
+    pub own: bool,
+    pub may_edit: bool,
+}
+
+/// A link of a pager: none for the page shown.
+#[derive(Clone, Debug, Serialize)]
+pub struct PagerLink {
+    pub label: String,
+    pub href: Option<String>,
+    pub rel: Option<&'static str>,
+}
+
+/// The papers list.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PapersView {
+    pub tabs: Vec<TabView>,
+    pub statuses: Vec<Choice>,
+    pub kinds: Vec<Choice>,
+    pub authors: Vec<Choice>,
+    pub topics: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    pub status: String,
+    pub kind: String,
+    pub author: String,
+    pub topic: String,
+    pub sort: String,
+    pub search: String,
+    pub trashed: bool,
+    /// Whether any filter is set.
+    pub filtered: bool,
+    /// "12 papers, page 1 of 1".
+    pub summary: String,
+    pub papers: Vec<PaperRowView>,
+    pub pager: Vec<PagerLink>,
+    /// This page's address, to come back to after a bulk action.
+    pub here: String,
+}
+
 /// The second step of signing in: the code form.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CodeView {
@@ -248,10 +313,17 @@ pub fn qr_data_url(text: &str) -> Option<String> {
         .quiet_zone(true)
         .build();
     let svg = svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest);
-    Some(format!(
-        "data:image/svg+xml;utf8,{}",
-        svg.replace('%', "%25").replace('#', "%23")
-    ))
+    // Percent-encoded whole: a URL may not hold `<`, `>`, `"` or spaces.
+    let mut url = String::with_capacity(svg.len() * 2);
+    url.push_str("data:image/svg+xml,");
+    for byte in svg.bytes() {
+        if byte.is_ascii_alphanumeric() || b".-_/=:;,".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(url)
 }
 
 impl AdminPages {
@@ -315,6 +387,10 @@ impl AdminPages {
 
     pub fn audit(&self, chrome: &Chrome, view: &AuditView) -> Result<String, RenderError> {
         self.render("admin/audit.html", "Audit log", chrome, view)
+    }
+
+    pub fn papers(&self, chrome: &Chrome, view: &PapersView) -> Result<String, RenderError> {
+        self.render("admin/papers.html", "Papers", chrome, view)
     }
 
     pub fn code(&self, chrome: &Chrome, view: &CodeView) -> Result<String, RenderError> {

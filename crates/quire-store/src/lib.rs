@@ -146,6 +146,43 @@ pub struct PaperQuery {
     pub published_after: Option<OffsetDateTime>,
     pub limit: Option<u32>,
     pub offset: u32,
+    /// The order of an editors' list (readers' lists are newest first).
+    pub sort: PaperSort,
+}
+
+/// How an editors' list of papers is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PaperSort {
+    /// By publication date, newest first; undated drafts first of all.
+    #[default]
+    Newest,
+    Oldest,
+    /// Most recently changed first.
+    Updated,
+    /// By title, A to Z.
+    Title,
+}
+
+impl PaperSort {
+    pub const ALL: [PaperSort; 4] = [
+        PaperSort::Newest,
+        PaperSort::Oldest,
+        PaperSort::Updated,
+        PaperSort::Title,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaperSort::Newest => "newest",
+            PaperSort::Oldest => "oldest",
+            PaperSort::Updated => "updated",
+            PaperSort::Title => "title",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaperSort> {
+        PaperSort::ALL.into_iter().find(|o| o.as_str() == s)
+    }
 }
 
 impl PaperQuery {
@@ -170,6 +207,7 @@ impl PaperQuery {
             published_after: None,
             limit: None,
             offset: 0,
+            sort: PaperSort::Newest,
         }
     }
 }
@@ -1078,9 +1116,12 @@ impl Store {
         let (condition, mut args) = paper_condition(q);
         // Listed papers all have a date, so the date index gives the order;
         // editors' lists put undated drafts first.
-        let order = match q.visibility {
-            Visibility::ListedAt(_) => "p.published_at DESC, p.id DESC",
-            Visibility::All => "p.published_at DESC NULLS FIRST, p.id DESC",
+        let order = match (q.visibility, q.sort) {
+            (Visibility::ListedAt(_), _) => "p.published_at DESC, p.id DESC",
+            (Visibility::All, PaperSort::Newest) => "p.published_at DESC NULLS FIRST, p.id DESC",
+            (Visibility::All, PaperSort::Oldest) => "p.published_at ASC NULLS LAST, p.id ASC",
+            (Visibility::All, PaperSort::Updated) => "p.updated_at DESC, p.id DESC",
+            (Visibility::All, PaperSort::Title) => "LOWER(p.title) ASC, p.id ASC",
         };
         let sql = match q.limit {
             // Page through ids first (from an index), then read whole rows

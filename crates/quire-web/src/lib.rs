@@ -276,6 +276,8 @@ pub fn app(state: AppState) -> Router {
             Router::new()
                 .route("/admin/", get(admin::dashboard::dashboard))
                 .route("/admin/logout", axum::routing::post(admin::door::logout))
+                .route("/admin/papers", get(admin::papers::papers))
+                .route("/admin/papers/bulk", axum::routing::post(admin::papers::bulk))
                 .route("/admin/users", get(admin::users::users))
                 .route("/admin/users/invite", axum::routing::post(admin::users::invite))
                 .route("/admin/users/role", axum::routing::post(admin::users::set_role))

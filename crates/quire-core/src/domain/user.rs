@@ -66,8 +66,13 @@ impl Role {
     }
 
     /// Whether the role may do `action` to a paper, given whether the
-    /// paper names the account's author profile (`own`).
-    pub fn may_on_paper(self, action: PaperAction, own: bool) -> bool {
+    /// paper names the account's author profile (`own`) and whether it
+    /// has gone out (published, scheduled or archived): as in WordPress,
+    /// a contributor's paper is out of their hands once it has.
+    pub fn may_on_paper(self, action: PaperAction, own: bool, gone_out: bool) -> bool {
+        if self == Role::Contributor && gone_out && matches!(action, PaperAction::Edit | PaperAction::Submit) {
+            return false;
+        }
         match action {
             PaperAction::Edit => own || self.may(Action::EditOthersPapers),
             PaperAction::Publish => {
@@ -191,14 +196,23 @@ mod tests {
         assert!(Role::Author.may(Publish) && !Role::Contributor.may(Publish));
         assert!(Role::Contributor.may(WriteDrafts));
 
-        assert!(Role::Author.may_on_paper(PaperAction::Publish, true));
-        assert!(!Role::Author.may_on_paper(PaperAction::Publish, false));
-        assert!(!Role::Author.may_on_paper(PaperAction::Edit, false));
-        assert!(!Role::Contributor.may_on_paper(PaperAction::Publish, true));
-        assert!(Role::Contributor.may_on_paper(PaperAction::Submit, true));
-        assert!(Role::Editor.may_on_paper(PaperAction::Publish, false));
-        assert!(Role::Editor.may_on_paper(PaperAction::Correct, false));
-        assert!(!Role::Author.may_on_paper(PaperAction::Correct, true));
+        assert!(Role::Author.may_on_paper(PaperAction::Publish, true, false));
+        assert!(!Role::Author.may_on_paper(PaperAction::Publish, false, false));
+        assert!(!Role::Author.may_on_paper(PaperAction::Edit, false, false));
+        assert!(
+            Role::Author.may_on_paper(PaperAction::Edit, true, true),
+            "an author edits their published paper"
+        );
+        assert!(!Role::Contributor.may_on_paper(PaperAction::Publish, true, false));
+        assert!(Role::Contributor.may_on_paper(PaperAction::Submit, true, false));
+        assert!(Role::Contributor.may_on_paper(PaperAction::Edit, true, false));
+        assert!(
+            !Role::Contributor.may_on_paper(PaperAction::Edit, true, true),
+            "not once it is out"
+        );
+        assert!(Role::Editor.may_on_paper(PaperAction::Publish, false, true));
+        assert!(Role::Editor.may_on_paper(PaperAction::Correct, false, true));
+        assert!(!Role::Author.may_on_paper(PaperAction::Correct, true, true));
     }
 
     #[test]

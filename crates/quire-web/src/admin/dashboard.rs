@@ -41,13 +41,13 @@ pub(crate) async fn dashboard(
             .map(|&(status, count)| GlanceItem {
                 count,
                 label: status_label(status, count),
-                href: None,
+                href: Some(format!("/admin/papers?status={}", status.as_str())),
             })
             .collect();
         glance.push(GlanceItem {
             count: overview.trashed,
             label: "in the trash".into(),
-            href: None,
+            href: Some("/admin/papers?status=trash".into()),
         });
         if let Some(pending) = overview.pending_comments {
             glance.push(GlanceItem {

@@ -7,6 +7,7 @@
 pub(crate) mod account;
 pub(crate) mod dashboard;
 pub(crate) mod door;
+pub(crate) mod papers;
 pub(crate) mod session;
 pub(crate) mod users;
 
@@ -51,7 +52,7 @@ fn staff_view(staff: &Staff) -> StaffView {
 
 /// The admin's screens `staff` may open.
 fn navigation(staff: &Staff, current: &str) -> Vec<NavItem> {
-    let mut screens = vec![("/admin/", "Dashboard")];
+    let mut screens = vec![("/admin/", "Dashboard"), ("/admin/papers", "Papers")];
     if staff.role.may(Action::ManageUsers) {
         screens.push(("/admin/users", "Accounts"));
     }
@@ -77,7 +78,9 @@ pub(crate) fn admin_page(status: StatusCode, html: String) -> Response<Body> {
     let mut response = private_page(status, html);
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // same-origin, not no-referrer: with no-referrer browsers send
+    // `Origin: null` on the page's own form posts, which look forged.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 
