@@ -141,6 +141,36 @@ else {
 }
 await page.goto(`${base}/admin/papers?status=trash`);
 await remember("signed in: papers, trash");
+// Comments: a reader's comment waits; it is approved from the queue.
+{
+  const listed = await (await page.request.get(`${base}/archive/`)).text();
+  const paperPath = listed.match(/href="(\/papers\/[a-z0-9-]+\/)"/)[1];
+  const reader = await browser.newContext();
+  const readerPage = await reader.newPage();
+  await readerPage.goto(base + paperPath);
+  const text = `Held for the admin ${stamp}.`;
+  await readerPage.fill("#comment", text);
+  await readerPage.fill("#author", "Rita Reader");
+  await readerPage.fill("#email", `rita-${stamp}@example.org`);
+  await Promise.all([readerPage.waitForURL(/#comment-\d+$/), readerPage.click(".comment-form button[type=submit]")]);
+  const id = readerPage.url().match(/#comment-(\d+)$/)[1];
+  await reader.close();
+  await page.goto(`${base}/admin/`);
+  const badge = await page.locator(".admin-nav .admin-count").count();
+  if (badge === 0) fail("no count of waiting comments in the navigation");
+  await page.goto(`${base}/admin/comments`);
+  await remember("signed in: comments");
+  await shoot("comments");
+  if (!(await page.locator(`#comment-${id}`).innerText()).includes(text)) fail("the held comment is not in the queue");
+  await Promise.all([page.waitForURL(/done=1/), page.click(`#comment-${id} button[value="${id}:approve"]`)]);
+  let shown = false;
+  for (let i = 0; i < 50 && !shown; i++) {
+    shown = (await (await page.request.get(base + paperPath)).text()).includes(text);
+    if (!shown) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!shown) fail("the comment approved in the admin does not appear on the paper");
+  console.log(`moderated comment ${id} from the queue; it appears on ${paperPath}`);
+}
 await page.goto(`${base}/admin/audit`);
 if (!(await page.locator("main").innerText()).includes("user.add")) fail("the audit log does not show the accounts added");
 await remember("signed in: audit log");

@@ -1292,7 +1292,7 @@ async fn comments_command(app: &App, cmd: &CommentsCommand) -> Result<(), Failur
                 .list_comments(&CommentQuery {
                     status,
                     paper: paper.clone(),
-                    limit: None,
+                    ..CommentQuery::default()
                 })
                 .await?;
             if *json {

@@ -1248,6 +1248,7 @@ async fn the_papers_list_filters_searches_sorts_and_pages() {
         "/admin/papers?sort=../../etc",
         "/admin/papers?status=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
         "/admin/papers?kind=%00%FF&author=%27%20OR%201%3D1--",
+        "/admin/papers?author=a%00b&q=x%00y",
         "/admin/papers?q=%22%22%22%20NEAR(%20*%20OR%20",
         "/admin/papers?topic=\u{202e}x&status=trash&status=draft",
     ] {
@@ -1451,4 +1452,153 @@ async fn bulk_actions_do_what_each_role_may_and_leave_the_rest() {
             ),
         ]
     );
+}
+
+async fn comment(site: &Site, name: &str, email: &str, text: &str, status: quire_core::domain::CommentStatus) -> i64 {
+    let paper = site.store.get_paper("ports").await.expect("get").expect("ports");
+    let input = quire_core::domain::CommentInput {
+        name: name.into(),
+        email: email.into(),
+        url: None,
+        text: text.into(),
+        parent_id: None,
+    };
+    site.store
+        .add_comment(&quire_store::NewComment {
+            paper_id: paper.meta.id,
+            input: &input,
+            status,
+            ip: "198.51.100.7",
+            user_agent: "test",
+            notify_replies: false,
+            now: OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("comment")
+}
+
+#[tokio::test]
+async fn comments_are_moderated_from_the_queue_by_the_roles_that_moderate() {
+    use quire_core::domain::CommentStatus::{Approved, Pending, Spam, Trash};
+    let site = site("admin_moderation").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    account_as(&site, "ada@example.org", Role::Author, Some("ada")).await;
+    let hostile = "<script>alert(1)</script> \u{202e}evil <img src=x onerror=alert(2)>";
+    let first = comment(&site, "Grace", "grace@example.org", "Dredge the ports.", Pending).await;
+    let second = comment(&site, "<svg onload=alert(3)>", "eve@example.org", hostile, Pending).await;
+    let third = comment(&site, "Grace", "grace@example.org", "An older approved one.", Approved).await;
+
+    // Authors do not moderate: no queue, no badge, no action.
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    let home = ada.get("/admin/").await.text();
+    assert!(!home.contains("href=\"/admin/comments\""));
+    assert_eq!(ada.get("/admin/comments").await.status, StatusCode::FORBIDDEN);
+    let token = ada.token("/admin/").await;
+    let refused = ada
+        .post(
+            "/admin/comments/moderate",
+            &[("csrf", &token), ("only", &format!("{first}:approve"))],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let home = ed.get("/admin/").await.text();
+    assert!(
+        home.contains(r#"<span class="admin-count">2<span class="visually-hidden"> waiting for moderation</span>"#),
+        "the badge: {home}"
+    );
+    let queue = ed.get("/admin/comments").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let html = queue.text();
+    assert!(
+        html.contains("Dredge the ports.") && !html.contains("An older approved one."),
+        "pending first"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>alert"));
+    assert!(!html.contains("<svg onload") && !html.contains("<img src=x"));
+    let token = csrf(&html);
+    // One row's button.
+    let one = ed
+        .post(
+            "/admin/comments/moderate",
+            &[
+                ("csrf", &token),
+                ("only", &format!("{first}:approve")),
+                ("back", "/admin/comments"),
+            ],
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::SEE_OTHER, "{}", one.text());
+    assert_eq!(one.headers["location"], "/admin/comments?done=1");
+    // Many at once; an id that is not a number is dropped, not a failure.
+    let many = ed
+        .post(
+            "/admin/comments/moderate",
+            &[
+                ("csrf", &token),
+                ("action", "spam"),
+                ("id", &second.to_string()),
+                ("id", &third.to_string()),
+                ("id", "1 OR 1=1"),
+            ],
+        )
+        .await;
+    assert_eq!(many.status, StatusCode::SEE_OTHER);
+    let status = |id: i64| {
+        let store = site.store.clone();
+        async move { store.get_comment(id).await.expect("get").expect("comment").status }
+    };
+    assert_eq!(
+        (status(first).await, status(second).await, status(third).await),
+        (Approved, Spam, Spam)
+    );
+    ed.post(
+        "/admin/comments/moderate",
+        &[("csrf", &token), ("only", &format!("{third}:restore"))],
+    )
+    .await;
+    assert_eq!(status(third).await, Approved, "back to where it was");
+    ed.post(
+        "/admin/comments/moderate",
+        &[("csrf", &token), ("only", &format!("{second}:trash"))],
+    )
+    .await;
+    assert_eq!(status(second).await, Trash);
+    let spam_tab = ed.get("/admin/comments?status=trash").await.text();
+    assert!(spam_tab.contains("&lt;svg onload=alert(3)&gt;"));
+    // A commenter's other comments, whatever their status.
+    let grace = ed.get("/admin/comments?email=GRACE%40example.org").await.text();
+    assert!(
+        grace.contains("Dredge the ports.") && grace.contains("An older approved one."),
+        "{grace}"
+    );
+    assert!(!grace.contains("&lt;svg"));
+    // Nothing chosen, or nonsense: refused with what to do.
+    let empty = ed
+        .post("/admin/comments/moderate", &[("csrf", &token), ("action", "approve")])
+        .await;
+    assert_eq!(empty.status, StatusCode::CONFLICT);
+    assert!(empty.text().contains("No comment was chosen"), "{}", empty.text());
+    let junk = ed
+        .post("/admin/comments/moderate", &[("csrf", &token), ("only", "1:delete")])
+        .await;
+    assert_eq!(junk.status, StatusCode::CONFLICT);
+    for hostile_query in [
+        "/admin/comments?status=%3Cx%3E&page=-5",
+        "/admin/comments?email=%00%FF&page=99999999999",
+    ] {
+        assert_eq!(ed.get(hostile_query).await.status, StatusCode::OK, "{hostile_query}");
+    }
+    let log = site
+        .state
+        .app
+        .audit_log(&Actor::CommandLine, None, 100)
+        .await
+        .expect("log");
+    assert!(
+        log.iter()
+            .any(|r| r.action == "comment.approve" && r.subject == first.to_string())
+    );
+    assert!(log.iter().any(|r| r.action == "comment.spam"));
 }

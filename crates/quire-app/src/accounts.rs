@@ -17,7 +17,7 @@ use quire_core::domain::{
 use quire_core::signing::Signer;
 use quire_mail::account_links::{self, TokenError};
 use quire_mail::notices::Notice;
-use quire_store::{AuditEntry, AuditRecord, LinkPurpose, LinkUse, NewSession, NewUser, PaperQuery, User};
+use quire_store::{AuditEntry, AuditRecord, LinkPurpose, LinkUse, NewSession, NewUser, User};
 use sha2::Digest;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -554,17 +554,9 @@ impl App {
         } else {
             self.store.user_by_email(&email).await?
         };
-        if let Some(user) = &user {
-            let failures = u32::try_from(user.failed_logins).unwrap_or(u32::MAX);
-            let last = user.last_failed_at.map_or(0, |t| t.unix_timestamp());
-            let forgotten = unix.saturating_sub(last) >= ACCOUNT_BACKOFF.forget_after.as_secs() as i64;
-            if user.failed_logins > 0
-                && !forgotten
-                && let Some(retry_after) = ACCOUNT_BACKOFF.wait(failures, last, unix)
-            {
-                self.login_addresses.fail(address, unix);
-                return Err(AppError::RateLimited { retry_after });
-            }
+        if let Some(retry_after) = user.as_ref().and_then(|u| account_wait(u, unix)) {
+            self.login_addresses.fail(address, unix);
+            return Err(AppError::RateLimited { retry_after });
         }
         let usable = user.as_ref().filter(|u| u.disabled_at.is_none());
         let hash = match usable {
@@ -760,21 +752,7 @@ impl App {
     /// What the dashboard shows `staff`.
     pub async fn overview(&self, staff: &Staff) -> Result<Overview, AppError> {
         let now = OffsetDateTime::now_utc();
-        let mut papers = Vec::with_capacity(Status::ALL.len());
-        for status in Status::ALL {
-            let query = PaperQuery {
-                status: Some((status, now)),
-                ..PaperQuery::all()
-            };
-            papers.push((status, self.store.count_papers(&query).await?));
-        }
-        let trashed = self
-            .store
-            .count_papers(&PaperQuery {
-                trashed: true,
-                ..PaperQuery::all()
-            })
-            .await?;
+        let (papers, trashed) = self.store.status_counts(now).await?;
         let pending_comments = if staff.role.may(Action::Moderate) {
             Some(self.store.count_comments(CommentStatus::Pending).await?)
         } else {
@@ -825,6 +803,20 @@ impl App {
 /// only.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How long `user` must wait at `unix` (seconds) before another sign-in
+/// attempt, after the failures counted in the database.
+pub(crate) fn account_wait(user: &User, unix: i64) -> Option<Duration> {
+    if user.failed_logins == 0 {
+        return None;
+    }
+    let last = user.last_failed_at.map_or(0, |t| t.unix_timestamp());
+    if unix.saturating_sub(last) >= i64::try_from(ACCOUNT_BACKOFF.forget_after.as_secs()).unwrap_or(i64::MAX) {
+        return None;
+    }
+    let failures = u32::try_from(user.failed_logins).unwrap_or(u32::MAX);
+    ACCOUNT_BACKOFF.wait(failures, last, unix)
 }
 
 /// The per-address backoff of sign-ins, for [`App`].

@@ -94,6 +94,41 @@ pub enum Posted {
     Discarded,
 }
 
+/// Comments on one page of the moderation queue.
+pub const COMMENTS_PER_PAGE: u32 = 50;
+
+/// What the moderation queue shows.
+#[derive(Clone, Debug)]
+pub struct CommentQueueQuery {
+    pub status: CommentStatus,
+    /// One commenter's comments (any status) instead.
+    pub email: Option<String>,
+    pub page: u32,
+}
+
+/// A page of the moderation queue.
+#[derive(Clone, Debug)]
+pub struct CommentQueue {
+    pub comments: Vec<Comment>,
+    /// Whether a next page has more.
+    pub more: bool,
+    pub page: u32,
+    /// Comments per status, pending first.
+    pub counts: Vec<(CommentStatus, u64)>,
+}
+
+impl Moderation {
+    pub fn parse(s: &str) -> Option<Moderation> {
+        match s {
+            "approve" => Some(Moderation::Approve),
+            "spam" => Some(Moderation::Spam),
+            "trash" => Some(Moderation::Trash),
+            "restore" => Some(Moderation::Restore),
+            _ => None,
+        }
+    }
+}
+
 /// A moderation action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Moderation {
@@ -258,6 +293,85 @@ impl App {
             comments: ids.len(),
             notices,
         })
+    }
+
+    /// A page of the moderation queue: comments with `status` (pending
+    /// first, by default), or all of one commenter's, newest first; with
+    /// the count of each status.
+    pub async fn comment_queue(
+        &self,
+        actor: &crate::accounts::Actor,
+        query: &CommentQueueQuery,
+    ) -> Result<CommentQueue, AppError> {
+        actor.require(quire_core::domain::Action::Moderate, "moderate comments")?;
+        let page = query.page.clamp(1, 10_000);
+        // A stored address never holds a control character (PostgreSQL
+        // would refuse a NUL in the query itself): such a one matches none.
+        if query.email.as_deref().is_some_and(|e| e.chars().any(char::is_control)) {
+            return Ok(CommentQueue {
+                comments: Vec::new(),
+                more: false,
+                page,
+                counts: Vec::new(),
+            });
+        }
+        let comments = self
+            .store
+            .list_comments(&quire_store::CommentQuery {
+                status: if query.email.is_some() {
+                    None
+                } else {
+                    Some(query.status)
+                },
+                email: query.email.as_ref().map(|e| e.trim().to_ascii_lowercase()),
+                limit: Some(COMMENTS_PER_PAGE + 1),
+                offset: (page - 1) * COMMENTS_PER_PAGE,
+                ..Default::default()
+            })
+            .await?;
+        let more = comments.len() > COMMENTS_PER_PAGE as usize;
+        let mut counts = Vec::new();
+        for status in [
+            CommentStatus::Pending,
+            CommentStatus::Approved,
+            CommentStatus::Spam,
+            CommentStatus::Trash,
+        ] {
+            counts.push((status, self.store.count_comments(status).await?));
+        }
+        Ok(CommentQueue {
+            comments: comments.into_iter().take(COMMENTS_PER_PAGE as usize).collect(),
+            more,
+            page,
+            counts,
+        })
+    }
+
+    /// Moderates comments `ids` as `actor` (who must moderate), in the
+    /// audit log.
+    pub async fn moderate_as(
+        &self,
+        actor: &crate::accounts::Actor,
+        ids: &[i64],
+        action: Moderation,
+    ) -> Result<Moderated, AppError> {
+        actor.require(quire_core::domain::Action::Moderate, "moderate comments")?;
+        if ids.is_empty() {
+            return Err(AppError::invalid("comment", "no comment was chosen: tick at least one"));
+        }
+        if ids.len() > 500 {
+            return Err(AppError::invalid("comment", "choose at most 500 comments at a time"));
+        }
+        let done = self.moderate_comments(ids, action).await?;
+        let name = match action {
+            Moderation::Approve => "comment.approve",
+            Moderation::Spam => "comment.spam",
+            Moderation::Trash => "comment.trash",
+            Moderation::Restore => "comment.restore",
+        };
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.audit(actor, name, &list.join(", "), "").await?;
+        Ok(done)
     }
 
     /// Deletes for good the comments with `statuses` older than `age`;

@@ -126,6 +126,11 @@ impl App {
     pub async fn paper_list(&self, actor: &Actor, query: &PaperListQuery) -> Result<PaperList, AppError> {
         let now = OffsetDateTime::now_utc();
         let page = query.page.clamp(1, MAX_PAGE);
+        // No kind, author or topic holds a control character (and
+        // PostgreSQL refuses a NUL in a query): such a filter matches none.
+        let impossible = [&query.kind, &query.author, &query.topic]
+            .iter()
+            .any(|f| f.as_deref().is_some_and(|v| v.chars().any(char::is_control)));
         let filter = PaperQuery {
             visibility: Visibility::All,
             trashed: query.trashed,
@@ -138,36 +143,31 @@ impl App {
             sort: query.sort,
             ..PaperQuery::all()
         };
+        let (counts, trashed) = self.store.status_counts(now).await?;
         let terms = SearchTerms::parse(&query.search);
-        let (metas, total) = if terms.is_empty() {
-            let total = self
-                .store
-                .count_papers(&PaperQuery {
-                    limit: None,
-                    offset: 0,
-                    ..filter.clone()
-                })
-                .await?;
+        let unfiltered = query.kind.is_none() && query.author.is_none() && query.topic.is_none();
+        let (metas, total) = if impossible {
+            (Vec::new(), 0)
+        } else if terms.is_empty() {
+            let total = match (unfiltered, query.trashed, query.status) {
+                (true, true, _) => trashed,
+                (true, false, Some(status)) => counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1),
+                (true, false, None) => counts.iter().map(|c| c.1).sum(),
+                (false, ..) => {
+                    self.store
+                        .count_papers(&PaperQuery {
+                            limit: None,
+                            offset: 0,
+                            ..filter.clone()
+                        })
+                        .await?
+                }
+            };
             (self.store.list_papers(&filter).await?, total)
         } else {
             let found = self.store.search(&SearchQuery { terms, filter }).await?;
             (found.hits.into_iter().map(|h| h.paper).collect(), found.total)
         };
-        let mut counts = Vec::with_capacity(Status::ALL.len());
-        for status in Status::ALL {
-            let q = PaperQuery {
-                status: Some((status, now)),
-                ..PaperQuery::all()
-            };
-            counts.push((status, self.store.count_papers(&q).await?));
-        }
-        let trashed = self
-            .store
-            .count_papers(&PaperQuery {
-                trashed: true,
-                ..PaperQuery::all()
-            })
-            .await?;
         let papers = metas
             .into_iter()
             .map(|mut meta| {

@@ -4,7 +4,7 @@
 //! for a lost phone. Turned on by the account itself; turned off by it
 //! (with a code) or by an administrator.
 
-use crate::accounts::{ACCOUNT_BACKOFF, Actor, Login, LoginAttempt, Staff, random_token};
+use crate::accounts::{ACCOUNT_BACKOFF, Actor, Login, LoginAttempt, Staff, account_wait, random_token};
 use crate::limits::limit_key;
 use crate::{App, AppError};
 use quire_core::domain::Action;
@@ -257,13 +257,7 @@ impl App {
             Some(u) if u.disabled_at.is_none() && u.two_step => u,
             _ => return Err(AppError::LoginFailed),
         };
-        let failures = u32::try_from(user.failed_logins).unwrap_or(u32::MAX);
-        let last = user.last_failed_at.map_or(0, |t| t.unix_timestamp());
-        let forgotten = unix.saturating_sub(last) >= ACCOUNT_BACKOFF.forget_after.as_secs() as i64;
-        if user.failed_logins > 0
-            && !forgotten
-            && let Some(retry_after) = ACCOUNT_BACKOFF.wait(failures, last, unix)
-        {
+        if let Some(retry_after) = account_wait(&user, unix) {
             return Err(AppError::RateLimited { retry_after });
         }
         if !self.second_step_holds(&user, attempt.code, now).await? {

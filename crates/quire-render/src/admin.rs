@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/forgot.html", include_str!("../templates/admin/forgot.html")),
     ("admin/code.html", include_str!("../templates/admin/code.html")),
     ("admin/papers.html", include_str!("../templates/admin/papers.html")),
+    ("admin/comments.html", include_str!("../templates/admin/comments.html")),
     ("admin/account.html", include_str!("../templates/admin/account.html")),
 ];
 
@@ -273,6 +274,38 @@ pub struct PapersView {
     pub here: String,
 }
 
+/// One comment in the moderation queue (commenters' addresses stay in
+/// the admin).
+#[derive(Clone, Debug, Serialize)]
+pub struct CommentRowView {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub url: Option<String>,
+    pub ip: Option<String>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub paper: String,
+    pub paper_href: String,
+    pub parent_id: Option<i64>,
+    pub text: String,
+    pub at: String,
+    pub at_iso: String,
+    /// The queue of this commenter's comments.
+    pub others_href: String,
+}
+
+/// The moderation queue.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CommentsView {
+    pub tabs: Vec<TabView>,
+    pub comments: Vec<CommentRowView>,
+    /// One commenter's comments, when shown.
+    pub email: Option<String>,
+    pub pager: Vec<PagerLink>,
+    pub here: String,
+}
+
 /// The second step of signing in: the code form.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CodeView {
@@ -391,6 +424,10 @@ impl AdminPages {
 
     pub fn papers(&self, chrome: &Chrome, view: &PapersView) -> Result<String, RenderError> {
         self.render("admin/papers.html", "Papers", chrome, view)
+    }
+
+    pub fn comments(&self, chrome: &Chrome, view: &CommentsView) -> Result<String, RenderError> {
+        self.render("admin/comments.html", "Comments", chrome, view)
     }
 
     pub fn code(&self, chrome: &Chrome, view: &CodeView) -> Result<String, RenderError> {

@@ -77,7 +77,11 @@ pub struct CommentQuery {
     pub status: Option<CommentStatus>,
     /// A paper's slug.
     pub paper: Option<String>,
+    /// A commenter's address (lower case): their other comments.
+    pub email: Option<String>,
     pub limit: Option<u32>,
+    /// Comments skipped before the first returned (with `limit`).
+    pub offset: u32,
 }
 
 /// The condition (on `comments c`) for the comments of paper `paper_id` a
@@ -313,12 +317,19 @@ impl Store {
             args.push(Arg::Text(paper.clone()));
             conditions.push(format!("p.slug = ${}", args.len()));
         }
+        if let Some(email) = &q.email {
+            args.push(Arg::Text(email.clone()));
+            conditions.push(format!("c.email = ${}", args.len()));
+        }
         let condition = if conditions.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", conditions.join(" AND "))
         };
-        let limit = q.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let limit = q
+            .limit
+            .map(|n| format!(" LIMIT {n} OFFSET {}", q.offset))
+            .unwrap_or_default();
         let sql = format!(
             "SELECT {COMMENT_COLUMNS} FROM comments c JOIN papers p ON p.id = c.paper_id {condition} \
              ORDER BY c.id DESC{limit}"

@@ -1160,6 +1160,44 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Papers per status as readers see it at `now` (in [`Status::ALL`]
+    /// order), and the papers in the trash, in one pass over the table.
+    pub async fn status_counts(&self, now: OffsetDateTime) -> Result<(Vec<(Status, u64)>, u64), StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT CASE WHEN p.trashed_at IS NOT NULL THEN 'trash' \
+                 WHEN p.status IN ('published', 'scheduled') AND p.published_at IS NOT NULL \
+                 AND p.published_at <= $1 THEN 'published' \
+                 WHEN p.status IN ('published', 'scheduled') THEN 'scheduled' \
+                 ELSE p.status END AS seen, COUNT(*) FROM papers p GROUP BY 1",
+            )
+            .bind(db_time(now))
+            .fetch_all(pool)
+            .await?
+        });
+        let count = |name: &str| {
+            rows.iter()
+                .find(|r| r.0 == name)
+                .map_or(0, |r| u64::try_from(r.1).unwrap_or(0))
+        };
+        let per_status = Status::ALL.iter().map(|s| (*s, count(s.as_str()))).collect();
+        Ok((per_status, count("trash")))
+    }
+
+    /// Every author's slug and name, by name (for choosing one; no counts).
+    pub async fn author_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT slug, name FROM authors ORDER BY name, slug").fetch_all(pool).await?
+        }))
+    }
+
+    /// Every topic's slug and name, by name (for choosing one; no counts).
+    pub async fn topic_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT slug, name FROM topics ORDER BY name, slug").fetch_all(pool).await?
+        }))
+    }
+
     /// One paper with its body, whatever its status.
     pub async fn get_paper(&self, slug: &str) -> Result<Option<Paper>, StoreError> {
         let sql = format!("SELECT {PAPER_COLUMNS} FROM papers p WHERE p.slug = $1");

@@ -100,6 +100,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_accounts.sql"),
         include_str!("../migrations/postgres/0015_accounts.sql"),
     ),
+    (
+        16,
+        "papers in title order",
+        include_str!("../migrations/sqlite/0016_title_order.sql"),
+        include_str!("../migrations/postgres/0016_title_order.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

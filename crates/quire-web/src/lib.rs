@@ -278,6 +278,11 @@ pub fn app(state: AppState) -> Router {
                 .route("/admin/logout", axum::routing::post(admin::door::logout))
                 .route("/admin/papers", get(admin::papers::papers))
                 .route("/admin/papers/bulk", axum::routing::post(admin::papers::bulk))
+                .route("/admin/comments", get(admin::comments::queue))
+                .route(
+                    "/admin/comments/moderate",
+                    axum::routing::post(admin::comments::moderate),
+                )
                 .route("/admin/users", get(admin::users::users))
                 .route("/admin/users/invite", axum::routing::post(admin::users::invite))
                 .route("/admin/users/role", axum::routing::post(admin::users::set_role))

@@ -53,7 +53,7 @@ pub(crate) async fn dashboard(
             glance.push(GlanceItem {
                 count: pending,
                 label: format!("comment{} waiting for moderation", if pending == 1 { "" } else { "s" }),
-                href: None,
+                href: Some("/admin/comments".into()),
             });
         }
         let mut chrome = chrome(&state, Some(&signed), "/admin/").await?;

@@ -94,22 +94,43 @@ fn with_cookie(mut response: Response<Body>, set: Option<HeaderValue>) -> Respon
     response
 }
 
+/// A page before signing in: its form's token for the browser's door
+/// cookie (set now if it had none), `render` given the frame and token.
+async fn door_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    notice: Option<String>,
+    render: impl FnOnce(&quire_render::admin::Chrome, String) -> Result<String, quire_render::RenderError>,
+) -> Response<Body> {
+    let prepared = async {
+        let (value, set) = door_cookie(state, headers)?;
+        let csrf = state.app.door_token(&value).await?;
+        let mut chrome = chrome(state, None, "").await?;
+        chrome.notice = notice;
+        Ok::<_, AppError>((chrome, csrf, set))
+    };
+    match prepared.await {
+        Ok((chrome, csrf, set)) => match render(&chrome, csrf) {
+            Ok(html) => with_cookie(admin_page(status, html), set),
+            Err(e) => state.error_page(&e.into()),
+        },
+        Err(e) => failed(state, e),
+    }
+}
+
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     mut view: LoginView,
     notice: Option<String>,
-) -> Result<Response<Body>, AppError> {
-    let (value, set) = door_cookie(state, headers)?;
-    view.csrf = state.app.door_token(&value).await?;
-    let mut chrome = chrome(state, None, "").await?;
-    chrome.notice = notice;
-    let response = match state.admin.login(&chrome, &view) {
-        Ok(html) => admin_page(status, html),
-        Err(e) => return Ok(state.error_page(&e.into())),
-    };
-    Ok(with_cookie(response, set))
+) -> Response<Body> {
+    door_page(state, headers, status, notice, |chrome, csrf| {
+        view.csrf = csrf;
+        state.admin.login(chrome, &view)
+    })
+    .await
 }
 
 /// `GET /admin/login`: the sign-in form (or, signed in already, the admin).
@@ -130,9 +151,7 @@ pub(crate) async fn login_page(
         next,
         ..LoginView::default()
     };
-    login_form(&state, &headers, StatusCode::OK, view, notice)
-        .await
-        .unwrap_or_else(|e| failed(&state, e))
+    login_form(&state, &headers, StatusCode::OK, view, notice).await
 }
 
 /// `POST /admin/login`: signs in and goes on to the page asked for.
@@ -201,9 +220,7 @@ pub(crate) async fn login(
         problem: Some(problem),
         ..LoginView::default()
     };
-    let mut response = login_form(&state, &headers, status, view, None)
-        .await
-        .unwrap_or_else(|e| failed(&state, e));
+    let mut response = login_form(&state, &headers, status, view, None).await;
     if let Some(seconds) = retry
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
@@ -283,29 +300,24 @@ async fn password_form(
             };
         }
     };
-    let render = async {
-        let (value, set) = door_cookie(state, headers)?;
-        let view = PasswordView {
-            heading: if user.has_password {
-                "Choose a new password"
-            } else {
-                "Set your password"
-            },
-            csrf: state.app.door_token(&value).await?,
-            token: token.to_owned(),
-            name: user.name.clone(),
-            email: user.email.clone(),
-            min_chars: MIN_PASSWORD_CHARS,
-            problem,
-        };
-        let chrome = chrome(state, None, "").await?;
-        Ok::<_, AppError>((state.admin.password(&chrome, &view), set))
+    let mut view = PasswordView {
+        heading: if user.has_password {
+            "Choose a new password"
+        } else {
+            "Set your password"
+        },
+        token: token.to_owned(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        min_chars: MIN_PASSWORD_CHARS,
+        problem,
+        ..PasswordView::default()
     };
-    match render.await {
-        Ok((Ok(html), set)) => with_cookie(admin_page(status, html), set),
-        Ok((Err(e), _)) => state.error_page(&e.into()),
-        Err(e) => failed(state, e),
-    }
+    door_page(state, headers, status, None, |chrome, csrf| {
+        view.csrf = csrf;
+        state.admin.password(chrome, &view)
+    })
+    .await
 }
 
 /// `GET /admin/password?token=…`: the form a set-password link opens.
@@ -376,17 +388,11 @@ pub(crate) async fn set_password(
 }
 
 async fn code_form(state: &AppState, headers: &HeaderMap, status: StatusCode, mut view: CodeView) -> Response<Body> {
-    let render = async {
-        let (value, set) = door_cookie(state, headers)?;
-        view.csrf = state.app.door_token(&value).await?;
-        let chrome = chrome(state, None, "").await?;
-        Ok::<_, AppError>((state.admin.code(&chrome, &view), set))
-    };
-    match render.await {
-        Ok((Ok(html), set)) => with_cookie(admin_page(status, html), set),
-        Ok((Err(e), _)) => state.error_page(&e.into()),
-        Err(e) => failed(state, e),
-    }
+    door_page(state, headers, status, None, |chrome, csrf| {
+        view.csrf = csrf;
+        state.admin.code(chrome, &view)
+    })
+    .await
 }
 
 /// `GET /admin/login/code`: the second step, after a right password.
@@ -461,9 +467,7 @@ pub(crate) async fn login_code(
                 problem: Some("Signing in took too long: give your password again.".into()),
                 ..LoginView::default()
             };
-            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, view, None)
-                .await
-                .unwrap_or_else(|e| failed(&state, e));
+            return login_form(&state, &headers, StatusCode::UNAUTHORIZED, view, None).await;
         }
         Err(e) => return failed(&state, e),
     };
@@ -481,17 +485,11 @@ async fn forgot_form(
     status: StatusCode,
     mut view: ForgotView,
 ) -> Response<Body> {
-    let render = async {
-        let (value, set) = door_cookie(state, headers)?;
-        view.csrf = state.app.door_token(&value).await?;
-        let chrome = chrome(state, None, "").await?;
-        Ok::<_, AppError>((state.admin.forgot(&chrome, &view), set))
-    };
-    match render.await {
-        Ok((Ok(html), set)) => with_cookie(admin_page(status, html), set),
-        Ok((Err(e), _)) => state.error_page(&e.into()),
-        Err(e) => failed(state, e),
-    }
+    door_page(state, headers, status, None, |chrome, csrf| {
+        view.csrf = csrf;
+        state.admin.forgot(chrome, &view)
+    })
+    .await
 }
 
 /// `GET /admin/forgot`: asks for the address to send a reset link to.

@@ -5,6 +5,7 @@
 //! browsers.
 
 pub(crate) mod account;
+pub(crate) mod comments;
 pub(crate) mod dashboard;
 pub(crate) mod door;
 pub(crate) mod papers;
@@ -37,6 +38,13 @@ pub(crate) async fn chrome(state: &AppState, signed: Option<&SignedIn>, current:
         chrome.staff = Some(staff_view(staff));
         chrome.csrf = signed.csrf().to_owned();
         chrome.nav = navigation(staff, current);
+        if staff.role.may(Action::Moderate) {
+            let pending = state.app.pending_comments().await?;
+            if let Some(item) = chrome.nav.iter_mut().find(|i| i.href == "/admin/comments") {
+                item.count = pending;
+                item.count_label = "waiting for moderation";
+            }
+        }
     }
     Ok(chrome)
 }
@@ -53,6 +61,9 @@ fn staff_view(staff: &Staff) -> StaffView {
 /// The admin's screens `staff` may open.
 fn navigation(staff: &Staff, current: &str) -> Vec<NavItem> {
     let mut screens = vec![("/admin/", "Dashboard"), ("/admin/papers", "Papers")];
+    if staff.role.may(Action::Moderate) {
+        screens.push(("/admin/comments", "Comments"));
+    }
     if staff.role.may(Action::ManageUsers) {
         screens.push(("/admin/users", "Accounts"));
     }

@@ -16,7 +16,7 @@ use quire_app::accounts::Actor;
 use quire_app::paper_desk::{BulkAction, PaperList, PaperListQuery};
 use quire_core::domain::{Status, direction_of};
 use quire_render::admin::{Choice, PagerLink, PaperRowView, PapersView, TabView};
-use quire_store::{PaperSort, Visibility};
+use quire_store::PaperSort;
 
 /// The bulk form: up to 500 slugs and an action.
 pub(crate) struct BulkForm;
@@ -171,8 +171,8 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
     let page = async {
         let list = state.app.paper_list(&actor, &query).await?;
         let config = state.config();
-        let authors = state.store.list_authors(Visibility::All).await?;
-        let topics = state.store.list_topics(Visibility::All).await?;
+        let authors = state.store.author_names().await?;
+        let topics = state.store.topic_names().await?;
         let mut tabs = vec![TabView {
             href: "/admin/papers".into(),
             label: "All".into(),
@@ -232,8 +232,8 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
                 .map(|s| choice(s.as_str(), status_label(*s)))
                 .collect(),
             kinds: config.kinds.iter().map(|k| choice(k, k)).collect(),
-            authors: authors.iter().map(|a| choice(&a.slug, &a.name)).collect(),
-            topics: topics.iter().map(|t| choice(&t.slug, &t.name)).collect(),
+            authors: authors.iter().map(|a| choice(&a.0, &a.1)).collect(),
+            topics: topics.iter().map(|t| choice(&t.0, &t.1)).collect(),
             sorts: PaperSort::ALL
                 .iter()
                 .map(|s| choice(s.as_str(), sort_label(*s)))
