@@ -141,6 +141,18 @@ else {
 }
 await page.goto(`${base}/admin/papers?status=trash`);
 await remember("signed in: papers, trash");
+// Authors and topics: add a topic, edit an author.
+await page.goto(`${base}/admin/topics`);
+await page.fill("#byline-name", `Topic ${stamp}`);
+await page.fill("#byline-description", "Made in the browser checks.");
+await Promise.all([page.waitForURL(/done=added/), page.click("form[action='/admin/topics/save'] button")]);
+if (!(await page.locator("main").innerText()).includes(`Topic ${stamp}`)) fail("the topic added is not listed");
+await remember("signed in: topics");
+await page.goto(`${base}/admin/authors`);
+await remember("signed in: authors");
+await page.click("main table a:has-text('Edit')");
+await page.waitForURL(/edit=/);
+await remember("signed in: author, editing");
 // Comments: a reader's comment waits; it is approved from the queue.
 {
   const listed = await (await page.request.get(`${base}/archive/`)).text();

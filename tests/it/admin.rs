@@ -1602,3 +1602,139 @@ async fn comments_are_moderated_from_the_queue_by_the_roles_that_moderate() {
     );
     assert!(log.iter().any(|r| r.action == "comment.spam"));
 }
+
+#[tokio::test]
+async fn editors_add_edit_and_merge_authors_and_topics() {
+    let site = site("admin_bylines").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    account_as(&site, "ada@example.org", Role::Author, Some("ada")).await;
+    // Authors do not manage bylines.
+    let mut ada = signed_in(&site, "ada@example.org").await;
+    assert_eq!(ada.get("/admin/authors").await.status, StatusCode::FORBIDDEN);
+    let token = ada.token("/admin/").await;
+    let refused = ada
+        .post("/admin/authors/save", &[("csrf", &token), ("name", "Mallory")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let merge = ada
+        .post(
+            "/admin/authors/merge",
+            &[("csrf", &token), ("from", "alan"), ("into", "ada")],
+        )
+        .await;
+    assert_eq!(merge.status, StatusCode::FORBIDDEN);
+
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let list = ed.get("/admin/authors").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text().contains("Alan Turing"));
+    let token = csrf(&list.text());
+    let added = ed
+        .post(
+            "/admin/authors/save",
+            &[
+                ("csrf", &token),
+                ("name", "Grace Hopper"),
+                ("affiliation", "Navy <script>alert(1)</script>"),
+                ("orcid", "https://orcid.org/0000-0002-1825-0097"),
+                ("bio", "Wrote *compilers*."),
+                ("links", "Website=https://example.org/grace?a=b\n\n"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let grace = site
+        .store
+        .get_author("grace-hopper", quire_store::Visibility::All)
+        .await
+        .expect("get")
+        .expect("grace");
+    assert_eq!(grace.orcid.as_deref(), Some("0000-0002-1825-0097"));
+    assert_eq!(grace.links[0].url, "https://example.org/grace?a=b");
+    let shown = ed.get("/admin/authors?done=added&who=Grace%20Hopper").await.text();
+    assert!(
+        shown.contains("Added Grace Hopper.") && shown.contains("Navy &lt;script&gt;"),
+        "{shown}"
+    );
+    // Mistakes come back with what was typed.
+    for (field, value, says) in [
+        ("orcid", "0000-0002-1825-0098", "its last character should be"),
+        ("links", "no equals sign here", "is not Label=URL"),
+        ("links", "Site=javascript:alert(1)", "http"),
+    ] {
+        let reply = ed
+            .post(
+                "/admin/authors/save",
+                &[("csrf", &token), ("name", "Grace Hopper"), (field, value)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}");
+        assert!(reply.text().contains(says), "{field}={value}: {}", reply.text());
+    }
+    let edit = ed.get("/admin/authors?edit=grace-hopper").await.text();
+    assert!(edit.contains("Edit Grace Hopper") && edit.contains("Website=https://example.org/grace?a=b"));
+    // Merge Grace into Ada: her papers (none) move, and she is gone.
+    let merged = ed
+        .post(
+            "/admin/authors/merge",
+            &[("csrf", &token), ("from", "alan"), ("into", "ada")],
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+    let old = site.state.app.paper("old").await.expect("old");
+    assert_eq!(
+        old.meta.authors.iter().map(|a| a.slug.as_str()).collect::<Vec<_>>(),
+        ["ada"]
+    );
+    let into_itself = ed
+        .post(
+            "/admin/authors/merge",
+            &[("csrf", &token), ("from", "ada"), ("into", "ada")],
+        )
+        .await;
+    assert_eq!(into_itself.status, StatusCode::CONFLICT);
+    let unknown = ed
+        .post(
+            "/admin/authors/merge",
+            &[("csrf", &token), ("from", "ghost"), ("into", "ada")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+
+    // Topics the same way.
+    let saved = ed
+        .post(
+            "/admin/topics/save",
+            &[
+                ("csrf", &token),
+                ("name", "Energy"),
+                ("description", "Power and grids."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(ed.get("/admin/topics").await.text().contains("Power and grids."));
+    let bad = ed.post("/admin/topics/save", &[("csrf", &token), ("name", "  ")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    ed.post(
+        "/admin/topics/merge",
+        &[("csrf", &token), ("from", "energy"), ("into", "trade")],
+    )
+    .await;
+    assert!(
+        site.store
+            .get_topic("energy", quire_store::Visibility::All)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let log = site
+        .state
+        .app
+        .audit_log(&Actor::CommandLine, None, 100)
+        .await
+        .expect("log");
+    for action in ["author.save", "author.merge", "topic.save", "topic.merge"] {
+        assert!(log.iter().any(|r| r.action == action), "{action}");
+    }
+}

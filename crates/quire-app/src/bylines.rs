@@ -2,7 +2,9 @@
 //! merging two that turn out to be the same (an author added twice under
 //! two spellings, two topics that grew into one).
 
+use crate::accounts::Actor;
 use crate::{App, AppError};
+use quire_core::domain::Action;
 use quire_core::domain::{Author, AuthorInput, Topic, TopicInput};
 use quire_store::Visibility;
 
@@ -45,6 +47,43 @@ impl App {
     pub async fn merge_topics(&self, from: &str, into: &str) -> Result<u64, AppError> {
         same_check("topic", from, into)?;
         Ok(self.store.merge_topics(from, into).await?)
+    }
+}
+
+impl App {
+    /// [`App::save_author`] for `actor`, who must manage bylines; in the
+    /// audit log.
+    pub async fn save_author_as(&self, actor: &Actor, author: &AuthorInput) -> Result<bool, AppError> {
+        actor.require(Action::ManageBylines, "manage authors and topics")?;
+        let created = self.save_author(author).await?;
+        let detail = if created { "added" } else { "updated" };
+        self.audit(actor, "author.save", &author.slug, detail).await?;
+        Ok(created)
+    }
+
+    /// [`App::save_topic`] for `actor`, who must manage bylines.
+    pub async fn save_topic_as(&self, actor: &Actor, topic: &TopicInput) -> Result<bool, AppError> {
+        actor.require(Action::ManageBylines, "manage authors and topics")?;
+        let created = self.save_topic(topic).await?;
+        let detail = if created { "added" } else { "updated" };
+        self.audit(actor, "topic.save", &topic.slug, detail).await?;
+        Ok(created)
+    }
+
+    /// [`App::merge_authors`] for `actor`, who must manage bylines.
+    pub async fn merge_authors_as(&self, actor: &Actor, from: &str, into: &str) -> Result<u64, AppError> {
+        actor.require(Action::ManageBylines, "manage authors and topics")?;
+        let papers = self.merge_authors(from, into).await?;
+        self.audit(actor, "author.merge", from, &format!("into {into}")).await?;
+        Ok(papers)
+    }
+
+    /// [`App::merge_topics`] for `actor`, who must manage bylines.
+    pub async fn merge_topics_as(&self, actor: &Actor, from: &str, into: &str) -> Result<u64, AppError> {
+        actor.require(Action::ManageBylines, "manage authors and topics")?;
+        let papers = self.merge_topics(from, into).await?;
+        self.audit(actor, "topic.merge", from, &format!("into {into}")).await?;
+        Ok(papers)
     }
 }
 

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/code.html", include_str!("../templates/admin/code.html")),
     ("admin/papers.html", include_str!("../templates/admin/papers.html")),
     ("admin/comments.html", include_str!("../templates/admin/comments.html")),
+    ("admin/bylines.html", include_str!("../templates/admin/bylines.html")),
     ("admin/account.html", include_str!("../templates/admin/account.html")),
 ];
 
@@ -306,6 +307,47 @@ pub struct CommentsView {
     pub here: String,
 }
 
+/// One author or topic in its list.
+#[derive(Clone, Debug, Serialize)]
+pub struct BylineRow {
+    pub slug: String,
+    pub name: String,
+    /// The affiliation of an author, the description of a topic.
+    pub detail: String,
+    pub papers: i64,
+    pub public_href: String,
+    pub edit_href: String,
+}
+
+/// What the add or edit form holds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BylineForm {
+    pub slug: String,
+    pub name: String,
+    pub affiliation: String,
+    pub orcid: String,
+    /// The biography or the description.
+    pub text: String,
+    /// `Label=URL` lines.
+    pub links: String,
+}
+
+/// The authors or the topics screen.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BylinesView {
+    /// "authors" or "topics".
+    pub kind: &'static str,
+    pub one: &'static str,
+    pub heading: &'static str,
+    pub rows: Vec<BylineRow>,
+    pub form: BylineForm,
+    pub editing: bool,
+    pub action: &'static str,
+    pub merge_action: &'static str,
+    pub list_href: &'static str,
+    pub problem: Option<String>,
+}
+
 /// The second step of signing in: the code form.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CodeView {
@@ -428,6 +470,10 @@ impl AdminPages {
 
     pub fn comments(&self, chrome: &Chrome, view: &CommentsView) -> Result<String, RenderError> {
         self.render("admin/comments.html", "Comments", chrome, view)
+    }
+
+    pub fn bylines(&self, chrome: &Chrome, view: &BylinesView) -> Result<String, RenderError> {
+        self.render("admin/bylines.html", view.heading, chrome, view)
     }
 
     pub fn code(&self, chrome: &Chrome, view: &CodeView) -> Result<String, RenderError> {

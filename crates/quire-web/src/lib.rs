@@ -278,6 +278,15 @@ pub fn app(state: AppState) -> Router {
                 .route("/admin/logout", axum::routing::post(admin::door::logout))
                 .route("/admin/papers", get(admin::papers::papers))
                 .route("/admin/papers/bulk", axum::routing::post(admin::papers::bulk))
+                .route("/admin/authors", get(admin::bylines::authors))
+                .route("/admin/authors/save", axum::routing::post(admin::bylines::save_author))
+                .route(
+                    "/admin/authors/merge",
+                    axum::routing::post(admin::bylines::merge_authors),
+                )
+                .route("/admin/topics", get(admin::bylines::topics))
+                .route("/admin/topics/save", axum::routing::post(admin::bylines::save_topic))
+                .route("/admin/topics/merge", axum::routing::post(admin::bylines::merge_topics))
                 .route("/admin/comments", get(admin::comments::queue))
                 .route(
                     "/admin/comments/moderate",

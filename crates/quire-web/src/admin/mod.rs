@@ -5,6 +5,7 @@
 //! browsers.
 
 pub(crate) mod account;
+pub(crate) mod bylines;
 pub(crate) mod comments;
 pub(crate) mod dashboard;
 pub(crate) mod door;
@@ -61,6 +62,10 @@ fn staff_view(staff: &Staff) -> StaffView {
 /// The admin's screens `staff` may open.
 fn navigation(staff: &Staff, current: &str) -> Vec<NavItem> {
     let mut screens = vec![("/admin/", "Dashboard"), ("/admin/papers", "Papers")];
+    if staff.role.may(Action::ManageBylines) {
+        screens.push(("/admin/authors", "Authors"));
+        screens.push(("/admin/topics", "Topics"));
+    }
     if staff.role.may(Action::Moderate) {
         screens.push(("/admin/comments", "Comments"));
     }

@@ -56,7 +56,9 @@ fn role_choices() -> Vec<Choice> {
 pub(crate) async fn refused(state: &AppState, signed: &SignedIn, error: AppError) -> Response<Body> {
     let (status, heading) = match &error {
         AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
-        AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "Not found"),
+        AppError::NotFound { .. } | AppError::Store(quire_store::StoreError::NotFound { .. }) => {
+            (StatusCode::NOT_FOUND, "Not found")
+        }
         AppError::WrongState(_) | AppError::Invalid { .. } | AppError::Fields(_) => {
             (StatusCode::CONFLICT, "This cannot be done")
         }
