@@ -199,6 +199,14 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// The hasher failed (a worker stopped): the site's fault, not the input's.
+fn hasher_failed(e: impl std::fmt::Display) -> AppError {
+    AppError::Io {
+        path: "the password hasher".into(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
 /// Checks `password` against the PHC string `hash`.
 fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
@@ -218,14 +226,27 @@ impl App {
     /// takes 19 MiB and tens of milliseconds, so a flood of sign-ins
     /// waits its turn rather than exhausting memory.
     async fn hashing<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self.hashing.acquire().await.map_err(|e| AppError::Io {
-            path: "the password hasher".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Io {
-            path: "the password hasher".into(),
-            source: std::io::Error::other(e.to_string()),
-        })
+        let _permit = self.hashing.acquire().await.map_err(hasher_failed)?;
+        tokio::task::spawn_blocking(work).await.map_err(hasher_failed)
+    }
+
+    /// The argon2id hash (PHC string) of a new `password`.
+    async fn new_hash(&self, password: &str) -> Result<String, AppError> {
+        let owned = password.to_owned();
+        self.hashing(move || Argon2::default().hash_password(owned.as_bytes()).map(|h| h.to_string()))
+            .await?
+            .map_err(hasher_failed)
+    }
+
+    /// Whether `password` is the one `hash` was made from; one over
+    /// [`MAX_PASSWORD_BYTES`](quire_core::domain::MAX_PASSWORD_BYTES) is
+    /// refused unchecked.
+    async fn password_holds(&self, password: &str, hash: String) -> Result<bool, AppError> {
+        if password.len() > quire_core::domain::MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
+        let password = password.to_owned();
+        self.hashing(move || password_matches(&password, &hash)).await
     }
 
     /// Writes what `actor` did to the audit log.
@@ -517,14 +538,7 @@ impl App {
         let user_id = self.open_link(token).await?;
         let user = self.live_account(user_id).await?;
         validate_password(password, &user.email, &user.name).map_err(|m| AppError::invalid("password", m))?;
-        let owned = password.to_owned();
-        let hash = self
-            .hashing(move || Argon2::default().hash_password(owned.as_bytes()).map(|h| h.to_string()))
-            .await?
-            .map_err(|e| AppError::Io {
-                path: "the password hasher".into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+        let hash = self.new_hash(password).await?;
         let now = OffsetDateTime::now_utc();
         match self.store.use_account_link(&digest(token), now).await? {
             LinkUse::Taken { user_id: owner, .. } if owner == user.id => {}
@@ -564,9 +578,7 @@ impl App {
             None => None,
         };
         let checked_hash = hash.clone().unwrap_or_else(|| decoy_hash().to_owned());
-        let password = attempt.password.to_owned();
-        let matches = password.len() <= quire_core::domain::MAX_PASSWORD_BYTES
-            && self.hashing(move || password_matches(&password, &checked_hash)).await?;
+        let matches = self.password_holds(attempt.password, checked_hash).await?;
         let (Some(user), true, true) = (usable, hash.is_some(), matches) else {
             self.login_addresses.fail(address, unix);
             if let Some(u) = &user {
@@ -704,21 +716,11 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("account", "address", staff.email.clone()))?;
         let hash = self.store.password_hash(user.id).await?.unwrap_or_default();
-        let given = current.to_owned();
-        let matches = current.len() <= quire_core::domain::MAX_PASSWORD_BYTES
-            && self.hashing(move || password_matches(&given, &hash)).await?;
-        if !matches {
+        if !self.password_holds(current, hash).await? {
             return Err(AppError::invalid("current", "is not your current password"));
         }
         validate_password(new, &user.email, &user.name).map_err(|m| AppError::invalid("password", m))?;
-        let owned = new.to_owned();
-        let hash = self
-            .hashing(move || Argon2::default().hash_password(owned.as_bytes()).map(|h| h.to_string()))
-            .await?
-            .map_err(|e| AppError::Io {
-                path: "the password hasher".into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+        let hash = self.new_hash(new).await?;
         let now = OffsetDateTime::now_utc();
         self.store.set_password_hash(user.id, &hash, now).await?;
         self.audit(&Actor::Staff(staff.clone()), "user.password", &user.email, "changed")

@@ -2,14 +2,14 @@
 //! (turn it on with an authenticator app, see the recovery codes once,
 //! turn it off with a code) and changing the password.
 
-use super::session::{SignedIn, StaffForm, session_cookie};
+use super::session::{SignedIn, StaffForm, signed_in_to};
 use super::{admin_page, chrome, failed};
 use crate::AppState;
 use crate::forms::{ClientIp, FormKind};
 use crate::plumbing::see_other;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{Response, StatusCode, header};
+use axum::http::{Response, StatusCode};
 use quire_app::AppError;
 use quire_app::accounts::Actor;
 use quire_core::domain::MIN_PASSWORD_CHARS;
@@ -175,13 +175,7 @@ pub(crate) async fn change_password(
             )
             .await
         {
-            Ok(token) => {
-                let mut response = see_other("/admin/account?done=password");
-                response
-                    .headers_mut()
-                    .append(header::SET_COOKIE, session_cookie(&state, token));
-                return response;
-            }
+            Ok(token) => return signed_in_to(&state, "/admin/account?done=password", token),
             Err(AppError::Invalid { field, message }) => Some(match field {
                 "current" => format!("The current password {message}."),
                 _ => format!("The new password {message}."),

@@ -4,7 +4,7 @@
 //! so another site cannot post them for a visitor (no signing a visitor
 //! in to an account of the attacker's).
 
-use super::session::{DOOR_COOKIE, SESSION_COOKIE, StaffForm, cleared_session_cookie, session_cookie};
+use super::session::{DOOR_COOKIE, SESSION_COOKIE, StaffForm, cleared_session_cookie, signed_in_to};
 use super::{admin_page, chrome, failed, forged, message_page};
 use crate::AppState;
 use crate::forms::{ClientIp, Form, FormKind};
@@ -87,6 +87,16 @@ async fn door_checked(state: &AppState, headers: &HeaderMap, token: &str) -> Res
     state.app.door_token_valid(&value, token).await
 }
 
+/// The answer to a form posted before signing in that did not come from
+/// our page in this browser; `None` when it did.
+async fn door_refusal(state: &AppState, headers: &HeaderMap, token: &str) -> Option<Response<Body>> {
+    match door_checked(state, headers, token).await {
+        Ok(true) => None,
+        Ok(false) => Some(forged()),
+        Err(e) => Some(failed(state, e)),
+    }
+}
+
 fn with_cookie(mut response: Response<Body>, set: Option<HeaderValue>) -> Response<Body> {
     if let Some(set) = set {
         response.headers_mut().append(header::SET_COOKIE, set);
@@ -161,10 +171,8 @@ pub(crate) async fn login(
     headers: HeaderMap,
     form: Form<DoorForm>,
 ) -> Response<Body> {
-    match door_checked(&state, &headers, form.field("csrf")).await {
-        Ok(true) => {}
-        Ok(false) => return forged(),
-        Err(e) => return failed(&state, e),
+    if let Some(refusal) = door_refusal(&state, &headers, form.field("csrf")).await {
+        return refusal;
     }
     let next = safe_next(Some(form.field("next")));
     let previous = cookie(&headers, SESSION_COOKIE);
@@ -180,13 +188,7 @@ pub(crate) async fn login(
         previous: previous.as_deref(),
     };
     let (status, problem, retry) = match state.app.login(&attempt, OffsetDateTime::now_utc()).await {
-        Ok(SignIn::Session(login)) => {
-            let mut response = see_other(&next);
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, session_cookie(&state, login.token));
-            return response;
-        }
+        Ok(SignIn::Session(login)) => return signed_in_to(&state, &next, login.token),
         Ok(SignIn::SecondStep { pending }) => {
             let target = format!(
                 "/admin/login/code?next={}",
@@ -337,10 +339,8 @@ pub(crate) async fn set_password(
     headers: HeaderMap,
     form: Form<DoorForm>,
 ) -> Response<Body> {
-    match door_checked(&state, &headers, form.field("csrf")).await {
-        Ok(true) => {}
-        Ok(false) => return forged(),
-        Err(e) => return failed(&state, e),
+    if let Some(refusal) = door_refusal(&state, &headers, form.field("csrf")).await {
+        return refusal;
     }
     let token = form.field("token");
     let password = form.field("password");
@@ -374,13 +374,7 @@ pub(crate) async fn set_password(
         previous: previous.as_deref(),
     };
     match state.app.login(&attempt, OffsetDateTime::now_utc()).await {
-        Ok(SignIn::Session(login)) => {
-            let mut response = see_other("/admin/?welcome=1");
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, session_cookie(&state, login.token));
-            response
-        }
+        Ok(SignIn::Session(login)) => signed_in_to(&state, "/admin/?welcome=1", login.token),
         // The password is set; signing in (and a second step) can wait
         // for the form.
         Ok(SignIn::SecondStep { .. }) | Err(_) => see_other("/admin/login"),
@@ -418,10 +412,8 @@ pub(crate) async fn login_code(
     headers: HeaderMap,
     form: Form<DoorForm>,
 ) -> Response<Body> {
-    match door_checked(&state, &headers, form.field("csrf")).await {
-        Ok(true) => {}
-        Ok(false) => return forged(),
-        Err(e) => return failed(&state, e),
+    if let Some(refusal) = door_refusal(&state, &headers, form.field("csrf")).await {
+        return refusal;
     }
     let next = safe_next(Some(form.field("next")));
     let Some(pending) = cookie(&headers, STEP_COOKIE) else {
@@ -441,10 +433,8 @@ pub(crate) async fn login_code(
     };
     let (status, problem) = match state.app.login_code(&attempt, OffsetDateTime::now_utc()).await {
         Ok(login) => {
-            let mut response = see_other(&next);
-            let headers = response.headers_mut();
-            headers.append(header::SET_COOKIE, session_cookie(&state, login.token));
-            headers.append(
+            let mut response = signed_in_to(&state, &next, login.token);
+            response.headers_mut().append(
                 header::SET_COOKIE,
                 super::session::admin_cookie_for(&state, STEP_COOKIE, String::new(), time::Duration::ZERO),
             );
@@ -505,10 +495,8 @@ pub(crate) async fn forgot(
     headers: HeaderMap,
     form: Form<DoorForm>,
 ) -> Response<Body> {
-    match door_checked(&state, &headers, form.field("csrf")).await {
-        Ok(true) => {}
-        Ok(false) => return forged(),
-        Err(e) => return failed(&state, e),
+    if let Some(refusal) = door_refusal(&state, &headers, form.field("csrf")).await {
+        return refusal;
     }
     let email: String = form.field("email").trim().chars().take(254).collect();
     let mut view = ForgotView {

@@ -87,6 +87,15 @@ pub(crate) fn session_cookie(state: &AppState, token: String) -> HeaderValue {
     admin_cookie(state, SESSION_COOKIE, token, SESSION_MAX_DAYS)
 }
 
+/// A redirect to `target` that gives the browser the session `token`.
+pub(crate) fn signed_in_to(state: &AppState, target: &str, token: String) -> Response<Body> {
+    let mut response = see_other(target);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(state, token));
+    response
+}
+
 /// A `Set-Cookie` that removes the session cookie.
 pub(crate) fn cleared_session_cookie(state: &AppState) -> HeaderValue {
     admin_cookie(state, SESSION_COOKIE, String::new(), 0)
