@@ -389,6 +389,45 @@ async fn scheduled_papers_appear_by_themselves() {
     }
 }
 
+/// A scheduled paper whose write the change watcher never saw (it landed
+/// before the watcher's first look) still appears once its time has
+/// passed, even when the schedule is next read after that time.
+#[tokio::test]
+async fn scheduled_papers_appear_when_their_write_went_unseen() {
+    let site = standard_site().await;
+    let upkeep = quire_web::spawn_cache_upkeep(&site.state);
+    // Without its watcher, the cache hears of no change: only the
+    // schedule, read again every five seconds, can refresh it.
+    upkeep[0].abort();
+    let mut soon = common::paper(
+        "unseen",
+        OffsetDateTime::now_utc() + time::Duration::seconds(1),
+        &["ada"],
+        &[],
+    );
+    soon.status = Status::Scheduled;
+    soon.title = "Unseen Paper".into();
+    site.store
+        .add_papers(&[soon], AddOptions::default())
+        .await
+        .expect("add");
+    assert!(
+        !get(&site.state, "/").await.text().contains("Unseen Paper"),
+        "cached home page without it"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !get(&site.state, "/").await.text().contains("Unseen Paper") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled paper never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for task in upkeep {
+        task.abort();
+    }
+}
+
 #[tokio::test]
 async fn health_check_answers() {
     let site = standard_site().await;

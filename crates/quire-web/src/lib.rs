@@ -598,30 +598,37 @@ pub fn spawn_cache_upkeep(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> 
     let store = state.store.clone();
     let cache = state.cache.clone();
     let scheduler = tokio::spawn(async move {
-        let next_due = || async {
-            store
-                .next_publication_after(OffsetDateTime::now_utc())
-                .await
-                .unwrap_or_else(|e| {
+        // Cached pages may be stale for any paper due after `checked`,
+        // the last time this task cleared the cache (or started). Asking
+        // for papers due after it, not after now, finds a paper written
+        // while no change was seen even once its time has passed.
+        let mut checked = OffsetDateTime::now_utc();
+        let next_due = |after: OffsetDateTime| {
+            let store = store.clone();
+            async move {
+                store.next_publication_after(after).await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "cannot read the publication schedule");
                     None
                 })
+            }
         };
-        let mut due = next_due().await;
+        let mut due = next_due(checked).await;
         // The schedule is also read again now and then: a write that lands
         // between this read and the watcher's first look sends no change.
         let mut ticks: u32 = 0;
         loop {
             tokio::select! {
-                () = changed.notified() => due = next_due().await,
+                () = changed.notified() => due = next_due(checked).await,
                 () = tokio::time::sleep(Duration::from_millis(500)) => {
                     ticks = ticks.wrapping_add(1);
-                    if due.is_some_and(|t| t <= OffsetDateTime::now_utc()) {
+                    let now = OffsetDateTime::now_utc();
+                    if due.is_some_and(|t| t <= now) {
                         tracing::info!("a scheduled paper is due; refreshing pages");
                         cache.invalidate();
-                        due = next_due().await;
+                        checked = now;
+                        due = next_due(checked).await;
                     } else if ticks.is_multiple_of(10) {
-                        due = next_due().await;
+                        due = next_due(checked).await;
                     }
                 }
             }
