@@ -817,6 +817,7 @@ async fn paper_command(ctx: &RunContext, cmd: &PaperCommand) -> Result<(), Failu
                 AddOptions {
                     create_missing: *create_missing,
                     replace: *replace,
+                    ..AddOptions::default()
                 },
             )
             .await

@@ -7,6 +7,8 @@
 
 use crate::common;
 
+mod editor;
+
 use axum::http::StatusCode;
 use common::http::{Reply, Site, post_form, request, site_on_either, standard_papers};
 use common::smtp::{SmtpServer, part};

@@ -86,6 +86,7 @@ async fn pages_render_from_postgres() {
             AddOptions {
                 create_missing: true,
                 replace: false,
+                ..AddOptions::default()
             },
         )
         .await

@@ -103,7 +103,7 @@ impl Actor {
         }
     }
 
-    fn user_id(&self) -> Option<i64> {
+    pub(crate) fn user_id(&self) -> Option<i64> {
         match self {
             Actor::CommandLine => None,
             Actor::Staff(s) => Some(s.id),

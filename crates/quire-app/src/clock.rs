@@ -123,6 +123,20 @@ impl SiteZone {
     }
 }
 
+impl SiteZone {
+    /// An instant as a `datetime-local` field shows it on the site's
+    /// clock (`2026-12-03T09:00`), which [`SiteZone::parse`] reads back.
+    pub fn local_input(&self, t: OffsetDateTime) -> String {
+        match jiff::Timestamp::from_nanosecond(t.unix_timestamp_nanos()) {
+            Ok(timestamp) => timestamp
+                .to_zoned(self.zone.clone())
+                .strftime("%Y-%m-%dT%H:%M")
+                .to_string(),
+            Err(_) => String::new(),
+        }
+    }
+}
+
 fn civil_rfc3339(civil: DateTime) -> String {
     civil.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -212,6 +226,15 @@ mod tests {
             SiteZone::utc().parse("2026-12-03 09:00"),
             Ok(datetime!(2026-12-03 09:00 UTC))
         );
+    }
+
+    #[test]
+    fn form_fields_show_times_on_the_site_clock_and_read_back() {
+        let paris = SiteZone::new("Europe/Paris").expect("zone");
+        let t = datetime!(2026-07-03 07:00 UTC);
+        assert_eq!(paris.local_input(t), "2026-07-03T09:00");
+        assert_eq!(paris.parse(&paris.local_input(t)), Ok(t));
+        assert_eq!(SiteZone::utc().local_input(t), "2026-07-03T07:00");
     }
 
     #[test]

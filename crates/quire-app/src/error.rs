@@ -76,6 +76,15 @@ pub enum AppError {
         live_since: time::OffsetDateTime,
         at: time::OffsetDateTime,
     },
+    /// Someone saved the paper after the form was opened: saving the form
+    /// would undo their changes, so nothing was saved.
+    #[error("{slug:?} was saved again after you opened it (revision {revision}{}); nothing was saved", by_whom(.saved_by.as_deref()))]
+    EditConflict {
+        slug: String,
+        revision: i64,
+        saved_by: Option<String>,
+        saved_at: Option<time::OffsetDateTime>,
+    },
     /// A signed link past its time.
     #[error("the link has expired")]
     LinkExpired,
@@ -134,6 +143,7 @@ impl AppError {
             AppError::AlreadySent { .. } => "already_sent",
             AppError::WrongState(_) => "wrong_state",
             AppError::WouldGoOffline { .. } => "would_go_offline",
+            AppError::EditConflict { .. } => "edit_conflict",
             AppError::LinkExpired => "link_expired",
             AppError::LinkInvalid => "link_invalid",
             AppError::LinkUsed => "link_used",
@@ -180,6 +190,7 @@ fn store_code(e: &StoreError) -> &'static str {
         StoreError::BadReply(_) => "reply_closed",
         StoreError::DuplicateComment => "duplicate_comment",
         StoreError::DuplicateUser(_) => "duplicate_user",
+        StoreError::StaleRevision { .. } => "edit_conflict",
         StoreError::Connect { .. } | StoreError::Migrate(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
             "database"
         }
@@ -192,6 +203,10 @@ fn fields_summary(errors: &[FieldError]) -> String {
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+fn by_whom(name: Option<&str>) -> String {
+    name.map(|n| format!(", by {n}")).unwrap_or_default()
 }
 
 fn list(ids: &[i64]) -> String {

@@ -11,6 +11,7 @@ pub mod bylines;
 pub mod clock;
 pub mod comments;
 pub mod config;
+pub mod editing;
 pub mod error;
 pub mod limits;
 pub mod newsletter;

@@ -27,7 +27,7 @@ pub struct Draft {
 /// Somewhere papers come from. A source reads and checks everything it
 /// can alone (its format, front matter, images); [`App::add_papers`]
 /// does the rest the same way for all.
-pub trait PaperSource {
+pub trait PaperSource: Sync {
     /// Every paper the source holds, and every problem found reading them;
     /// `notes` gets what is worth knowing but stops nothing.
     fn read(&self, rules: &PaperRules<'_>, notes: &mut Vec<String>) -> (Vec<Draft>, Vec<PaperProblem>);
@@ -95,7 +95,7 @@ impl App {
         let was_public = self.public_now(&inputs).await?;
         self.store.add_papers(&inputs, options).await?;
         let announcements = self
-            .announce_all(inputs.iter().map(|p| p.slug.as_str()), &was_public)
+            .announce_all(&inputs.iter().map(|p| p.slug.clone()).collect::<Vec<_>>(), &was_public)
             .await?;
         let named = |slugs: Vec<String>| {
             slugs
@@ -142,9 +142,9 @@ impl App {
     }
 
     /// [`App::announce`] for each of `slugs`, keeping what did something.
-    async fn announce_all<'s>(
+    async fn announce_all(
         &self,
-        slugs: impl IntoIterator<Item = &'s str>,
+        slugs: &[String],
         was_public: &[String],
     ) -> Result<Vec<(String, Announcement)>, AppError> {
         let mut done = Vec::new();
@@ -309,7 +309,7 @@ impl App {
     /// Returns the emails this cancelled, per paper.
     pub async fn delete_papers(&self, slugs: &[String]) -> Result<Vec<(String, Announcement)>, AppError> {
         self.store.set_trashed(slugs, Some(OffsetDateTime::now_utc())).await?;
-        self.announce_all(slugs.iter().map(String::as_str), &[]).await
+        self.announce_all(slugs, &[]).await
     }
 
     /// Brings papers back from the trash as they were (status, date,
@@ -322,7 +322,7 @@ impl App {
             }
         }
         self.store.set_trashed(slugs, None).await?;
-        self.announce_all(slugs.iter().map(String::as_str), &[]).await
+        self.announce_all(slugs, &[]).await
     }
 
     /// Deletes for good the papers in the trash for longer than `age`,

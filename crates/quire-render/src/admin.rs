@@ -25,6 +25,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/comments.html", include_str!("../templates/admin/comments.html")),
     ("admin/bylines.html", include_str!("../templates/admin/bylines.html")),
     ("admin/account.html", include_str!("../templates/admin/account.html")),
+    ("admin/editor.html", include_str!("../templates/admin/editor.html")),
+    (
+        "admin/revisions.html",
+        include_str!("../templates/admin/revisions.html"),
+    ),
 ];
 
 /// The admin's templates, compiled once.
@@ -379,6 +384,98 @@ pub struct EnrolView {
     pub ticket: String,
 }
 
+/// What the editor's form holds: the paper's fields as typed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EditorFields {
+    pub title: String,
+    pub subtitle: String,
+    pub slug: String,
+    pub kind: String,
+    pub summary: String,
+    /// Author slugs in byline order, separated by commas.
+    pub authors: String,
+    pub topics: Vec<String>,
+    pub language: String,
+    pub translation_of: String,
+    pub canonical_url: String,
+    pub comments: String,
+    pub body: String,
+    /// `YYYY-MM-DDTHH:MM` in the site's zone, for scheduling.
+    pub schedule_at: String,
+}
+
+/// A problem with one field of the editor's form.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FieldProblem {
+    /// The form field's name (`title`, `authors`…), or empty for the
+    /// whole paper.
+    pub field: String,
+    pub message: String,
+}
+
+/// The paper editor.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EditorView {
+    /// `None` for a new paper.
+    pub original: Option<String>,
+    pub base_revision: i64,
+    pub fields: EditorFields,
+    pub kinds: Vec<Choice>,
+    pub topics: Vec<Choice>,
+    pub authors: Vec<Choice>,
+    /// "draft", "scheduled", "published" or "archived"; empty when new.
+    pub status: String,
+    pub status_label: String,
+    /// When it goes or went out, as the site's clock says it.
+    pub date: String,
+    pub submitted: bool,
+    pub may_publish: bool,
+    /// The public address, once readers can see it.
+    pub public_href: Option<String>,
+    pub problems: Vec<FieldProblem>,
+    /// Someone saved meanwhile: what to say, and where to compare.
+    pub conflict: Option<String>,
+    pub revisions_href: Option<String>,
+    pub zone: String,
+}
+
+/// One revision in a paper's history.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RevisionRow {
+    pub number: i64,
+    pub saved_at: String,
+    pub saved_at_iso: String,
+    pub saved_by: String,
+    pub latest: bool,
+}
+
+/// A paper's revisions, and a comparison of two of them when asked.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RevisionsView {
+    pub slug: String,
+    pub title: String,
+    pub edit_href: String,
+    /// Where the comparison form goes (GET) and restoring posts.
+    pub compare_action: String,
+    pub restore_action: String,
+    pub rows: Vec<RevisionRow>,
+    pub revision: i64,
+    pub old: i64,
+    pub new: i64,
+    /// Groups of changed lines with context: (change, text) pairs, where
+    /// change is "same", "removed" or "added".
+    pub groups: Vec<Vec<DiffLineView>>,
+    pub compared: bool,
+    pub problem: Option<String>,
+}
+
+/// One line of a comparison.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DiffLineView {
+    pub change: String,
+    pub text: String,
+}
+
 /// `text` as a QR code: a `data:` URL of an SVG image, black on white.
 pub fn qr_data_url(text: &str) -> Option<String> {
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
@@ -486,6 +583,19 @@ impl AdminPages {
 
     pub fn forgot(&self, chrome: &Chrome, view: &ForgotView) -> Result<String, RenderError> {
         self.render("admin/forgot.html", "Forgotten password", chrome, view)
+    }
+
+    pub fn editor(&self, chrome: &Chrome, view: &EditorView) -> Result<String, RenderError> {
+        let title = if view.original.is_some() {
+            "Edit paper"
+        } else {
+            "New paper"
+        };
+        self.render("admin/editor.html", title, chrome, view)
+    }
+
+    pub fn revisions(&self, chrome: &Chrome, view: &RevisionsView) -> Result<String, RenderError> {
+        self.render("admin/revisions.html", "Revisions", chrome, view)
     }
 }
 

@@ -108,6 +108,8 @@ pub enum StoreError {
     BadReply(i64),
     #[error("the same comment is already on this paper")]
     DuplicateComment,
+    #[error("{slug:?} was saved again meanwhile (it is at revision {current})")]
+    StaleRevision { slug: String, current: i64 },
     #[error("an account with the address {0:?} already exists")]
     DuplicateUser(String),
     #[error("the database holds a value Quire cannot read: {0}")]
@@ -219,6 +221,15 @@ pub struct AddOptions {
     pub create_missing: bool,
     /// Overwrite a paper whose slug exists instead of refusing.
     pub replace: bool,
+    /// Keep a replaced paper's images instead of those of the input (the
+    /// admin's editor sends text, its images are uploaded one by one).
+    pub keep_media: bool,
+    /// The revision a replaced paper must still be at: a save over a
+    /// later one is refused with [`StoreError::StaleRevision`].
+    pub expected_revision: Option<i64>,
+    /// The account saving, recorded with the revision (none: the command
+    /// line).
+    pub saved_by: Option<i64>,
 }
 
 /// Tables whose rows are named by slug.
@@ -397,6 +408,7 @@ mod comments;
 mod outbox;
 #[cfg(test)]
 mod properties;
+mod revisions;
 mod search;
 mod subscribers;
 mod users;
@@ -406,6 +418,7 @@ pub use outbox::{
     CampaignContent, CampaignSummary, ClaimedMessage, Delivery, DeliveryResult, NewCampaign, OutboxCounts, OutboxEntry,
     OutgoingMessage, RetryPolicy,
 };
+pub use revisions::{EditState, MAX_REVISIONS_LISTED, Revision, RevisionMeta};
 pub use search::{MAX_QUERY_CHARS, RANK_POOL, SearchHit, SearchPage, SearchQuery, SearchTerms};
 pub use subscribers::{ImportReport, Subscriber};
 pub use users::{
@@ -684,13 +697,20 @@ impl Store {
             let mut topic_ids: HashMap<String, i64> = HashMap::new();
             let mut ids = Vec::with_capacity(papers.len());
             for p in papers {
-                let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM papers WHERE slug = $1")
+                let found: Option<(i64, i64)> = sqlx::query_as("SELECT id, revision FROM papers WHERE slug = $1")
                     .bind(&p.slug)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if existing.is_some() && !options.replace {
+                if found.is_some() && !options.replace {
                     return Err(StoreError::DuplicatePaper(p.slug.clone()));
                 }
+                if let Some(expected) = options.expected_revision {
+                    let current = found.map_or(0, |f| f.1);
+                    if current != expected {
+                        return Err(StoreError::StaleRevision { slug: p.slug.clone(), current });
+                    }
+                }
+                let existing = found.map(|f| f.0);
                 let authors = resolve_slugs!(
                     tx,
                     &p.authors,
@@ -723,7 +743,9 @@ impl Store {
                         sqlx::query(
                             "UPDATE papers SET title = $2, subtitle = $3, kind = $4, summary = $5, \
                              language = $6, status = $7, published_at = $8, canonical_url = $9, \
-                             word_count = $10, updated_at = $11, translation_of = $12, comments = $13 WHERE id = $1",
+                             word_count = $10, updated_at = $11, translation_of = $12, comments = $13, \
+                             revision = revision + 1, \
+                             submitted_at = CASE WHEN $7 = 'draft' THEN submitted_at ELSE NULL END WHERE id = $1",
                         )
                         .bind(id)
                         .bind(&p.title)
@@ -747,8 +769,9 @@ impl Store {
                     None => {
                         sqlx::query_scalar(
                             "INSERT INTO papers (slug, title, subtitle, kind, summary, language, status, \
-                             published_at, canonical_url, word_count, created_at, updated_at, translation_of, comments) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                             published_at, canonical_url, word_count, created_at, updated_at, translation_of, comments, \
+                             revision) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1) RETURNING id",
                         )
                         .bind(&p.slug)
                         .bind(&p.title)
@@ -776,8 +799,22 @@ impl Store {
                 .bind(&p.body)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("DELETE FROM paper_media WHERE paper_id = $1").bind(id).execute(&mut *tx).await?;
-                for m in &p.media {
+                sqlx::query(
+                    "INSERT INTO paper_revisions (paper_id, number, saved_at, user_id, source) \
+                     SELECT id, revision, $2, $3, $4 FROM papers WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(options.saved_by)
+                .bind(quire_core::domain::paper_file_text(p))
+                .execute(&mut *tx)
+                .await?;
+                if !(options.keep_media && existing.is_some()) {
+                    sqlx::query("DELETE FROM paper_media WHERE paper_id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                let media: &[quire_core::domain::MediaInput] =
+                    if options.keep_media && existing.is_some() { &[] } else { &p.media };
+                for m in media {
                     sqlx::query(
                         "INSERT INTO paper_media (paper_id, name, kind, width, height, byte_size, sha256, data) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -106,6 +106,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_title_order.sql"),
         include_str!("../migrations/postgres/0016_title_order.sql"),
     ),
+    (
+        17,
+        "paper revisions and review",
+        include_str!("../migrations/sqlite/0017_revisions.sql"),
+        include_str!("../migrations/postgres/0017_revisions.sql"),
+    ),
 ];
 
 fn migrator(pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str) -> Migrator {

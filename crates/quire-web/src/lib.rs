@@ -278,6 +278,15 @@ pub fn app(state: AppState) -> Router {
                 .route("/admin/logout", axum::routing::post(admin::door::logout))
                 .route("/admin/papers", get(admin::papers::papers))
                 .route("/admin/papers/bulk", axum::routing::post(admin::papers::bulk))
+                .route("/admin/papers/new", get(admin::editor::new_paper))
+                .route("/admin/papers/save", axum::routing::post(admin::editor::save))
+                .route("/admin/papers/preview", axum::routing::post(admin::editor::preview))
+                .route("/admin/papers/{slug}/edit", get(admin::editor::edit_paper))
+                .route("/admin/papers/{slug}/revisions", get(admin::editor::revisions))
+                .route(
+                    "/admin/papers/{slug}/revisions/restore",
+                    axum::routing::post(admin::editor::restore),
+                )
                 .route("/admin/authors", get(admin::bylines::authors))
                 .route("/admin/authors/save", axum::routing::post(admin::bylines::save_author))
                 .route(

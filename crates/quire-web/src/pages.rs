@@ -127,6 +127,24 @@ pub(super) async fn render_paper_page(
     paper: &quire_core::domain::Paper,
     request: CommentsRequest,
 ) -> Result<String, PageError> {
+    let comments = super::comments::section(state, paper, request).await?;
+    render_paper_with(state, paper, comments).await
+}
+
+/// Renders `paper`'s page as a reader would see it, without its
+/// comments: what the admin's editor previews.
+pub(crate) async fn render_paper_preview(
+    state: &AppState,
+    paper: &quire_core::domain::Paper,
+) -> Result<String, PageError> {
+    render_paper_with(state, paper, None).await
+}
+
+async fn render_paper_with(
+    state: &AppState,
+    paper: &quire_core::domain::Paper,
+    comments: Option<quire_render::comments::CommentsView>,
+) -> Result<String, PageError> {
     let now = OffsetDateTime::now_utc();
     let slugs: Vec<String> = paper.meta.authors.iter().map(|a| a.slug.clone()).collect();
     let authors = state.store.authors_by_slugs(&slugs).await?;
@@ -134,7 +152,6 @@ pub(super) async fn render_paper_page(
         .store
         .translations(&paper.meta.slug, paper.meta.translation_of.as_deref(), now)
         .await?;
-    let comments = super::comments::section(state, paper, request).await?;
     // Rendering (Markdown above all) takes time in proportion to the paper.
     let (theme, site, paper) = (state.theme.clone(), state.site(), paper.clone());
     let words_per_minute = state.config().pages.words_per_minute;

@@ -65,6 +65,7 @@ async fn site_on(store: Store, keep: Keep, papers: Vec<PaperInput>, config: Conf
             AddOptions {
                 create_missing: true,
                 replace: false,
+                ..AddOptions::default()
             },
         )
         .await

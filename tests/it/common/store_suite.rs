@@ -70,7 +70,7 @@ macro_rules! store_suite {
             // Replacing the paper replaces its images.
             let bigger = common::png(4, 4, [0, 0, 200]);
             p.media = vec![common::media("figures/chart one.png", &bigger)];
-            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: false, replace: true }).await.expect("replace");
+            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: false, replace: true, ..AddOptions::default() }).await.expect("replace");
             let files = store.media_files(got.meta.id).await.expect("files");
             assert_eq!(files.len(), 1);
             assert_eq!((files[0].data.as_slice(), files[0].meta.width), (bigger.as_slice(), Some(4)));
@@ -79,7 +79,7 @@ macro_rules! store_suite {
             let mut emptied = p.clone();
             emptied.media.clear();
             let err = store
-                .add_papers(&[emptied, common::paper("x", t(1), &["ghost"], &[])], AddOptions { create_missing: false, replace: true })
+                .add_papers(&[emptied, common::paper("x", t(1), &["ghost"], &[])], AddOptions { create_missing: false, replace: true, ..AddOptions::default() })
                 .await
                 .expect_err("unknown author");
             assert!(matches!(err, StoreError::UnknownReference { .. }), "{err}");
@@ -299,7 +299,7 @@ macro_rules! store_suite {
         async fn create_missing_and_replace() {
             let Some((store, _guard)) = $open("create_missing").await else { return };
             let p = common::paper("p1", t(1), &["grace-hopper"], &["public-finance"]);
-            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: true, replace: false }).await.expect("add");
+            store.add_papers(std::slice::from_ref(&p), AddOptions { create_missing: true, replace: false, ..AddOptions::default() }).await.expect("add");
             let authors = store.list_authors(Visibility::All).await.expect("authors");
             assert_eq!(authors.len(), 1);
             assert_eq!(authors[0].name, "grace-hopper");
@@ -308,12 +308,72 @@ macro_rules! store_suite {
             let mut edited = p.clone();
             edited.title = "Edited".into();
             edited.authors = vec![];
-            store.add_papers(&[edited], AddOptions { create_missing: false, replace: true }).await.expect("replace");
+            store.add_papers(&[edited], AddOptions { create_missing: false, replace: true, ..AddOptions::default() }).await.expect("replace");
             let got = store.get_paper("p1").await.expect("get").expect("exists");
             assert_eq!(got.meta.title, "Edited");
             assert!(got.meta.updated_at > t(1), "an edit moves updated_at");
             assert!(got.meta.authors.is_empty());
             assert_eq!(got.meta.topics.len(), 1, "topics re-set from input");
+        }
+
+        #[tokio::test]
+        async fn every_save_is_a_revision_and_stale_saves_are_refused() {
+            let Some((store, _guard)) = $open("revisions").await else { return };
+            store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
+            let mut p = common::paper("rev", t(1), &["ada"], &[]);
+            p.status = Status::Draft;
+            p.media = vec![quire_app::papers::check_image("chart.png", common::png(4, 3, [10, 20, 30])).expect("png")];
+            store.add_papers(std::slice::from_ref(&p), AddOptions::default()).await.expect("add");
+            let state = store.edit_state("rev").await.expect("state").expect("exists");
+            assert_eq!((state.revision, state.submitted_at), (1, None));
+            let v = store.content_version().await.expect("version");
+            // A save from revision 1 while the paper is at 1 goes in, keeping
+            // the images when asked to.
+            let mut edited = p.clone();
+            edited.title = "Second".into();
+            edited.media.clear();
+            let at_one = AddOptions { replace: true, keep_media: true, expected_revision: Some(1), ..AddOptions::default() };
+            store.add_papers(std::slice::from_ref(&edited), at_one).await.expect("save");
+            let got = store.get_paper("rev").await.expect("get").expect("exists");
+            assert_eq!(got.meta.title, "Second");
+            assert_eq!(got.media.len(), 1, "images kept");
+            // Another save from revision 1 is refused, and changes nothing.
+            let mut stale = p.clone();
+            stale.title = "Stale".into();
+            let v2 = store.content_version().await.expect("version");
+            assert!(v2 > v);
+            match store.add_papers(&[stale], at_one).await {
+                Err(StoreError::StaleRevision { slug, current }) => assert_eq!((slug.as_str(), current), ("rev", 2)),
+                other => panic!("expected a stale revision, got {other:?}"),
+            }
+            assert_eq!(store.content_version().await.expect("version"), v2);
+            assert_eq!(store.get_paper("rev").await.expect("get").expect("exists").meta.title, "Second");
+            // Both revisions are kept as paper files, newest first.
+            let list = store.revisions(state.paper_id).await.expect("revisions");
+            assert_eq!(list.iter().map(|r| r.number).collect::<Vec<_>>(), [2, 1]);
+            assert_eq!(list[0].saved_by, None, "saved from the command line");
+            let first = store.revision(state.paper_id, 1).await.expect("read").expect("exists");
+            assert!(first.source.contains(&format!("title = {:?}", p.title)), "{}", first.source);
+            assert!(first.source.ends_with(&p.body));
+            assert_eq!(store.revision(state.paper_id, 9).await.expect("read"), None);
+            // Submitted for review while a draft; publishing clears the mark.
+            store.set_submitted("rev", Some(t(0))).await.expect("submit");
+            assert_eq!(store.submitted_count().await.expect("count"), 1);
+            let mut published = edited.clone();
+            published.status = Status::Published;
+            store
+                .add_papers(&[published], AddOptions { replace: true, keep_media: true, ..AddOptions::default() })
+                .await
+                .expect("publish");
+            let state = store.edit_state("rev").await.expect("state").expect("exists");
+            assert_eq!((state.revision, state.submitted_at), (3, None));
+            assert_eq!(store.submitted_count().await.expect("count"), 0);
+            store.set_submitted("rev", Some(t(0))).await.expect("a published paper is left alone");
+            assert_eq!(store.submitted_count().await.expect("count"), 0);
+            assert!(matches!(
+                store.set_submitted("nope", None).await,
+                Err(StoreError::NotFound { .. })
+            ));
         }
 
         #[tokio::test]
@@ -514,7 +574,7 @@ macro_rules! store_suite {
             let Some((store, _guard)) = $open("large").await else { return };
             store.upsert_author(&common::author("ada", "Ada")).await.expect("author");
             let papers: Vec<_> = (0..1200).map(|i| common::paper(&format!("p{i}"), t(i % 300), &["ada"], &["t"])).collect();
-            store.add_papers(&papers, AddOptions { create_missing: true, replace: false }).await.expect("add");
+            store.add_papers(&papers, AddOptions { create_missing: true, replace: false, ..AddOptions::default() }).await.expect("add");
             let all = store.list_papers(&PaperQuery::all()).await.expect("list");
             assert_eq!(all.len(), 1200);
             assert!(all.iter().all(|p| p.authors.len() == 1 && p.topics.len() == 1));

@@ -429,45 +429,66 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
 /// Writes a paper back as a paper file, the inverse of [`parse_paper_file`]:
 /// exporting and adding again gives the same paper.
 pub fn write_paper_file(paper: &super::Paper) -> String {
-    let m = &paper.meta;
-    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let list = |items: Vec<&str>| format!("[{}]", items.into_iter().map(quote).collect::<Vec<_>>().join(", "));
+    paper_file_text(&paper.to_input())
+}
+
+/// A paper as a paper file: what `quire paper export` writes, what a
+/// revision keeps, and what the admin's editor hands to
+/// [`parse_paper_file`], so that every front door checks a paper by the
+/// same rules.
+pub fn paper_file_text(p: &PaperInput) -> String {
+    let quote = |s: &str| basic_string(s);
+    let list = |items: &[String]| format!("[{}]", items.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", "));
     let mut out = String::from("+++\n");
-    out.push_str(&format!("title = {}\n", quote(&m.title)));
-    if let Some(sub) = &m.subtitle {
+    out.push_str(&format!("title = {}\n", quote(&p.title)));
+    if let Some(sub) = &p.subtitle {
         out.push_str(&format!("subtitle = {}\n", quote(sub)));
     }
-    out.push_str(&format!("slug = {}\n", quote(&m.slug)));
-    out.push_str(&format!("kind = {}\n", quote(&m.kind)));
-    out.push_str(&format!("summary = {}\n", quote(&m.summary)));
-    out.push_str(&format!(
-        "authors = {}\n",
-        list(m.authors.iter().map(|a| a.slug.as_str()).collect())
-    ));
-    out.push_str(&format!(
-        "topics = {}\n",
-        list(m.topics.iter().map(|t| t.slug.as_str()).collect())
-    ));
-    out.push_str(&format!("language = {}\n", quote(&m.language)));
-    out.push_str(&format!("status = {}\n", quote(m.status.as_str())));
-    if let Some(at) = m.published_at {
+    out.push_str(&format!("slug = {}\n", quote(&p.slug)));
+    out.push_str(&format!("kind = {}\n", quote(&p.kind)));
+    out.push_str(&format!("summary = {}\n", quote(&p.summary)));
+    out.push_str(&format!("authors = {}\n", list(&p.authors)));
+    out.push_str(&format!("topics = {}\n", list(&p.topics)));
+    out.push_str(&format!("language = {}\n", quote(&p.language)));
+    out.push_str(&format!("status = {}\n", quote(p.status.as_str())));
+    if let Some(at) = p.published_at {
         let at = at.to_offset(UtcOffset::UTC);
         let text = at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         out.push_str(&format!("published_at = {text}\n"));
     }
-    if let Some(url) = &m.canonical_url {
+    if let Some(url) = &p.canonical_url {
         out.push_str(&format!("canonical_url = {}\n", quote(url)));
     }
-    if let Some(original) = &m.translation_of {
+    if let Some(original) = &p.translation_of {
         out.push_str(&format!("translation_of = {}\n", quote(original)));
     }
-    if m.comments != super::CommentsMode::Open {
-        out.push_str(&format!("comments = {}\n", quote(m.comments.as_str())));
+    if p.comments != super::CommentsMode::Open {
+        out.push_str(&format!("comments = {}\n", quote(p.comments.as_str())));
     }
     out.push_str("+++\n");
-    out.push_str(&paper.body);
+    out.push_str(&p.body);
+    out
+}
+
+/// `s` as a TOML basic string on one line: a multi-line string could hold
+/// a `+++` line, which would close the front matter early.
+fn basic_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
     out
 }
 
@@ -767,6 +788,20 @@ Body in Markdown.[^1]
         assert_eq!(back.canonical_url, input.canonical_url);
         assert_eq!(back.translation_of.as_deref(), Some("ports-original"));
         assert_eq!(back.comments, crate::domain::CommentsMode::Closed);
+    }
+
+    #[test]
+    fn values_holding_fences_quotes_and_line_breaks_stay_values() {
+        let k = kinds();
+        let mut paper = parse_paper_file("x.md", GOOD, &rules(&k)).expect("valid");
+        paper.summary = "Line one\n+++\nstatus = \"published\"\n+++\n\"quoted\" \\ back\tslash".into();
+        paper.subtitle = Some("'''".into());
+        let text = paper_file_text(&paper);
+        assert_eq!(text.matches("\n+++\n").count(), 1, "one closing fence: {text}");
+        let back = parse_paper_file("x.md", &text, &rules(&k)).expect("parses back");
+        assert_eq!(back.summary, paper.summary.trim());
+        assert_eq!(back.subtitle, paper.subtitle);
+        assert_eq!(back.status, paper.status);
     }
 
     #[test]

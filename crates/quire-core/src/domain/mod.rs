@@ -13,7 +13,7 @@ pub use comment::{
     Comment, CommentForm, CommentInput, CommentStatus, CommentsMode, FieldError, ModerationRules, PublicComment,
     Verdict, comment_html, link_count, moderate, truncate_ip, validate_comment, validate_email,
 };
-pub use front_matter::{FrontMatterError, PaperRules, parse_paper_file, write_paper_file};
+pub use front_matter::{FrontMatterError, PaperRules, paper_file_text, parse_paper_file, write_paper_file};
 pub use media::{
     MAX_MEDIA_BYTES, MediaFile, MediaInput, MediaKind, MediaMeta, check_media, check_media_size, media_name, media_path,
 };
@@ -442,6 +442,31 @@ pub struct Paper {
     pub body: String,
     /// The images stored with it, without their bytes.
     pub media: Vec<MediaMeta>,
+}
+
+impl Paper {
+    /// The paper as it would be added again: its fields and body, with
+    /// bylines and topics by slug, and no image bytes.
+    pub fn to_input(&self) -> PaperInput {
+        let m = &self.meta;
+        PaperInput {
+            slug: m.slug.clone(),
+            title: m.title.clone(),
+            subtitle: m.subtitle.clone(),
+            kind: m.kind.clone(),
+            summary: m.summary.clone(),
+            body: self.body.clone(),
+            authors: m.authors.iter().map(|a| a.slug.clone()).collect(),
+            topics: m.topics.iter().map(|t| t.slug.clone()).collect(),
+            language: m.language.clone(),
+            status: m.status,
+            published_at: m.published_at,
+            canonical_url: m.canonical_url.clone(),
+            translation_of: m.translation_of.clone(),
+            comments: m.comments,
+            media: Vec::new(),
+        }
+    }
 }
 
 /// A link on an author's page (personal site, ORCID, social profile).

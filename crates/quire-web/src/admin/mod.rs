@@ -9,6 +9,7 @@ pub(crate) mod bylines;
 pub(crate) mod comments;
 pub(crate) mod dashboard;
 pub(crate) mod door;
+pub(crate) mod editor;
 pub(crate) mod papers;
 pub(crate) mod session;
 pub(crate) mod users;

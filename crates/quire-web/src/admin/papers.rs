@@ -64,7 +64,7 @@ impl PapersQuery {
     }
 }
 
-fn status_label(status: Status) -> &'static str {
+pub(crate) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Draft => "Draft",
         Status::Scheduled => "Scheduled",

@@ -59,9 +59,12 @@ pub(crate) async fn refused(state: &AppState, signed: &SignedIn, error: AppError
         AppError::NotFound { .. } | AppError::Store(quire_store::StoreError::NotFound { .. }) => {
             (StatusCode::NOT_FOUND, "Not found")
         }
-        AppError::WrongState(_) | AppError::Invalid { .. } | AppError::Fields(_) => {
-            (StatusCode::CONFLICT, "This cannot be done")
-        }
+        AppError::WrongState(_)
+        | AppError::Invalid { .. }
+        | AppError::Fields(_)
+        | AppError::EditConflict { .. }
+        | AppError::WouldGoOffline { .. } => (StatusCode::CONFLICT, "This cannot be done"),
+        AppError::Papers(_) => (StatusCode::UNPROCESSABLE_ENTITY, "This cannot be done"),
         AppError::Store(quire_store::StoreError::UnknownReference { .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, "This cannot be done")
         }
