@@ -153,6 +153,42 @@ await remember("signed in: authors");
 await page.click("main table a:has-text('Edit')");
 await page.waitForURL(/edit=/);
 await remember("signed in: author, editing");
+// The editor: a new paper with a footnote and a table, saved, previewed,
+// published; then changed, and its two revisions compared.
+{
+  const author = (await page.locator("main table tbody tr td").first().innerText()).trim();
+  await page.goto(`${base}/admin/papers/new`);
+  await remember("signed in: new paper");
+  const title = `Harbour Dues ${stamp}`;
+  await page.fill("#paper-title", title);
+  await page.fill("#paper-summary", "Why harbour dues rose, briefly.");
+  await page.fill("#paper-authors", author);
+  await page.fill(
+    "#paper-body",
+    "Dues rose by a third.[^1]\n\n| Port | Dues |\n|---|---|\n| Haifa | 30 |\n\n[^1]: The harbour's own accounts.\n",
+  );
+  await Promise.all([page.waitForURL(/saved=draft$/), page.click("button[value=save]")]);
+  if (!(await page.locator(".admin-notice").innerText()).includes("Draft saved")) fail("the editor does not say the draft is saved");
+  await shoot("editor");
+  const slug = page.url().match(/\/admin\/papers\/([a-z0-9-]+)\/edit/)[1];
+  // The preview opens in a new tab: the site's own page.
+  const [preview] = await Promise.all([context.waitForEvent("page"), page.click("button[formaction='/admin/papers/preview']")]);
+  await preview.waitForLoadState("load");
+  if (!(await preview.locator("h1").innerText()).includes(title)) fail("the preview does not show the paper's title");
+  if ((await preview.locator("li[id='fn:1']").count()) !== 1) fail("the preview has no numbered footnote");
+  await preview.close();
+  await Promise.all([page.waitForURL(/saved=published$/), page.click("button[value=publish]")]);
+  const onSite = await page.request.get(`${base}/papers/${slug}/`);
+  const html = await onSite.text();
+  if (onSite.status() !== 200 || !html.includes(title) || !html.includes("<table>")) fail(`the published paper answers ${onSite.status()} on the site`);
+  await page.fill("#paper-summary", "Why harbour dues rose, and who paid.");
+  await Promise.all([page.waitForURL(/saved=saved$/), page.click("button[value=save]")]);
+  await page.goto(`${base}/admin/papers/${slug}/revisions?old=2&new=3`);
+  if (!(await page.locator(".diff").first().innerText()).includes("who paid")) fail("the comparison does not show the change");
+  await remember("signed in: revisions");
+  await shoot("revisions");
+  console.log(`wrote, previewed and published ${slug} in the editor; its revisions compare`);
+}
 // Comments: a reader's comment waits; it is approved from the queue.
 {
   const listed = await (await page.request.get(`${base}/archive/`)).text();

@@ -166,6 +166,8 @@ pub struct Overview {
     /// Papers per status as readers see it now, in [`Status::ALL`] order.
     pub papers: Vec<(Status, u64)>,
     pub trashed: u64,
+    /// Drafts submitted for review.
+    pub submitted: u64,
     /// Comments waiting for a moderator (counted for those who moderate).
     pub pending_comments: Option<u64>,
     /// Browsers the account is signed in on.
@@ -763,6 +765,7 @@ impl App {
         Ok(Overview {
             papers,
             trashed,
+            submitted: self.store.submitted_count().await?,
             pending_comments,
             sessions: self.store.count_sessions(staff.id, now).await?,
         })

@@ -24,6 +24,8 @@ pub struct PaperListQuery {
     pub status: Option<Status>,
     /// The trash instead.
     pub trashed: bool,
+    /// Only drafts waiting for review.
+    pub submitted: bool,
     pub kind: Option<String>,
     pub author: Option<String>,
     pub topic: Option<String>,
@@ -55,6 +57,8 @@ pub struct PaperList {
     /// Papers per status (not in the trash), in [`Status::ALL`] order.
     pub counts: Vec<(Status, u64)>,
     pub trashed: u64,
+    /// Drafts waiting for review (not in the trash).
+    pub submitted: u64,
 }
 
 /// What a bulk action does to each paper.
@@ -135,6 +139,7 @@ impl App {
             visibility: Visibility::All,
             trashed: query.trashed,
             status: query.status.map(|s| (s, now)),
+            submitted: query.submitted && !query.trashed,
             kind: query.kind.clone(),
             author: query.author.clone(),
             topic: query.topic.clone(),
@@ -144,12 +149,13 @@ impl App {
             ..PaperQuery::all()
         };
         let (counts, trashed) = self.store.status_counts(now).await?;
+        let submitted = self.store.submitted_count().await?;
         let terms = SearchTerms::parse(&query.search);
         let unfiltered = query.kind.is_none() && query.author.is_none() && query.topic.is_none();
         let (metas, total) = if impossible {
             (Vec::new(), 0)
         } else if terms.is_empty() {
-            let total = match (unfiltered, query.trashed, query.status) {
+            let total = match (unfiltered && !query.submitted, query.trashed, query.status) {
                 (true, true, _) => trashed,
                 (true, false, Some(status)) => counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1),
                 (true, false, None) => counts.iter().map(|c| c.1).sum(),
@@ -191,6 +197,7 @@ impl App {
             pages,
             counts,
             trashed,
+            submitted,
         })
     }
 

@@ -230,8 +230,10 @@ pub struct TabView {
 pub struct PaperRowView {
     pub slug: String,
     pub title: String,
-    /// Where the title leads.
+    /// Where the title leads: the editor, for those who may edit it.
     pub href: String,
+    /// The page readers see, once they can.
+    pub public_href: Option<String>,
     /// The paper's language, when it is not the site's.
     pub lang: Option<String>,
     pub dir: &'static str,

@@ -137,6 +137,8 @@ pub struct PaperQuery {
     /// Only papers whose status, as readers see it at that time
     /// ([`Status::seen_at`]), is this one.
     pub status: Option<(Status, OffsetDateTime)>,
+    /// Only drafts submitted for review.
+    pub submitted: bool,
     pub kind: Option<String>,
     /// Author slug.
     pub author: Option<String>,
@@ -202,6 +204,7 @@ impl PaperQuery {
             visibility: Visibility::All,
             trashed: false,
             status: None,
+            submitted: false,
             kind: None,
             author: None,
             topic: None,
@@ -1622,6 +1625,9 @@ fn paper_condition(q: &PaperQuery) -> (String, Vec<Arg>) {
                 parts.push(format!("p.status = ${}", args.len()));
             }
         }
+    }
+    if q.submitted {
+        parts.push("p.status = 'draft' AND p.submitted_at IS NOT NULL".to_owned());
     }
     if let Some(kind) = &q.kind {
         args.push(Arg::Text(kind.clone()));

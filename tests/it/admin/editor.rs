@@ -131,6 +131,20 @@ async fn a_contributor_submits_and_an_editor_publishes() {
     assert!(state.submitted_at.is_some(), "waiting for review");
     assert_eq!(state.revision, 2);
 
+    // Editors find it waiting for review.
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let list = ed.get("/admin/papers").await.text();
+    assert!(
+        list.contains("Waiting for review <span class=\"admin-muted\">(1)</span>"),
+        "{list}"
+    );
+    let waiting = ed.get("/admin/papers?status=review").await.text();
+    assert_eq!(super::listed(&waiting), ["harbour-dues"]);
+    assert!(
+        waiting.contains(r#"href="/admin/papers/harbour-dues/edit""#),
+        "the title opens the editor"
+    );
+
     // The editor publishes it; readers see it at once.
     assert_eq!(
         crate::common::http::get(&site.state, "/papers/harbour-dues/")
@@ -138,7 +152,6 @@ async fn a_contributor_submits_and_an_editor_publishes() {
             .status,
         StatusCode::NOT_FOUND
     );
-    let mut ed = signed_in(&site, "ed@example.org").await;
     let (csrf, base) = opened(&mut ed, "harbour-dues").await;
     let fields = with(
         with(

@@ -45,6 +45,14 @@ pub(crate) async fn dashboard(
             })
             .collect();
         glance.push(GlanceItem {
+            count: overview.submitted,
+            label: format!(
+                "draft{} waiting for review",
+                if overview.submitted == 1 { "" } else { "s" }
+            ),
+            href: Some("/admin/papers?status=review".into()),
+        });
+        glance.push(GlanceItem {
             count: overview.trashed,
             label: "in the trash".into(),
             href: Some("/admin/papers?status=trash".into()),

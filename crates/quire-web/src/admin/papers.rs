@@ -93,6 +93,8 @@ fn address(q: &PaperListQuery, page: u32) -> String {
     let mut url = form_urlencoded::Serializer::new(String::new());
     if q.trashed {
         url.append_pair("status", "trash");
+    } else if q.submitted {
+        url.append_pair("status", "review");
     } else if let Some(s) = q.status {
         url.append_pair("status", s.as_str());
     }
@@ -122,6 +124,7 @@ fn parse_query(q: &PapersQuery) -> PaperListQuery {
     let status = q.status.as_deref().unwrap_or("");
     PaperListQuery {
         trashed: status == "trash",
+        submitted: status == "review",
         status: Status::ALL.into_iter().find(|s| s.as_str() == status),
         kind: clean(q.kind.as_ref()),
         author: clean(q.author.as_ref()),
@@ -177,15 +180,23 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
             href: "/admin/papers".into(),
             label: "All".into(),
             count: list.counts.iter().map(|c| c.1).sum(),
-            current: !query.trashed && query.status.is_none(),
+            current: !query.trashed && !query.submitted && query.status.is_none(),
         }];
         for &(status, count) in &list.counts {
             tabs.push(TabView {
                 href: format!("/admin/papers?status={}", status.as_str()),
                 label: status_label(status).into(),
                 count,
-                current: query.status == Some(status) && !query.trashed,
+                current: query.status == Some(status) && !query.trashed && !query.submitted,
             });
+            if status == Status::Draft {
+                tabs.push(TabView {
+                    href: "/admin/papers?status=review".into(),
+                    label: "Waiting for review".into(),
+                    count: list.submitted,
+                    current: query.submitted && !query.trashed,
+                });
+            }
         }
         tabs.push(TabView {
             href: "/admin/papers?status=trash".into(),
@@ -194,6 +205,7 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
             current: query.trashed,
         });
         let zone = config.zone();
+        let now = time::OffsetDateTime::now_utc();
         let papers = list
             .papers
             .iter()
@@ -203,7 +215,12 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
                 PaperRowView {
                     slug: m.slug.clone(),
                     title: m.title.clone(),
-                    href: quire_render::paths::paper(&m.slug),
+                    href: if p.may_edit {
+                        format!("/admin/papers/{}/edit", m.slug)
+                    } else {
+                        quire_render::paths::paper(&m.slug)
+                    },
+                    public_href: (p.may_edit && m.is_public_at(now)).then(|| quire_render::paths::paper(&m.slug)),
                     dir: direction_of(&m.language).as_str(),
                     lang,
                     authors: m.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
@@ -247,6 +264,7 @@ pub(crate) async fn papers(State(state): State<AppState>, signed: SignedIn, RawQ
             trashed: query.trashed,
             filtered: query.status.is_some()
                 || query.trashed
+                || query.submitted
                 || query.kind.is_some()
                 || query.author.is_some()
                 || query.topic.is_some()
