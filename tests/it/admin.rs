@@ -92,6 +92,15 @@ impl<'a> Browser<'a> {
         reply
     }
 
+    /// Sends a file with the form at `uri`, as a browser's upload does.
+    async fn upload(&mut self, uri: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Reply {
+        let headers = self.headers();
+        let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = common::http::post_multipart(&self.site.state, uri, fields, file, &refs).await;
+        self.keep(&reply);
+        reply
+    }
+
     fn session(&self) -> Option<String> {
         self.cookies.get("quire_session").cloned()
     }

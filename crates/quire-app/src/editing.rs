@@ -11,7 +11,7 @@ use crate::papers::{Draft, PaperSource};
 use crate::{App, AppError, PaperProblem};
 use quire_core::domain::{
     Action, AuthorRef, FrontMatterError, Paper, PaperAction, PaperInput, PaperMeta, PaperRules, Status, TopicRef,
-    paper_file_text, parse_paper_file, slugify,
+    media_name, paper_file_text, parse_paper_file, slugify,
 };
 use quire_store::{AddOptions, RevisionMeta, StoreError, Visibility};
 use std::time::Duration;
@@ -215,6 +215,19 @@ impl App {
                 ));
             }
         }
+        let undescribed = quire_core::markdown::undescribed_images(&paper.body);
+        if let Some(first) = undescribed.first() {
+            return Err(field_problem(
+                "body",
+                format!(
+                    "{} image{} no description ({first:?}{}): write what it shows between the brackets, \
+                     such as ![A chart of harbour dues, 2010 to 2025]({first}), for readers who cannot see it",
+                    undescribed.len(),
+                    if undescribed.len() == 1 { " has" } else { "s have" },
+                    if undescribed.len() > 1 { " and others" } else { "" }
+                ),
+            ));
+        }
         let stored = existing.as_ref().map(|e| &e.paper.meta);
         let was_public = stored.is_some_and(|m| m.is_public_at(now));
         let gone_out = stored.is_some_and(|m| m.status != Status::Draft);
@@ -394,6 +407,44 @@ impl App {
             body: checked.body,
             media,
         })
+    }
+
+    /// Adds an image to the paper `slug` (or replaces its image of the
+    /// same name), checked by its content as `quire paper add` checks the
+    /// images a paper file names: same limits, same messages. The name is
+    /// the file's own, without any folder it claims. Returns the name the
+    /// body uses for it.
+    pub async fn add_paper_image(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        file_name: &str,
+        data: Vec<u8>,
+    ) -> Result<String, AppError> {
+        actor.require(Action::UploadImages, "upload images")?;
+        let paper = self.editor_paper(actor, slug).await?;
+        let base = file_name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+        let name = match media_name(base) {
+            Ok(Some(name)) => name,
+            Ok(None) => return Err(AppError::invalid("image", "choose an image file to upload")),
+            Err(message) => return Err(AppError::invalid("image", message)),
+        };
+        let media = tokio::task::spawn_blocking(move || crate::papers::check_image(&name, data))
+            .await
+            .map_err(|e| AppError::WrongState(format!("the image could not be checked: {e}")))?
+            .map_err(|message| AppError::invalid("image", message))?;
+        self.store.put_media(paper.paper.meta.id, &media).await?;
+        Ok(media.name)
+    }
+
+    /// The stored paper `slug` as it will be published (its date, or now),
+    /// for its PDF before it goes out, if `actor` may edit it.
+    pub async fn paper_as_published(&self, actor: &Actor, slug: &str) -> Result<Paper, AppError> {
+        let mut paper = self.editor_paper(actor, slug).await?.paper;
+        let now = OffsetDateTime::now_utc();
+        paper.meta.status = Status::Published;
+        paper.meta.published_at = Some(paper.meta.published_at.unwrap_or(now));
+        Ok(paper)
     }
 
     /// The conflict error for `slug`, now at revision `current`, naming

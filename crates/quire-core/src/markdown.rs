@@ -165,6 +165,33 @@ pub fn image_references(markdown: &str) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// The addresses of images whose description (their alt text, between
+/// the brackets of `![…](name.png)`) is empty: readers who cannot see
+/// them would learn nothing of them.
+pub fn undescribed_images(markdown: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => open = Some((dest_url.to_string(), String::new())),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, alt)) = open.as_mut() {
+                    alt.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((url, alt)) = open.take()
+                    && alt.trim().is_empty()
+                {
+                    found.push(url);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Ids the page itself uses; a heading with the same name gets a suffix.
 const RESERVED_IDS: [&str; 6] = ["content", "toc", "footnotes", "top", "main", "summary"];
 
@@ -913,6 +940,16 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
+    use super::undescribed_images;
+
+    #[test]
+    fn images_without_a_description_are_found() {
+        let body = "![A chart of dues](dues.png) and ![](bare.png), ![  ](spaces.svg), \
+                    ![*emphasis* counts](em.png), ![`code`](code.png)\n\n[![](linked.png)](https://example.org)\n";
+        assert_eq!(undescribed_images(body), ["bare.png", "spaces.svg", "linked.png"]);
+        assert!(undescribed_images("No images at all.").is_empty());
+    }
+
     #[test]
     fn plain_text_drops_markup_and_keeps_words() {
         let text = super::to_plain_text(

@@ -439,6 +439,19 @@ pub struct EditorView {
     pub conflict: Option<String>,
     pub revisions_href: Option<String>,
     pub zone: String,
+    /// The paper's images, and whether the account may add more.
+    pub images: Vec<ImageRow>,
+    pub may_upload: bool,
+    /// Where the saved paper's PDF is typeset as it will be published.
+    pub pdf_href: Option<String>,
+}
+
+/// An image stored with a paper, and the Markdown that shows it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImageRow {
+    pub name: String,
+    pub size: String,
+    pub markdown: String,
 }
 
 /// One revision in a paper's history.

@@ -2,7 +2,7 @@
 //! `add_papers`), listed newest first and read back one at a time to be
 //! compared or restored; and review: a draft submitted for an editor.
 
-use super::{Db, Store, StoreError, db_time};
+use super::{CHANGES_CHANNEL, Db, Store, StoreError, db_time};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -111,6 +111,47 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Adds `media` to the paper with id `paper_id`, replacing its image
+    /// of the same name; readers' pages are made again.
+    pub async fn put_media(&self, paper_id: i64, media: &quire_core::domain::MediaInput) -> Result<(), StoreError> {
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        with_pool!(self, pool => {
+            let mut tx = begin_write!(pool, is_postgres);
+            let written: Result<(), StoreError> = async {
+                sqlx::query(
+                    "INSERT INTO paper_media (paper_id, name, kind, width, height, byte_size, sha256, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (paper_id, name) DO UPDATE SET kind = EXCLUDED.kind, width = EXCLUDED.width, \
+                     height = EXCLUDED.height, byte_size = EXCLUDED.byte_size, sha256 = EXCLUDED.sha256, \
+                     data = EXCLUDED.data",
+                )
+                .bind(paper_id)
+                .bind(&media.name)
+                .bind(media.kind.as_str())
+                .bind(media.width.map(i64::from))
+                .bind(media.height.map(i64::from))
+                .bind(i64::try_from(media.data.len()).unwrap_or(i64::MAX))
+                .bind(super::sha256_hex(&media.data))
+                .bind(&media.data)
+                .execute(&mut *tx)
+                .await?;
+                bump_version!(tx, is_postgres);
+                Ok(())
+            }
+            .await;
+            match written {
+                Ok(()) => {
+                    tx.commit().await?;
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        })
     }
 
     /// How many drafts wait for review (not in the trash).

@@ -284,6 +284,12 @@ pub fn app(state: AppState) -> Router {
                 .route("/admin/papers/{slug}/edit", get(admin::editor::edit_paper))
                 .route("/admin/papers/{slug}/revisions", get(admin::editor::revisions))
                 .route(
+                    "/admin/papers/{slug}/images",
+                    axum::routing::post(admin::editor::upload_image)
+                        .layer(axum::extract::DefaultBodyLimit::max(admin::editor::MAX_UPLOAD_BYTES)),
+                )
+                .route("/admin/papers/{slug}/pdf", get(admin::editor::draft_pdf))
+                .route(
                     "/admin/papers/{slug}/revisions/restore",
                     axum::routing::post(admin::editor::restore),
                 )

@@ -704,3 +704,191 @@ async fn hostile_values_are_refused_or_kept_inert() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.text().contains("listed twice"));
 }
+
+#[tokio::test]
+async fn images_are_uploaded_checked_by_content_and_described() {
+    let site = site("editor_images").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    account_as(&site, "cora@example.org", Role::Contributor, Some("ada")).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let (csrf, _) = opened(&mut ed, "secret-draft").await;
+    let uri = "/admin/papers/secret-draft/images";
+    let chart = crate::common::png(8, 6, [10, 20, 30]);
+    let reply = ed
+        .upload(
+            uri,
+            &[("csrf", &csrf), ("description", "A chart of harbour dues")],
+            ("image", "chart.png", &chart),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let html = reply.text();
+    assert!(html.contains("Image chart.png added"), "{html}");
+    assert!(
+        html.contains("![A chart of harbour dues](chart.png)"),
+        "the Markdown to use: {html}"
+    );
+    assert!(html.contains("8 × 6"), "listed with its size");
+    let paper = site.state.app.paper("secret-draft").await.expect("paper");
+    assert_eq!(paper.media.len(), 1);
+    assert_eq!(
+        (paper.media[0].name.as_str(), paper.media[0].width),
+        ("chart.png", Some(8))
+    );
+
+    // Names that climb out of the paper keep only their own name.
+    let reply = ed
+        .upload(
+            uri,
+            &[("csrf", &csrf), ("description", "Again")],
+            ("image", "../../etc/chart2.png", &chart),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let names: Vec<String> = site
+        .state
+        .app
+        .paper("secret-draft")
+        .await
+        .expect("paper")
+        .media
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["chart.png", "chart2.png"]);
+
+    // Checked by content, as `quire paper add` checks images: same words.
+    let mut bomb = chart.clone();
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let polyglot = [b"GIF89a".as_slice(), b"<script>alert(1)</script>"].concat();
+    let cases: [(&str, &[u8], &str); 6] = [
+        ("text.png", b"<html><script>alert(1)</script>", "is not a PNG image"),
+        (
+            "drawing.png",
+            crate::common::SVG.as_bytes(),
+            "holds a SVG image: rename it to .svg",
+        ),
+        ("bomb.png", &bomb, "100000 × 100000 pixels"),
+        ("polyglot.gif", &polyglot, "pixels"),
+        ("notes.txt", b"plain", "PNG, JPEG, GIF, WebP and SVG"),
+        ("", &chart, "choose an image file"),
+    ];
+    for (name, data, words) in cases {
+        let reply = ed
+            .upload(uri, &[("csrf", &csrf), ("description", "Bad")], ("image", name, data))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            reply.text()
+        );
+        assert!(reply.text().contains(words), "{name}: {words}: {}", reply.text());
+    }
+    // A description is required, and plain.
+    for description in ["", "   ", "a ](javascript:x) ["] {
+        let reply = ed
+            .upload(
+                uri,
+                &[("csrf", &csrf), ("description", description)],
+                ("image", "x.png", &chart),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{description:?}");
+        assert!(reply.text().contains(r#"id="paper-description-error""#));
+    }
+    // Larger than any image kept: refused before it is read whole.
+    let huge = vec![0u8; quire_core::domain::MAX_MEDIA_BYTES + 128 * 1024];
+    let reply = ed
+        .upload(
+            uri,
+            &[("csrf", &csrf), ("description", "Huge")],
+            ("image", "huge.png", &huge),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.text());
+    // Without the token, or by a role that may not upload: nothing kept.
+    let reply = ed
+        .upload(
+            uri,
+            &[("csrf", "forged"), ("description", "X")],
+            ("image", "forged.png", &chart),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let mut cora = signed_in(&site, "cora@example.org").await;
+    let csrf = cora.token("/admin/papers/secret-draft/edit").await;
+    let reply = cora
+        .upload(
+            uri,
+            &[("csrf", &csrf), ("description", "X")],
+            ("image", "cora.png", &chart),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert_eq!(
+        site.state.app.paper("secret-draft").await.expect("paper").media.len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn images_in_the_text_need_a_description() {
+    let site = site("editor_alt").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let csrf = ed.token("/admin/papers/new").await;
+    let reply = ed
+        .post(
+            "/admin/papers/save",
+            &new_paper(&csrf, "Charts", "See ![](chart.png) and ![ ](map.svg).", "ada"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = reply.text();
+    assert!(html.contains(r#"id="paper-body-error""#), "{html}");
+    assert!(html.contains("2 images have no description"), "{html}");
+    let reply = ed
+        .post(
+            "/admin/papers/save",
+            &new_paper(&csrf, "Charts", "See ![A chart of dues](chart.png).", "ada"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn the_draft_pdf_is_typeset_as_it_will_be_published_for_those_who_may_edit_it() {
+    let site = site("editor_pdf").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    account_as(&site, "alan@example.org", Role::Author, Some("alan")).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let reply = ed.get("/admin/papers/secret-draft/pdf").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["content-type"], "application/pdf");
+    assert!(
+        reply.headers["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("no-store")
+    );
+    assert!(reply.body.starts_with(b"%PDF-"), "a PDF");
+    // Readers still get nothing for the draft.
+    assert_eq!(
+        crate::common::http::get(&site.state, "/papers/secret-draft.pdf")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Alan may not edit Ada's draft, so he gets no PDF of it.
+    let mut alan = signed_in(&site, "alan@example.org").await;
+    assert_eq!(
+        alan.get("/admin/papers/secret-draft/pdf").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        Browser::new(&site).get("/admin/papers/secret-draft/pdf").await.status,
+        StatusCode::SEE_OTHER
+    );
+}

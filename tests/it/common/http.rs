@@ -131,6 +131,39 @@ pub async fn post_form(state: &AppState, uri: &str, body: &str, headers: &[(&str
     send(state, req, headers, Body::from(body.to_owned())).await
 }
 
+/// A `multipart/form-data` POST: `fields` as text parts, then `file` as
+/// (field name, file name, bytes).
+pub async fn post_multipart(
+    state: &AppState,
+    uri: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+    headers: &[(&str, &str)],
+) -> Reply {
+    const BOUNDARY: &str = "quire-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body: Vec<u8> = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n",
+            file.0, file.1
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.2);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"));
+    send(state, req, headers, Body::from(body)).await
+}
+
 async fn send(state: &AppState, mut req: axum::http::request::Builder, headers: &[(&str, &str)], body: Body) -> Reply {
     for (k, v) in headers {
         req = req.header(*k, *v);

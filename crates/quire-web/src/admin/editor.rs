@@ -18,7 +18,9 @@ use quire_app::AppError;
 use quire_app::accounts::Actor;
 use quire_app::editing::{EditorPaper, PaperEdit, SaveIntent, Saved};
 use quire_core::domain::{CommentsMode, PaperInput, Status, validate_slug};
-use quire_render::admin::{Choice, DiffLineView, EditorFields, EditorView, FieldProblem, RevisionRow, RevisionsView};
+use quire_render::admin::{
+    Choice, DiffLineView, EditorFields, EditorView, FieldProblem, ImageRow, RevisionRow, RevisionsView,
+};
 
 /// The editor's form: a whole paper, so a long one (a 200,000-word report
 /// is about 1.5 MB, and encoding may triple it).
@@ -135,6 +137,7 @@ async fn editor_page(
         view.authors = state.store.author_names().await?.iter().map(choice).collect();
         view.topics = state.store.topic_names().await?.iter().map(choice).collect();
         view.zone = config.zone().name().to_owned();
+        view.may_upload = view.original.is_some() && signed.staff().role.may(quire_core::domain::Action::UploadImages);
         if view.fields.comments.is_empty() {
             view.fields.comments = "open".into();
         }
@@ -165,6 +168,20 @@ fn stored_view(state: &AppState, e: &EditorPaper) -> EditorView {
         may_publish: e.may_publish,
         public_href: m.is_public_at(now).then(|| quire_render::paths::paper(&m.slug)),
         revisions_href: Some(revisions_href(&m.slug)),
+        pdf_href: Some(format!("/admin/papers/{}/pdf", m.slug)),
+        images: e
+            .paper
+            .media
+            .iter()
+            .map(|i| ImageRow {
+                name: i.name.clone(),
+                size: match (i.width, i.height) {
+                    (Some(w), Some(h)) => format!("{w} × {h}, {} kB", i.byte_size.div_ceil(1024)),
+                    _ => format!("{} kB", i.byte_size.div_ceil(1024)),
+                },
+                markdown: format!("![Describe the image]({})", quire_core::domain::media_path(&i.name)),
+            })
+            .collect(),
         ..EditorView::default()
     }
 }
@@ -525,5 +542,206 @@ pub(crate) async fn restore(
             see_other(&format!("{}?saved=restored", edit_href(&saved.slug)))
         }
         Err(e) => refused(&state, &posted.signed, e).await,
+    }
+}
+
+/// Largest upload taken: the largest image kept, and room for the form's
+/// other fields and the multipart framing.
+pub(crate) const MAX_UPLOAD_BYTES: usize = quire_core::domain::MAX_MEDIA_BYTES + 64 * 1024;
+
+/// What an upload form holds.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    description: String,
+    file_name: String,
+    data: Vec<u8>,
+}
+
+/// Reads the upload form: its few known fields, each within its size;
+/// anything else is refused.
+async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<Upload, (StatusCode, String)> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        // Past the body's limit, whichever layer's error carries it.
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let (mut too_large, mut too_slow) = (false, false);
+        while let Some(err) = source {
+            too_large |= err.is::<http_body_util::LengthLimitError>();
+            too_slow |= err.is::<crate::server::BodyTimeout>();
+            source = err.source();
+        }
+        if too_slow {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "The upload took too long to arrive. Send it again.".to_owned(),
+            );
+        }
+        let status = if too_large {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            e.status()
+        };
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            (
+                status,
+                format!(
+                    "The upload is too large: Quire keeps images up to {} MB. Save it smaller or at a lower resolution.",
+                    quire_core::domain::MAX_MEDIA_BYTES / 1_048_576
+                ),
+            )
+        } else {
+            (status, format!("The upload could not be read ({e}). Send it again."))
+        }
+    };
+    let refuse = |message: &str| (StatusCode::BAD_REQUEST, message.to_owned());
+    let mut upload = Upload::default();
+    let mut fields = 0;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        fields += 1;
+        if fields > 8 {
+            return Err(refuse("The upload has more fields than its form."));
+        }
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "image" => {
+                upload.file_name = field.file_name().unwrap_or("").to_owned();
+                upload.data = field.bytes().await.map_err(unreadable)?.to_vec();
+            }
+            "csrf" | "description" => {
+                let text = field.text().await.map_err(unreadable)?;
+                if text.len() > 2000 {
+                    return Err(refuse("A field of the upload is longer than its form allows."));
+                }
+                if name == "csrf" {
+                    upload.csrf = text;
+                } else {
+                    upload.description = text;
+                }
+            }
+            _ => return Err(refuse("The upload has a field its form does not.")),
+        }
+    }
+    Ok(upload)
+}
+
+/// `POST /admin/papers/{slug}/images`: an image for the paper, with what
+/// it shows; the editor again with the Markdown that shows it.
+pub(crate) async fn upload_image(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Response<Body> {
+    if !crate::plumbing::same_site(&headers, &state.site().base_url) {
+        return super::forged();
+    }
+    let upload = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err((status, message)) => return super::refusal(status, &message),
+    };
+    if !quire_app::accounts::same_secret(&upload.csrf, signed.csrf()) {
+        return super::forged();
+    }
+    let actor = Actor::Staff(signed.staff().clone());
+    let e = match async {
+        slug_or_404(&slug)?;
+        state.app.editor_paper(&actor, &slug).await
+    }
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => return refused(&state, &signed, e).await,
+    };
+    let description = upload.description.trim().to_owned();
+    let problem = |field: &str, message: String| FieldProblem {
+        field: field.to_owned(),
+        message,
+    };
+    let outcome = if description.is_empty() {
+        Err(problem(
+            "description",
+            "say what the image shows, for readers who cannot see it".into(),
+        ))
+    } else if description.chars().any(|c| c.is_control() || c == '[' || c == ']') {
+        Err(problem(
+            "description",
+            "write the description as plain text, without brackets or control characters".into(),
+        ))
+    } else {
+        match state
+            .app
+            .add_paper_image(&actor, &slug, &upload.file_name, upload.data)
+            .await
+        {
+            Ok(name) => Ok(name),
+            Err(AppError::Invalid { message, .. }) => Err(problem("image", message)),
+            Err(other) => return refused(&state, &signed, other).await,
+        }
+    };
+    match outcome {
+        Ok(name) => {
+            state.cache.invalidate();
+            let e = match state.app.editor_paper(&actor, &slug).await {
+                Ok(e) => e,
+                Err(err) => return refused(&state, &signed, err).await,
+            };
+            let markdown = format!("![{description}]({})", quire_core::domain::media_path(&name));
+            let notice = format!("Image {name} added. Put it in the text where it belongs with: {markdown}");
+            editor_page(&state, &signed, StatusCode::OK, stored_view(&state, &e), Some(notice)).await
+        }
+        Err(p) => {
+            let mut view = stored_view(&state, &e);
+            view.problems = vec![p];
+            editor_page(&state, &signed, StatusCode::UNPROCESSABLE_ENTITY, view, None).await
+        }
+    }
+}
+
+/// `GET /admin/papers/{slug}/pdf`: the saved paper typeset exactly as it
+/// will be published, for those who may edit it; never cached.
+pub(crate) async fn draft_pdf(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(slug): Path<String>,
+) -> Response<Body> {
+    let actor = Actor::Staff(signed.staff().clone());
+    let paper = match async {
+        slug_or_404(&slug)?;
+        state.app.paper_as_published(&actor, &slug).await
+    }
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return refused(&state, &signed, e).await,
+    };
+    let store = state.store.clone();
+    let id = paper.meta.id;
+    match state
+        .pdf
+        .pdf(
+            &paper,
+            &state.site(),
+            || async move { Ok(store.media_files(id).await?) },
+        )
+        .await
+    {
+        Ok(bytes) => {
+            let mut response = Response::new(Body::from(bytes));
+            let h = response.headers_mut();
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/pdf"),
+            );
+            h.insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("private, no-store"),
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("inline; filename=\"{slug}-draft.pdf\"")) {
+                h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(e) => state.error_page(&e),
     }
 }
