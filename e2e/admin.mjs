@@ -153,8 +153,10 @@ await remember("signed in: authors");
 await page.click("main table a:has-text('Edit')");
 await page.waitForURL(/edit=/);
 await remember("signed in: author, editing");
-// The editor: a new paper with a footnote and a table, saved, previewed,
-// published; then changed, and its two revisions compared.
+// The editor: a new paper with a footnote (from the toolbar), a table and
+// an uploaded image, saved, previewed beside the text and in a tab,
+// published and read on the site and in its PDF; then changed, and its
+// revisions compared.
 {
   const author = (await page.locator("main table tbody tr td").first().innerText()).trim();
   await page.goto(`${base}/admin/papers/new`);
@@ -163,15 +165,36 @@ await remember("signed in: author, editing");
   await page.fill("#paper-title", title);
   await page.fill("#paper-summary", "Why harbour dues rose, briefly.");
   await page.fill("#paper-authors", author);
-  await page.fill(
-    "#paper-body",
-    "Dues rose by a third.[^1]\n\n| Port | Dues |\n|---|---|\n| Haifa | 30 |\n\n[^1]: The harbour's own accounts.\n",
-  );
+  await page.fill("#paper-body", "Dues rose by a third.");
+  await page.click("#paper-body");
+  await page.keyboard.press("End");
+  await page.click(".editor-toolbar button[aria-label='Footnote']");
+  const withNote = await page.inputValue("#paper-body");
+  if (!withNote.includes("third.[^1]") || !withNote.includes("[^1]: ")) fail(`the toolbar's footnote is not inserted: ${JSON.stringify(withNote)}`);
+  await page.fill("#paper-body", "Dues rose by a third.[^1]\n\n| Port | Dues |\n|---|---|\n| Haifa | 30 |\n\n[^1]: The harbour's own accounts.\n");
   await Promise.all([page.waitForURL(/saved=draft$/), page.click("button[value=save]")]);
   if (!(await page.locator(".admin-notice").innerText()).includes("Draft saved")) fail("the editor does not say the draft is saved");
-  await shoot("editor");
   const slug = page.url().match(/\/admin\/papers\/([a-z0-9-]+)\/edit/)[1];
-  // The preview opens in a new tab: the site's own page.
+  // An image: 2 × 2 pixels of harbour blue, uploaded with what it shows.
+  const png = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGMQjpsGRAwQCgAaxgQdbEl6nQAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  await page.setInputFiles("#paper-image", { name: "dues-chart.png", mimeType: "image/png", buffer: png });
+  await page.fill("#paper-image-description", "A chart of harbour dues");
+  await page.click("#image-form button[type=submit]");
+  await page.waitForSelector(".admin-notice");
+  const notice = await page.locator(".admin-notice").innerText();
+  if (!notice.includes("![A chart of harbour dues](dues-chart.png)")) fail(`the upload does not give the Markdown to use: ${notice}`);
+  const text = await page.inputValue("#paper-body");
+  await page.fill("#paper-body", text + "\n![A chart of harbour dues](dues-chart.png)\n");
+  await shoot("editor");
+  // The preview beside the text, then in a tab of its own.
+  await page.click(".editor-toolbar button[aria-expanded]");
+  const side = page.frameLocator("iframe[name=editor-preview]");
+  await side.locator("h1").waitFor();
+  if (!(await side.locator("h1").innerText()).includes(title)) fail("the preview beside the text does not show the paper");
+  await page.click(".editor-toolbar button[aria-expanded]");
   const [preview] = await Promise.all([context.waitForEvent("page"), page.click("button[formaction='/admin/papers/preview']")]);
   await preview.waitForLoadState("load");
   if (!(await preview.locator("h1").innerText()).includes(title)) fail("the preview does not show the paper's title");
@@ -181,13 +204,22 @@ await remember("signed in: author, editing");
   const onSite = await page.request.get(`${base}/papers/${slug}/`);
   const html = await onSite.text();
   if (onSite.status() !== 200 || !html.includes(title) || !html.includes("<table>")) fail(`the published paper answers ${onSite.status()} on the site`);
+  if (!html.includes('alt="A chart of harbour dues"')) fail("the published paper does not show the image with its description");
+  const image = await page.request.get(`${base}/papers/${slug}/dues-chart.png`);
+  if (image.status() !== 200 || image.headers()["content-type"] !== "image/png") fail(`the image answers ${image.status()} ${image.headers()["content-type"]}`);
+  const pdf = await page.request.get(`${base}/papers/${slug}.pdf`);
+  const bytes = await pdf.body();
+  if (pdf.status() !== 200 || bytes.subarray(0, 5).toString() !== "%PDF-") fail(`the paper's PDF answers ${pdf.status()}`);
+  writeFileSync(join(artifacts, `${slug}.pdf`), bytes);
+  const pdfText = execFileSync("pdftotext", [join(artifacts, `${slug}.pdf`), "-"], { encoding: "utf8" });
+  if (!pdfText.includes("Harbour Dues") || !pdfText.includes("Haifa")) fail("the PDF does not hold the paper's text and table");
   await page.fill("#paper-summary", "Why harbour dues rose, and who paid.");
   await Promise.all([page.waitForURL(/saved=saved$/), page.click("button[value=save]")]);
   await page.goto(`${base}/admin/papers/${slug}/revisions?old=2&new=3`);
   if (!(await page.locator(".diff").first().innerText()).includes("who paid")) fail("the comparison does not show the change");
   await remember("signed in: revisions");
   await shoot("revisions");
-  console.log(`wrote, previewed and published ${slug} in the editor; its revisions compare`);
+  console.log(`wrote ${slug} in the editor with a footnote, a table and an image; previewed, published, read on the site and in its PDF; its revisions compare`);
 }
 // Comments: a reader's comment waits; it is approved from the queue.
 {

@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub struct AdminPages {
     env: Environment<'static>,
     css_url: String,
+    editor_js_url: String,
 }
 
 /// Who is signed in, as the admin's frame shows them.
@@ -72,6 +73,8 @@ pub struct Chrome {
     pub nav: Vec<NavItem>,
     /// A line saying what the last action did.
     pub notice: Option<String>,
+    /// Scripts the page is better with (it works without them).
+    pub scripts: Vec<String>,
 }
 
 /// The sign-in form.
@@ -525,7 +528,13 @@ impl AdminPages {
         Ok(AdminPages {
             env,
             css_url: assets.url("admin.css"),
+            editor_js_url: assets.url("admin-editor.js"),
         })
+    }
+
+    /// The editor's script's URL, for [`Chrome::scripts`].
+    pub fn editor_js_url(&self) -> &str {
+        &self.editor_js_url
     }
 
     /// The admin stylesheet's URL, for [`Chrome::css_url`].
@@ -639,6 +648,7 @@ mod tests {
                 count_label: "",
             }],
             notice: None,
+            scripts: Vec::new(),
         }
     }
 

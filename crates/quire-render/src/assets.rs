@@ -12,6 +12,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("quire.css", include_bytes!("../assets/quire.css")),
     ("quire.js", include_bytes!("../assets/quire.js")),
     ("admin.css", include_bytes!("../assets/admin.css")),
+    ("admin-editor.js", include_bytes!("../assets/admin-editor.js")),
 ];
 
 /// Largest theme file Quire serves from memory.

@@ -892,3 +892,82 @@ async fn the_draft_pdf_is_typeset_as_it_will_be_published_for_those_who_may_edit
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn the_editors_script_saves_and_uploads_with_json_answers() {
+    let site = site("editor_json").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let json = [("accept", "application/json")];
+    let page = ed.get("/admin/papers/new").await.text();
+    assert!(
+        page.contains("/assets/admin-editor."),
+        "the editor loads its script: {page}"
+    );
+    let csrf = super::csrf(&page);
+    // A new draft saved by the script: its slug and revision come back.
+    let reply = ed
+        .post_with(
+            "/admin/papers/save",
+            &new_paper(&csrf, "Autosaved Draft", "Text.", "ada"),
+            &json,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["content-type"], "application/json");
+    let saved: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+    assert_eq!(saved["slug"], "autosaved-draft");
+    assert_eq!(saved["revision"], 1);
+    assert_eq!(saved["status"], "draft");
+    // A stale save and a wrong field come back as codes and fields.
+    let stale = with(
+        with(
+            new_paper(&csrf, "Autosaved Draft", "Other.", "ada"),
+            "original",
+            "autosaved-draft",
+        ),
+        "base_revision",
+        "0",
+    );
+    let reply = ed.post_with("/admin/papers/save", &stale, &json).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let error: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+    assert_eq!(error["error"]["code"], "edit_conflict");
+    let wrong = with(with(stale, "base_revision", "1"), "kind", "novel");
+    let reply = ed.post_with("/admin/papers/save", &wrong, &json).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+    assert_eq!(error["error"]["code"], "invalid_papers");
+    assert_eq!(error["error"]["fields"][0]["field"], "kind");
+    // An image dropped into the text: the Markdown to insert comes back.
+    let chart = crate::common::png(4, 4, [1, 2, 3]);
+    let reply = common_upload_json(&mut ed, &csrf, &chart).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let added: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+    assert_eq!(added["markdown"], "![A small chart](pasted.png)");
+    // The preview may be framed by the admin itself, and only by it.
+    let reply = ed
+        .post("/admin/papers/preview", &new_paper(&csrf, "Framed", "Text.", "ada"))
+        .await;
+    assert_eq!(reply.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(
+        reply.headers["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("frame-ancestors 'self'")
+    );
+}
+
+async fn common_upload_json(ed: &mut Browser<'_>, csrf: &str, chart: &[u8]) -> crate::common::http::Reply {
+    let mut headers = ed.headers();
+    headers.push(("accept", "application/json".to_owned()));
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::common::http::post_multipart(
+        &ed.site.state,
+        "/admin/papers/autosaved-draft/images",
+        &[("csrf", csrf), ("description", "A small chart")],
+        ("image", "pasted.png", chart),
+        &refs,
+    )
+    .await
+}

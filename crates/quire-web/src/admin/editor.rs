@@ -143,6 +143,7 @@ async fn editor_page(
         }
         let mut chrome = chrome(state, Some(signed), "/admin/papers").await?;
         chrome.notice = notice;
+        chrome.scripts = vec![state.admin.editor_js_url().to_owned()];
         Ok::<_, AppError>(state.admin.editor(&chrome, &view))
     };
     match built.await {
@@ -362,11 +363,93 @@ async fn form_again(
     editor_page(state, signed, status, view, None).await
 }
 
+/// Whether the request is the editor's script, which wants JSON back.
+fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A JSON answer for the editor's script.
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::from(value.to_string()));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// An error as the editor's script reads it: its stable code, its
+/// message, and the fields it concerns.
+fn json_error(status: StatusCode, code: &str, message: &str, fields: &[FieldProblem]) -> Response<Body> {
+    let fields: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|f| serde_json::json!({ "field": f.field, "message": f.message }))
+        .collect();
+    json(
+        status,
+        &serde_json::json!({ "error": { "code": code, "message": message, "fields": fields } }),
+    )
+}
+
+/// The JSON answer to a save the editor's script made.
+fn saved_json(result: Result<Saved, AppError>, zone: &quire_app::clock::SiteZone) -> Response<Body> {
+    match result {
+        Ok(saved) => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "slug": saved.slug,
+                "revision": saved.revision,
+                "status": saved.status.as_str(),
+                "submitted": saved.submitted,
+            }),
+        ),
+        Err(e) => {
+            let status = match &e {
+                AppError::EditConflict { .. } => StatusCode::CONFLICT,
+                AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+                AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+                e if e.is_bad_input() => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let fields = field_problems(&e, zone).unwrap_or_default();
+            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(error = %e, "saving a paper failed");
+                "the site could not save it; try again".to_owned()
+            } else {
+                e.to_string()
+            };
+            json_error(status, e.code(), &message, &fields)
+        }
+    }
+}
+
 /// `POST /admin/papers/save`.
-pub(crate) async fn save(State(state): State<AppState>, posted: StaffForm<EditorFormKind>) -> Response<Body> {
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    posted: StaffForm<EditorFormKind>,
+) -> Response<Body> {
     let StaffForm { signed, form } = posted;
+    let as_json = wants_json(&headers);
     let intent = match intent(&state, &form) {
         Ok(i) => i,
+        Err(problem) if as_json => {
+            return json_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &problem.message,
+                std::slice::from_ref(&problem),
+            );
+        }
         Err(problem) => {
             return form_again(
                 &state,
@@ -382,17 +465,21 @@ pub(crate) async fn save(State(state): State<AppState>, posted: StaffForm<Editor
     let actor = Actor::Staff(signed.staff().clone());
     let edit = edit_from(&state, &form, intent);
     let was_new = edit.original.is_none();
-    match state.app.save_paper(&actor, edit).await {
-        Ok(saved) => {
-            // This server's readers see the change at once; other servers
-            // hear of it through the store's change watch.
-            state.cache.invalidate();
-            see_other(&format!(
-                "{}?saved={}",
-                edit_href(&saved.slug),
-                done_word(intent, &saved, was_new)
-            ))
-        }
+    let result = state.app.save_paper(&actor, edit).await;
+    if result.is_ok() {
+        // This server's readers see the change at once; other servers
+        // hear of it through the store's change watch.
+        state.cache.invalidate();
+    }
+    if as_json {
+        return saved_json(result, &state.config().zone());
+    }
+    match result {
+        Ok(saved) => see_other(&format!(
+            "{}?saved={}",
+            edit_href(&saved.slug),
+            done_word(intent, &saved, was_new)
+        )),
         Err(AppError::EditConflict {
             revision,
             saved_by,
@@ -438,7 +525,15 @@ pub(crate) async fn preview(State(state): State<AppState>, posted: StaffForm<Edi
     let edit = edit_from(&state, &form, SaveIntent::Save);
     match state.app.preview_paper(&actor, edit).await {
         Ok(paper) => match crate::pages::render_paper_preview(&state, &paper).await {
-            Ok(html) => admin_page(StatusCode::OK, html),
+            Ok(html) => {
+                // Shown beside the text in the editor's own frame.
+                let mut response = admin_page(StatusCode::OK, html);
+                response.headers_mut().insert(
+                    axum::http::header::X_FRAME_OPTIONS,
+                    axum::http::HeaderValue::from_static("SAMEORIGIN"),
+                );
+                response
+            }
             Err(e) => state.error_page(&e),
         },
         Err(e) => match field_problems(&e, &state.config().zone()) {
@@ -679,6 +774,24 @@ pub(crate) async fn upload_image(
             Err(other) => return refused(&state, &signed, other).await,
         }
     };
+    if wants_json(&headers) {
+        return match outcome {
+            Ok(name) => {
+                state.cache.invalidate();
+                let markdown = format!("![{description}]({})", quire_core::domain::media_path(&name));
+                json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "name": name, "markdown": markdown }),
+                )
+            }
+            Err(p) => json_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &p.message,
+                std::slice::from_ref(&p),
+            ),
+        };
+    }
     match outcome {
         Ok(name) => {
             state.cache.invalidate();
