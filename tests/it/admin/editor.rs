@@ -971,3 +971,141 @@ async fn common_upload_json(ed: &mut Browser<'_>, csrf: &str, chart: &[u8]) -> c
     )
     .await
 }
+
+/// What strangers put in forms (the comment checks' corpus, in short),
+/// and Markdown built to be slow: deep nesting, long runs of emphasis and
+/// brackets, many footnotes.
+fn hostile_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "javascript:alert(3)",
+        "'><script>alert(16)</script>",
+        "\" onmouseover=\"alert(17)",
+        "</textarea><script>alert(47)</script>",
+        "</title><script>alert(48)</script>",
+        "<svg/onload=alert(41)//",
+        "{{constructor.constructor('alert(45)')()}}",
+        "${alert(46)}",
+        "\u{202e}\u{644}\u{627}\u{202d} gnp.exe <b>rtl override</b>",
+        "NUL\u{0}byte<script>alert(55)</script>",
+        "+++\nstatus = \"published\"\n+++",
+        "\"\"\"\nslug = \"x\"\n\"\"\"",
+        "../../etc/passwd",
+        "%2e%2e%2f",
+        "\u{feff}\u{200b}",
+        "",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    values.push("A".repeat(64 * 1024));
+    values.push(">".repeat(20_000) + " deep");
+    values.push("[".repeat(20_000) + "x" + &"]".repeat(20_000));
+    values.push("*a ".repeat(20_000));
+    values.push("- ".repeat(5_000) + "nested");
+    values.push(
+        (1..=2_000)
+            .map(|i| format!("x[^{i}]\n\n[^{i}]: n\n"))
+            .collect::<String>(),
+    );
+    values
+}
+
+#[tokio::test]
+async fn every_field_takes_the_hostile_corpus_and_shows_it_inert() {
+    let site = site("editor_corpus").await;
+    account(&site, "ed@example.org", Role::Editor).await;
+    let mut ed = signed_in(&site, "ed@example.org").await;
+    let csrf = ed.token("/admin/papers/new").await;
+    let fields = [
+        "title",
+        "subtitle",
+        "slug",
+        "kind",
+        "summary",
+        "authors",
+        "topics",
+        "language",
+        "translation_of",
+        "canonical_url",
+        "comments",
+        "body",
+        "schedule_at",
+        "intent",
+        "base_revision",
+    ];
+    let values = hostile_values();
+    let mut saved = 0;
+    for (n, value) in values.iter().enumerate() {
+        for field in fields {
+            let slug = format!("corpus-{n}-{field}").replace('_', "-");
+            let mut form = with(new_paper(&csrf, "Corpus", "Text.", "ada"), "slug", &slug);
+            if field != "slug" {
+                form = with(form, field, value);
+            } else {
+                form = with(form, "slug", value);
+            }
+            let reply = ed.post("/admin/papers/save", &form).await;
+            assert!(
+                matches!(reply.status, StatusCode::SEE_OTHER | StatusCode::UNPROCESSABLE_ENTITY),
+                "{field} = value {n}: {} {}",
+                reply.status,
+                reply.text().chars().take(400).collect::<String>()
+            );
+            let html = reply.text();
+            assert!(!html.contains("<script>alert"), "{field} = value {n} is shown raw");
+            if reply.status == StatusCode::SEE_OTHER {
+                saved += 1;
+                let location = reply.headers["location"].to_str().expect("ascii").to_owned();
+                let page = ed.get(&location).await;
+                assert_eq!(page.status, StatusCode::OK, "{location}");
+                assert!(
+                    !page.text().contains("<script>alert"),
+                    "{field} = value {n} is shown raw in the editor"
+                );
+            }
+        }
+        // The body, previewed as the site's page: inert, and in time
+        // proportional to its size (the test would not end otherwise).
+        let reply = ed
+            .post(
+                "/admin/papers/preview",
+                &with(new_paper(&csrf, "Corpus", value, "ada"), "slug", "corpus-preview"),
+            )
+            .await;
+        assert!(
+            matches!(reply.status, StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY),
+            "preview of value {n}"
+        );
+        let page = reply.text();
+        let main = page.find("<main").map_or(page.as_str(), |at| &page[at..]);
+        assert!(
+            !main.contains("<script>alert") && !main.contains("onerror=alert"),
+            "value {n} previewed raw"
+        );
+    }
+    assert!(
+        saved > values.len(),
+        "many values are fine where they are put ({saved} saved)"
+    );
+    // A paper's revisions compare in bounded time however they differ.
+    let (csrf, base) = opened(&mut ed, "secret-draft").await;
+    let a: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+    let b: String = (0..20_000).map(|i| format!("line {}\n", i * 7 % 20_001)).collect();
+    for (body, base) in [(a.as_str(), base), (b.as_str(), "2".to_owned())] {
+        let form = with(
+            with(
+                new_paper(&csrf, "Secret Draft", body, "ada"),
+                "original",
+                "secret-draft",
+            ),
+            "base_revision",
+            &base,
+        );
+        assert_eq!(ed.post("/admin/papers/save", &form).await.status, StatusCode::SEE_OTHER);
+    }
+    let diff = ed.get("/admin/papers/secret-draft/revisions?old=2&new=3").await;
+    assert_eq!(diff.status, StatusCode::OK);
+    assert!(diff.text().contains("+ line 7"));
+}

@@ -395,6 +395,25 @@ pub fn parse_paper_file(file: &str, text: &str, rules: &PaperRules<'_>) -> Resul
         None => None,
     };
 
+    // Control characters have no place in a text (and PostgreSQL refuses
+    // NUL): say where the first is.
+    if let Some((at, c)) = body
+        .char_indices()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        let body_line = body[..at].matches('\n').count();
+        let fence_lines = text[..text.len() - body.len()].matches('\n').count();
+        errors.push(FrontMatterError {
+            file: file.to_owned(),
+            line: fence_lines + body_line + 1,
+            field: Some("body".to_owned()),
+            message: format!(
+                "the text holds the control character U+{:04X}, which no page can show: remove it",
+                u32::from(c)
+            ),
+        });
+    }
+
     let comments = match &raw.comments {
         Some(c) => c.get_ref().parse::<super::CommentsMode>().unwrap_or_else(|e| {
             errors.push(loc.error(c.span().start, "comments", e));
@@ -802,6 +821,25 @@ Body in Markdown.[^1]
         assert_eq!(back.summary, paper.summary.trim());
         assert_eq!(back.subtitle, paper.subtitle);
         assert_eq!(back.status, paper.status);
+    }
+
+    #[test]
+    fn control_characters_in_the_text_are_refused_with_their_line() {
+        let k = kinds();
+        for c in ['\u{0}', '\u{1b}', '\u{85}'] {
+            let text = format!("{GOOD}second line\nthird{c}line\n");
+            let errors = parse_paper_file("x.md", &text, &rules(&k)).expect_err("refused");
+            let line = GOOD.lines().count() + 2;
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(
+                (errors[0].line, errors[0].field.as_deref()),
+                (line, Some("body")),
+                "{errors:?}"
+            );
+            assert!(errors[0].message.contains("control character"), "{errors:?}");
+        }
+        let fine = format!("{GOOD}tabs\there\r\nand CR LF\n");
+        assert!(parse_paper_file("x.md", &fine, &rules(&k)).is_ok());
     }
 
     #[test]
