@@ -464,23 +464,13 @@ impl App {
 
     /// The revisions of `slug`, newest first, if `actor` may edit it.
     pub async fn paper_revisions(&self, actor: &Actor, slug: &str) -> Result<Vec<RevisionMeta>, AppError> {
-        self.editor_paper(actor, slug).await?;
-        let state = self
-            .store
-            .edit_state(slug)
-            .await?
-            .ok_or_else(|| AppError::not_found("paper", "slug", slug))?;
-        Ok(self.store.revisions(state.paper_id).await?)
+        let paper_id = self.editor_paper(actor, slug).await?.paper.meta.id;
+        Ok(self.store.revisions(paper_id).await?)
     }
 
-    async fn paper_revision(&self, slug: &str, number: i64) -> Result<quire_store::Revision, AppError> {
-        let state = self
-            .store
-            .edit_state(slug)
-            .await?
-            .ok_or_else(|| AppError::not_found("paper", "slug", slug))?;
+    async fn paper_revision(&self, paper_id: i64, number: i64) -> Result<quire_store::Revision, AppError> {
         self.store
-            .revision(state.paper_id, number)
+            .revision(paper_id, number)
             .await?
             .ok_or_else(|| AppError::not_found("revision", "number", number.to_string()))
     }
@@ -494,9 +484,9 @@ impl App {
         old: i64,
         new: i64,
     ) -> Result<RevisionDiff, AppError> {
-        self.editor_paper(actor, slug).await?;
-        let a = self.paper_revision(slug, old).await?;
-        let b = self.paper_revision(slug, new).await?;
+        let paper_id = self.editor_paper(actor, slug).await?.paper.meta.id;
+        let a = self.paper_revision(paper_id, old).await?;
+        let b = self.paper_revision(paper_id, new).await?;
         let (old, new) = (a.meta, b.meta);
         let (a, b) = (a.source, b.source);
         let groups = tokio::task::spawn_blocking(move || diff_lines(&a, &b))
@@ -515,8 +505,8 @@ impl App {
         number: i64,
         base_revision: i64,
     ) -> Result<Saved, AppError> {
-        self.editor_paper(actor, slug).await?;
-        let revision = self.paper_revision(slug, number).await?;
+        let paper_id = self.editor_paper(actor, slug).await?.paper.meta.id;
+        let revision = self.paper_revision(paper_id, number).await?;
         let config = self.config();
         let rules = PaperRules {
             kinds: &config.kinds,
